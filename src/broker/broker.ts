@@ -1,0 +1,210 @@
+/**
+ * The broker: implements BrokerApi over one LogStore. The same class runs in every host
+ * (in-page, SharedWorker, leader tab); hosts only differ in how clients reach it.
+ *
+ * Invariants:
+ * - One broker per database is the only writer of its log (hosts guarantee it with a Web Lock).
+ * - Appends go through the group-committing Appender; everything else that writes (topic admin,
+ *   deleteRecords, the cleaner) runs one at a time on the maintenance queue, so the cleaner
+ *   never races a delete.
+ * - A fetch with nothing to return waits for an append to one of its partitions (or maxWaitMs);
+ *   consumers never poll.
+ */
+import { errorToData, InvalidArgumentError, TopicNotFoundError } from '../errors.js';
+import { Appender } from '../log/appender.js';
+import { deleteRecords, runCleaner } from '../log/cleaner.js';
+import { LogStore, validateTopicName } from '../log/log-store.js';
+import { offsetForTimestamp, readPartition } from '../log/reader.js';
+import {
+  PROTOCOL_VERSION, type BrokerApi, type CleanerStats, type FetchPartitionResult, type FetchRequest, type MetadataRequest,
+  type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
+} from '../protocol/broker-api.js';
+import type { TopicConfig } from '../protocol/topic-config.js';
+import type { ConfigEntry, ITopicConfig } from '../types.js';
+
+/** Options of a broker. */
+export interface BrokerOptions {
+  host: 'in-page' | 'shared-worker' | 'leader-tab';
+  database: string;
+  /** How often the log cleaner runs (retention, compaction); 0 disables the timer. Default 30 s. */
+  logCleanerIntervalMs?: number;
+}
+
+/** The broker of one database. */
+export class Broker implements BrokerApi {
+  readonly appender: Appender;
+  private maintenance: Promise<unknown> = Promise.resolve();
+  private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(readonly store: LogStore, private readonly options: BrokerOptions) {
+    this.appender = new Appender(store);
+    this.scheduleCleaner();
+  }
+
+  private scheduleCleaner(): void {
+    const every = this.options.logCleanerIntervalMs ?? 30_000;
+    if (every <= 0 || this.closed) return;
+    this.cleanerTimer = setTimeout(() => {
+      void this.runLogCleaner().catch(() => undefined).finally(() => this.scheduleCleaner());
+    }, every);
+    (this.cleanerTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Runs `fn` after every earlier maintenance task. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.maintenance.then(fn, fn);
+    this.maintenance = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the cleaner and closes the database. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.cleanerTimer);
+    this.store.close();
+  }
+
+  async hello() {
+    return { version: PROTOCOL_VERSION, host: this.options.host, database: this.options.database };
+  }
+
+  private info(topic: string): TopicInfo {
+    const t = this.store.topic(topic);
+    return { topic: t.topic, numPartitions: t.numPartitions, config: t.config, internal: t.internal };
+  }
+
+  async metadata(req: MetadataRequest): Promise<TopicInfo[]> {
+    if (!req.topics) return [...this.store.topics.values()].filter((t) => !t.internal).map((t) => this.info(t.topic));
+    const out: TopicInfo[] = [];
+    for (const topic of req.topics) {
+      if (!this.store.topics.has(topic)) {
+        if (!req.allowAutoTopicCreation) throw new TopicNotFoundError(`topic ${JSON.stringify(topic)} does not exist and auto-creation is off`, { details: { topic } });
+        validateTopicName(topic);
+        await this.serial(async () => {
+          if (!this.store.topics.has(topic)) await this.store.createTopic(topic, req.numPartitions ?? 1);
+        });
+      }
+      out.push(this.info(topic));
+    }
+    return out;
+  }
+
+  async createTopics(topics: ITopicConfig[], validateOnly: boolean): Promise<boolean> {
+    if (!Array.isArray(topics) || topics.length === 0) throw new InvalidArgumentError('createTopics needs a non-empty topics array');
+    return this.serial(async () => {
+      let createdAll = true;
+      for (const t of topics) {
+        validateTopicName(t?.topic);
+        if (this.store.topics.has(t.topic)) { createdAll = false; continue; }
+        if (validateOnly) continue;
+        await this.store.createTopic(t.topic, t.numPartitions ?? 1, t.configEntries);
+      }
+      return createdAll;
+    });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    await this.serial(async () => {
+      for (const t of topics) this.store.topic(t);
+      for (const t of topics) await this.store.deleteTopic(t);
+    });
+  }
+
+  async createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void> {
+    await this.serial(async () => {
+      for (const tp of topicPartitions) await this.store.createPartitions(tp.topic, tp.count);
+    });
+  }
+
+  async alterConfigs(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
+    return this.serial(() => this.store.alterConfig(topic, entries));
+  }
+
+  async initProducerId() {
+    return this.store.initProducerId();
+  }
+
+  async produce(req: ProduceRequest): Promise<ProduceResult[]> {
+    return this.appender.append(req);
+  }
+
+  async fetch(req: FetchRequest): Promise<FetchPartitionResult[]> {
+    if (!req || !Array.isArray(req.partitions)) throw new InvalidArgumentError('fetch needs partitions');
+    const wanted = new Set(req.partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+    let wake: () => void = () => undefined;
+    const woken = new Promise<void>((r) => { wake = r; });
+    const unsubscribe = this.store.onAppend((t, p) => { if (wanted.has(`${t}\u0000${p}`)) wake(); });
+    try {
+      const first = await this.readAll(req);
+      if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error)) return first;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([woken, new Promise<void>((r) => { timer = setTimeout(r, req.maxWaitMs); })]);
+      clearTimeout(timer);
+      return await this.readAll(req);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  private async readAll(req: FetchRequest): Promise<FetchPartitionResult[]> {
+    const results = await Promise.all(req.partitions.map(async (fp): Promise<FetchPartitionResult> => {
+      try {
+        const r = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition);
+        return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: r.high, low: r.low, batches: r.batches };
+      } catch (e) {
+        let low = -1, high = -1;
+        try { ({ low, high } = this.store.watermarks(fp.topic, fp.partition)); } catch { /* unknown partition */ }
+        return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high, low, batches: [], error: errorToData(e) };
+      }
+    }));
+    // Cap the total: keep whole batches while under maxBytes, at least the first one found.
+    let total = 0;
+    for (const r of results) {
+      const kept = [];
+      for (const b of r.batches) {
+        if (total > 0 && total + b.sizeBytes > req.maxBytes) break;
+        kept.push(b);
+        total += b.sizeBytes;
+      }
+      r.batches = kept;
+    }
+    return results;
+  }
+
+  async listOffsets(topic: string): Promise<PartitionWatermarks[]> {
+    const t = this.store.topic(topic);
+    const out: PartitionWatermarks[] = [];
+    for (let p = 0; p < t.numPartitions; p++) out.push({ partition: p, ...this.store.watermarks(topic, p) });
+    return out;
+  }
+
+  async offsetsForTimestamp(topic: string, timestamp: number) {
+    const t = this.store.topic(topic);
+    if (!Number.isFinite(timestamp)) throw new InvalidArgumentError(`timestamp must be a number of milliseconds; got ${String(timestamp)}`);
+    const out: { partition: number; offset: number }[] = [];
+    for (let p = 0; p < t.numPartitions; p++) out.push({ partition: p, offset: await offsetForTimestamp(this.store, topic, p, timestamp) });
+    return out;
+  }
+
+  async deleteRecords(topic: string, partitions: { partition: number; offset: number }[]) {
+    return this.serial(async () => {
+      for (const p of partitions) this.store.partition(topic, p.partition);
+      const out: { partition: number; lowWatermark: number }[] = [];
+      for (const p of partitions) out.push({ partition: p.partition, lowWatermark: await deleteRecords(this.store, topic, p.partition, p.offset) });
+      return out;
+    });
+  }
+
+  async segments(topic: string, partition: number): Promise<SegmentInfo[]> {
+    const p = this.store.partition(topic, partition);
+    return [...p.sealed, p.active].map((s) => ({
+      topic, partition, baseOffset: s.baseOffset, nextOffset: s.nextOffset, sizeBytes: s.sizeBytes,
+      recordCount: s.recordCount, sealed: s.sealedAt !== -1, version: s.version,
+    }));
+  }
+
+  async runLogCleaner(topics?: string[]): Promise<CleanerStats> {
+    return this.serial(() => runCleaner(this.store, topics));
+  }
+}

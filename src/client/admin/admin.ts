@@ -1,0 +1,125 @@
+/**
+ * The admin client (KafkaJS shape): topics, partitions, configs, offsets, record deletion,
+ * plus lanes' own log tools (segments, cleaner).
+ */
+import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
+import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
+import { topicConfigEntries } from '../../protocol/topic-config.js';
+import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from '../../types.js';
+import type { Connection } from '../connection.js';
+import { parseOffset } from '../offsets.js';
+
+/** The admin client. */
+export interface Admin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** Creates topics; false when any of them already existed (KafkaJS). */
+  createTopics(o: { topics: ITopicConfig[]; validateOnly?: boolean; waitForLeaders?: boolean; timeout?: number }): Promise<boolean>;
+  deleteTopics(o: { topics: string[]; timeout?: number }): Promise<void>;
+  /** Grows topics: `count` is the new total number of partitions. */
+  createPartitions(o: { topicPartitions: { topic: string; count: number }[]; validateOnly?: boolean }): Promise<boolean>;
+  listTopics(): Promise<string[]>;
+  fetchTopicMetadata(o?: { topics?: string[] }): Promise<{ topics: ITopicMetadata[] }>;
+  /** Low and high watermarks per partition. */
+  fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]>;
+  /** Per partition, the first offset with a timestamp >= `timestamp` (the high watermark when none). */
+  fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<{ partition: number; offset: string }[]>;
+  /** Moves the low watermark of partitions (offset '-1': to the high watermark). */
+  deleteTopicRecords(o: { topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
+  /** Kafka's name for deleteTopicRecords. */
+  deleteRecords(o: { topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
+  describeConfigs(o: { resources: { type?: number; name: string; configNames?: string[] }[]; includeSynonyms?: boolean }): Promise<{ resources: { resourceName: string; resourceType: number; errorCode: number; configEntries: (ConfigEntry & { configName: string; configValue: string; readOnly: boolean; isDefault: boolean })[] }[] }>;
+  alterConfigs(o: { resources: { type?: number; name: string; configEntries: ConfigEntry[] }[]; validateOnly?: boolean }): Promise<void>;
+  /** lanes: the segments of a partition (sealed ones are what sync ships). */
+  describeSegments(o: { topic: string; partition: number }): Promise<SegmentInfo[]>;
+  /** lanes: runs retention and compaction now instead of waiting for the cleaner's timer. */
+  runLogCleaner(o?: { topics?: string[] }): Promise<CleanerStats>;
+}
+
+/** KafkaJS's ResourceTypes.TOPIC. */
+const TOPIC = 2;
+
+/** Creates an admin client on a connection. */
+export function createAdmin(conn: Connection): Admin {
+  let connected = false;
+  const broker = async () => {
+    if (!connected) throw new NotConnectedError('admin is not connected: call admin.connect() first');
+    return conn.broker();
+  };
+  const deleteRecords: Admin['deleteRecords'] = async ({ topic, partitions }) => {
+    if (!Array.isArray(partitions)) throw new InvalidArgumentError('deleteTopicRecords needs partitions: [{ partition, offset }]');
+    const list = partitions.map((p, i) => ({ partition: p.partition, offset: p.offset === '-1' ? -1 : parseOffset(p.offset, `partitions[${i}].offset`) }));
+    await (await broker()).deleteRecords(topic, list);
+  };
+  return {
+    async connect() {
+      if (connected) return;
+      await conn.acquire();
+      connected = true;
+    },
+    async disconnect() {
+      if (!connected) return;
+      connected = false;
+      await conn.release();
+    },
+    async createTopics({ topics, validateOnly = false }) {
+      return (await broker()).createTopics(topics, validateOnly);
+    },
+    async deleteTopics({ topics }) {
+      if (!Array.isArray(topics)) throw new InvalidArgumentError('deleteTopics needs topics: string[]');
+      await (await broker()).deleteTopics(topics);
+    },
+    async createPartitions({ topicPartitions, validateOnly = false }) {
+      if (!Array.isArray(topicPartitions)) throw new InvalidArgumentError('createPartitions needs topicPartitions: [{ topic, count }]');
+      if (validateOnly) return true;
+      await (await broker()).createPartitions(topicPartitions);
+      return true;
+    },
+    async listTopics() {
+      return (await (await broker()).metadata({})).map((t) => t.topic);
+    },
+    async fetchTopicMetadata(o = {}) {
+      const infos = await (await broker()).metadata({ topics: o.topics });
+      return {
+        topics: infos.map((t) => ({
+          name: t.topic,
+          partitions: Array.from({ length: t.numPartitions }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 })),
+        })),
+      };
+    },
+    async fetchTopicOffsets(topic) {
+      const marks = await (await broker()).listOffsets(topic);
+      return marks.map((m) => ({ partition: m.partition, offset: String(m.high), high: String(m.high), low: String(m.low) }));
+    },
+    async fetchTopicOffsetsByTimestamp(topic, timestamp) {
+      const res = await (await broker()).offsetsForTimestamp(topic, timestamp ?? Date.now());
+      return res.map((r) => ({ partition: r.partition, offset: String(r.offset) }));
+    },
+    deleteTopicRecords: deleteRecords,
+    deleteRecords,
+    async describeConfigs({ resources }) {
+      const b = await broker();
+      const out = [];
+      for (const r of resources) {
+        const [info] = await b.metadata({ topics: [r.name] });
+        const entries = topicConfigEntries(info!.config).filter((e) => !r.configNames || r.configNames.includes(e.name));
+        out.push({
+          resourceName: r.name, resourceType: TOPIC, errorCode: 0,
+          configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false, isDefault: false })),
+        });
+      }
+      return { resources: out };
+    },
+    async alterConfigs({ resources, validateOnly = false }) {
+      const b = await broker();
+      if (validateOnly) return;
+      for (const r of resources) await b.alterConfigs(r.name, r.configEntries);
+    },
+    async describeSegments({ topic, partition }) {
+      return (await broker()).segments(topic, partition);
+    },
+    async runLogCleaner(o = {}) {
+      return (await broker()).runLogCleaner(o.topics);
+    },
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * createClient: the entry point, KafkaJS's `new Kafka(config)` as a factory. Producers,
+ * consumers and admins of one client share one broker connection.
+ */
+import type { TopicSchema, UntypedTopics } from '../types.js';
+import { createAdmin, type Admin } from './admin/admin.js';
+import { Connection, type ClientConfig } from './connection.js';
+import { createConsumer, type Consumer, type ConsumerConfig } from './consumer/consumer.js';
+import { createProducer, type Producer, type ProducerConfig } from './producer/producer.js';
+
+/** A lanes client, typed by an optional topic schema. */
+export interface Client<S extends TopicSchema = UntypedTopics> {
+  producer(config?: ProducerConfig): Producer<S>;
+  consumer(config?: ConsumerConfig): Consumer<S>;
+  admin(): Admin;
+}
+
+/**
+ * Creates a client.
+ *
+ * @example
+ * const lanes = createClient({ clientId: 'app', database: 'events', broker: 'in-page' });
+ * const producer = lanes.producer();
+ * await producer.connect();
+ * await producer.send({ topic: 'clicks', messages: [{ key: 'user-1', value: { x: 1 } }] });
+ */
+export function createClient<S extends TopicSchema = UntypedTopics>(config: ClientConfig): Client<S> {
+  const conn = new Connection(config);
+  return {
+    producer: (c) => createProducer<S>(conn, c),
+    consumer: (c) => createConsumer<S>(conn, c),
+    admin: () => createAdmin(conn),
+  };
+}

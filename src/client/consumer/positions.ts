@@ -1,0 +1,79 @@
+/**
+ * The partitions a consumer reads and where it stands in each. Owned by assign() for a free
+ * consumer, and by the group membership for a group consumer.
+ *
+ * Invariants:
+ * - `position` is the next offset to deliver; null means "resolve from the reset policy".
+ * - Every change that must interrupt a fetch or a batch in progress (seek, assignment change,
+ *   pause) raises `epoch` of the partition or of the whole set, and wakes the runner.
+ */
+
+/** Where to start when there is no position: Kafka's auto.offset.reset. */
+export type ResetPolicy = 'earliest' | 'latest';
+
+/** One assigned partition. */
+export interface PartitionCursor {
+  topic: string;
+  partition: number;
+  position: number | null;
+  paused: boolean;
+  /** Raised by seek: a batch in progress for an older epoch stops. */
+  epoch: number;
+  /** Where to start when position is null; the consumer's policy when absent. */
+  reset?: ResetPolicy;
+}
+
+/** The consumer's assigned partitions. */
+export class Positions {
+  private map = new Map<string, PartitionCursor>();
+  private waiters: (() => void)[] = [];
+  /** Raised by every assignment change. */
+  generation = 0;
+
+  static key(topic: string, partition: number): string {
+    return `${topic}\u0000${partition}`;
+  }
+
+  get(topic: string, partition: number): PartitionCursor | undefined {
+    return this.map.get(Positions.key(topic, partition));
+  }
+
+  all(): PartitionCursor[] {
+    return [...this.map.values()];
+  }
+
+  /** Replaces the assignment; kept partitions keep their position and pause state. */
+  set(list: { topic: string; partition: number; position: number | null; reset?: ResetPolicy }[]): void {
+    const next = new Map<string, PartitionCursor>();
+    for (const p of list) {
+      const k = Positions.key(p.topic, p.partition);
+      const cur = this.map.get(k);
+      next.set(k, cur ?? { topic: p.topic, partition: p.partition, position: p.position, paused: false, epoch: 0, reset: p.reset });
+    }
+    this.map = next;
+    this.generation++;
+    this.wake();
+  }
+
+  /** Moves a partition's position (seek). */
+  seek(topic: string, partition: number, position: number | null): boolean {
+    const c = this.get(topic, partition);
+    if (!c) return false;
+    c.position = position;
+    c.epoch++;
+    this.wake();
+    return true;
+  }
+
+  /** Wakes a runner waiting in changed(). */
+  wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves at the next change. */
+  changed(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+}

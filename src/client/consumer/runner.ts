@@ -1,0 +1,276 @@
+/**
+ * The fetch loop: long-polls the broker for the assigned partitions, decodes batches here in
+ * the consumer's context (the broker only ships stored bytes), and hands records to
+ * eachMessage / eachBatch in offset order per partition.
+ *
+ * Invariants:
+ * - Per partition, records are delivered in offset order and the position advances only after
+ *   the handler resolved (eachMessage) or the offset was resolved (eachBatch).
+ * - A fetch answer is dropped for a partition whose cursor moved (seek, reassignment) while it
+ *   was in flight; the loop never busy-waits: with nothing assigned it sleeps until a change.
+ * - A handler that throws is retried from the same offset with exponential backoff; after
+ *   `retries` failures the consumer crashes (CRASH event) and stops.
+ */
+import { errorFromData, LanesError, type ErrorData } from '../../errors.js';
+import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
+import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
+import type { KafkaMessage } from '../../types.js';
+import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
+import { Positions, type PartitionCursor, type ResetPolicy } from './positions.js';
+
+/** eachMessage's argument (KafkaJS's EachMessagePayload). */
+export interface EachMessagePayload {
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+}
+
+/** A fetched batch of one partition (KafkaJS's Batch). */
+export interface Batch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: KafkaMessage[];
+  isEmpty(): boolean;
+  firstOffset(): string | null;
+  lastOffset(): string;
+  offsetLag(): string;
+  offsetLagLow(): string;
+}
+
+/** eachBatch's argument (KafkaJS's EachBatchPayload). */
+export interface EachBatchPayload {
+  batch: Batch;
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  pause(): () => void;
+  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
+  uncommittedOffsets(): { topics: { topic: string; partitions: { partition: string; offset: string }[] }[] };
+  isRunning(): boolean;
+  isStale(): boolean;
+}
+
+/** Options of run(). */
+export interface RunConfig {
+  eachMessage?: (payload: EachMessagePayload) => Promise<void>;
+  eachBatch?: (payload: EachBatchPayload) => Promise<void>;
+  eachBatchAutoResolve?: boolean;
+  partitionsConsumedConcurrently?: number;
+  autoCommit?: boolean;
+  autoCommitInterval?: number | null;
+  autoCommitThreshold?: number | null;
+}
+
+/** Fetch tuning shared by the consumer config. */
+export interface FetchConfig {
+  maxWaitTimeInMs: number;
+  maxBytes: number;
+  maxBytesPerPartition: number;
+  retry: { retries: number; initialRetryTime: number };
+  resetPolicy: ResetPolicy;
+}
+
+/** What the group membership adds to the loop; a free consumer uses the defaults. */
+export interface RunnerHooks {
+  /** Called after records are processed (position advanced). */
+  processed?(cursor: PartitionCursor): void;
+  heartbeat?(): Promise<void>;
+  commitOffsetsIfNecessary?(): Promise<void>;
+  uncommittedOffsets?(): EachBatchPayload['uncommittedOffsets'] extends () => infer R ? R : never;
+  /** Called before each fetch; may wait for a rebalance to settle. */
+  beforeFetch?(): Promise<void>;
+  /** True when this consumer's assignment is no longer current. */
+  isStale?(): boolean;
+}
+
+/** The fetch loop of one consumer. */
+export class Runner {
+  running = false;
+  private loop: Promise<void> | undefined;
+  private stopWaiter: (() => void) | undefined;
+  private stopped: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly broker: () => Promise<BrokerApi>,
+    private readonly positions: Positions,
+    private readonly fetchConfig: FetchConfig,
+    private readonly run: RunConfig,
+    private readonly events: Instrumentation,
+    private readonly hooks: RunnerHooks = {},
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.stopped = new Promise((r) => { this.stopWaiter = r; });
+    this.loop = this.main().finally(() => { this.running = false; this.stopWaiter?.(); });
+  }
+
+  /** Stops after the handler in progress returns. */
+  async stop(): Promise<void> {
+    if (!this.loop) return;
+    this.running = false;
+    this.positions.wake();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  private async main(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.hooks.beforeFetch?.();
+        if (!this.running) return;
+        await this.fetchOnce();
+      } catch (e) {
+        if (!this.running) return;
+        this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: false });
+        this.running = false;
+        return;
+      }
+    }
+  }
+
+  private async resolvePositions(broker: BrokerApi, cursors: PartitionCursor[]): Promise<void> {
+    const need = cursors.filter((c) => c.position === null);
+    const topics = new Set(need.map((c) => c.topic));
+    for (const topic of topics) {
+      const marks = await broker.listOffsets(topic);
+      for (const c of need) {
+        if (c.topic !== topic || c.position !== null) continue;
+        const m = marks.find((x) => x.partition === c.partition);
+        if (m) c.position = (c.reset ?? this.fetchConfig.resetPolicy) === 'earliest' ? m.low : m.high;
+      }
+    }
+  }
+
+  private async fetchOnce(): Promise<void> {
+    const cursors = this.positions.all().filter((c) => !c.paused);
+    if (cursors.length === 0) {
+      await this.positions.changed();
+      return;
+    }
+    const broker = await this.broker();
+    await this.resolvePositions(broker, cursors);
+    const asked = cursors.filter((c) => c.position !== null).map((c) => ({ c, epoch: c.epoch, offset: c.position!, gen: this.positions.generation }));
+    if (asked.length === 0) return;
+    this.events.emit(CONSUMER_EVENTS.FETCH_START, {});
+    const fetching = broker.fetch({
+      partitions: asked.map((a) => ({ topic: a.c.topic, partition: a.c.partition, offset: a.offset })),
+      maxWaitMs: this.fetchConfig.maxWaitTimeInMs,
+      maxBytes: this.fetchConfig.maxBytes,
+      maxBytesPerPartition: this.fetchConfig.maxBytesPerPartition,
+    });
+    const CHANGED = Symbol('changed');
+    const answer = await Promise.race([fetching, this.positions.changed().then(() => CHANGED)]);
+    if (answer === CHANGED || !this.running) {
+      fetching.catch(() => undefined);
+      return;
+    }
+    const results = answer as FetchPartitionResult[];
+    this.events.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches: results.reduce((n, r) => n + r.batches.length, 0) });
+    const work = results.map((r, i) => ({ r, a: asked[i]! })).filter(({ r, a }) => {
+      const cur = this.positions.get(r.topic, r.partition);
+      return cur === a.c && cur.epoch === a.epoch && cur.position === a.offset && !cur.paused;
+    });
+    const limit = Math.max(1, this.run.partitionsConsumedConcurrently ?? 1);
+    let next = 0;
+    const worker = async () => {
+      while (next < work.length && this.running) {
+        const { r, a } = work[next++]!;
+        await this.processPartition(r, a.c, a.epoch);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, work.length) }, worker));
+  }
+
+  private handleFetchError(r: FetchPartitionResult, c: PartitionCursor, err: ErrorData): void {
+    const e = errorFromData(err);
+    if (e.code === 'OFFSET_OUT_OF_RANGE' && r.low >= 0) {
+      // Kafka's auto.offset.reset: below the log start go to the start; past the end go to the end.
+      c.position = r.offset < r.low ? r.low : this.fetchConfig.resetPolicy === 'earliest' ? r.low : r.high;
+      return;
+    }
+    throw e;
+  }
+
+  private decode(r: FetchPartitionResult, from: number): KafkaMessage[] {
+    const out: KafkaMessage[] = [];
+    for (const b of r.batches) {
+      verifyCrc(b);
+      decodeBatch(b, out, from);
+    }
+    return out;
+  }
+
+  private async withRetry(fn: () => Promise<void>): Promise<void> {
+    const { retries, initialRetryTime } = this.fetchConfig.retry;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fn();
+        return;
+      } catch (e) {
+        if (!this.running) return;
+        if (e instanceof LanesError && (e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID' || e.code === 'REBALANCE_IN_PROGRESS')) throw e;
+        if (attempt >= retries) throw e;
+        this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: true });
+        await new Promise((res) => setTimeout(res, initialRetryTime * 2 ** attempt));
+      }
+    }
+  }
+
+  private async processPartition(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
+    if (r.error) return this.handleFetchError(r, c, r.error);
+    if (r.batches.length === 0) return;
+    const messages = this.decode(r, c.position!);
+    if (messages.length === 0) {
+      // Everything fetched lies below the position (compacted away or filtered): skip past it.
+      const last = r.batches[r.batches.length - 1]!;
+      c.position = Math.max(c.position!, last.baseOffset + last.lastOffsetDelta + 1);
+      return;
+    }
+    const live = () => this.running && c.epoch === epoch && this.positions.get(c.topic, c.partition) === c && !c.paused;
+    const pause = () => { c.paused = true; this.positions.wake(); return () => { c.paused = false; this.positions.wake(); }; };
+    const heartbeat = async () => { await this.hooks.heartbeat?.(); };
+    this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, { topic: c.topic, partition: c.partition, highWatermark: String(r.high), offsetLag: String(r.high - c.position! - 1), batchSize: messages.length, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset });
+    const started = Date.now();
+    if (this.run.eachMessage) {
+      for (const message of messages) {
+        if (!live()) break;
+        await this.withRetry(() => this.run.eachMessage!({ topic: c.topic, partition: c.partition, message, heartbeat, pause }));
+        if (c.epoch !== epoch) break; // seek inside the handler wins
+        c.position = Number(message.offset) + 1;
+        this.hooks.processed?.(c);
+      }
+    } else if (this.run.eachBatch) {
+      const high = r.high;
+      const batch: Batch = {
+        topic: c.topic, partition: c.partition, highWatermark: String(high), messages,
+        isEmpty: () => messages.length === 0,
+        firstOffset: () => messages[0]?.offset ?? null,
+        lastOffset: () => messages.length ? messages[messages.length - 1]!.offset : String(high - 1),
+        offsetLag: () => String(Math.max(0, high - 1 - Number(messages[messages.length - 1]?.offset ?? high - 1))),
+        offsetLagLow: () => String(Math.max(0, high - 1 - Number(messages[0]?.offset ?? high - 1))),
+      };
+      const resolveOffset = (offset: string) => {
+        if (c.epoch !== epoch) return;
+        const n = Number(offset) + 1;
+        if (n > (c.position ?? -1)) { c.position = n; this.hooks.processed?.(c); }
+      };
+      await this.withRetry(() => this.run.eachBatch!({
+        batch, resolveOffset, heartbeat, pause,
+        commitOffsetsIfNecessary: async () => { await this.hooks.commitOffsetsIfNecessary?.(); },
+        uncommittedOffsets: () => this.hooks.uncommittedOffsets?.() ?? { topics: [] },
+        isRunning: () => this.running,
+        isStale: () => !live() || (this.hooks.isStale?.() ?? false),
+      }));
+      if ((this.run.eachBatchAutoResolve ?? true) && c.epoch === epoch) resolveOffset(batch.lastOffset());
+    }
+    this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { topic: c.topic, partition: c.partition, batchSize: messages.length, duration: Date.now() - started });
+  }
+
+  /** Resolves when the loop has ended. */
+  whenStopped(): Promise<void> {
+    return this.stopped;
+  }
+}

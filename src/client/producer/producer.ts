@@ -1,0 +1,261 @@
+/**
+ * The producer (KafkaJS shape: connect, send, sendBatch, disconnect).
+ *
+ * Sends are validated and encoded here, in the caller's context, so bad input fails before
+ * anything reaches the broker and the broker's thread only writes. Concurrent sends are
+ * accumulated while a request is in flight and go together in the next one (Kafka's record
+ * accumulator), so 1,000 concurrent one-record sends cost two transactions, not 1,000.
+ *
+ * Invariants:
+ * - One produce request in flight per producer; per partition, batches carry consecutive
+ *   sequence numbers, so a retried request is recognised by the log and written once.
+ * - A send is atomic: all its partitions travel in one request, which the broker writes whole
+ *   or not at all. When a request joining several sends is refused, each send is retried alone,
+ *   so one bad send cannot fail its neighbours.
+ */
+import { InvalidArgumentError, InvalidRecordError, NotConnectedError, isRetriable, LanesError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
+import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
+import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
+import { concatRecords, encodeRecords, type EncodedRecords } from '../../protocol/record-batch.js';
+import type { Message, RecordMetadata, TopicName, TopicSchema, KeyOf, ValueOf, UntypedTopics } from '../../types.js';
+import type { Connection } from '../connection.js';
+
+/** Options of producer(). */
+export interface ProducerConfig {
+  /** Create a topic on first send when it does not exist. Default true. */
+  allowAutoTopicCreation?: boolean;
+  /** Kafka's idempotent producer: retries are written once. Default true. */
+  idempotent?: boolean;
+  /** KafkaJS-style partitioner factory. Default: murmur2 for keyed records, sticky for keyless. */
+  createPartitioner?: PartitionerFactory;
+  /** Retries of retriable failures (broker unavailable). Default 5. */
+  retry?: { retries?: number; initialRetryTime?: number };
+}
+
+/** A send to one topic, typed by the client's schema. */
+export interface ProducerRecord<S extends TopicSchema = UntypedTopics, T extends TopicName<S> = TopicName<S>> {
+  topic: T;
+  messages: Message<KeyOf<S, T>, ValueOf<S, T>>[];
+  /** Accepted for KafkaJS compatibility; every append is durable once acknowledged. */
+  acks?: number;
+  timeout?: number;
+}
+
+/** A send to several topics (KafkaJS's sendBatch). */
+export interface ProducerBatch<S extends TopicSchema = UntypedTopics> {
+  topicMessages: { [T in TopicName<S>]: { topic: T; messages: Message<KeyOf<S, T>, ValueOf<S, T>>[] } }[TopicName<S>][];
+  acks?: number;
+  timeout?: number;
+}
+
+/** The producer. */
+export interface Producer<S extends TopicSchema = UntypedTopics> {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  send<T extends TopicName<S>>(record: ProducerRecord<S, T>): Promise<RecordMetadata[]>;
+  sendBatch(batch: ProducerBatch<S>): Promise<RecordMetadata[]>;
+  /** True when the producer is idempotent (it always is unless configured off). */
+  isIdempotent(): boolean;
+}
+
+/** One send's records for one partition, waiting in the accumulator. */
+interface Chunk { send: PendingSend; topic: string; partition: number; records: EncodedRecords }
+interface PendingSend {
+  chunks: Chunk[];
+  results: Map<string, ProduceResult>;
+  resolve: (r: RecordMetadata[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Creates a producer on a connection. */
+export function createProducer<S extends TopicSchema>(conn: Connection, config: ProducerConfig = {}): Producer<S> {
+  const autoCreate = config.allowAutoTopicCreation ?? true;
+  const idempotent = config.idempotent ?? true;
+  const retries = config.retry?.retries ?? 5;
+  const initialRetryTime = config.retry?.initialRetryTime ?? 100;
+  const partitioner = (config.createPartitioner ?? DefaultPartitioner)();
+  const metadata = new Map<string, TopicInfo>();
+  const sequences = new Map<string, number>();
+  let producerId = -1;
+  let producerEpoch = 0;
+  let connected = false;
+  let queue: PendingSend[] = [];
+  let flushing = false;
+
+  async function topicInfo(topic: string): Promise<TopicInfo> {
+    const cached = metadata.get(topic);
+    if (cached) return cached;
+    const broker = await conn.broker();
+    const [info] = await broker.metadata({ topics: [topic], allowAutoTopicCreation: autoCreate, numPartitions: conn.config.defaultNumPartitions });
+    metadata.set(topic, info!);
+    return info!;
+  }
+
+  /** Validates, partitions and encodes one topic's messages into chunks (throws before queuing). */
+  async function prepare(send: PendingSend, topic: unknown, messages: unknown, field: string): Promise<void> {
+    if (typeof topic !== 'string' || topic === '') throw new InvalidArgumentError(`${field}.topic must be a non-empty string`);
+    if (!Array.isArray(messages) || messages.length === 0) throw new InvalidArgumentError(`${field}.messages must be a non-empty array`, { details: { topic } });
+    const info = await topicInfo(topic);
+    const partitionMetadata = Array.from({ length: info.numPartitions }, (_, i) => ({ partitionId: i, leader: 0 }));
+    const byPartition = new Map<number, Message[]>();
+    messages.forEach((m: Message, i: number) => {
+      if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${field}.messages[${i}] must be an object`, { details: { topic } });
+      let partition: number;
+      if (m.partition !== undefined && m.partition !== null) {
+        partition = m.partition;
+        if (!Number.isInteger(partition)) {
+          throw new InvalidArgumentError(`${field}.messages[${i}].partition must be an integer; got ${JSON.stringify(m.partition)}`, { details: { topic, partition } });
+        }
+        if (partition < 0 || partition >= info.numPartitions) {
+          throw new TopicNotFoundError(`${field}.messages[${i}].partition ${partition} is out of range: topic ${JSON.stringify(topic)} has ${info.numPartitions} partitions`, { details: { topic, partition } });
+        }
+      } else {
+        partition = partitioner({ topic, partitionMetadata, message: m });
+      }
+      let list = byPartition.get(partition);
+      if (!list) byPartition.set(partition, (list = []));
+      list.push(m);
+    });
+    const now = Date.now();
+    for (const [partition, msgs] of byPartition) {
+      const records = encodeRecords(msgs, now, `${field}.messages`);
+      if (records.maxRecordBytes > info.config.maxMessageBytes) {
+        throw new RecordTooLargeError(`a record of ${records.maxRecordBytes} bytes exceeds max.message.bytes=${info.config.maxMessageBytes} of topic ${JSON.stringify(topic)}`, {
+          details: { topic, partition, size: records.maxRecordBytes, max: info.config.maxMessageBytes },
+        });
+      }
+      send.chunks.push({ send, topic, partition, records });
+    }
+  }
+
+  function results(send: PendingSend): RecordMetadata[] {
+    const out: RecordMetadata[] = [];
+    const seen = new Set<string>();
+    for (const c of send.chunks) {
+      const k = `${c.topic}\u0000${c.partition}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const r = send.results.get(k)!;
+      out.push({ topicName: c.topic, partition: c.partition, errorCode: 0, baseOffset: String(r.baseOffset), logAppendTime: String(r.logAppendTime), logStartOffset: String(r.logStartOffset) });
+    }
+    return out;
+  }
+
+  /** Sends the chunks of `sends` as one request; resolves the sends, or throws for all. */
+  async function request(sends: PendingSend[]): Promise<void> {
+    const byTp = new Map<string, Chunk[]>();
+    for (const s of sends) for (const c of s.chunks) {
+      const k = `${c.topic}\u0000${c.partition}`;
+      let list = byTp.get(k);
+      if (!list) byTp.set(k, (list = []));
+      list.push(c);
+    }
+    const batches: ProduceBatch[] = [];
+    for (const [k, chunks] of byTp) {
+      const { topic, partition } = chunks[0]!;
+      batches.push({ topic, partition, baseSequence: idempotent ? sequences.get(k) ?? 0 : -1, records: concatRecords(chunks.map((c) => c.records)) });
+    }
+    let attempt = 0;
+    for (;;) {
+      try {
+        const broker = await conn.broker();
+        const res = await broker.produce({ producerId, producerEpoch, batches });
+        for (const r of res) {
+          const k = `${r.topic}\u0000${r.partition}`;
+          const chunks = byTp.get(k)!;
+          const b = batches.find((x) => x.topic === r.topic && x.partition === r.partition)!;
+          if (idempotent) sequences.set(k, b.baseSequence + b.records.count);
+          // Kafka's sticky partitioner moves keyless records on once a batch is closed.
+          (partitioner as { onNewBatch?: (t: string, p: number) => void }).onNewBatch?.(r.topic, r.partition);
+          let offset = r.baseOffset;
+          for (const c of chunks) {
+            c.send.results.set(k, { ...r, baseOffset: offset });
+            offset += c.records.count;
+          }
+        }
+        return;
+      } catch (e) {
+        if (!isRetriable(e) || attempt >= retries) throw e;
+        await new Promise((r) => setTimeout(r, initialRetryTime * 2 ** attempt));
+        attempt++;
+      }
+    }
+  }
+
+  async function flush(): Promise<void> {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (queue.length) {
+        const sends = queue;
+        queue = [];
+        try {
+          await request(sends);
+          for (const s of sends) s.resolve(results(s));
+        } catch (e) {
+          if (sends.length === 1 || (e instanceof LanesError && e.retriable)) {
+            for (const s of sends) s.reject(e);
+            continue;
+          }
+          // A joint request was refused: retry each send alone so only the bad one fails.
+          for (const s of sends) {
+            try {
+              await request([s]);
+              s.resolve(results(s));
+            } catch (e2) {
+              s.reject(e2);
+            }
+          }
+        }
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  async function enqueue(build: (send: PendingSend) => Promise<void>): Promise<RecordMetadata[]> {
+    if (!connected) throw new NotConnectedError('producer is not connected: call producer.connect() first');
+    const send: PendingSend = { chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined };
+    await build(send);
+    const done = new Promise<RecordMetadata[]>((resolve, reject) => { send.resolve = resolve; send.reject = reject; });
+    queue.push(send);
+    void flush();
+    return done;
+  }
+
+  return {
+    async connect() {
+      if (connected) return;
+      const broker = await conn.acquire();
+      if (idempotent && producerId < 0) {
+        try {
+          ({ producerId, producerEpoch } = await broker.initProducerId());
+        } catch (e) {
+          await conn.release();
+          throw e;
+        }
+      }
+      connected = true;
+    },
+    async disconnect() {
+      if (!connected) return;
+      connected = false;
+      await conn.release();
+    },
+    send(record) {
+      return enqueue((s) => prepare(s, record?.topic, record?.messages, 'send'));
+    },
+    sendBatch(batch) {
+      return enqueue(async (s) => {
+        if (!batch || !Array.isArray(batch.topicMessages) || batch.topicMessages.length === 0) {
+          throw new InvalidArgumentError('sendBatch.topicMessages must be a non-empty array');
+        }
+        for (let i = 0; i < batch.topicMessages.length; i++) {
+          const tm = batch.topicMessages[i]!;
+          await prepare(s, tm?.topic, tm?.messages, `sendBatch.topicMessages[${i}]`);
+        }
+      });
+    },
+    isIdempotent: () => idempotent,
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * The LanesError hierarchy. Every error lanes throws is a LanesError with a stable `code`,
+ * a `retriable` flag (KafkaJS's idea: a client may retry these by itself) and plain-data
+ * `details`. Errors cross the worker boundary as `{ name, code, message, retriable, details }`
+ * and are rebuilt into the right subclass by {@link errorFromData}.
+ */
+
+/** Stable error codes; names follow Kafka's error codes where Kafka has one. */
+export type ErrorCode =
+  | 'UNKNOWN'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_CONFIG'
+  | 'INVALID_RECORD'
+  | 'RECORD_TOO_LARGE'
+  | 'INVALID_PARTITIONS'
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'TOPIC_ALREADY_EXISTS'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'INVALID_PRODUCER_EPOCH'
+  | 'CORRUPT_MESSAGE'
+  | 'QUOTA_EXCEEDED'
+  | 'STORAGE_ERROR'
+  | 'BROKER_UNAVAILABLE'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'ILLEGAL_GENERATION'
+  | 'UNKNOWN_MEMBER_ID'
+  | 'GROUP_NOT_EMPTY'
+  | 'GROUP_ID_NOT_FOUND'
+  | 'FENCED_INSTANCE_ID'
+  | 'UNAUTHORIZED'
+  | 'NOT_CONNECTED';
+
+/** Options of a LanesError. */
+export interface LanesErrorOptions {
+  code?: ErrorCode;
+  retriable?: boolean;
+  cause?: unknown;
+  details?: Record<string, unknown>;
+}
+
+/** Base class of every error lanes throws. */
+export class LanesError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** True when retrying the same call may succeed (KafkaJS's `retriable`). */
+  readonly retriable: boolean;
+  /** Plain data about the failure: the field, topic, partition or offset involved. */
+  readonly details: Record<string, unknown>;
+
+  constructor(message: string, options: LanesErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = options.code ?? 'UNKNOWN';
+    this.retriable = options.retriable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+type Opts = Omit<LanesErrorOptions, 'code'>;
+
+/** A call argument is missing or malformed. */
+export class InvalidArgumentError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_ARGUMENT' }); }
+}
+/** An unknown config name, or a config value out of range. */
+export class InvalidConfigError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_CONFIG' }); }
+}
+/** A record whose key, value or headers cannot be stored. */
+export class InvalidRecordError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_RECORD' }); }
+}
+/** A record larger than the topic's `max.message.bytes`. */
+export class RecordTooLargeError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'RECORD_TOO_LARGE' }); }
+}
+/** numPartitions < 1, or a partition count that does not grow the topic. */
+export class InvalidPartitionsError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_PARTITIONS' }); }
+}
+/** The topic does not exist (and may not be auto-created), or the partition is out of range. */
+export class TopicNotFoundError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNKNOWN_TOPIC_OR_PARTITION' }); }
+}
+/** createTopics of a topic that exists. */
+export class TopicExistsError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'TOPIC_ALREADY_EXISTS' }); }
+}
+/** A fetch below the low watermark or past the log end. */
+export class OffsetOutOfRangeError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'OFFSET_OUT_OF_RANGE' }); }
+}
+/** An idempotent producer skipped a sequence number: an earlier batch was lost. */
+export class OutOfOrderSequenceError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }); }
+}
+/** A producer epoch older than the one the log knows: a fenced producer. */
+export class InvalidProducerEpochError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_PRODUCER_EPOCH' }); }
+}
+/** A stored batch whose CRC32C does not match its contents. */
+export class CorruptRecordError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'CORRUPT_MESSAGE' }); }
+}
+/** The origin's storage quota is exhausted. Not retriable: free space first. */
+export class QuotaExceededError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'QUOTA_EXCEEDED', retriable: false }); }
+}
+/** IndexedDB failed for another reason (the DOMException is the cause). */
+export class StorageError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'STORAGE_ERROR' }); }
+}
+/** The broker cannot be reached right now (its host went away); retriable. */
+export class BrokerUnavailableError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'BROKER_UNAVAILABLE' }); }
+}
+/** The group is rebalancing; rejoin and retry. */
+export class RebalanceInProgressError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'REBALANCE_IN_PROGRESS' }); }
+}
+/** A commit or heartbeat from a stale generation: this member was fenced and must rejoin. */
+export class IllegalGenerationError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'ILLEGAL_GENERATION' }); }
+}
+/** The coordinator does not know this member (evicted); it must rejoin. */
+export class UnknownMemberIdError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'UNKNOWN_MEMBER_ID' }); }
+}
+/** The replica refused the credentials. */
+export class UnauthorizedError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNAUTHORIZED' }); }
+}
+/** A client call made before connect() or after disconnect(). */
+export class NotConnectedError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'NOT_CONNECTED' }); }
+}
+
+const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>> = {
+  INVALID_ARGUMENT: InvalidArgumentError,
+  INVALID_CONFIG: InvalidConfigError,
+  INVALID_RECORD: InvalidRecordError,
+  RECORD_TOO_LARGE: RecordTooLargeError,
+  INVALID_PARTITIONS: InvalidPartitionsError,
+  UNKNOWN_TOPIC_OR_PARTITION: TopicNotFoundError,
+  TOPIC_ALREADY_EXISTS: TopicExistsError,
+  OFFSET_OUT_OF_RANGE: OffsetOutOfRangeError,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,
+  INVALID_PRODUCER_EPOCH: InvalidProducerEpochError,
+  CORRUPT_MESSAGE: CorruptRecordError,
+  QUOTA_EXCEEDED: QuotaExceededError,
+  STORAGE_ERROR: StorageError,
+  BROKER_UNAVAILABLE: BrokerUnavailableError,
+  REBALANCE_IN_PROGRESS: RebalanceInProgressError,
+  ILLEGAL_GENERATION: IllegalGenerationError,
+  UNKNOWN_MEMBER_ID: UnknownMemberIdError,
+  UNAUTHORIZED: UnauthorizedError,
+  NOT_CONNECTED: NotConnectedError,
+};
+
+/** The plain-data form of an error, as it crosses a worker boundary. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  code: ErrorCode;
+  retriable: boolean;
+  details: Record<string, unknown>;
+  stack?: string;
+}
+
+/** Plain data of any thrown value, for postMessage. */
+export function errorToData(e: unknown): ErrorData {
+  if (e instanceof LanesError) {
+    return { name: e.name, message: e.message, code: e.code, retriable: e.retriable, details: e.details, stack: e.stack };
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, message: err.message, code: 'UNKNOWN', retriable: false, details: {}, stack: err.stack };
+}
+
+/** Rebuilds the right LanesError subclass from {@link errorToData}'s output. */
+export function errorFromData(d: ErrorData): LanesError {
+  const Ctor = byCode[d.code];
+  const e = Ctor
+    ? new Ctor(d.message, { retriable: d.retriable, details: d.details })
+    : new LanesError(d.message, { code: d.code, retriable: d.retriable, details: d.details });
+  if (d.stack) e.stack = d.stack;
+  return e;
+}
+
+/** True when the error says "try again" (KafkaJS's `retriable`). */
+export function isRetriable(e: unknown): boolean {
+  return e instanceof LanesError && e.retriable;
+}
+
+/** True when the error means the consumer must rejoin its group. */
+export function isRebalancing(e: unknown): boolean {
+  return e instanceof LanesError &&
+    (e.code === 'REBALANCE_IN_PROGRESS' || e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID');
+}

@@ -1,0 +1,19 @@
+/**
+ * lanes: Kafka-style event streams in the browser. Public API of the tab side.
+ * Importing this module has no side effects.
+ */
+export { createClient, type Client } from './client/client.js';
+export type { ClientConfig, BrokerHost } from './client/connection.js';
+export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch } from './client/producer/producer.js';
+export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consumer/consumer.js';
+export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';
+export type { Admin } from './client/admin/admin.js';
+export { CONSUMER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './client/instrumentation.js';
+export { murmur2, partitionForKey, toPositive } from './partitioner/murmur2.js';
+export { Partitioners, DefaultPartitioner, RoundRobinPartitioner, type PartitionerFactory } from './partitioner/partitioners.js';
+export { assigners } from './group/assigners/index.js';
+export type { Assigner, AssignInput, AssignMember, Assignment } from './group/assigners/index.js';
+export * from './errors.js';
+export * from './types.js';
+export type { TopicConfig, CleanupPolicy } from './protocol/topic-config.js';
+export type { CleanerStats, SegmentInfo } from './protocol/broker-api.js';

@@ -1,0 +1,233 @@
+/**
+ * The appender: validates produce requests and writes them with group commit, so many small
+ * sends share one IndexedDB transaction (the cost of a commit is per transaction, not per byte).
+ *
+ * Invariants:
+ * - At most one write transaction of the appender is in flight; requests that arrive meanwhile
+ *   wait and are committed together in the next one.
+ * - A request is all-or-nothing: every batch of it is validated against the state it will be
+ *   written on before any of its puts is issued; a refused request writes nothing.
+ * - An append resolves only after its transaction completed; results and wake-ups follow commit.
+ * - Idempotence: a batch whose (producerId, epoch, baseSequence) matches one of the producer's
+ *   last five on that partition is answered with its original offsets and not written again.
+ */
+import { InvalidArgumentError, InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError, RecordTooLargeError } from '../errors.js';
+import type { EncodedRecords, RecordBatch } from '../protocol/record-batch.js';
+import { payloadCrc } from '../protocol/record-batch.js';
+import { done, S, type ProducerRow } from './log-db.js';
+import { newSegment, type LogStore, type PartitionState } from './log-store.js';
+
+/** Records for one partition from one producer request. */
+export interface AppendBatch {
+  topic: string;
+  partition: number;
+  /** Sequence number of the first record, or -1 without idempotence. */
+  baseSequence: number;
+  records: EncodedRecords;
+}
+
+/** A produce request: one producer, batches for distinct partitions. */
+export interface AppendRequest {
+  /** -1 for a non-idempotent producer. */
+  producerId: number;
+  producerEpoch: number;
+  batches: AppendBatch[];
+}
+
+/** Where a batch landed. */
+export interface AppendResult {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  logAppendTime: number;
+  logStartOffset: number;
+  /** True when this was a retry of a batch already written. */
+  duplicate: boolean;
+}
+
+/** Bytes a batch row costs beyond its payload (header fields), for segment sizing. */
+export const BATCH_OVERHEAD = 64;
+const RECENT = 5;
+
+interface Pending {
+  request: AppendRequest;
+  resolve: (r: AppendResult[]) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Group-committing writer of a LogStore. */
+export class Appender {
+  private queue: Pending[] = [];
+  private running = false;
+  /** Transactions committed (for stats and benchmarks). */
+  commits = 0;
+
+  constructor(private readonly store: LogStore) {}
+
+  /** Appends a request; resolves after its transaction commits. */
+  append(request: AppendRequest): Promise<AppendResult[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length) {
+        const items = this.queue.splice(0);
+        await this.commit(items);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commit(items: Pending[]): Promise<void> {
+    const store = this.store;
+    const now = store.now();
+    const parts = new Map<string, PartitionState>();
+    const prods = new Map<string, ProducerRow>();
+    const accepted: { p: Pending; results: AppendResult[] }[] = [];
+    let tx: IDBTransaction | undefined;
+    const touched = new Map<string, PartitionState>();
+
+    for (const p of items) {
+      try {
+        const plan = this.plan(p.request, parts, prods, now);
+        tx ??= store.db.transaction([S.batches, S.segments, S.producers], 'readwrite');
+        const results: AppendResult[] = [];
+        for (const step of plan) {
+          if (step.dup) { results.push(step.dup); continue; }
+          const { state, batch, producer, sealed } = step.write!;
+          if (sealed) tx.objectStore(S.segments).put(sealed);
+          tx.objectStore(S.batches).put(batch);
+          tx.objectStore(S.segments).put(state.active);
+          if (producer) tx.objectStore(S.producers).put(producer);
+          touched.set(`${state.topic}\u0000${state.partition}`, state);
+          results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
+        }
+        accepted.push({ p, results });
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+    if (!tx) {
+      // Every request was refused or a pure duplicate: nothing to write.
+      for (const a of accepted) a.p.resolve(a.results);
+      return;
+    }
+    try {
+      await done(tx, 'produce');
+    } catch (e) {
+      for (const a of accepted) a.p.reject(e);
+      return;
+    }
+    this.commits++;
+    for (const s of parts.values()) store.setPartition(s);
+    for (const r of prods.values()) store.setProducerState(r);
+    for (const a of accepted) a.p.resolve(a.results);
+    for (const s of touched.values()) store.notifyAppend(s.topic, s.partition, s.active.nextOffset);
+  }
+
+  /**
+   * Validates a request against the working state and returns what to write. Mutates the
+   * working maps only when the whole request is valid.
+   */
+  private plan(r: AppendRequest, parts: Map<string, PartitionState>, prods: Map<string, ProducerRow>, now: number) {
+    const store = this.store;
+    if (!r || !Array.isArray(r.batches) || r.batches.length === 0) throw new InvalidArgumentError('produce request has no batches');
+    const seen = new Set<string>();
+    const localParts = new Map<string, PartitionState>();
+    const localProds = new Map<string, ProducerRow>();
+    const steps: { dup?: AppendResult; write?: { state: PartitionState; batch: RecordBatch; producer?: ProducerRow; sealed?: import('./log-db.js').SegmentRow } }[] = [];
+
+    for (const b of r.batches) {
+      const k = `${b.topic}\u0000${b.partition}`;
+      if (seen.has(k)) throw new InvalidArgumentError(`produce request has two batches for ${b.topic}-${b.partition}`, { details: { topic: b.topic, partition: b.partition } });
+      seen.add(k);
+      const topic = store.topic(b.topic);
+      const base = localParts.get(k) ?? parts.get(k) ?? store.partition(b.topic, b.partition);
+      const rec = b.records;
+      if (!rec || !(rec.payload instanceof Uint8Array) || !Number.isInteger(rec.count) || rec.count < 1) {
+        throw new InvalidRecordError(`batch for ${b.topic}-${b.partition} carries no records`, { details: { topic: b.topic, partition: b.partition } });
+      }
+      if (rec.maxRecordBytes > topic.config.maxMessageBytes) {
+        throw new RecordTooLargeError(`a record of ${rec.maxRecordBytes} bytes exceeds max.message.bytes=${topic.config.maxMessageBytes} of topic ${JSON.stringify(b.topic)}`, {
+          details: { topic: b.topic, partition: b.partition, size: rec.maxRecordBytes, max: topic.config.maxMessageBytes },
+        });
+      }
+
+      // idempotence
+      let producer: ProducerRow | undefined;
+      if (r.producerId >= 0) {
+        const pk = `${r.producerId}:${k}`;
+        const prev = localProds.get(pk) ?? prods.get(pk) ?? store.producerState(r.producerId, b.topic, b.partition);
+        const lastSeq = b.baseSequence + rec.count - 1;
+        if (prev && r.producerEpoch < prev.epoch) {
+          throw new InvalidProducerEpochError(`producer ${r.producerId} epoch ${r.producerEpoch} is older than ${prev.epoch}: it was fenced`, { details: { producerId: r.producerId, epoch: r.producerEpoch } });
+        }
+        if (prev && r.producerEpoch === prev.epoch) {
+          const dup = prev.recent.find((x) => x.firstSeq === b.baseSequence && x.lastSeq === lastSeq);
+          if (dup) {
+            steps.push({ dup: { topic: b.topic, partition: b.partition, baseOffset: dup.baseOffset, logAppendTime: dup.logAppendTime, logStartOffset: base.logStartOffset, duplicate: true } });
+            continue;
+          }
+          if (b.baseSequence !== prev.lastSequence + 1) {
+            throw new OutOfOrderSequenceError(`producer ${r.producerId} sent sequence ${b.baseSequence} to ${b.topic}-${b.partition}; expected ${prev.lastSequence + 1}`, {
+              details: { producerId: r.producerId, topic: b.topic, partition: b.partition, expected: prev.lastSequence + 1, got: b.baseSequence },
+            });
+          }
+        } else if (b.baseSequence !== 0) {
+          throw new OutOfOrderSequenceError(`producer ${r.producerId} is new to ${b.topic}-${b.partition} (epoch ${r.producerEpoch}) and must start at sequence 0; got ${b.baseSequence}`, {
+            details: { producerId: r.producerId, topic: b.topic, partition: b.partition, expected: 0, got: b.baseSequence },
+          });
+        }
+        producer = {
+          producerId: r.producerId, topic: b.topic, partition: b.partition, epoch: r.producerEpoch, lastSequence: lastSeq,
+          recent: [...(prev && prev.epoch === r.producerEpoch ? prev.recent : []), { firstSeq: b.baseSequence, lastSeq, baseOffset: 0, logAppendTime: -1 }].slice(-RECENT),
+          updatedAt: now,
+        };
+        localProds.set(pk, producer);
+      }
+
+      // segment roll, then placement
+      const size = rec.payload.length + BATCH_OVERHEAD;
+      const state: PartitionState = { ...base, active: { ...base.active } };
+      let sealed;
+      const cfg = topic.config;
+      if (state.active.batchCount > 0 && (state.active.sizeBytes + size > cfg.segmentBytes || now - state.active.createdAt >= cfg.segmentMs)) {
+        sealed = { ...state.active, sealedAt: now };
+        state.sealed = [...state.sealed, sealed];
+        state.active = newSegment(b.topic, b.partition, sealed.nextOffset, now);
+      }
+      const baseOffset = state.active.nextOffset;
+      const appendTime = cfg.timestampType === 'LogAppendTime';
+      const batch: RecordBatch = {
+        topic: b.topic, partition: b.partition, baseOffset, lastOffsetDelta: rec.count - 1, count: rec.count,
+        firstTimestamp: appendTime ? now : rec.firstTimestamp, maxTimestamp: appendTime ? now : rec.maxTimestamp,
+        timestampType: cfg.timestampType, logAppendTime: appendTime ? now : -1,
+        producerId: r.producerId, producerEpoch: r.producerEpoch, baseSequence: b.baseSequence,
+        crc: payloadCrc(rec.payload), sizeBytes: size, payload: rec.payload, segment: state.active.baseOffset, cleanedAt: -1,
+      };
+      const a = state.active;
+      a.nextOffset = baseOffset + rec.count;
+      a.sizeBytes += size;
+      a.batchCount++;
+      a.recordCount += rec.count;
+      a.firstTimestamp = a.firstTimestamp < 0 ? batch.firstTimestamp : Math.min(a.firstTimestamp, batch.firstTimestamp);
+      a.maxTimestamp = Math.max(a.maxTimestamp, batch.maxTimestamp);
+      if (producer) {
+        const last = producer.recent[producer.recent.length - 1]!;
+        last.baseOffset = baseOffset;
+        last.logAppendTime = batch.logAppendTime;
+      }
+      localParts.set(k, state);
+      steps.push({ write: { state, batch, producer, sealed } });
+    }
+    for (const [k, v] of localParts) parts.set(k, v);
+    for (const [k, v] of localProds) prods.set(k, v);
+    return steps;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The log cleaner: retention (delete policy), compaction (compact policy), deleteRecords, and
+ * sealing of active segments older than segment.ms.
+ *
+ * Invariants:
+ * - The cleaner never blocks appends for long: it reads in read-only transactions and writes
+ *   one segment per short transaction; it never touches the active segment's batches.
+ * - Offsets never change. Compaction keeps, per key, only the record with the highest offset
+ *   (computed over the whole log, active segment included) and rewrites sealed segments with
+ *   the survivors at their original offsets; the log end stays.
+ * - A tombstone (keyed record with null value) survives until delete.retention.ms after the
+ *   cleaner first rewrote its batch (`cleanedAt`), so slow consumers still see the delete.
+ * - Retention deletes whole sealed segments, oldest first; the low watermark moves to the
+ *   first remaining offset and never goes back.
+ */
+import { OffsetOutOfRangeError } from '../errors.js';
+import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
+import { BATCH_OVERHEAD } from './appender.js';
+import { done, req, S, type PartitionRow, type SegmentRow } from './log-db.js';
+import { newSegment, type LogStore, type PartitionState } from './log-store.js';
+
+/** What a cleaner run did. */
+export interface CleanerStats {
+  segmentsSealed: number;
+  segmentsDeleted: number;
+  segmentsCompacted: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
+}
+
+/** Page size when scanning a partition to build the compaction offset map. */
+const SCAN_PAGE = 64;
+
+/** Runs retention and compaction over every partition (or those of `topics`). */
+export async function runCleaner(store: LogStore, topics?: string[]): Promise<CleanerStats> {
+  const stats: CleanerStats = { segmentsSealed: 0, segmentsDeleted: 0, segmentsCompacted: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+  const names = topics ?? [...store.topics.keys()];
+  for (const name of names) {
+    const t = store.topics.get(name);
+    if (!t) continue;
+    for (let p = 0; p < t.numPartitions; p++) {
+      if (store.closed || !store.topics.has(name)) return stats;
+      await sealAged(store, name, p, stats);
+      if (t.config.cleanupPolicy.compact) await compactPartition(store, name, p, stats);
+      if (t.config.cleanupPolicy.delete) await enforceRetention(store, name, p, stats);
+      await dropSegmentsBelowStart(store, name, p, stats);
+    }
+  }
+  return stats;
+}
+
+/** Seals a non-empty active segment older than segment.ms, so retention and compaction can reach it. */
+async function sealAged(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
+  const cfg = store.topic(topic).config;
+  const p = store.partition(topic, partition);
+  const now = store.now();
+  if (p.active.batchCount === 0 || now - p.active.createdAt < cfg.segmentMs) return;
+  const sealed: SegmentRow = { ...p.active, sealedAt: now };
+  const active = newSegment(topic, partition, sealed.nextOffset, now);
+  const tx = store.db.transaction([S.segments], 'readwrite');
+  tx.objectStore(S.segments).put(sealed);
+  tx.objectStore(S.segments).put(active);
+  await done(tx, `seal segment ${topic}-${partition}@${sealed.baseOffset}`);
+  const cur = store.partition(topic, partition);
+  if (cur.active.baseOffset !== sealed.baseOffset || cur.active.nextOffset !== sealed.nextOffset) return; // raced an append; it rolls by itself
+  store.setPartition({ ...cur, sealed: [...cur.sealed, sealed], active });
+  stats.segmentsSealed++;
+}
+
+async function deleteSegments(store: LogStore, p: PartitionState, doomed: SegmentRow[], newStart: number, stats: CleanerStats): Promise<void> {
+  if (doomed.length === 0 && newStart <= p.logStartOffset) return;
+  const tx = store.db.transaction([S.segments, S.batches, S.partitions], 'readwrite');
+  for (const s of doomed) {
+    tx.objectStore(S.batches).delete(store.partitionRange(p.topic, p.partition, s.baseOffset, s.nextOffset, true));
+    tx.objectStore(S.segments).delete([p.topic, p.partition, s.baseOffset]);
+  }
+  const logStartOffset = Math.max(p.logStartOffset, newStart);
+  tx.objectStore(S.partitions).put({ topic: p.topic, partition: p.partition, logStartOffset } satisfies PartitionRow);
+  await done(tx, `delete segments of ${p.topic}-${p.partition}`);
+  const cur = store.partition(p.topic, p.partition);
+  const gone = new Set(doomed.map((s) => s.baseOffset));
+  store.setPartition({ ...cur, logStartOffset: Math.max(cur.logStartOffset, logStartOffset), sealed: cur.sealed.filter((s) => !gone.has(s.baseOffset)) });
+  stats.segmentsDeleted += doomed.length;
+}
+
+/** retention.ms and retention.bytes: delete the oldest sealed segments past either limit. */
+async function enforceRetention(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
+  const cfg = store.topic(topic).config;
+  const p = store.partition(topic, partition);
+  const now = store.now();
+  let size = store.partitionBytes(p);
+  const doomed: SegmentRow[] = [];
+  for (const s of p.sealed) {
+    const byTime = cfg.retentionMs >= 0 && s.maxTimestamp >= 0 && now - s.maxTimestamp > cfg.retentionMs;
+    const byBytes = cfg.retentionBytes >= 0 && size - s.sizeBytes >= cfg.retentionBytes;
+    const empty = s.batchCount === 0 && s.nextOffset <= p.logStartOffset;
+    if (!byTime && !byBytes && !empty) break;
+    doomed.push(s);
+    size -= s.sizeBytes;
+  }
+  if (doomed.length === 0) return;
+  const next = p.sealed[doomed.length]?.baseOffset ?? p.active.baseOffset;
+  await deleteSegments(store, p, doomed, next, stats);
+}
+
+/** Sealed segments wholly below the low watermark (after deleteRecords) go. */
+async function dropSegmentsBelowStart(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
+  const p = store.partition(topic, partition);
+  const doomed = p.sealed.filter((s) => s.nextOffset <= p.logStartOffset);
+  if (doomed.length) await deleteSegments(store, p, doomed, p.logStartOffset, stats);
+}
+
+/**
+ * Compaction: builds key -> latest offset over the whole partition, then rewrites each sealed
+ * segment that holds a superseded record or an expired tombstone.
+ */
+async function compactPartition(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
+  const p = store.partition(topic, partition);
+  if (p.sealed.length === 0) return;
+  const end = p.active.nextOffset;
+  const latest = new Map<string, number>();
+  let from = -Infinity;
+  for (;;) {
+    const page = await store.readBatches(topic, partition, from, end, SCAN_PAGE);
+    for (const b of page) scanRecords(b.payload, b.baseOffset, (r) => { if (r.keyId !== null) latest.set(r.keyId, r.offset); });
+    if (page.length < SCAN_PAGE) break;
+    from = page[page.length - 1]!.baseOffset + 1;
+  }
+  const cfg = store.topic(topic).config;
+  for (const seg of [...p.sealed]) {
+    if (store.closed || !store.topics.has(topic)) return;
+    const now = store.now();
+    const batches = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
+    const puts: RecordBatch[] = [];
+    const deletes: number[] = [];
+    let removed = 0, tombs = 0;
+    for (const b of batches) {
+      const kept: RecordView[] = [];
+      let changed = false;
+      let hasTombstone = false;
+      scanRecords(b.payload, b.baseOffset, (r) => {
+        if (r.keyId !== null && latest.get(r.keyId)! > r.offset) { changed = true; removed++; return; }
+        if (r.keyId !== null && r.tombstone) {
+          if (b.cleanedAt >= 0 && now - b.cleanedAt >= cfg.deleteRetentionMs) { changed = true; removed++; tombs++; return; }
+          hasTombstone = true;
+        }
+        kept.push(r);
+      });
+      const firstClean = hasTombstone && b.cleanedAt < 0;
+      if (!changed && !firstClean) continue;
+      if (kept.length === 0) { deletes.push(b.baseOffset); continue; }
+      const payload = changed ? rebuildPayload(b.payload, b.baseOffset, kept) : b.payload;
+      let first = Infinity, max = -1;
+      for (const k of kept) { first = Math.min(first, k.timestamp); max = Math.max(max, k.timestamp); }
+      const appendTime = b.timestampType === 'LogAppendTime';
+      puts.push({
+        ...b, payload, count: kept.length, crc: changed ? payloadCrc(payload) : b.crc, sizeBytes: payload.length + BATCH_OVERHEAD,
+        firstTimestamp: appendTime ? b.firstTimestamp : first, maxTimestamp: appendTime ? b.maxTimestamp : max,
+        cleanedAt: b.cleanedAt >= 0 ? b.cleanedAt : now,
+      });
+    }
+    if (puts.length === 0 && deletes.length === 0) continue;
+    const remaining = batches.filter((b) => !deletes.includes(b.baseOffset)).map((b) => puts.find((x) => x.baseOffset === b.baseOffset) ?? b);
+    const nextSeg: SegmentRow = {
+      ...seg, version: seg.version + 1, batchCount: remaining.length,
+      recordCount: remaining.reduce((n, b) => n + b.count, 0),
+      sizeBytes: remaining.reduce((n, b) => n + b.sizeBytes, 0),
+    };
+    const tx = store.db.transaction([S.batches, S.segments], 'readwrite');
+    for (const b of puts) tx.objectStore(S.batches).put(b);
+    for (const o of deletes) tx.objectStore(S.batches).delete([topic, partition, o]);
+    tx.objectStore(S.segments).put(nextSeg);
+    await done(tx, `compact ${topic}-${partition}@${seg.baseOffset}`);
+    const cur = store.partition(topic, partition);
+    store.setPartition({ ...cur, sealed: cur.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
+    stats.segmentsCompacted++;
+    stats.recordsRemoved += removed;
+    stats.tombstonesRemoved += tombs;
+  }
+}
+
+/**
+ * Kafka's deleteRecords: moves the low watermark to `offset` (-1: the high watermark).
+ * Batches wholly below it are deleted now; the rest of their segments go on the next clean.
+ */
+export async function deleteRecords(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
+  const p = store.partition(topic, partition);
+  const high = p.active.nextOffset;
+  const target = offset === -1 ? high : offset;
+  if (!Number.isSafeInteger(target) || target < p.logStartOffset || target > high) {
+    throw new OffsetOutOfRangeError(`deleteRecords offset ${offset} is out of range for ${topic}-${partition} (low ${p.logStartOffset}, high ${high})`, { details: { topic, partition, offset, low: p.logStartOffset, high } });
+  }
+  if (target === p.logStartOffset) return target;
+  const rtx = store.db.transaction([S.batches], 'readonly');
+  const cursor = await req(rtx.objectStore(S.batches).openCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev'));
+  const straddle = cursor?.value as RecordBatch | undefined;
+  const deleteBelow = straddle && straddle.baseOffset + straddle.lastOffsetDelta >= target ? straddle.baseOffset : target;
+  const tx = store.db.transaction([S.batches, S.partitions], 'readwrite');
+  tx.objectStore(S.batches).delete(store.partitionRange(topic, partition, -Infinity, deleteBelow, true));
+  tx.objectStore(S.partitions).put({ topic, partition, logStartOffset: target } satisfies PartitionRow);
+  await done(tx, `deleteRecords ${topic}-${partition}`);
+  const cur = store.partition(topic, partition);
+  store.setPartition({ ...cur, logStartOffset: Math.max(cur.logStartOffset, target) });
+  return target;
+}

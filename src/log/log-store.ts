@@ -1,0 +1,278 @@
+/**
+ * LogStore: the partitioned log of one database. The broker owns exactly one, and is the
+ * only writer (the Web Lock `lanes:<db>:broker` guarantees that across tabs and versions).
+ *
+ * Invariants:
+ * - The in-memory partition states are the committed state: they change only after the
+ *   transaction writing them has completed, so a failed append leaves offsets untouched.
+ * - Per partition, offsets are strictly increasing and never reused: logEndOffset only grows,
+ *   also across compaction (which raises offset skips) and retention (which moves the start).
+ * - Each partition has exactly one active (unsealed) segment; sealed segments change only by
+ *   the cleaner, which raises their version.
+ */
+import { InvalidPartitionsError, TopicExistsError, TopicNotFoundError, InvalidArgumentError } from '../errors.js';
+import type { RecordBatch } from '../protocol/record-batch.js';
+import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
+import type { ConfigEntry } from '../types.js';
+import { done, openLogDb, req, S, type KeyRangeCtor, type PartitionRow, type ProducerRow, type SegmentRow, type TopicRow } from './log-db.js';
+
+/** In-memory state of a partition. */
+export interface PartitionState {
+  topic: string;
+  partition: number;
+  logStartOffset: number;
+  /** Sealed segments, oldest first. */
+  sealed: SegmentRow[];
+  active: SegmentRow;
+}
+
+/** Notified after an append commits. */
+export type AppendListener = (topic: string, partition: number, logEndOffset: number) => void;
+
+/** Options of LogStore.open. */
+export interface LogStoreOptions {
+  indexedDB: IDBFactory;
+  IDBKeyRange: KeyRangeCtor;
+  /** The IndexedDB database name. */
+  name: string;
+  /** Clock, injectable for retention tests. */
+  now?: () => number;
+}
+
+const pkey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Builds an empty active segment. */
+export function newSegment(topic: string, partition: number, baseOffset: number, now: number): SegmentRow {
+  return { topic, partition, baseOffset, nextOffset: baseOffset, sizeBytes: 0, batchCount: 0, recordCount: 0, firstTimestamp: -1, maxTimestamp: -1, createdAt: now, sealedAt: -1, version: 0 };
+}
+
+/** The partitioned log of one database. */
+export class LogStore {
+  readonly topics = new Map<string, TopicRow>();
+  readonly partitions = new Map<string, PartitionState>();
+  readonly producers = new Map<string, ProducerRow>();
+  readonly now: () => number;
+  private listeners = new Set<AppendListener>();
+  private nextProducerId = 1;
+  closed = false;
+
+  private constructor(readonly db: IDBDatabase, readonly KR: KeyRangeCtor, readonly name: string, now?: () => number) {
+    this.now = now ?? (() => Date.now());
+  }
+
+  /** Opens a database and loads topics, partitions, segments and producer states. */
+  static async open(o: LogStoreOptions): Promise<LogStore> {
+    const db = await openLogDb(o.indexedDB, o.name);
+    const store = new LogStore(db, o.IDBKeyRange, o.name, o.now);
+    await store.load();
+    return store;
+  }
+
+  private async load(): Promise<void> {
+    const tx = this.db.transaction([S.topics, S.partitions, S.segments, S.producers, S.meta], 'readonly');
+    const [topics, parts, segs, prods, npid] = await Promise.all([
+      req(tx.objectStore(S.topics).getAll() as IDBRequest<TopicRow[]>),
+      req(tx.objectStore(S.partitions).getAll() as IDBRequest<PartitionRow[]>),
+      req(tx.objectStore(S.segments).getAll() as IDBRequest<SegmentRow[]>),
+      req(tx.objectStore(S.producers).getAll() as IDBRequest<ProducerRow[]>),
+      req(tx.objectStore(S.meta).get('nextProducerId') as IDBRequest<number | undefined>),
+    ]);
+    for (const t of topics) this.topics.set(t.topic, t);
+    const bySeg = new Map<string, SegmentRow[]>();
+    for (const s of segs) {
+      const k = pkey(s.topic, s.partition);
+      let list = bySeg.get(k);
+      if (!list) bySeg.set(k, (list = []));
+      list.push(s); // getAll returns key order: oldest first
+    }
+    for (const p of parts) {
+      const list = bySeg.get(pkey(p.topic, p.partition)) ?? [];
+      const active = list.find((s) => s.sealedAt === -1) ?? newSegment(p.topic, p.partition, list.at(-1)?.nextOffset ?? p.logStartOffset, this.now());
+      this.partitions.set(pkey(p.topic, p.partition), {
+        topic: p.topic, partition: p.partition, logStartOffset: p.logStartOffset,
+        sealed: list.filter((s) => s.sealedAt !== -1), active,
+      });
+    }
+    for (const pr of prods) this.producers.set(`${pr.producerId}:${pkey(pr.topic, pr.partition)}`, pr);
+    this.nextProducerId = npid ?? 1;
+  }
+
+  /** Closes the database connection. */
+  close(): void {
+    this.closed = true;
+    this.db.close();
+  }
+
+  // ---- state access -------------------------------------------------------------------------
+
+  /** The topic's row; throws TopicNotFoundError. */
+  topic(topic: string): TopicRow {
+    const t = this.topics.get(topic);
+    if (!t) throw new TopicNotFoundError(`topic ${JSON.stringify(topic)} does not exist`, { details: { topic } });
+    return t;
+  }
+
+  /** The partition's state; throws TopicNotFoundError naming the partition. */
+  partition(topic: string, partition: number): PartitionState {
+    const t = this.topic(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= t.numPartitions) {
+      throw new TopicNotFoundError(`partition ${String(partition)} of topic ${JSON.stringify(topic)} does not exist (it has ${t.numPartitions}: 0..${t.numPartitions - 1})`, { details: { topic, partition } });
+    }
+    return this.partitions.get(pkey(topic, partition))!;
+  }
+
+  /** Low and high watermarks of a partition. */
+  watermarks(topic: string, partition: number): { low: number; high: number } {
+    const p = this.partition(topic, partition);
+    return { low: p.logStartOffset, high: p.active.nextOffset };
+  }
+
+  /** Stored size of a partition's segments, in bytes. */
+  partitionBytes(p: PartitionState): number {
+    let n = p.active.sizeBytes;
+    for (const s of p.sealed) n += s.sizeBytes;
+    return n;
+  }
+
+  /** Producer state of one producer on one partition. */
+  producerState(producerId: number, topic: string, partition: number): ProducerRow | undefined {
+    return this.producers.get(`${producerId}:${pkey(topic, partition)}`);
+  }
+
+  /** Records a committed producer state. */
+  setProducerState(row: ProducerRow): void {
+    this.producers.set(`${row.producerId}:${pkey(row.topic, row.partition)}`, row);
+  }
+
+  /** Replaces a partition's committed state. */
+  setPartition(p: PartitionState): void {
+    this.partitions.set(pkey(p.topic, p.partition), p);
+  }
+
+  /** Key range of one partition in the batches or segments store. */
+  partitionRange(topic: string, partition: number, from = 0, to = Infinity, openEnd = false): IDBKeyRange {
+    return this.KR.bound([topic, partition, from], [topic, partition, to], false, openEnd);
+  }
+
+  // ---- wake-ups -----------------------------------------------------------------------------
+
+  /** Subscribes to committed appends; returns an unsubscribe function. */
+  onAppend(l: AppendListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Tells listeners a partition grew. */
+  notifyAppend(topic: string, partition: number, end: number): void {
+    for (const l of this.listeners) l(topic, partition, end);
+  }
+
+  // ---- topics -------------------------------------------------------------------------------
+
+  /** Creates a topic with `numPartitions` empty partitions. */
+  async createTopic(topic: string, numPartitions: number, configEntries?: ConfigEntry[], internal = false): Promise<TopicRow> {
+    validateTopicName(topic);
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+      throw new InvalidPartitionsError(`numPartitions of topic ${JSON.stringify(topic)} must be an integer >= 1; got ${String(numPartitions)}`, { details: { topic, numPartitions } });
+    }
+    const config = parseTopicConfig(configEntries);
+    if (this.topics.has(topic)) throw new TopicExistsError(`topic ${JSON.stringify(topic)} already exists`, { details: { topic } });
+    const now = this.now();
+    const row: TopicRow = { topic, numPartitions, config, createdAt: now, internal };
+    const states = this.writePartitions(row, 0, numPartitions, now);
+    const tx = this.db.transaction([S.topics, S.partitions, S.segments], 'readwrite');
+    tx.objectStore(S.topics).put(row);
+    for (const p of states) {
+      tx.objectStore(S.partitions).put({ topic, partition: p.partition, logStartOffset: 0 } satisfies PartitionRow);
+      tx.objectStore(S.segments).put(p.active);
+    }
+    await done(tx, `createTopics ${topic}`);
+    this.topics.set(topic, row);
+    for (const p of states) this.setPartition(p);
+    return row;
+  }
+
+  private writePartitions(row: TopicRow, from: number, to: number, now: number): PartitionState[] {
+    const out: PartitionState[] = [];
+    for (let i = from; i < to; i++) out.push({ topic: row.topic, partition: i, logStartOffset: 0, sealed: [], active: newSegment(row.topic, i, 0, now) });
+    return out;
+  }
+
+  /** Grows a topic to `count` partitions (Kafka's createPartitions: count is the new total). */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const t = this.topic(topic);
+    if (!Number.isInteger(count) || count <= t.numPartitions) {
+      throw new InvalidPartitionsError(`createPartitions: count for ${JSON.stringify(topic)} must be an integer above the current ${t.numPartitions}; got ${String(count)}`, { details: { topic, count } });
+    }
+    const now = this.now();
+    const row: TopicRow = { ...t, numPartitions: count };
+    const states = this.writePartitions(row, t.numPartitions, count, now);
+    const tx = this.db.transaction([S.topics, S.partitions, S.segments], 'readwrite');
+    tx.objectStore(S.topics).put(row);
+    for (const p of states) {
+      tx.objectStore(S.partitions).put({ topic, partition: p.partition, logStartOffset: 0 } satisfies PartitionRow);
+      tx.objectStore(S.segments).put(p.active);
+    }
+    await done(tx, `createPartitions ${topic}`);
+    this.topics.set(topic, row);
+    for (const p of states) this.setPartition(p);
+  }
+
+  /** Changes configs of a topic (entries are applied over the current ones). */
+  async alterConfig(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
+    const t = this.topic(topic);
+    const config = parseTopicConfig(entries, t.config);
+    const row: TopicRow = { ...t, config };
+    const tx = this.db.transaction([S.topics], 'readwrite');
+    tx.objectStore(S.topics).put(row);
+    await done(tx, `alterConfigs ${topic}`);
+    this.topics.set(topic, row);
+    return config;
+  }
+
+  /** Deletes a topic with all its records, segments and producer states. */
+  async deleteTopic(topic: string): Promise<void> {
+    const t = this.topic(topic);
+    const tx = this.db.transaction([S.topics, S.partitions, S.segments, S.batches, S.producers], 'readwrite');
+    tx.objectStore(S.topics).delete(topic);
+    for (let p = 0; p < t.numPartitions; p++) {
+      tx.objectStore(S.partitions).delete([topic, p]);
+      tx.objectStore(S.segments).delete(this.partitionRange(topic, p, -Infinity));
+      tx.objectStore(S.batches).delete(this.partitionRange(topic, p, -Infinity));
+    }
+    const prodKeys: [number, string, number][] = [];
+    for (const pr of this.producers.values()) if (pr.topic === topic) prodKeys.push([pr.producerId, pr.topic, pr.partition]);
+    for (const k of prodKeys) tx.objectStore(S.producers).delete(k);
+    await done(tx, `deleteTopics ${topic}`);
+    this.topics.delete(topic);
+    for (let p = 0; p < t.numPartitions; p++) this.partitions.delete(pkey(topic, p));
+    for (const k of prodKeys) this.producers.delete(`${k[0]}:${pkey(k[1], k[2])}`);
+  }
+
+  // ---- producers ----------------------------------------------------------------------------
+
+  /** Allocates a new producer id (epoch 0), persisted so ids are never reused. */
+  async initProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
+    const id = this.nextProducerId;
+    const tx = this.db.transaction([S.meta], 'readwrite');
+    tx.objectStore(S.meta).put(id + 1, 'nextProducerId');
+    await done(tx, 'initProducerId');
+    this.nextProducerId = Math.max(this.nextProducerId, id + 1);
+    return { producerId: id, producerEpoch: 0 };
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /** Reads the batch rows of a partition whose base offsets lie in [from, to). */
+  async readBatches(topic: string, partition: number, from: number, to: number, count?: number): Promise<RecordBatch[]> {
+    const tx = this.db.transaction([S.batches], 'readonly');
+    return req(tx.objectStore(S.batches).getAll(this.partitionRange(topic, partition, from, to, true), count) as IDBRequest<RecordBatch[]>);
+  }
+}
+
+/** Kafka's topic name rule: 1-249 chars of [a-zA-Z0-9._-], not "." or "..". */
+export function validateTopicName(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string' || topic.length === 0 || topic.length > 249 || !/^[a-zA-Z0-9._-]+$/.test(topic) || topic === '.' || topic === '..') {
+    throw new InvalidArgumentError(`topic name ${JSON.stringify(topic)} is invalid: use 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-'`, { details: { topic } });
+  }
+}

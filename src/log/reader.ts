@@ -1,0 +1,86 @@
+/**
+ * Reads of the log: batches from an offset, offsets by timestamp. Reads never hold the log in
+ * memory: each returns at most about `maxBytes` of batches (at least one batch, as Kafka).
+ */
+import { OffsetOutOfRangeError } from '../errors.js';
+import { scanRecords, type RecordBatch } from '../protocol/record-batch.js';
+import { req, S } from './log-db.js';
+import type { LogStore } from './log-store.js';
+
+/** What one partition read returns. */
+export interface ReadResult {
+  batches: RecordBatch[];
+  /** High watermark (log end offset) at the time of the read. */
+  high: number;
+  /** Low watermark (log start offset). */
+  low: number;
+}
+
+/** Rows fetched per getAll while filling maxBytes. */
+const PAGE = 16;
+
+/**
+ * Batches holding records at `offset` and after, up to about `maxBytes`. A read at an offset
+ * that compaction removed starts at the next surviving record (the consumer filters records
+ * below `offset` out of the first batch). Below the low watermark or past the log end:
+ * OffsetOutOfRangeError. At the log end: no batches.
+ */
+export async function readPartition(store: LogStore, topic: string, partition: number, offset: number, maxBytes: number): Promise<ReadResult> {
+  const { low, high } = store.watermarks(topic, partition);
+  if (!Number.isSafeInteger(offset) || offset < low || offset > high) {
+    throw new OffsetOutOfRangeError(`offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
+  }
+  if (offset === high) return { batches: [], high, low };
+  const tx = store.db.transaction([S.batches], 'readonly');
+  const os = tx.objectStore(S.batches);
+  // The batch holding `offset` starts at or before it; ask for it and the ones after together.
+  const prevReq = req(os.openCursor(store.partitionRange(topic, partition, -Infinity, offset), 'prev'));
+  const firstPage = req(os.getAll(store.partitionRange(topic, partition, offset + 1, Infinity), PAGE) as IDBRequest<RecordBatch[]>);
+  const cursor = await prevReq;
+  const out: RecordBatch[] = [];
+  let bytes = 0;
+  const prev = cursor?.value as RecordBatch | undefined;
+  if (prev && prev.baseOffset + prev.lastOffsetDelta >= offset && prev.count > 0) {
+    out.push(prev);
+    bytes += prev.sizeBytes;
+  }
+  let page = await firstPage;
+  for (;;) {
+    for (const b of page) {
+      if (out.length > 0 && bytes + b.sizeBytes > maxBytes) return { batches: out, high, low };
+      out.push(b);
+      bytes += b.sizeBytes;
+    }
+    if (page.length < PAGE) break;
+    const next = page[page.length - 1]!.baseOffset + 1;
+    page = await req(store.db.transaction([S.batches], 'readonly').objectStore(S.batches)
+      .getAll(store.partitionRange(topic, partition, next, Infinity), PAGE) as IDBRequest<RecordBatch[]>);
+  }
+  return { batches: out, high, low };
+}
+
+/**
+ * The first offset whose timestamp is >= `timestamp` (Kafka's ListOffsets by time), or the
+ * high watermark when there is none. Segments' max timestamps pick where to look.
+ */
+export async function offsetForTimestamp(store: LogStore, topic: string, partition: number, timestamp: number): Promise<number> {
+  const p = store.partition(topic, partition);
+  const segments = [...p.sealed, p.active];
+  for (const seg of segments) {
+    if (seg.batchCount === 0 || seg.maxTimestamp < timestamp || seg.nextOffset <= p.logStartOffset) continue;
+    const batches = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
+    for (const b of batches) {
+      if (b.maxTimestamp < timestamp) continue;
+      let found = -1;
+      if (b.timestampType === 'LogAppendTime') {
+        found = Math.max(b.baseOffset, p.logStartOffset);
+      } else {
+        scanRecords(b.payload, b.baseOffset, (r) => {
+          if (found < 0 && r.timestamp >= timestamp && r.offset >= p.logStartOffset) found = r.offset;
+        });
+      }
+      if (found >= 0) return found;
+    }
+  }
+  return p.active.nextOffset;
+}

@@ -1,0 +1,130 @@
+/**
+ * The tab <-> broker contract. Everything here crosses a worker boundary (comlink over a
+ * MessagePort, or BroadcastChannel for the leader-tab host), so requests and answers are plain
+ * structured-clone data; offsets are numbers on the wire and decimal strings in the public API.
+ */
+import type { EncodedRecords, RecordBatch } from './record-batch.js';
+import type { TopicConfig } from './topic-config.js';
+import type { ConfigEntry, ITopicConfig } from '../types.js';
+import type { ErrorData } from '../errors.js';
+
+/** A topic as the broker describes it. */
+export interface TopicInfo {
+  topic: string;
+  numPartitions: number;
+  config: TopicConfig;
+  internal: boolean;
+}
+
+/** Options of a metadata request. */
+export interface MetadataRequest {
+  /** Topics to describe; all (non-internal) topics when omitted. */
+  topics?: string[];
+  /** Create missing topics (with numPartitions) instead of failing. */
+  allowAutoTopicCreation?: boolean;
+  numPartitions?: number;
+}
+
+/** Records for one partition in a produce request. */
+export interface ProduceBatch {
+  topic: string;
+  partition: number;
+  baseSequence: number;
+  records: EncodedRecords;
+}
+
+/** A produce request of one producer. */
+export interface ProduceRequest {
+  producerId: number;
+  producerEpoch: number;
+  batches: ProduceBatch[];
+}
+
+/** Where one batch landed. */
+export interface ProduceResult {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  logAppendTime: number;
+  logStartOffset: number;
+  duplicate: boolean;
+}
+
+/** One partition of a fetch. */
+export interface FetchPartition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** A fetch request (Kafka's Fetch): long-polls up to maxWaitMs when no partition has data. */
+export interface FetchRequest {
+  partitions: FetchPartition[];
+  maxWaitMs: number;
+  /** Total bytes across partitions; at least one batch is returned regardless. */
+  maxBytes: number;
+  maxBytesPerPartition: number;
+}
+
+/** One partition's answer to a fetch. */
+export interface FetchPartitionResult {
+  topic: string;
+  partition: number;
+  /** The offset asked for. */
+  offset: number;
+  high: number;
+  low: number;
+  batches: RecordBatch[];
+  error?: ErrorData;
+}
+
+/** Low and high watermarks of a partition. */
+export interface PartitionWatermarks {
+  partition: number;
+  low: number;
+  high: number;
+}
+
+/** What a log-cleaner run did. */
+export interface CleanerStats {
+  segmentsSealed: number;
+  segmentsDeleted: number;
+  segmentsCompacted: number;
+  recordsRemoved: number;
+  tombstonesRemoved: number;
+}
+
+/** A segment as admin tools and sync see it. */
+export interface SegmentInfo {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  nextOffset: number;
+  sizeBytes: number;
+  recordCount: number;
+  sealed: boolean;
+  version: number;
+}
+
+/** The broker, as clients reach it. Every method is async: it runs in another context. */
+export interface BrokerApi {
+  /** Protocol version and the host the broker runs in. */
+  hello(): Promise<{ version: number; host: 'in-page' | 'shared-worker' | 'leader-tab'; database: string }>;
+  metadata(req: MetadataRequest): Promise<TopicInfo[]>;
+  /** Creates topics; answers false when one already existed (as KafkaJS). */
+  createTopics(topics: ITopicConfig[], validateOnly: boolean): Promise<boolean>;
+  deleteTopics(topics: string[]): Promise<void>;
+  createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void>;
+  alterConfigs(topic: string, entries: ConfigEntry[]): Promise<TopicConfig>;
+  initProducerId(): Promise<{ producerId: number; producerEpoch: number }>;
+  produce(req: ProduceRequest): Promise<ProduceResult[]>;
+  fetch(req: FetchRequest): Promise<FetchPartitionResult[]>;
+  listOffsets(topic: string): Promise<PartitionWatermarks[]>;
+  offsetsForTimestamp(topic: string, timestamp: number): Promise<{ partition: number; offset: number }[]>;
+  deleteRecords(topic: string, partitions: { partition: number; offset: number }[]): Promise<{ partition: number; lowWatermark: number }[]>;
+  segments(topic: string, partition: number): Promise<SegmentInfo[]>;
+  runLogCleaner(topics?: string[]): Promise<CleanerStats>;
+}
+
+/** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,423 @@
+/**
+ * The record batch codec: the wire and storage format shared by producers, the log and
+ * consumers. A batch is one IndexedDB value: a small header (base offset, count, timestamps,
+ * CRC-32C, producer id and sequence) and a `payload` of records encoded back to back.
+ *
+ * Record layout (varints are unsigned LEB128; a number may exceed 32 bits):
+ *   varint length            bytes that follow in this record
+ *   u8     attributes        bits 0-1 key type, bits 2-3 value type, bit 4 has headers
+ *   varint offsetSkip        offset = previous record's offset + 1 + skip (first: base + skip)
+ *   varint timestamp         milliseconds since the epoch (CreateTime)
+ *   [varint len, bytes]      key, when its type is not null
+ *   [varint len, bytes]      value, when its type is not null (json: JSON text)
+ *   [varint n, n x (varint len, name, u8 type, varint len, bytes)]  headers, when bit 4
+ *
+ * Invariants:
+ * - Offsets inside a payload are strictly increasing; compaction only raises skips, so
+ *   offsets never change and the batch's base and last offset stay.
+ * - Payloads of dense records concatenate: the producer joins the records of several sends
+ *   to one partition into one batch without re-encoding them.
+ * - `crc` is CRC-32C of `payload`; consumers check it before decoding.
+ */
+import { CorruptRecordError, InvalidRecordError } from '../errors.js';
+import type { HeaderValue, IHeaders, JsonValue, KafkaMessage, Message } from '../types.js';
+import { crc32c } from './crc32c.js';
+import { maxUtf8Length, readUtf8, writeUtf8 } from './utf8.js';
+
+/** Type tags of keys, values and header values. */
+export const FieldType = { Null: 0, String: 1, Bytes: 2, Json: 3 } as const;
+/** A type tag. */
+export type FieldType = (typeof FieldType)[keyof typeof FieldType];
+
+/** Records encoded by a producer, before the broker gives them offsets. */
+export interface EncodedRecords {
+  count: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  /** Size of the largest record, checked against max.message.bytes. */
+  maxRecordBytes: number;
+  payload: Uint8Array;
+}
+
+/** Timestamp types, as Kafka's `message.timestamp.type`. */
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+/** A stored record batch, as it is kept in IndexedDB and sent to consumers. */
+export interface RecordBatch {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  /** Offset of the last record written in this batch, relative to baseOffset (kept through compaction). */
+  lastOffsetDelta: number;
+  /** Records present now (fewer than lastOffsetDelta + 1 after compaction). */
+  count: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  timestampType: TimestampType;
+  /** Append time when timestampType is LogAppendTime, else -1. */
+  logAppendTime: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  crc: number;
+  sizeBytes: number;
+  payload: Uint8Array;
+  /** Base offset of the segment holding this batch. */
+  segment: number;
+  /** When the cleaner first rewrote this batch (ms), or -1. Tombstones age from then. */
+  cleanedAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// encoding
+
+let scratch = new Uint8Array(1 << 16);
+let pos = 0;
+
+function ensure(extra: number): void {
+  if (pos + extra <= scratch.length) return;
+  let size = scratch.length * 2;
+  while (size < pos + extra) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(scratch.subarray(0, pos));
+  scratch = next;
+}
+
+function varintSize(n: number): number {
+  let s = 1;
+  while (n >= 128) { n = Math.floor(n / 128); s++; }
+  return s;
+}
+
+function writeVarint(n: number): void {
+  while (n >= 128) {
+    scratch[pos++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  scratch[pos++] = n;
+}
+
+/** Writes a length-prefixed string; reserves the prefix from an upper bound, then closes the gap. */
+function writeString(s: string): void {
+  const bound = maxUtf8Length(s);
+  const reserve = varintSize(bound);
+  ensure(reserve + bound);
+  const start = pos;
+  const len = writeUtf8(s, scratch, start + reserve);
+  const actual = varintSize(len);
+  if (actual < reserve) scratch.copyWithin(start + actual, start + reserve, start + reserve + len);
+  pos = start;
+  writeVarint(len);
+  pos += len;
+}
+
+function writeBytes(b: Uint8Array): void {
+  ensure(5 + b.length);
+  writeVarint(b.length);
+  scratch.set(b, pos);
+  pos += b.length;
+}
+
+function typeOfKey(k: unknown, field: string): FieldType {
+  if (k === null || k === undefined) return FieldType.Null;
+  if (typeof k === 'string') return FieldType.String;
+  if (k instanceof Uint8Array) return FieldType.Bytes;
+  throw new InvalidRecordError(`${field} must be a string, a Uint8Array or null; got ${describe(k)}`, { details: { field } });
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
+/** Throws unless `v` is JSON-compatible: plain objects, arrays, finite numbers, strings, booleans, null. */
+export function assertJsonValue(v: unknown, field: string, depth = 0, seen?: Set<object>): void {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (Number.isFinite(v)) return;
+    throw new InvalidRecordError(`${field} is ${v}, which JSON cannot represent`, { details: { field } });
+  }
+  if (typeof v !== 'object') {
+    throw new InvalidRecordError(`${field} is a ${typeof v}, which cannot be stored (use string, Uint8Array, JSON-compatible data or null)`, { details: { field } });
+  }
+  if (depth > 256) throw new InvalidRecordError(`${field} is nested deeper than 256 levels`, { details: { field } });
+  const s = seen ?? new Set<object>();
+  if (s.has(v)) throw new InvalidRecordError(`${field} contains a cycle`, { details: { field } });
+  s.add(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) assertJsonValue(v[i], `${field}[${i}]`, depth + 1, s);
+  } else {
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new InvalidRecordError(`${field} is a ${describe(v)}, which is not JSON-compatible (use plain objects and arrays)`, { details: { field } });
+    }
+    for (const k of Object.keys(v)) assertJsonValue((v as Record<string, unknown>)[k], `${field}.${k}`, depth + 1, s);
+  }
+  s.delete(v);
+}
+
+function parseTimestamp(t: unknown, now: number, field: string): number {
+  if (t === undefined || t === null) return now;
+  const n = typeof t === 'string' ? Number(t) : t;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new InvalidRecordError(`${field} must be a non-negative integer of milliseconds (number or decimal string); got ${JSON.stringify(t)}`, { details: { field } });
+  }
+  return n;
+}
+
+function writeHeaders(h: IHeaders, field: string): void {
+  const entries: [string, HeaderValue][] = [];
+  for (const name of Object.keys(h)) {
+    const v = h[name];
+    if (v === undefined) continue;
+    const list = Array.isArray(v) ? v : [v];
+    for (const item of list) {
+      if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
+        throw new InvalidRecordError(`${field}.${name} must be a string or Uint8Array; got ${describe(item)}`, { details: { field: `${field}.${name}` } });
+      }
+      entries.push([name, item]);
+    }
+  }
+  ensure(5);
+  writeVarint(entries.length);
+  for (const [name, v] of entries) {
+    writeString(name);
+    ensure(1);
+    if (typeof v === 'string') { scratch[pos++] = FieldType.String; writeString(v); }
+    else { scratch[pos++] = FieldType.Bytes; writeBytes(v); }
+  }
+}
+
+/**
+ * Validates and encodes messages into one payload. Throws InvalidRecordError naming the field
+ * (`messages[2].value`) for anything that cannot be stored; nothing is returned half-done.
+ */
+export function encodeRecords(messages: readonly Message[], now: number, fieldPrefix = 'messages'): EncodedRecords {
+  pos = 0;
+  let first = Infinity;
+  let max = -1;
+  let maxRecord = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    const field = `${fieldPrefix}[${i}]`;
+    if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${field} must be an object with a value`, { details: { field } });
+    const kt = typeOfKey(m.key, `${field}.key`);
+    const v = m.value as unknown;
+    let vt: FieldType;
+    let json: string | undefined;
+    if (v === undefined) throw new InvalidRecordError(`${field}.value is undefined (use null for a tombstone)`, { details: { field: `${field}.value` } });
+    if (v === null) vt = FieldType.Null;
+    else if (typeof v === 'string') vt = FieldType.String;
+    else if (v instanceof Uint8Array) vt = FieldType.Bytes;
+    else {
+      assertJsonValue(v, `${field}.value`);
+      vt = FieldType.Json;
+      json = JSON.stringify(v);
+    }
+    const ts = parseTimestamp(m.timestamp, now, `${field}.timestamp`);
+    const hasHeaders = m.headers !== undefined && m.headers !== null;
+    if (hasHeaders && typeof m.headers !== 'object') throw new InvalidRecordError(`${field}.headers must be an object`, { details: { field: `${field}.headers` } });
+    if (ts < first) first = ts;
+    if (ts > max) max = ts;
+
+    ensure(32);
+    const start = pos;
+    pos += 3; // length prefix reserved; fixed up below
+    const bodyStart = pos;
+    scratch[pos++] = kt | (vt << 2) | (hasHeaders ? 16 : 0);
+    scratch[pos++] = 0; // offsetSkip: dense
+    writeVarint(ts);
+    if (kt === FieldType.String) writeString(m.key as string);
+    else if (kt === FieldType.Bytes) writeBytes(m.key as Uint8Array);
+    if (vt === FieldType.String) writeString(v as string);
+    else if (vt === FieldType.Bytes) writeBytes(v as Uint8Array);
+    else if (vt === FieldType.Json) writeString(json!);
+    if (hasHeaders) writeHeaders(m.headers!, `${field}.headers`);
+    const len = pos - bodyStart;
+    const ls = varintSize(len);
+    if (ls !== 3) {
+      ensure(ls);
+      scratch.copyWithin(start + ls, bodyStart, pos);
+    }
+    const end = start + ls + len;
+    pos = start;
+    writeVarint(len);
+    pos = end;
+    if (ls + len > maxRecord) maxRecord = ls + len;
+  }
+  return {
+    count: messages.length,
+    firstTimestamp: messages.length ? first : now,
+    maxTimestamp: messages.length ? max : now,
+    maxRecordBytes: maxRecord,
+    payload: scratch.slice(0, pos),
+  };
+}
+
+/** Joins dense encoded records (of several sends to one partition) into one. */
+export function concatRecords(parts: readonly EncodedRecords[]): EncodedRecords {
+  if (parts.length === 1) return parts[0]!;
+  let size = 0;
+  for (const p of parts) size += p.payload.length;
+  const payload = new Uint8Array(size);
+  let o = 0;
+  let count = 0, first = Infinity, max = -1, maxRecord = 0;
+  for (const p of parts) {
+    payload.set(p.payload, o);
+    o += p.payload.length;
+    count += p.count;
+    if (p.count) {
+      first = Math.min(first, p.firstTimestamp);
+      max = Math.max(max, p.maxTimestamp);
+    }
+    maxRecord = Math.max(maxRecord, p.maxRecordBytes);
+  }
+  return { count, firstTimestamp: first === Infinity ? 0 : first, maxTimestamp: max, maxRecordBytes: maxRecord, payload };
+}
+
+// ---------------------------------------------------------------------------------------------
+// decoding
+
+/** A cursor over a payload. Varints may exceed 32 bits, so they are read with arithmetic. */
+class Reader {
+  p = 0;
+  constructor(readonly b: Uint8Array) {}
+  varint(): number {
+    const b = this.b;
+    let x = b[this.p++]!;
+    if (x < 128) return x;
+    let result = x & 127;
+    let mul = 128;
+    for (;;) {
+      x = b[this.p++]!;
+      if (x === undefined) throw new CorruptRecordError('truncated varint in record batch');
+      result += (x & 127) * mul;
+      if (x < 128) return result;
+      mul *= 128;
+    }
+  }
+}
+
+/** Throws CorruptRecordError unless the payload matches the batch's CRC-32C. */
+export function verifyCrc(batch: Pick<RecordBatch, 'crc' | 'payload' | 'topic' | 'partition' | 'baseOffset'>): void {
+  const c = crc32c(batch.payload);
+  if (c !== batch.crc) {
+    throw new CorruptRecordError(`record batch ${batch.topic}-${batch.partition}@${batch.baseOffset} fails its CRC-32C check`, {
+      details: { topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset },
+    });
+  }
+}
+
+function readField(r: Reader, t: number): string | Uint8Array | JsonValue | null {
+  if (t === FieldType.Null) return null;
+  const len = r.varint();
+  const start = r.p;
+  r.p += len;
+  if (t === FieldType.String) return readUtf8(r.b, start, len);
+  if (t === FieldType.Bytes) return r.b.slice(start, start + len);
+  return JSON.parse(readUtf8(r.b, start, len)) as JsonValue;
+}
+
+/**
+ * Decodes the records of a batch with offset >= `fromOffset`, at most `maxRecords` of them,
+ * appending to `out`. Returns the offset of the last record decoded (or -1).
+ */
+export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset = 0, maxRecords = Infinity): number {
+  const r = new Reader(batch.payload);
+  const end = batch.payload.length;
+  const appendTime = batch.timestampType === 'LogAppendTime' ? String(batch.logAppendTime) : null;
+  let offset = batch.baseOffset - 1;
+  let last = -1;
+  let taken = 0;
+  while (r.p < end && taken < maxRecords) {
+    const len = r.varint();
+    const recEnd = r.p + len;
+    const size = recEnd - r.p;
+    const attrs = r.b[r.p++]!;
+    offset += 1 + r.varint();
+    if (offset < fromOffset) { r.p = recEnd; continue; }
+    const ts = r.varint();
+    const key = readField(r, attrs & 3) as string | Uint8Array | null;
+    const value = readField(r, (attrs >> 2) & 3);
+    const headers: IHeaders = {};
+    if (attrs & 16) {
+      const n = r.varint();
+      for (let i = 0; i < n; i++) {
+        const nl = r.varint();
+        const name = readUtf8(r.b, r.p, nl);
+        r.p += nl;
+        const ht = r.b[r.p++]!;
+        const hv = readField(r, ht) as HeaderValue;
+        const prev = headers[name];
+        headers[name] = prev === undefined ? hv : Array.isArray(prev) ? [...prev, hv] : [prev, hv];
+      }
+    }
+    r.p = recEnd;
+    out.push({ key, value, headers, timestamp: appendTime ?? String(ts), offset: String(offset), attributes: 0, size });
+    last = offset;
+    taken++;
+  }
+  return last;
+}
+
+/** One record as the log's cleaner and index see it: offset, timestamp, key identity, byte range. */
+export interface RecordView {
+  offset: number;
+  timestamp: number;
+  /** Key identity for compaction ('' prefix-free: type tag + raw bytes as latin1), null when keyless. */
+  keyId: string | null;
+  tombstone: boolean;
+  /** Byte range of the record's fields after the offset skip, copied when re-encoding. */
+  restStart: number;
+  restEnd: number;
+  attrs: number;
+}
+
+/** Walks a payload's records without decoding values. */
+export function scanRecords(payload: Uint8Array, baseOffset: number, visit: (r: RecordView) => void): void {
+  const r = new Reader(payload);
+  let offset = baseOffset - 1;
+  while (r.p < payload.length) {
+    const len = r.varint();
+    const recEnd = r.p + len;
+    const attrs = payload[r.p++]!;
+    offset += 1 + r.varint();
+    const restStart = r.p;
+    const ts = r.varint();
+    const kt = attrs & 3;
+    let keyId: string | null = null;
+    if (kt !== FieldType.Null) {
+      const kl = r.varint();
+      let s = kt === FieldType.String ? 's' : 'b';
+      for (let i = r.p; i < r.p + kl; i++) s += String.fromCharCode(payload[i]!);
+      keyId = s;
+    }
+    visit({ offset, timestamp: ts, keyId, tombstone: ((attrs >> 2) & 3) === FieldType.Null, restStart, restEnd: recEnd, attrs });
+    r.p = recEnd;
+  }
+}
+
+/** Re-encodes the kept records of a payload (from scanRecords) with skips that keep their offsets. */
+export function rebuildPayload(payload: Uint8Array, baseOffset: number, kept: readonly RecordView[]): Uint8Array {
+  pos = 0;
+  let prev = baseOffset - 1;
+  for (const k of kept) {
+    const restLen = k.restEnd - k.restStart;
+    const skip = k.offset - prev - 1;
+    const len = 1 + varintSize(skip) + restLen;
+    ensure(len + 5);
+    writeVarint(len);
+    scratch[pos++] = k.attrs;
+    writeVarint(skip);
+    scratch.set(payload.subarray(k.restStart, k.restEnd), pos);
+    pos += restLen;
+    prev = k.offset;
+  }
+  return scratch.slice(0, pos);
+}
+
+/** CRC-32C of a payload. */
+export function payloadCrc(payload: Uint8Array): number {
+  return crc32c(payload);
+}
