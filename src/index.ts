@@ -3,7 +3,7 @@
  * Importing this module has no side effects.
  */
 export { createClient, type Client } from './client/client.js';
-export type { ClientConfig, BrokerHost } from './client/connection.js';
+export type { ClientConfig, BrokerHostKind } from './client/connection.js';
 export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch } from './client/producer/producer.js';
 export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consumer/consumer.js';
 export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';

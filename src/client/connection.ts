@@ -2,13 +2,17 @@
  * How a client reaches its broker. Producers, consumers and admins of one client share one
  * connection, opened by the first connect() and released by the last disconnect().
  */
+import { wrap, releaseProxy, type Remote } from 'comlink';
 import { acquireInPageBroker } from '../broker/in-page.js';
-import { InvalidArgumentError, NotConnectedError } from '../errors.js';
+import { BrokerHost } from '../broker/broker-host.js';
+import { installErrorTransfer } from '../protocol/comlink-errors.js';
+import { PROTOCOL_VERSION } from '../protocol/broker-api.js';
+import { BrokerUnavailableError, InvalidArgumentError, NotConnectedError } from '../errors.js';
 import type { KeyRangeCtor } from '../log/log-db.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
 
 /** Where the broker runs. */
-export type BrokerHost = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto';
+export type BrokerHostKind = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto';
 
 /** Config of createClient. */
 export interface ClientConfig {
@@ -17,10 +21,13 @@ export interface ClientConfig {
   /** The lanes database: one log per origin and database. */
   database: string;
   /**
-   * Where the broker runs. 'in-page': in this context (single page, or Node with an injected
-   * `indexedDB`). The SharedWorker host is the browser default in a later capability.
+   * Where the broker runs. 'auto' (default): a SharedWorker where the browser has one, else
+   * the tab elected with the Web Lock `lanes:<db>:broker`, else (no Web Locks, e.g. Node) in
+   * this context. 'in-page': in this context (single page, or Node with an injected `indexedDB`).
    */
-  broker?: BrokerHost;
+  broker?: BrokerHostKind;
+  /** URL of the SharedWorker script. Default: `lanes-broker.js` beside the lanes bundle. */
+  workerUrl?: string | URL;
   /** An IDBFactory to use instead of the global one (Node: fake-indexeddb). */
   indexedDB?: IDBFactory;
   /** The IDBKeyRange of the same implementation as `indexedDB`, when it is not global. */
@@ -61,12 +68,31 @@ export class Connection {
 
   private async open(): Promise<{ broker: BrokerApi; release: () => void }> {
     const c = this.config;
-    const host = c.broker ?? 'auto';
-    if (host === 'in-page' || host === 'auto') {
+    const host = resolveHost(c.broker ?? 'auto');
+    if (host === 'in-page') {
       return acquireInPageBroker({ database: c.database, indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
     }
-    throw new InvalidArgumentError(`broker host ${JSON.stringify(host)} is not available in this build`);
+    if (host === 'leader-tab') {
+      const h = new BrokerHost({ database: c.database, kind: 'leader-tab', indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
+      h.start();
+      this.host = h;
+      return { broker: h.api, release: () => h.close() };
+    }
+    installErrorTransfer();
+    const url = new URL(c.workerUrl ?? new URL('./lanes-broker.js', import.meta.url), globalThis.location?.href);
+    if (c.logCleanerIntervalMs !== undefined) url.searchParams.set('logCleanerIntervalMs', String(c.logCleanerIntervalMs));
+    const worker = new SharedWorker(url, { type: 'module', name: `lanes:${c.database}` });
+    const remote: Remote<BrokerApi> = wrap<BrokerApi>(worker.port);
+    const hello = await remote.hello();
+    if (hello.version !== PROTOCOL_VERSION) {
+      remote[releaseProxy]();
+      throw new BrokerUnavailableError(`the SharedWorker broker speaks protocol ${hello.version}, this page ${PROTOCOL_VERSION}`, { retriable: false });
+    }
+    return { broker: remote as unknown as BrokerApi, release: () => { remote[releaseProxy](); worker.port.close(); } };
   }
+
+  /** The leader-tab host of this connection, when that is the host in use. */
+  host: BrokerHost | undefined;
 
   /** The broker, for a connected member; throws NotConnectedError otherwise. */
   async broker(): Promise<BrokerApi> {
@@ -82,4 +108,13 @@ export class Connection {
     this.current = undefined;
     if (cur) (await cur.catch(() => undefined))?.release();
   }
+}
+
+/** Picks the concrete host for 'auto' from what this context offers. */
+export function resolveHost(h: BrokerHostKind): Exclude<BrokerHostKind, 'auto'> {
+  if (h !== 'auto') return h;
+  const g = globalThis as { SharedWorker?: unknown; navigator?: { locks?: unknown }; BroadcastChannel?: unknown; document?: unknown };
+  if (typeof g.SharedWorker === 'function') return 'shared-worker';
+  if (g.navigator?.locks && typeof g.BroadcastChannel === 'function' && g.document) return 'leader-tab';
+  return 'in-page';
 }

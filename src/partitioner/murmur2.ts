@@ -15,9 +15,9 @@
  *   identically everywhere.
  * - Results are always in [-2^31, 2^31): every multiplication goes through `Math.imul` and
  *   every shift is `>>>` followed by `| 0`, mirroring Java's wrapping `int` arithmetic.
- * - No allocation per call for keys up to SCRATCH_LIMIT UTF-16 units: strings are encoded into
- *   one reused module-level buffer. This is safe because hashing is synchronous and never
- *   re-enters itself.
+ * - No allocation per call for string keys up to SCRATCH_LIMIT UTF-16 units: they are encoded
+ *   into one module-level buffer that only ever grows (to at most 3 * SCRATCH_LIMIT bytes).
+ *   Sharing it is safe because hashing is synchronous and never re-enters itself.
  */
 
 const SEED = 0x9747b28c;

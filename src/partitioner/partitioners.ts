@@ -87,7 +87,10 @@ function requirePartitions(args: PartitionerArgs): number {
  */
 export function createStickyPartitioner(options: PartitionerOptions = {}): StickyPartitioner {
   const random = options.random ?? Math.random;
-  /** topic -> index into partitionMetadata plus the metadata length it was chosen for. */
+  /**
+   * topic -> sticky index into partitionMetadata, the metadata length it was chosen for, and
+   * the partitionId last returned for it (what `onNewBatch`'s previousPartition is compared to).
+   */
   const sticky = new Map<string, { index: number; count: number; partitionId?: number }>();
 
   const partitioner = ((args: PartitionerArgs): number => {

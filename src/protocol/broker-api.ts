@@ -128,3 +128,23 @@ export interface BrokerApi {
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
 export const PROTOCOL_VERSION = 1;
+
+/** Every BrokerApi method, for hosts that forward calls (RPC, comlink facades). */
+export const BROKER_METHODS = [
+  'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'initProducerId',
+  'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
+] as const satisfies readonly (keyof BrokerApi)[];
+
+/** Compile-time check that BROKER_METHODS lists every method of BrokerApi. */
+export type MissingBrokerMethods = Exclude<keyof BrokerApi, (typeof BROKER_METHODS)[number]>;
+const _allListed: MissingBrokerMethods extends never ? true : never = true;
+void _allListed;
+
+/** Names of the Web Locks and channels of a database. */
+export const names = {
+  brokerLock: (db: string) => `lanes:${db}:broker`,
+  memberLock: (db: string, memberId: string) => `lanes:${db}:member:${memberId}`,
+  syncLock: (db: string) => `lanes:${db}:sync`,
+  rpcChannel: (db: string) => `lanes:${db}:rpc`,
+  groupChannel: (db: string) => `lanes:${db}:group`,
+};

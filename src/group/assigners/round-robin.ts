@@ -29,7 +29,9 @@ function normalize(input: AssignInput): Normalized {
   const counts = new Map<string, number>();
   for (const [topic, count] of Object.entries(input.topics)) {
     if (!Number.isInteger(count) || count < 0) {
-      throw new RangeError(`topics["${topic}"] must be a non-negative integer, got ${String(count)}`);
+      throw new RangeError(
+        `topics["${topic}"] must be a non-negative integer, got ${String(count)}`,
+      );
     }
     counts.set(topic, count);
   }

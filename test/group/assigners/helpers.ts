@@ -91,7 +91,8 @@ export function balanceViolation(input: AssignInput, result: Assignment): string
       if (count(result, a.memberId) < count(result, b.memberId) + 2) continue;
       for (const [topic, ps] of Object.entries(result[a.memberId]!)) {
         if (ps.length > 0 && b.topics.includes(topic)) {
-          return `${a.memberId} (${count(result, a.memberId)}) could give ${topic}-${ps[0]} to ${b.memberId} (${count(result, b.memberId)})`;
+          const [ca, cb] = [count(result, a.memberId), count(result, b.memberId)];
+          return `${a.memberId} (${ca}) could give ${topic}-${ps[0]} to ${b.memberId} (${cb})`;
         }
       }
     }
@@ -105,7 +106,8 @@ export function withOwned(input: AssignInput, result: Assignment): AssignInput {
     topics: input.topics,
     members: input.members.map((m): AssignMember => {
       const owned = result[m.memberId];
-      return owned ? { memberId: m.memberId, topics: m.topics, owned } : { memberId: m.memberId, topics: m.topics };
+      const { memberId, topics } = m;
+      return owned ? { memberId, topics, owned } : { memberId, topics };
     }),
   };
 }

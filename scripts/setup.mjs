@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Set-up for `npm test`, `npm start` and `npm run bench` on a fresh machine: installs npm
+// packages when node_modules is missing or stale, and Debian's chromium when a browser is
+// needed and missing (as root), or says exactly what to install. Uses only Node built-ins.
+import { execSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const quiet = args.has('--quiet');
+const needBrowser = !args.has('--no-browser') && !quiet;
+const log = (m) => { if (!quiet) console.log(`[setup] ${m}`); };
+
+function run(cmd) {
+  log(cmd);
+  const r = spawnSync(cmd, { cwd: root, stdio: 'inherit', shell: true });
+  if (r.status !== 0) {
+    console.error(`[setup] failed: ${cmd}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+// npm packages: reinstall when package.json or the lockfile changed since the last install.
+const lock = join(root, 'package-lock.json');
+const stamp = join(root, 'node_modules', '.lanes-setup-stamp');
+const digest = createHash('sha256')
+  .update(readFileSync(join(root, 'package.json')))
+  .update(existsSync(lock) ? readFileSync(lock) : '')
+  .digest('hex');
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
+  run(existsSync(lock) ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund');
+  writeFileSync(stamp, digest);
+}
+
+// Chromium for browser tests and benchmarks.
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+if (needBrowser && !existsSync(CHROMIUM)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (isRoot && hasApt) {
+    run('apt-get update -qq || true');
+    run('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium');
+  } else {
+    console.error('[setup] Chromium is missing. Install it with: sudo apt-get install -y chromium  (or set CHROMIUM_PATH to a Chromium binary)');
+    process.exit(1);
+  }
+}
+if (needBrowser) {
+  try { log(execSync(`${CHROMIUM} --version`, { encoding: 'utf8' }).trim()); } catch { /* version is informative only */ }
+}

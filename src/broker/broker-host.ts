@@ -1,0 +1,104 @@
+/**
+ * BrokerHost: elects the one broker of a database with the Web Lock `lanes:<db>:broker` and
+ * gives its context a BrokerApi that works whether this context won or not. The winner opens
+ * the log and serves the others over BroadcastChannel RPC; the rest forward their calls to it.
+ * The same class runs in a SharedWorker (the browser default) and in a tab (the leader-tab host
+ * where SharedWorker is missing), so two app versions open at once still have one writer.
+ *
+ * Invariants:
+ * - The log is opened only while the broker lock is held, and the lock is held until close()
+ *   or the context dies; the lock, not the host kind or the app version, decides who writes.
+ * - Calls made while this host is acquiring leadership wait for the local broker rather than
+ *   going round through the channel.
+ */
+import { BrokerUnavailableError } from '../errors.js';
+import type { KeyRangeCtor } from '../log/log-db.js';
+import { LogStore } from '../log/log-store.js';
+import { BROKER_METHODS, names, type BrokerApi } from '../protocol/broker-api.js';
+import { Broker } from './broker.js';
+import { dbName, resolveIndexedDB } from './in-page.js';
+import { RpcClient, serveRpc } from './rpc.js';
+
+/** Options of a broker host. */
+export interface BrokerHostOptions {
+  database: string;
+  kind: 'shared-worker' | 'leader-tab';
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: KeyRangeCtor;
+  logCleanerIntervalMs?: number;
+}
+
+/** A random id for this context. */
+export function randomId(): string {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** Elects and hosts (or forwards to) the broker of one database. */
+export class BrokerHost {
+  readonly id = randomId();
+  /** The BrokerApi of this context: local when leader, RPC otherwise. */
+  readonly api: BrokerApi;
+  private rpc: RpcClient;
+  private local: Promise<Broker> | undefined;
+  private release: (() => void) | undefined;
+  private stopServing: (() => void) | undefined;
+  private closed = false;
+  /** Resolves when this host becomes the leader (for tests and status). */
+  readonly leadership: Promise<void>;
+  private becameLeader!: () => void;
+
+  constructor(readonly options: BrokerHostOptions) {
+    this.rpc = new RpcClient(options.database, this.id);
+    this.leadership = new Promise((r) => { this.becameLeader = r; });
+    const api = {} as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const m of BROKER_METHODS) {
+      api[m] = async (...args: unknown[]) => {
+        if (this.closed) throw new BrokerUnavailableError('the broker host is closed', { retriable: false });
+        if (this.local) {
+          const b = await this.local;
+          return (b[m] as (...a: unknown[]) => Promise<unknown>).apply(b, args);
+        }
+        return this.rpc.call(m, args);
+      };
+    }
+    this.api = api as unknown as BrokerApi;
+  }
+
+  /** Starts competing for the broker lock. */
+  start(): void {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (!locks) throw new BrokerUnavailableError('Web Locks are not available here: use the in-page broker', { retriable: false });
+    const hold = new Promise<void>((r) => { this.release = r; });
+    void locks.request(names.brokerLock(this.options.database), async () => {
+      if (this.closed) return;
+      const { factory, KR } = resolveIndexedDB(this.options);
+      this.local = LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(this.options.database) })
+        .then((store) => new Broker(store, { host: this.options.kind, database: this.options.database, logCleanerIntervalMs: this.options.logCleanerIntervalMs }));
+      let broker: Broker;
+      try {
+        broker = await this.local;
+      } catch (e) {
+        this.local = undefined;
+        throw e;
+      }
+      this.stopServing = serveRpc(this.options.database, broker, this.id);
+      this.becameLeader();
+      await hold;
+      this.stopServing();
+      broker.close();
+    }).catch(() => undefined);
+  }
+
+  /** True when this context hosts the broker. */
+  isLeader(): boolean {
+    return this.local !== undefined;
+  }
+
+  /** Gives up the lock (if held) and stops forwarding. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.rpc.close();
+    this.release?.();
+  }
+}
