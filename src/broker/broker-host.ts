@@ -73,7 +73,7 @@ export class BrokerHost {
       if (this.closed) return;
       const { factory, KR } = resolveIndexedDB(this.options);
       this.local = LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(this.options.database) })
-        .then((store) => new Broker(store, { host: this.options.kind, database: this.options.database, logCleanerIntervalMs: this.options.logCleanerIntervalMs }));
+        .then((store) => Broker.open(store, { host: this.options.kind, database: this.options.database, logCleanerIntervalMs: this.options.logCleanerIntervalMs }));
       let broker: Broker;
       try {
         broker = await this.local;

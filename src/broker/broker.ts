@@ -20,6 +20,8 @@ import {
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
 import type { TopicConfig } from '../protocol/topic-config.js';
+import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
+import { GroupService } from '../group/group-service.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
 
 /** Options of a broker. */
@@ -37,9 +39,19 @@ export class Broker implements BrokerApi {
   private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
 
-  constructor(readonly store: LogStore, private readonly options: BrokerOptions) {
+  /** Consumer groups and committed offsets; set by open(). */
+  groups!: GroupService;
+
+  private constructor(readonly store: LogStore, private readonly options: BrokerOptions) {
     this.appender = new Appender(store);
-    this.scheduleCleaner();
+  }
+
+  /** Opens the broker of a log: loads committed offsets and starts the cleaner's timer. */
+  static async open(store: LogStore, options: BrokerOptions): Promise<Broker> {
+    const b = new Broker(store, options);
+    b.groups = await GroupService.open(store, b.appender, options.database);
+    b.scheduleCleaner();
+    return b;
   }
 
   private scheduleCleaner(): void {
@@ -62,6 +74,7 @@ export class Broker implements BrokerApi {
   close(): void {
     this.closed = true;
     clearTimeout(this.cleanerTimer);
+    this.groups.close();
     this.store.close();
   }
 
@@ -82,7 +95,10 @@ export class Broker implements BrokerApi {
         if (!req.allowAutoTopicCreation) throw new TopicNotFoundError(`topic ${JSON.stringify(topic)} does not exist and auto-creation is off`, { details: { topic } });
         validateTopicName(topic);
         await this.serial(async () => {
-          if (!this.store.topics.has(topic)) await this.store.createTopic(topic, req.numPartitions ?? 1);
+          if (!this.store.topics.has(topic)) {
+            await this.store.createTopic(topic, req.numPartitions ?? 1);
+            this.groups.topicChanged(topic);
+          }
         });
       }
       out.push(this.info(topic));
@@ -99,6 +115,7 @@ export class Broker implements BrokerApi {
         if (this.store.topics.has(t.topic)) { createdAll = false; continue; }
         if (validateOnly) continue;
         await this.store.createTopic(t.topic, t.numPartitions ?? 1, t.configEntries);
+        this.groups.topicChanged(t.topic);
       }
       return createdAll;
     });
@@ -106,14 +123,24 @@ export class Broker implements BrokerApi {
 
   async deleteTopics(topics: string[]): Promise<void> {
     await this.serial(async () => {
-      for (const t of topics) this.store.topic(t);
-      for (const t of topics) await this.store.deleteTopic(t);
+      for (const t of topics) {
+        const row = this.store.topic(t);
+        if (row.internal) throw new InvalidArgumentError(`topic ${JSON.stringify(t)} is internal and cannot be deleted`);
+      }
+      for (const t of topics) {
+        await this.store.deleteTopic(t);
+        await this.groups.offsets.deleteTopic(t);
+        this.groups.topicChanged(t);
+      }
     });
   }
 
   async createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void> {
     await this.serial(async () => {
-      for (const tp of topicPartitions) await this.store.createPartitions(tp.topic, tp.count);
+      for (const tp of topicPartitions) {
+        await this.store.createPartitions(tp.topic, tp.count);
+        this.groups.topicChanged(tp.topic);
+      }
     });
   }
 
@@ -206,5 +233,37 @@ export class Broker implements BrokerApi {
 
   async runLogCleaner(topics?: string[]): Promise<CleanerStats> {
     return this.serial(() => runCleaner(this.store, topics));
+  }
+
+  async joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult> {
+    return this.groups.join(req);
+  }
+
+  async heartbeat(ref: GroupMemberRef): Promise<void> {
+    return this.groups.heartbeat(ref);
+  }
+
+  async leaveGroup(ref: { groupId: string; memberId: string }): Promise<void> {
+    return this.groups.leave(ref);
+  }
+
+  async commitOffsets(req: OffsetCommitRequest): Promise<void> {
+    return this.groups.commit(req);
+  }
+
+  async fetchOffsets(groupId: string, topics?: string[]): Promise<CommittedOffsetInfo[]> {
+    return this.groups.fetchOffsets(groupId, topics);
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    return groupIds.map((g) => this.groups.describe(g));
+  }
+
+  async listGroups() {
+    return this.groups.list();
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    return this.serial(() => this.groups.deleteGroups(groupIds));
   }
 }

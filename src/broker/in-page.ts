@@ -43,7 +43,7 @@ export async function acquireInPageBroker(o: InPageOptions): Promise<{ broker: B
   let entry = byName.get(o.database);
   if (!entry) {
     const broker = LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(o.database) })
-      .then((store) => new Broker(store, { host: 'in-page', database: o.database, logCleanerIntervalMs: o.logCleanerIntervalMs }));
+      .then((store) => Broker.open(store, { host: 'in-page', database: o.database, logCleanerIntervalMs: o.logCleanerIntervalMs }));
     entry = { broker, refs: 0 };
     byName.set(o.database, entry);
     broker.catch(() => byName!.delete(o.database));

@@ -4,7 +4,8 @@
  *
  * Invariants:
  * - At most one write transaction of the appender is in flight; requests that arrive meanwhile
- *   wait and are committed together in the next one.
+ *   wait and are committed together in the next one. Each commit runs under
+ *   LogStore.exclusive, so it never interleaves with the cleaner's or topic admin's writes.
  * - A request is all-or-nothing: every batch of it is validated against the state it will be
  *   written on before any of its puts is issued; a refused request writes nothing.
  * - An append resolves only after its transaction completed; results and wake-ups follow commit.
@@ -76,8 +77,7 @@ export class Appender {
     this.running = true;
     try {
       while (this.queue.length) {
-        const items = this.queue.splice(0);
-        await this.commit(items);
+        await this.store.exclusive(() => this.commit(this.queue.splice(0)));
       }
     } finally {
       this.running = false;

@@ -5,6 +5,8 @@
  * Invariants:
  * - The cleaner never blocks appends for long: it reads in read-only transactions and writes
  *   one segment per short transaction; it never touches the active segment's batches.
+ * - Every write runs under LogStore.exclusive and rereads the partition state inside it, so an
+ *   append committing meanwhile neither loses the cleaner's change nor has its own lost.
  * - Offsets never change. Compaction keeps, per key, only the record with the highest offset
  *   (computed over the whole log, active segment included) and rewrites sealed segments with
  *   the survivors at their original offsets; the log end stays.
@@ -50,37 +52,42 @@ export async function runCleaner(store: LogStore, topics?: string[]): Promise<Cl
 }
 
 /** Seals a non-empty active segment older than segment.ms, so retention and compaction can reach it. */
-async function sealAged(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
-  const cfg = store.topic(topic).config;
-  const p = store.partition(topic, partition);
-  const now = store.now();
-  if (p.active.batchCount === 0 || now - p.active.createdAt < cfg.segmentMs) return;
-  const sealed: SegmentRow = { ...p.active, sealedAt: now };
-  const active = newSegment(topic, partition, sealed.nextOffset, now);
-  const tx = store.db.transaction([S.segments], 'readwrite');
-  tx.objectStore(S.segments).put(sealed);
-  tx.objectStore(S.segments).put(active);
-  await done(tx, `seal segment ${topic}-${partition}@${sealed.baseOffset}`);
-  const cur = store.partition(topic, partition);
-  if (cur.active.baseOffset !== sealed.baseOffset || cur.active.nextOffset !== sealed.nextOffset) return; // raced an append; it rolls by itself
-  store.setPartition({ ...cur, sealed: [...cur.sealed, sealed], active });
-  stats.segmentsSealed++;
+function sealAged(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
+  return store.exclusive(async () => {
+    if (store.closed || !store.topics.has(topic)) return;
+    const cfg = store.topic(topic).config;
+    const p = store.partition(topic, partition);
+    const now = store.now();
+    if (p.active.batchCount === 0 || now - p.active.createdAt < cfg.segmentMs) return;
+    const sealed: SegmentRow = { ...p.active, sealedAt: now };
+    const active = newSegment(topic, partition, sealed.nextOffset, now);
+    const tx = store.db.transaction([S.segments], 'readwrite');
+    tx.objectStore(S.segments).put(sealed);
+    tx.objectStore(S.segments).put(active);
+    await done(tx, `seal segment ${topic}-${partition}@${sealed.baseOffset}`);
+    store.setPartition({ ...p, sealed: [...p.sealed, sealed], active });
+    stats.segmentsSealed++;
+  });
 }
 
-async function deleteSegments(store: LogStore, p: PartitionState, doomed: SegmentRow[], newStart: number, stats: CleanerStats): Promise<void> {
-  if (doomed.length === 0 && newStart <= p.logStartOffset) return;
-  const tx = store.db.transaction([S.segments, S.batches, S.partitions], 'readwrite');
-  for (const s of doomed) {
-    tx.objectStore(S.batches).delete(store.partitionRange(p.topic, p.partition, s.baseOffset, s.nextOffset, true));
-    tx.objectStore(S.segments).delete([p.topic, p.partition, s.baseOffset]);
-  }
-  const logStartOffset = Math.max(p.logStartOffset, newStart);
-  tx.objectStore(S.partitions).put({ topic: p.topic, partition: p.partition, logStartOffset } satisfies PartitionRow);
-  await done(tx, `delete segments of ${p.topic}-${p.partition}`);
-  const cur = store.partition(p.topic, p.partition);
-  const gone = new Set(doomed.map((s) => s.baseOffset));
-  store.setPartition({ ...cur, logStartOffset: Math.max(cur.logStartOffset, logStartOffset), sealed: cur.sealed.filter((s) => !gone.has(s.baseOffset)) });
-  stats.segmentsDeleted += doomed.length;
+/** Deletes sealed segments (found in a snapshot `snap`; only the cleaner removes sealed segments) and raises the low watermark. */
+function deleteSegments(store: LogStore, snap: PartitionState, doomed: SegmentRow[], newStart: number, stats: CleanerStats): Promise<void> {
+  return store.exclusive(async () => {
+    if (store.closed || !store.topics.has(snap.topic)) return;
+    const p = store.partition(snap.topic, snap.partition);
+    if (doomed.length === 0 && newStart <= p.logStartOffset) return;
+    const tx = store.db.transaction([S.segments, S.batches, S.partitions], 'readwrite');
+    for (const s of doomed) {
+      tx.objectStore(S.batches).delete(store.partitionRange(p.topic, p.partition, s.baseOffset, s.nextOffset, true));
+      tx.objectStore(S.segments).delete([p.topic, p.partition, s.baseOffset]);
+    }
+    const logStartOffset = Math.max(p.logStartOffset, newStart);
+    tx.objectStore(S.partitions).put({ topic: p.topic, partition: p.partition, logStartOffset } satisfies PartitionRow);
+    await done(tx, `delete segments of ${p.topic}-${p.partition}`);
+    const gone = new Set(doomed.map((s) => s.baseOffset));
+    store.setPartition({ ...p, logStartOffset, sealed: p.sealed.filter((s) => !gone.has(s.baseOffset)) });
+    stats.segmentsDeleted += doomed.length;
+  });
 }
 
 /** retention.ms and retention.bytes: delete the oldest sealed segments past either limit. */
@@ -166,13 +173,18 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
       recordCount: remaining.reduce((n, b) => n + b.count, 0),
       sizeBytes: remaining.reduce((n, b) => n + b.sizeBytes, 0),
     };
-    const tx = store.db.transaction([S.batches, S.segments], 'readwrite');
-    for (const b of puts) tx.objectStore(S.batches).put(b);
-    for (const o of deletes) tx.objectStore(S.batches).delete([topic, partition, o]);
-    tx.objectStore(S.segments).put(nextSeg);
-    await done(tx, `compact ${topic}-${partition}@${seg.baseOffset}`);
-    const cur = store.partition(topic, partition);
-    store.setPartition({ ...cur, sealed: cur.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
+    const written = await store.exclusive(async () => {
+      if (store.closed || !store.topics.has(topic)) return false;
+      const tx = store.db.transaction([S.batches, S.segments], 'readwrite');
+      for (const b of puts) tx.objectStore(S.batches).put(b);
+      for (const o of deletes) tx.objectStore(S.batches).delete([topic, partition, o]);
+      tx.objectStore(S.segments).put(nextSeg);
+      await done(tx, `compact ${topic}-${partition}@${seg.baseOffset}`);
+      const cur = store.partition(topic, partition);
+      store.setPartition({ ...cur, sealed: cur.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
+      return true;
+    });
+    if (!written) return;
     stats.segmentsCompacted++;
     stats.recordsRemoved += removed;
     stats.tombstonesRemoved += tombs;
@@ -183,7 +195,11 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
  * Kafka's deleteRecords: moves the low watermark to `offset` (-1: the high watermark).
  * Batches wholly below it are deleted now; the rest of their segments go on the next clean.
  */
-export async function deleteRecords(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
+export function deleteRecords(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
+  return store.exclusive(() => deleteRecordsNow(store, topic, partition, offset));
+}
+
+async function deleteRecordsNow(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
   const p = store.partition(topic, partition);
   const high = p.active.nextOffset;
   const target = offset === -1 ? high : offset;

@@ -115,13 +115,25 @@ export function req<T>(r: IDBRequest<T>): Promise<T> {
   });
 }
 
-/** Resolves when the transaction commits; rejects with a wrapped error when it aborts. */
+/**
+ * Resolves when the transaction commits; rejects with a wrapped error when it aborts.
+ * A failed request is left to abort the transaction (its default action), so a transaction
+ * is all-or-nothing; the first request error is kept because some engines report the quota
+ * on the request and abort the transaction with a plain AbortError.
+ */
 export function done(tx: IDBTransaction, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    let requestError: unknown = null;
     tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(wrapIdbError(tx.error, what));
-    tx.onerror = (ev) => { ev.preventDefault?.(); };
+    tx.onabort = () => reject(wrapIdbError(isQuota(requestError) ? requestError : tx.error ?? requestError, what));
+    tx.onerror = (ev) => { requestError ??= (ev.target as IDBRequest | null)?.error ?? null; };
   });
+}
+
+function isQuota(e: unknown): boolean {
+  const name = (e as { name?: string } | null)?.name;
+  const message = (e as { message?: string } | null)?.message ?? '';
+  return name === 'QuotaExceededError' || /quota/i.test(message);
 }
 
 /**
@@ -133,7 +145,7 @@ export function wrapIdbError(e: unknown, what: string): LanesError {
   if (e instanceof LanesError) return e;
   const name = (e as { name?: string } | null)?.name;
   const message = (e as { message?: string } | null)?.message ?? String(e);
-  if (name === 'QuotaExceededError' || /quota/i.test(message)) {
+  if (isQuota(e)) {
     return new QuotaExceededError(`storage quota exceeded during ${what}; nothing of it was written`, { cause: e });
   }
   return new StorageError(`IndexedDB failed during ${what}: ${name ?? 'Error'}: ${message}`, { cause: e, details: { name } });

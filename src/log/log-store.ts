@@ -9,6 +9,9 @@
  *   also across compaction (which raises offset skips) and retention (which moves the start).
  * - Each partition has exactly one active (unsealed) segment; sealed segments change only by
  *   the cleaner, which raises their version.
+ * - Writes that change partition or topic state (appends, the cleaner's writes, topic changes)
+ *   run one at a time through `exclusive` and compute their new state inside it, so no write
+ *   commits a state derived from a snapshot that another write replaced meanwhile.
  */
 import { InvalidPartitionsError, TopicExistsError, TopicNotFoundError, InvalidArgumentError } from '../errors.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
@@ -54,6 +57,7 @@ export class LogStore {
   readonly now: () => number;
   private listeners = new Set<AppendListener>();
   private nextProducerId = 1;
+  private writing: Promise<unknown> = Promise.resolve();
   closed = false;
 
   private constructor(readonly db: IDBDatabase, readonly KR: KeyRangeCtor, readonly name: string, now?: () => number) {
@@ -154,6 +158,16 @@ export class LogStore {
     return this.KR.bound([topic, partition, from], [topic, partition, to], false, openEnd);
   }
 
+  /**
+   * Runs `fn` after every earlier exclusive write finished. Not reentrant: `fn` must not call
+   * another method that takes the lock (createTopic, createPartitions, alterConfig, deleteTopic).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn, fn);
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
   // ---- wake-ups -----------------------------------------------------------------------------
 
   /** Subscribes to committed appends; returns an unsubscribe function. */
@@ -170,7 +184,11 @@ export class LogStore {
   // ---- topics -------------------------------------------------------------------------------
 
   /** Creates a topic with `numPartitions` empty partitions. */
-  async createTopic(topic: string, numPartitions: number, configEntries?: ConfigEntry[], internal = false): Promise<TopicRow> {
+  createTopic(topic: string, numPartitions: number, configEntries?: ConfigEntry[], internal = false): Promise<TopicRow> {
+    return this.exclusive(() => this.createTopicNow(topic, numPartitions, configEntries, internal));
+  }
+
+  private async createTopicNow(topic: string, numPartitions: number, configEntries: ConfigEntry[] | undefined, internal: boolean): Promise<TopicRow> {
     validateTopicName(topic);
     if (!Number.isInteger(numPartitions) || numPartitions < 1) {
       throw new InvalidPartitionsError(`numPartitions of topic ${JSON.stringify(topic)} must be an integer >= 1; got ${String(numPartitions)}`, { details: { topic, numPartitions } });
@@ -199,7 +217,11 @@ export class LogStore {
   }
 
   /** Grows a topic to `count` partitions (Kafka's createPartitions: count is the new total). */
-  async createPartitions(topic: string, count: number): Promise<void> {
+  createPartitions(topic: string, count: number): Promise<void> {
+    return this.exclusive(() => this.createPartitionsNow(topic, count));
+  }
+
+  private async createPartitionsNow(topic: string, count: number): Promise<void> {
     const t = this.topic(topic);
     if (!Number.isInteger(count) || count <= t.numPartitions) {
       throw new InvalidPartitionsError(`createPartitions: count for ${JSON.stringify(topic)} must be an integer above the current ${t.numPartitions}; got ${String(count)}`, { details: { topic, count } });
@@ -219,7 +241,11 @@ export class LogStore {
   }
 
   /** Changes configs of a topic (entries are applied over the current ones). */
-  async alterConfig(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
+  alterConfig(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
+    return this.exclusive(() => this.alterConfigNow(topic, entries));
+  }
+
+  private async alterConfigNow(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
     const t = this.topic(topic);
     const config = parseTopicConfig(entries, t.config);
     const row: TopicRow = { ...t, config };
@@ -231,7 +257,11 @@ export class LogStore {
   }
 
   /** Deletes a topic with all its records, segments and producer states. */
-  async deleteTopic(topic: string): Promise<void> {
+  deleteTopic(topic: string): Promise<void> {
+    return this.exclusive(() => this.deleteTopicNow(topic));
+  }
+
+  private async deleteTopicNow(topic: string): Promise<void> {
     const t = this.topic(topic);
     const tx = this.db.transaction([S.topics, S.partitions, S.segments, S.batches, S.producers], 'readwrite');
     tx.objectStore(S.topics).delete(topic);
@@ -253,11 +283,13 @@ export class LogStore {
 
   /** Allocates a new producer id (epoch 0), persisted so ids are never reused. */
   async initProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
-    const id = this.nextProducerId;
+    // Taken before the await: two producers connecting at once must never share an id (the
+    // log would answer the second one's batches as duplicates of the first's). An id whose
+    // write fails is skipped, never reused.
+    const id = this.nextProducerId++;
     const tx = this.db.transaction([S.meta], 'readwrite');
     tx.objectStore(S.meta).put(id + 1, 'nextProducerId');
     await done(tx, 'initProducerId');
-    this.nextProducerId = Math.max(this.nextProducerId, id + 1);
     return { producerId: id, producerEpoch: 0 };
   }
 

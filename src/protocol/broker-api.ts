@@ -106,6 +106,64 @@ export interface SegmentInfo {
   version: number;
 }
 
+/** A consumer joining (or rejoining) its group. */
+export interface JoinGroupRequest {
+  groupId: string;
+  /** Chosen by the member (it holds the Web Lock named after it before joining). */
+  memberId: string;
+  groupInstanceId?: string | null;
+  clientId: string;
+  /** Subscribed topic names (regular expressions resolved by the member). */
+  topics: string[];
+  /** Partitions the member still owns (cooperative protocol); {} for eager assignors. */
+  owned: { [topic: string]: number[] };
+  /** Assignor names the member supports, in preference order. */
+  protocols: string[];
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+}
+
+/** The outcome of a join: this member's assignment in the new generation. */
+export interface JoinGroupResult {
+  groupId: string;
+  memberId: string;
+  generationId: number;
+  protocol: string;
+  assignment: { [topic: string]: number[] };
+  /** Committed offsets of the assigned partitions (absent: none committed). */
+  committed: { topic: string; partition: number; offset: number }[];
+}
+
+/** Identifies a member in a generation: what fencing checks. */
+export interface GroupMemberRef {
+  groupId: string;
+  memberId: string;
+  generationId: number;
+}
+
+/** Offsets to commit for a group. memberId '' and generationId -1 commit as admin (group must be empty). */
+export interface OffsetCommitRequest extends GroupMemberRef {
+  offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[];
+}
+
+/** A committed offset as fetchOffsets returns it (offset -1: none). */
+export interface CommittedOffsetInfo {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+/** A group as describeGroups returns it. */
+export interface GroupDescription {
+  groupId: string;
+  state: 'Empty' | 'PreparingRebalance' | 'Stable' | 'Dead';
+  protocol: string;
+  protocolType: 'consumer';
+  generationId: number;
+  members: { memberId: string; clientId: string; groupInstanceId: string | null; topics: string[]; assignment: { [topic: string]: number[] } }[];
+}
+
 /** The broker, as clients reach it. Every method is async: it runs in another context. */
 export interface BrokerApi {
   /** Protocol version and the host the broker runs in. */
@@ -124,6 +182,16 @@ export interface BrokerApi {
   deleteRecords(topic: string, partitions: { partition: number; offset: number }[]): Promise<{ partition: number; lowWatermark: number }[]>;
   segments(topic: string, partition: number): Promise<SegmentInfo[]>;
   runLogCleaner(topics?: string[]): Promise<CleanerStats>;
+  /** Joins or rejoins a group; resolves when the group's rebalance completes. */
+  joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult>;
+  heartbeat(ref: GroupMemberRef): Promise<void>;
+  leaveGroup(ref: { groupId: string; memberId: string }): Promise<void>;
+  commitOffsets(req: OffsetCommitRequest): Promise<void>;
+  /** Committed offsets of a group, for the given topics' partitions (all committed ones when omitted). */
+  fetchOffsets(groupId: string, topics?: string[]): Promise<CommittedOffsetInfo[]>;
+  describeGroups(groupIds: string[]): Promise<GroupDescription[]>;
+  listGroups(): Promise<{ groupId: string; protocolType: 'consumer'; state: string }[]>;
+  deleteGroups(groupIds: string[]): Promise<void>;
 }
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
@@ -133,6 +201,7 @@ export const PROTOCOL_VERSION = 1;
 export const BROKER_METHODS = [
   'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'initProducerId',
   'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
+  'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
 /** Compile-time check that BROKER_METHODS lists every method of BrokerApi. */

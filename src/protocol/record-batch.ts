@@ -159,7 +159,8 @@ export function assertJsonValue(v: unknown, field: string, depth = 0, seen?: Set
 
 function parseTimestamp(t: unknown, now: number, field: string): number {
   if (t === undefined || t === null) return now;
-  const n = typeof t === 'string' ? Number(t) : t;
+  // Strings must be decimal digits: Number('') is 0 and Number('0x10') is 16.
+  const n = typeof t === 'string' ? (/^\d+$/.test(t) ? Number(t) : NaN) : t;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
     throw new InvalidRecordError(`${field} must be a non-negative integer of milliseconds (number or decimal string); got ${JSON.stringify(t)}`, { details: { field } });
   }
@@ -192,15 +193,17 @@ function writeHeaders(h: IHeaders, field: string): void {
 /**
  * Validates and encodes messages into one payload. Throws InvalidRecordError naming the field
  * (`messages[2].value`) for anything that cannot be stored; nothing is returned half-done.
+ * `indices[i]`, when given, is the index named for `messages[i]` (its place in the caller's
+ * array, when `messages` is a subset of it).
  */
-export function encodeRecords(messages: readonly Message[], now: number, fieldPrefix = 'messages'): EncodedRecords {
+export function encodeRecords(messages: readonly Message[], now: number, fieldPrefix = 'messages', indices?: readonly number[]): EncodedRecords {
   pos = 0;
   let first = Infinity;
   let max = -1;
   let maxRecord = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
-    const field = `${fieldPrefix}[${i}]`;
+    const field = `${fieldPrefix}[${indices?.[i] ?? i}]`;
     if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${field} must be an object with a value`, { details: { field } });
     const kt = typeOfKey(m.key, `${field}.key`);
     const v = m.value as unknown;

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
 import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
-import { topicConfigEntries } from '../../protocol/topic-config.js';
+import { DEFAULT_TOPIC_CONFIG, topicConfigEntries } from '../../protocol/topic-config.js';
 import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from '../../types.js';
 import type { Connection } from '../connection.js';
 import { parseOffset } from '../offsets.js';
@@ -99,13 +99,14 @@ export function createAdmin(conn: Connection): Admin {
     deleteRecords,
     async describeConfigs({ resources }) {
       const b = await broker();
+      const defaults = new Map(topicConfigEntries(DEFAULT_TOPIC_CONFIG).map((e) => [e.name, e.value]));
       const out = [];
       for (const r of resources) {
         const [info] = await b.metadata({ topics: [r.name] });
         const entries = topicConfigEntries(info!.config).filter((e) => !r.configNames || r.configNames.includes(e.name));
         out.push({
           resourceName: r.name, resourceType: TOPIC, errorCode: 0,
-          configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false, isDefault: false })),
+          configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false, isDefault: defaults.get(e.name) === e.value })),
         });
       }
       return { resources: out };

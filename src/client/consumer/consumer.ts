@@ -1,19 +1,41 @@
 /**
- * The consumer (KafkaJS shape). Without a groupId it is a free consumer (Kafka's assign()):
- * it reads the partitions it is given, from the offsets it is given, and commits nothing.
+ * The consumer (KafkaJS shape). With a groupId it is a member of a consumer group: the broker's
+ * coordinator assigns it partitions, balanced among the group's live tabs, and it commits its
+ * offsets. Without a groupId it is a free consumer (Kafka's assign()): it reads the partitions
+ * it is given, from the offsets it is given, and commits nothing.
  */
 import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
-import type { TopicPartition, TopicSchema, UntypedTopics } from '../../types.js';
+import type { Assigner } from '../../group/assigners/index.js';
+import type { GroupDescription } from '../../protocol/broker-api.js';
+import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics } from '../../types.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
-import { Positions, type ResetPolicy } from './positions.js';
-import { Runner, type RunConfig, type FetchConfig } from './runner.js';
 import { parseOffset } from '../offsets.js';
+import { Membership } from './membership.js';
+import { Positions, type ResetPolicy } from './positions.js';
+import { Runner, type FetchConfig, type RunConfig } from './runner.js';
 
 /** Options of consumer(). */
 export interface ConsumerConfig {
   /** The consumer group; omit for a free consumer that uses assign(). */
   groupId?: string;
+  /** Evict this member when no heartbeat arrives for this long (ms). Default 30000. */
+  sessionTimeout?: number;
+  /** Longest a rebalance waits for members to rejoin (ms). Default 60000. */
+  rebalanceTimeout?: number;
+  /** Heartbeat period (ms). Default 3000. */
+  heartbeatInterval?: number;
+  /**
+   * Assignors in preference order: `assigners.cooperativeSticky` (default), `assigners.range`,
+   * `assigners.roundRobin`, or their names. They run in the broker, so custom code cannot be passed.
+   */
+  partitionAssigners?: (Assigner | string)[];
+  /** Static membership: a stable id for this member (kept across reloads), or true for one kept in sessionStorage. */
+  groupInstanceId?: string | true;
+  /** Accepted for KafkaJS compatibility; meaningful once transactions exist. */
+  readUncommitted?: boolean;
+  /** Create subscribed topics that do not exist. Default true. */
+  allowAutoTopicCreation?: boolean;
   /** Longest a fetch waits at the log end before answering empty. Default 5000. */
   maxWaitTimeInMs?: number;
   /** Bytes per fetch across partitions. Default 10 MiB. */
@@ -22,7 +44,7 @@ export interface ConsumerConfig {
   maxBytesPerPartition?: number;
   /** Handler retries before the consumer crashes. */
   retry?: { retries?: number; initialRetryTime?: number };
-  /** Where a partition without a position starts (Kafka's auto.offset.reset). Default 'latest'. */
+  /** Where a free consumer's partition without a position starts. Default 'latest'. */
   autoOffsetReset?: 'earliest' | 'latest';
 }
 
@@ -44,21 +66,36 @@ export interface Consumer<S extends TopicSchema = UntypedTopics> {
   subscribe(subscription: { topics: (string | RegExp)[]; fromBeginning?: boolean } | { topic: string | RegExp; fromBeginning?: boolean }): Promise<void>;
   run(config: RunConfig): Promise<void>;
   stop(): Promise<void>;
+  /** Commits offsets (next offset to consume, as KafkaJS) for this group. */
+  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
   seek(tpo: { topic: string; partition: number; offset: string }): void;
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   resume(topics: { topic: string; partitions?: number[] }[]): void;
   paused(): { topic: string; partitions: number[] }[];
+  describeGroup(): Promise<GroupDescription>;
   on(event: string, listener: (e: InstrumentationEvent) => void): RemoveInstrumentationEventListener;
   readonly events: typeof CONSUMER_EVENTS;
+  /** This member's id in its group ('' for a free consumer). */
+  readonly memberId: string;
   /** Phantom type carrier for the topic schema. */
   readonly __schema?: S;
 }
 
+function instanceId(database: string, groupId: string, v: string | true | undefined): string | null {
+  if (v === undefined) return null;
+  if (typeof v === 'string') return v;
+  const key = `lanes:${database}:${groupId}:groupInstanceId`;
+  const store = (globalThis as { sessionStorage?: Storage }).sessionStorage;
+  let id = store?.getItem(key) ?? null;
+  if (!id) {
+    id = globalThis.crypto?.randomUUID?.() ?? String(Math.random()).slice(2);
+    store?.setItem(key, id);
+  }
+  return id;
+}
+
 /** Creates a consumer on a connection. */
 export function createConsumer<S extends TopicSchema>(conn: Connection, config: ConsumerConfig = {}): Consumer<S> {
-  if (config.groupId !== undefined) {
-    throw new InvalidArgumentError('consumer groups need the broker capability that hosts group coordinators; use a free consumer (no groupId) with assign()');
-  }
   const events = new Instrumentation();
   const positions = new Positions();
   const fetchConfig: FetchConfig = {
@@ -68,6 +105,26 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     retry: { retries: config.retry?.retries ?? 5, initialRetryTime: config.retry?.initialRetryTime ?? 300 },
     resetPolicy: config.autoOffsetReset ?? 'latest',
   };
+  let membership: Membership | undefined;
+  if (config.groupId !== undefined) {
+    if (typeof config.groupId !== 'string' || config.groupId === '') throw new InvalidArgumentError('consumer: groupId must be a non-empty string');
+    const protocols = (config.partitionAssigners ?? ['cooperative-sticky']).map((a) => (typeof a === 'string' ? a : a?.name));
+    if (protocols.length === 0 || protocols.some((p) => typeof p !== 'string')) throw new InvalidArgumentError('consumer: partitionAssigners must be assigners or assigner names');
+    const sessionTimeout = config.sessionTimeout ?? 30_000;
+    const heartbeatInterval = config.heartbeatInterval ?? 3000;
+    if (heartbeatInterval >= sessionTimeout) throw new InvalidArgumentError(`consumer: heartbeatInterval (${heartbeatInterval}) must be below sessionTimeout (${sessionTimeout})`);
+    membership = new Membership(conn, {
+      groupId: config.groupId,
+      clientId: conn.config.clientId ?? 'lanes',
+      database: conn.config.database,
+      sessionTimeout,
+      rebalanceTimeout: config.rebalanceTimeout ?? 60_000,
+      heartbeatInterval,
+      protocols,
+      groupInstanceId: instanceId(conn.config.database, config.groupId, config.groupInstanceId),
+      allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
+    }, positions, events);
+  }
   let connected = false;
   let runner: Runner | undefined;
 
@@ -81,8 +138,20 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     positions.wake();
   };
 
+  const stop = async () => {
+    const r = runner;
+    runner = undefined;
+    if (r) {
+      const stopping = r.stop();
+      membership?.runnerStopped();
+      await stopping;
+    }
+    await membership?.leave();
+  };
+
   return {
     events: CONSUMER_EVENTS,
+    get memberId() { return membership?.memberId ?? ''; },
     async connect() {
       if (connected) return;
       await conn.acquire();
@@ -90,14 +159,14 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       events.emit(CONSUMER_EVENTS.CONNECT, {});
     },
     async disconnect() {
-      await runner?.stop();
-      runner = undefined;
+      await stop();
       if (!connected) return;
       connected = false;
       await conn.release();
       events.emit(CONSUMER_EVENTS.DISCONNECT, {});
     },
     assign(partitions) {
+      if (membership) throw new InvalidArgumentError('assign() is for free consumers; a group consumer gets its partitions from the group (subscribe)');
       if (!Array.isArray(partitions)) throw new InvalidArgumentError('assign takes an array of { topic, partition, offset? }');
       const list = partitions.map((p, i) => {
         if (!p || typeof p.topic !== 'string' || !Number.isInteger(p.partition) || p.partition < 0) {
@@ -114,8 +183,12 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     assignment() {
       return positions.all().map((c) => ({ topic: c.topic, partition: c.partition }));
     },
-    async subscribe() {
-      throw new InvalidArgumentError('subscribe needs a groupId; a free consumer uses assign()');
+    async subscribe(sub) {
+      if (!membership) throw new InvalidArgumentError('subscribe needs a groupId; a free consumer uses assign()');
+      const s = sub as { topics?: (string | RegExp)[]; topic?: string | RegExp; fromBeginning?: boolean };
+      const topics = s.topics ?? (s.topic !== undefined ? [s.topic] : undefined);
+      if (!Array.isArray(topics) || topics.length === 0) throw new InvalidArgumentError('subscribe needs topics: (string | RegExp)[]');
+      membership.subscribe(topics, s.fromBeginning ?? false);
     },
     async run(runConfig) {
       if (!connected) throw new NotConnectedError('consumer is not connected: call consumer.connect() first');
@@ -123,13 +196,41 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
         throw new InvalidArgumentError('run needs eachMessage or eachBatch');
       }
       if (runner?.running) throw new InvalidArgumentError('consumer is already running');
-      runner = new Runner(() => conn.broker(), positions, fetchConfig, runConfig, events);
-      runner.start();
+      if (membership) {
+        const m = membership;
+        m.autoCommit = {
+          enabled: runConfig.autoCommit ?? true,
+          interval: runConfig.autoCommitInterval === undefined ? 5000 : runConfig.autoCommitInterval,
+          threshold: runConfig.autoCommitThreshold ?? null,
+        };
+        runner = new Runner(() => conn.broker(), positions, fetchConfig, runConfig, events, {
+          beforeFetch: () => m.beforeFetch(),
+          isStale: () => m.isStale(),
+          processed: (c) => m.processed(c),
+          heartbeat: () => m.heartbeat(),
+          commitOffsetsIfNecessary: () => m.commitIfNecessary(),
+          uncommittedOffsets: () => {
+            const by = new Map<string, { partition: string; offset: string }[]>();
+            for (const o of m.uncommitted()) { const l = by.get(o.topic) ?? []; l.push({ partition: String(o.partition), offset: String(o.offset) }); by.set(o.topic, l); }
+            return { topics: [...by].map(([topic, partitions]) => ({ topic, partitions })) };
+          },
+        });
+        m.runnerActive = true;
+        runner.start();
+        await m.start();
+      } else {
+        runner = new Runner(() => conn.broker(), positions, fetchConfig, runConfig, events);
+        runner.start();
+      }
     },
     async stop() {
-      await runner?.stop();
-      runner = undefined;
+      await stop();
       events.emit(CONSUMER_EVENTS.STOP, {});
+    },
+    async commitOffsets(offsets) {
+      if (!membership) throw new InvalidArgumentError('commitOffsets needs a groupId');
+      if (!Array.isArray(offsets)) throw new InvalidArgumentError('commitOffsets takes [{ topic, partition, offset }]');
+      await membership.commit(offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) })));
     },
     seek({ topic, partition, offset }) {
       const position = offset === '-1' || offset === '-2' ? null : parseOffset(offset, 'seek.offset');
@@ -143,6 +244,11 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       const out = new Map<string, number[]>();
       for (const c of positions.all()) if (c.paused) { const l = out.get(c.topic) ?? []; l.push(c.partition); out.set(c.topic, l); }
       return [...out].map(([topic, partitions]) => ({ topic, partitions }));
+    },
+    async describeGroup() {
+      if (!membership) throw new InvalidArgumentError('describeGroup needs a groupId');
+      const [d] = await (await conn.broker()).describeGroups([membership.o.groupId]);
+      return d!;
     },
     on(event, listener) {
       return events.on(event, listener);

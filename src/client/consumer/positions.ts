@@ -27,6 +27,7 @@ export interface PartitionCursor {
 export class Positions {
   private map = new Map<string, PartitionCursor>();
   private waiters: (() => void)[] = [];
+  private pendingWake = false;
   /** Raised by every assignment change. */
   generation = 0;
 
@@ -65,15 +66,20 @@ export class Positions {
     return true;
   }
 
-  /** Wakes a runner waiting in changed(). */
+  /** Wakes a runner waiting in changed(); with none waiting, the next changed() returns at once. */
   wake(): void {
     const w = this.waiters;
+    if (w.length === 0) { this.pendingWake = true; return; }
     this.waiters = [];
     for (const f of w) f();
   }
 
-  /** Resolves at the next change. */
+  /** Resolves at the next change (at once if a change came while nobody waited). */
   changed(): Promise<void> {
+    if (this.pendingWake) {
+      this.pendingWake = false;
+      return Promise.resolve();
+    }
     return new Promise((r) => this.waiters.push(r));
   }
 }

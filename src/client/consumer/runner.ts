@@ -11,7 +11,7 @@
  * - A handler that throws is retried from the same offset with exponential backoff; after
  *   `retries` failures the consumer crashes (CRASH event) and stops.
  */
-import { errorFromData, LanesError, type ErrorData } from '../../errors.js';
+import { errorFromData, isRebalancing, LanesError, type ErrorData } from '../../errors.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
@@ -74,8 +74,8 @@ export interface FetchConfig {
 
 /** What the group membership adds to the loop; a free consumer uses the defaults. */
 export interface RunnerHooks {
-  /** Called after records are processed (position advanced). */
-  processed?(cursor: PartitionCursor): void;
+  /** Called after records are processed (position advanced); awaited (auto-commit). */
+  processed?(cursor: PartitionCursor): Promise<void>;
   heartbeat?(): Promise<void>;
   commitOffsetsIfNecessary?(): Promise<void>;
   uncommittedOffsets?(): EachBatchPayload['uncommittedOffsets'] extends () => infer R ? R : never;
@@ -124,6 +124,7 @@ export class Runner {
         await this.fetchOnce();
       } catch (e) {
         if (!this.running) return;
+        if (isRebalancing(e)) continue; // the membership is rejoining; the next fetch waits for it
         this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: false });
         this.running = false;
         return;
@@ -229,7 +230,7 @@ export class Runner {
       c.position = Math.max(c.position!, last.baseOffset + last.lastOffsetDelta + 1);
       return;
     }
-    const live = () => this.running && c.epoch === epoch && this.positions.get(c.topic, c.partition) === c && !c.paused;
+    const live = () => this.running && c.epoch === epoch && this.positions.get(c.topic, c.partition) === c && !c.paused && !(this.hooks.isStale?.() ?? false);
     const pause = () => { c.paused = true; this.positions.wake(); return () => { c.paused = false; this.positions.wake(); }; };
     const heartbeat = async () => { await this.hooks.heartbeat?.(); };
     this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, { topic: c.topic, partition: c.partition, highWatermark: String(r.high), offsetLag: String(r.high - c.position! - 1), batchSize: messages.length, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset });
@@ -240,7 +241,7 @@ export class Runner {
         await this.withRetry(() => this.run.eachMessage!({ topic: c.topic, partition: c.partition, message, heartbeat, pause }));
         if (c.epoch !== epoch) break; // seek inside the handler wins
         c.position = Number(message.offset) + 1;
-        this.hooks.processed?.(c);
+        await this.hooks.processed?.(c);
       }
     } else if (this.run.eachBatch) {
       const high = r.high;
@@ -253,18 +254,19 @@ export class Runner {
         offsetLagLow: () => String(Math.max(0, high - 1 - Number(messages[0]?.offset ?? high - 1))),
       };
       const resolveOffset = (offset: string) => {
-        if (c.epoch !== epoch) return;
+        if (c.epoch !== epoch || this.positions.get(c.topic, c.partition) !== c) return;
         const n = Number(offset) + 1;
-        if (n > (c.position ?? -1)) { c.position = n; this.hooks.processed?.(c); }
+        if (n > (c.position ?? -1)) c.position = n;
       };
       await this.withRetry(() => this.run.eachBatch!({
         batch, resolveOffset, heartbeat, pause,
         commitOffsetsIfNecessary: async () => { await this.hooks.commitOffsetsIfNecessary?.(); },
         uncommittedOffsets: () => this.hooks.uncommittedOffsets?.() ?? { topics: [] },
         isRunning: () => this.running,
-        isStale: () => !live() || (this.hooks.isStale?.() ?? false),
+        isStale: () => !live(),
       }));
       if ((this.run.eachBatchAutoResolve ?? true) && c.epoch === epoch) resolveOffset(batch.lastOffset());
+      await this.hooks.processed?.(c);
     }
     this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { topic: c.topic, partition: c.partition, batchSize: messages.length, duration: Date.now() - started });
   }

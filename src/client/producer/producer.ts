@@ -74,7 +74,8 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   const retries = config.retry?.retries ?? 5;
   const initialRetryTime = config.retry?.initialRetryTime ?? 100;
   const partitioner = (config.createPartitioner ?? DefaultPartitioner)();
-  const metadata = new Map<string, TopicInfo>();
+  /** Topic metadata, cached from the first lookup (in flight ones shared, failed ones dropped). */
+  const metadata = new Map<string, Promise<TopicInfo>>();
   const sequences = new Map<string, number>();
   let producerId = -1;
   let producerEpoch = 0;
@@ -82,30 +83,40 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   let queue: PendingSend[] = [];
   let flushing = false;
 
-  async function topicInfo(topic: string): Promise<TopicInfo> {
-    const cached = metadata.get(topic);
-    if (cached) return cached;
-    const broker = await conn.broker();
-    const [info] = await broker.metadata({ topics: [topic], allowAutoTopicCreation: autoCreate, numPartitions: conn.config.defaultNumPartitions });
-    metadata.set(topic, info!);
-    return info!;
+  function topicInfo(topic: string): Promise<TopicInfo> {
+    let info = metadata.get(topic);
+    if (!info) {
+      info = (async () => {
+        const broker = await conn.broker();
+        const [t] = await broker.metadata({ topics: [topic], allowAutoTopicCreation: autoCreate, numPartitions: conn.config.defaultNumPartitions });
+        return t!;
+      })();
+      metadata.set(topic, info);
+      info.catch(() => { if (metadata.get(topic) === info) metadata.delete(topic); });
+    }
+    return info;
   }
 
   /** Validates, partitions and encodes one topic's messages into chunks (throws before queuing). */
   async function prepare(send: PendingSend, topic: unknown, messages: unknown, field: string): Promise<void> {
     if (typeof topic !== 'string' || topic === '') throw new InvalidArgumentError(`${field}.topic must be a non-empty string`);
     if (!Array.isArray(messages) || messages.length === 0) throw new InvalidArgumentError(`${field}.messages must be a non-empty array`, { details: { topic } });
-    const info = await topicInfo(topic);
-    const partitionMetadata = Array.from({ length: info.numPartitions }, (_, i) => ({ partitionId: i, leader: 0 }));
-    const byPartition = new Map<number, Message[]>();
+    const now = Date.now();
+    // What needs no metadata is checked first, so a refused send does not auto-create its topic.
     messages.forEach((m: Message, i: number) => {
       if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${field}.messages[${i}] must be an object`, { details: { topic } });
+      if (m.partition !== undefined && m.partition !== null && !Number.isInteger(m.partition)) {
+        throw new InvalidArgumentError(`${field}.messages[${i}].partition must be an integer; got ${JSON.stringify(m.partition)}`, { details: { topic, partition: m.partition } });
+      }
+    });
+    if (!metadata.has(topic)) encodeRecords(messages, now, `${field}.messages`);
+    const info = await topicInfo(topic);
+    const partitionMetadata = Array.from({ length: info.numPartitions }, (_, i) => ({ partitionId: i, leader: 0 }));
+    const byPartition = new Map<number, { msgs: Message[]; indices: number[] }>();
+    messages.forEach((m: Message, i: number) => {
       let partition: number;
       if (m.partition !== undefined && m.partition !== null) {
         partition = m.partition;
-        if (!Number.isInteger(partition)) {
-          throw new InvalidArgumentError(`${field}.messages[${i}].partition must be an integer; got ${JSON.stringify(m.partition)}`, { details: { topic, partition } });
-        }
         if (partition < 0 || partition >= info.numPartitions) {
           throw new TopicNotFoundError(`${field}.messages[${i}].partition ${partition} is out of range: topic ${JSON.stringify(topic)} has ${info.numPartitions} partitions`, { details: { topic, partition } });
         }
@@ -113,12 +124,12 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         partition = partitioner({ topic, partitionMetadata, message: m });
       }
       let list = byPartition.get(partition);
-      if (!list) byPartition.set(partition, (list = []));
-      list.push(m);
+      if (!list) byPartition.set(partition, (list = { msgs: [], indices: [] }));
+      list.msgs.push(m);
+      list.indices.push(i);
     });
-    const now = Date.now();
-    for (const [partition, msgs] of byPartition) {
-      const records = encodeRecords(msgs, now, `${field}.messages`);
+    for (const [partition, { msgs, indices }] of byPartition) {
+      const records = encodeRecords(msgs, now, `${field}.messages`, indices);
       if (records.maxRecordBytes > info.config.maxMessageBytes) {
         throw new RecordTooLargeError(`a record of ${records.maxRecordBytes} bytes exceeds max.message.bytes=${info.config.maxMessageBytes} of topic ${JSON.stringify(topic)}`, {
           details: { topic, partition, size: records.maxRecordBytes, max: info.config.maxMessageBytes },
@@ -169,7 +180,8 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
           (partitioner as { onNewBatch?: (t: string, p: number) => void }).onNewBatch?.(r.topic, r.partition);
           let offset = r.baseOffset;
           for (const c of chunks) {
-            c.send.results.set(k, { ...r, baseOffset: offset });
+            // A send with two chunks here (sendBatch naming a topic twice) reports its first.
+            if (!c.send.results.has(k)) c.send.results.set(k, { ...r, baseOffset: offset });
             offset += c.records.count;
           }
         }

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// Runs the benchmarks in headless Chromium (Debian's /usr/bin/chromium or CHROMIUM_PATH; never
+// downloads a browser) against the built bundle dist/index.js, prints a table and writes
+// bench/RESULTS.md. `npm run bench` builds first; run alone, it rebuilds dist/index.js with
+// rollup when it is missing or older than a file in src/ (--no-build skips that).
+//
+//   node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build]
+//
+// NAME is a suite name (log), a case name (produce, concurrent, consume, memory) or a case id
+// (a, b, c, d). --profile also runs one lanes-only round of each selected case under the V8
+// profiler, saves bench/profiles/<case>.cpuprofile and prints the top functions by self time.
+//
+// Adding benchmarks: write a page (bench/<name>.html exposing window.bench.cases) or a custom
+// case with run(env, ...) for multi-tab scenarios, describe it as a suite in bench/suites/, and
+// add the suite to SUITES below (see bench/lib/harness.mjs for the shapes).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  startEnv, runCase, summarize, evaluateRows, textTable, markdownReport, chromiumVersion, machine,
+  profilePageCase, writeFileEnsured,
+} from './lib/harness.mjs';
+import { logSuite } from './suites/log.mjs';
+
+/** Every suite, in run order. */
+const SUITES = [logSuite];
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH = join(ROOT, 'bench');
+
+function parseArgs(argv) {
+  const o = { only: null, rounds: 7, profile: false, write: true, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--only' || a.startsWith('--only=')) o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--rounds' || a.startsWith('--rounds=')) {
+      o.rounds = Number(value());
+      if (!Number.isInteger(o.rounds) || o.rounds < 1) throw new Error('--rounds needs a positive integer');
+    } else if (a === '--profile') o.profile = true;
+    else if (a === '--no-write') o.write = false;
+    else if (a === '--no-build') o.build = false;
+    else if (a === '--help' || a === '-h') {
+      console.log('node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return o;
+}
+
+function selected(only) {
+  const picks = [];
+  for (const suite of SUITES) {
+    for (const c of suite.cases) {
+      if (!only || only.some((n) => n === suite.name || n === c.name || n === c.id || n === `${suite.name}/${c.name}`)) picks.push({ suite, c });
+    }
+  }
+  return picks;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const picks = selected(args.only);
+  if (!picks.length) {
+    const names = SUITES.flatMap((s) => [s.name, ...s.cases.flatMap((c) => [c.name, c.id])]);
+    throw new Error(`--only ${args.only.join(',')} matches nothing; choose from: ${names.join(', ')}`);
+  }
+  const stale = bundleStale();
+  if (stale && args.build) {
+    console.log(`[bench] dist/index.js is ${stale}: building it with rollup`);
+    const r = spawnSync('npx', ['rollup', '-c'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('rollup failed');
+  } else if (stale) {
+    console.log(`[bench] warning: dist/index.js is ${stale} (--no-build given)`);
+  }
+
+  const started = Date.now();
+  const env = await startEnv();
+  const results = [];
+  let chromium = 'unknown';
+  try {
+    const probe = await env.openPage(picks[0].suite.page);
+    const info = await probe.evaluate(() => window.bench.info());
+    await probe.close();
+    if (!info.hasGc) throw new Error('window.gc is missing: Chromium ignored --js-flags=--expose-gc');
+    chromium = chromiumVersion(env.executablePath, info.userAgent);
+    const m = machine();
+    console.log(`[bench] ${chromium}; ${m.cores} cores (${m.cpu}); ${args.rounds} rounds; ${picks.map((p) => p.c.name).join(', ')}`);
+
+    for (const { suite, c } of picks) {
+      const t0 = Date.now();
+      console.log(`[bench] ${c.title} ...`);
+      const samples = await runCase(env, suite, c, args.rounds, {
+        onRound: (i, metrics, ms) => {
+          const shown = c.rows.map((r) => `${r.metric}=${fmtShort(metrics[r.metric])}${r.baseline ? ` ${r.baseline}=${fmtShort(metrics[r.baseline])}` : ''}`);
+          console.log(`[bench]   round ${i + 1}: ${[...new Set(shown)].join(' ')} (${ms} ms)`);
+        },
+      });
+      const stats = summarize(samples);
+      const lines = evaluateRows(c, stats);
+      const notes = c.notes ? c.notes(stats) : [];
+      results.push({ suite, case: c, samples, stats, lines, notes, rounds: samples.length });
+      console.log(`[bench]   done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+      if (args.profile && c.fn && !c.freshPagePerRound) {
+        const p = await profilePageCase(env, suite, c);
+        const file = join(BENCH, 'profiles', `${c.name}.cpuprofile`);
+        writeFileEnsured(file, JSON.stringify(p.profile));
+        console.log(`[bench]   profile of one lanes round (${p.wallMs} ms wall) -> ${file}`);
+        for (const r of p.top.rows.slice(0, 25)) console.log(`[bench]     ${r.ms.toFixed(1).padStart(8)} ms  ${r.name}`);
+      }
+    }
+  } finally {
+    await env.close();
+  }
+
+  const seconds = (Date.now() - started) / 1000;
+  const allLines = results.flatMap((r) => r.lines);
+  console.log('');
+  console.log(textTable(allLines));
+  for (const r of results) for (const n of r.notes) console.log(n);
+  console.log(`\n[bench] total ${seconds.toFixed(0)} s`);
+
+  if (args.write) {
+    const report = markdownReport({
+      date: new Date().toISOString(),
+      chromium,
+      machine: machine(),
+      rounds: args.rounds,
+      argv: process.argv.slice(2),
+      partial: args.only ? `--only ${args.only.join(',')}` : null,
+      results,
+      seconds,
+    });
+    const file = join(BENCH, 'RESULTS.md');
+    writeFileEnsured(file, report);
+    console.log(`[bench] wrote ${file}`);
+  }
+}
+
+/** Why dist/index.js needs a build ('missing', 'older than src/x.ts'), or null. */
+function bundleStale() {
+  const bundle = join(ROOT, 'dist', 'index.js');
+  if (!existsSync(bundle)) return 'missing';
+  const built = statSync(bundle).mtimeMs;
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) { const f = walk(p); if (f) return f; }
+      else if (e.name.endsWith('.ts') && statSync(p).mtimeMs > built) return p;
+    }
+    return null;
+  };
+  const newer = walk(join(ROOT, 'src'));
+  return newer ? `older than ${newer.slice(ROOT.length)}` : null;
+}
+
+function fmtShort(n) {
+  if (typeof n !== 'number') return 'n/a';
+  return Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1);
+}
+
+main().catch((e) => {
+  console.error(`[bench] failed: ${e?.stack ?? e}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,153 @@
+/**
+ * The broker's side of consumer groups: the coordinator (generations, assignment, fencing),
+ * committed offsets in `__consumer_offsets`, liveness through the members' Web Locks, and the
+ * BroadcastChannel on which tabs hear that their group is rebalancing.
+ *
+ * Invariants:
+ * - A member's lock `lanes:<db>:member:<memberId>` is requested by the broker once the member
+ *   joined; the request is granted exactly when the member's context released it (closed,
+ *   crashed, left), and then the member is removed at once: no waiting for sessionTimeout.
+ * - Commits are fenced by the coordinator before they are appended.
+ */
+import { InvalidArgumentError, LanesError } from '../errors.js';
+import type { Appender } from '../log/appender.js';
+import type { LogStore } from '../log/log-store.js';
+import {
+  names, type CommittedOffsetInfo, type GroupDescription, type GroupMemberRef, type JoinGroupRequest, type JoinGroupResult, type OffsetCommitRequest,
+} from '../protocol/broker-api.js';
+import { GroupCoordinator } from './coordinator.js';
+import { OffsetStore } from './offset-store.js';
+
+/** Consumer groups of one database. */
+export class GroupService {
+  readonly coordinator: GroupCoordinator;
+  private channel: BroadcastChannel | undefined;
+  private watched = new Set<string>();
+  private abort = new AbortController();
+
+  private constructor(private readonly store: LogStore, readonly offsets: OffsetStore, private readonly database: string) {
+    if (typeof BroadcastChannel === 'function') {
+      this.channel = new BroadcastChannel(names.groupChannel(database));
+      (this.channel as { unref?: () => void }).unref?.();
+    }
+    this.coordinator = new GroupCoordinator({
+      now: () => store.now(),
+      setTimer: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        (t as { unref?: () => void }).unref?.();
+        return () => clearTimeout(t);
+      },
+      partitionCount: (topic) => store.topics.get(topic)?.numPartitions,
+      onGroupEvent: (e) => { try { this.channel?.postMessage(e); } catch { /* channel closed */ } },
+    });
+  }
+
+  /** Loads committed offsets and starts the coordinator. */
+  static async open(store: LogStore, appender: Appender, database: string): Promise<GroupService> {
+    const offsets = await OffsetStore.load(store, appender);
+    return new GroupService(store, offsets, database);
+  }
+
+  private watch(groupId: string, memberId: string): void {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const key = `${groupId}\u0000${memberId}`;
+    if (!locks || this.watched.has(key)) return;
+    this.watched.add(key);
+    locks.request(names.memberLock(this.database, memberId), { signal: this.abort.signal }, async () => {
+      this.watched.delete(key);
+      this.coordinator.memberGone(groupId, memberId);
+    }).catch(() => undefined);
+  }
+
+  async join(req: JoinGroupRequest): Promise<JoinGroupResult> {
+    if (!req || typeof req.groupId !== 'string' || req.groupId === '') throw new InvalidArgumentError('groupId must be a non-empty string');
+    if (typeof req.memberId !== 'string' || req.memberId === '') throw new InvalidArgumentError('memberId must be a non-empty string');
+    this.watch(req.groupId, req.memberId);
+    const r = await this.coordinator.join(req);
+    const committed: JoinGroupResult['committed'] = [];
+    for (const [topic, parts] of Object.entries(r.assignment)) {
+      for (const partition of parts) {
+        const c = this.offsets.get(req.groupId, topic, partition);
+        if (c) committed.push({ topic, partition, offset: c.offset });
+      }
+    }
+    return { ...r, committed };
+  }
+
+  async heartbeat(ref: GroupMemberRef): Promise<void> {
+    this.coordinator.heartbeat(ref);
+  }
+
+  async leave(ref: { groupId: string; memberId: string }): Promise<void> {
+    this.coordinator.leave(ref);
+  }
+
+  async commit(req: OffsetCommitRequest): Promise<void> {
+    if (!Array.isArray(req.offsets)) throw new InvalidArgumentError('commitOffsets needs offsets');
+    for (const o of req.offsets) {
+      this.store.partition(o.topic, o.partition);
+      if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`commit offset for ${o.topic}-${o.partition} must be a non-negative integer; got ${o.offset}`);
+    }
+    if (req.memberId === '' && req.generationId === -1) {
+      const d = this.describe(req.groupId);
+      if (d.members.length > 0) {
+        throw new LanesError(`group ${JSON.stringify(req.groupId)} has active members; stop them before setting offsets`, { code: 'GROUP_NOT_EMPTY', details: { groupId: req.groupId } });
+      }
+    } else {
+      this.coordinator.validateCommit(req);
+    }
+    await this.offsets.commit(req.groupId, req.offsets);
+  }
+
+  fetchOffsets(groupId: string, topics?: string[]): CommittedOffsetInfo[] {
+    if (!topics) return this.offsets.list(groupId).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata }));
+    const out: CommittedOffsetInfo[] = [];
+    for (const topic of topics) {
+      const t = this.store.topic(topic);
+      for (let p = 0; p < t.numPartitions; p++) {
+        const c = this.offsets.get(groupId, topic, p);
+        out.push({ topic, partition: p, offset: c?.offset ?? -1, metadata: c?.metadata ?? null });
+      }
+    }
+    return out;
+  }
+
+  describe(groupId: string): GroupDescription {
+    try {
+      return this.coordinator.describeGroup(groupId) as GroupDescription;
+    } catch {
+      const known = this.offsets.groupIds().includes(groupId);
+      return { groupId, state: known ? 'Empty' : 'Dead', protocol: '', protocolType: 'consumer', generationId: -1, members: [] };
+    }
+  }
+
+  list(): { groupId: string; protocolType: 'consumer'; state: string }[] {
+    const out = new Map<string, { groupId: string; protocolType: 'consumer'; state: string }>();
+    for (const g of this.offsets.groupIds()) out.set(g, { groupId: g, protocolType: 'consumer', state: 'Empty' });
+    for (const g of this.coordinator.listGroups()) out.set(g.groupId, g);
+    return [...out.values()];
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    for (const g of groupIds) {
+      const d = this.describe(g);
+      if (d.state === 'Dead') throw new LanesError(`group ${JSON.stringify(g)} does not exist`, { code: 'GROUP_ID_NOT_FOUND', details: { groupId: g } });
+      if (d.members.length > 0) throw new LanesError(`group ${JSON.stringify(g)} has active members`, { code: 'GROUP_NOT_EMPTY', details: { groupId: g } });
+    }
+    for (const g of groupIds) {
+      try { this.coordinator.deleteGroup(g); } catch { /* known only by its offsets */ }
+      await this.offsets.deleteGroup(g);
+    }
+  }
+
+  /** A topic was created, grown or deleted. */
+  topicChanged(topic: string): void {
+    this.coordinator.topicChanged(topic);
+  }
+
+  close(): void {
+    this.abort.abort();
+    this.coordinator.close();
+    this.channel?.close();
+  }
+}

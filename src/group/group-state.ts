@@ -1,0 +1,201 @@
+/**
+ * The data of one consumer group as the coordinator keeps it, and the pure helpers around it
+ * [pure: runs in the broker, testable anywhere]. The transitions live in ./coordinator.ts;
+ * this file only holds records, input validation, protocol selection and descriptions, so
+ * the state machine there reads as a list of transitions.
+ */
+
+import { InvalidArgumentError } from '../errors.js';
+import type { Assigner } from './assigners/index.js';
+import type { GroupDescription, JoinRequest, JoinResult } from './coordinator.js';
+
+/** Partitions by topic: a member's assignment, or what it reports as `owned`. */
+export type TopicPartitions = { [topic: string]: number[] };
+
+/** The state of a group; 'Dead' is only reported for a group that does not exist. */
+export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'Stable';
+
+/** A join request held until its round completes. */
+export interface PendingJoin {
+  resolve(result: JoinResult): void;
+  reject(error: unknown): void;
+}
+
+/** One member of a group. */
+export interface MemberRecord {
+  memberId: string;
+  clientId: string;
+  groupInstanceId: string | null;
+  topics: string[];
+  protocols: string[];
+  /** What the member reported owning in its latest join (cooperative protocols). */
+  owned: TopicPartitions;
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+  /** Set by join, heartbeat, commit, and by the completion of a round. */
+  lastHeartbeat: number;
+  /** The member's assignment in the current generation ({} before its first one). */
+  assignment: TopicPartitions;
+  /**
+   * Its join in the current round, or null. While the group is PreparingRebalance, "has a
+   * pending join" and "has joined this round" are the same thing.
+   */
+  pending: PendingJoin | null;
+}
+
+/** One group. */
+export interface GroupRecord {
+  groupId: string;
+  state: GroupStateName;
+  /** 0 for a new group; +1 per completed round; kept when the group goes Empty. */
+  generationId: number;
+  /** The protocol (assigner name) of the current generation; '' while Empty. */
+  protocol: string;
+  members: Map<string, MemberRecord>;
+  /** When the current round started (meaningful while PreparingRebalance). */
+  roundStartedAt: number;
+  /** When the rebalance timer of the current round fires. */
+  roundDeadline: number;
+  /** Incremented by every round start; a timer of an older round finds it changed. */
+  round: number;
+  cancelRoundTimer: (() => void) | null;
+}
+
+/** A JoinRequest after validation, with its own copies of every array. */
+export interface ValidJoin {
+  groupId: string;
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  topics: string[];
+  owned: TopicPartitions;
+  protocols: string[];
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+}
+
+/** A new, empty group (generation 0). */
+export function newGroup(groupId: string): GroupRecord {
+  return {
+    groupId, state: 'Empty', generationId: 0, protocol: '', members: new Map(),
+    roundStartedAt: 0, roundDeadline: 0, round: 0, cancelRoundTimer: null,
+  };
+}
+
+/** Throws InvalidArgumentError unless `value` is a string (non-empty when `nonEmpty`). */
+export function requireString(value: unknown, field: string, nonEmpty = true): string {
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw new InvalidArgumentError(`${field} must be a ${nonEmpty ? 'non-empty ' : ''}string`, { details: { field } });
+  }
+  return value;
+}
+
+/** Throws InvalidArgumentError unless `value` is an integer. */
+export function requireInteger(value: unknown, field: string): number {
+  if (!Number.isInteger(value)) {
+    throw new InvalidArgumentError(`${field} must be an integer`, { details: { field } });
+  }
+  return value as number;
+}
+
+function requireTimeout(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`${field} must be a positive number of milliseconds`, { details: { field } });
+  }
+  return value;
+}
+
+function requireStrings(value: unknown, field: string, nonEmpty: boolean): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new InvalidArgumentError(`${field} must be an array of non-empty strings`, { details: { field } });
+  }
+  if (nonEmpty && value.length === 0) {
+    throw new InvalidArgumentError(`${field} must name at least one entry`, { details: { field } });
+  }
+  return [...(value as string[])];
+}
+
+/** Copies partitions by topic (Object.fromEntries, so a topic named "__proto__" stays data). */
+export function copyPartitions(byTopic: TopicPartitions): TopicPartitions {
+  return Object.fromEntries(Object.entries(byTopic).map(([t, ps]) => [t, [...ps]]));
+}
+
+/**
+ * Validates a join before anything is stored; throws InvalidArgumentError naming the field.
+ * `owned` is only a hint for the assigner (which ignores impossible entries), so only its
+ * shape is checked. memberId '' is refused: it is the "no member" of admin commits.
+ */
+export function validateJoin(req: JoinRequest): ValidJoin {
+  if (req === null || typeof req !== 'object') throw new InvalidArgumentError('join request must be an object');
+  const groupInstanceId = req.groupInstanceId ?? null;
+  if (groupInstanceId !== null) requireString(groupInstanceId, 'groupInstanceId');
+  const owned = req.owned;
+  if (owned === null || typeof owned !== 'object' || Array.isArray(owned) ||
+      Object.values(owned).some((ps) => !Array.isArray(ps))) {
+    throw new InvalidArgumentError('owned must map topic names to arrays of partitions', { details: { field: 'owned' } });
+  }
+  return {
+    groupId: requireString(req.groupId, 'groupId'),
+    memberId: requireString(req.memberId, 'memberId'),
+    groupInstanceId,
+    clientId: requireString(req.clientId, 'clientId', false),
+    topics: requireStrings(req.topics, 'topics', false),
+    owned: copyPartitions(owned),
+    protocols: requireStrings(req.protocols, 'protocols', true),
+    sessionTimeout: requireTimeout(req.sessionTimeout, 'sessionTimeout'),
+    rebalanceTimeout: requireTimeout(req.rebalanceTimeout, 'rebalanceTimeout'),
+  };
+}
+
+/** Same topics, ignoring order and duplicates. */
+export function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  return sa.size === sb.size && [...sa].every((t) => sb.has(t));
+}
+
+/** Same protocols in the same preference order. */
+export function sameProtocols(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+/** Java `String.compareTo` order (UTF-16 code units), like the assigners use. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The group's members in memberId order. */
+export function sortedMembers(group: GroupRecord): MemberRecord[] {
+  return [...group.members.values()].sort((a, b) => compareIds(a.memberId, b.memberId));
+}
+
+/**
+ * The protocol of the next generation: the first name in the first member's (by memberId)
+ * preference list that every member supports and the coordinator knows, or undefined.
+ */
+export function selectProtocol(members: readonly MemberRecord[], known: ReadonlyMap<string, Assigner>): string | undefined {
+  const first = members[0];
+  if (!first) return undefined;
+  return first.protocols.find((p) => known.has(p) && members.every((m) => m.protocols.includes(p)));
+}
+
+/** The plain-data description of a group (copies only); a missing group is 'Dead'. */
+export function describe(groupId: string, group: GroupRecord | undefined): GroupDescription {
+  if (!group) {
+    return { groupId, state: 'Dead', protocol: '', protocolType: 'consumer', generationId: -1, members: [] };
+  }
+  return {
+    groupId,
+    state: group.state,
+    protocol: group.protocol,
+    protocolType: 'consumer',
+    generationId: group.generationId,
+    members: sortedMembers(group).map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      groupInstanceId: m.groupInstanceId,
+      topics: [...m.topics],
+      assignment: copyPartitions(m.assignment),
+    })),
+  };
+}

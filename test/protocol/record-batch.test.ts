@@ -1,0 +1,326 @@
+import { describe, expect, it } from 'vitest';
+import { CorruptRecordError, InvalidRecordError } from '../../src/errors.js';
+import {
+  concatRecords, decodeBatch, encodeRecords, payloadCrc, rebuildPayload, scanRecords, verifyCrc,
+  type EncodedRecords, type RecordBatch, type RecordView, type TimestampType,
+} from '../../src/protocol/record-batch.js';
+import type { KafkaMessage, Message } from '../../src/types.js';
+
+const NOW = 1_700_000_000_000;
+
+function batchOf(enc: EncodedRecords, baseOffset = 0, timestampType: TimestampType = 'CreateTime', logAppendTime = -1): RecordBatch {
+  return {
+    topic: 't', partition: 0, baseOffset, lastOffsetDelta: enc.count - 1, count: enc.count,
+    firstTimestamp: enc.firstTimestamp, maxTimestamp: enc.maxTimestamp, timestampType, logAppendTime,
+    producerId: -1, producerEpoch: 0, baseSequence: -1, crc: payloadCrc(enc.payload), sizeBytes: enc.payload.length + 64,
+    payload: enc.payload, segment: 0, cleanedAt: -1,
+  };
+}
+
+function roundTrip(messages: Message[], baseOffset = 0): KafkaMessage[] {
+  const b = batchOf(encodeRecords(messages, NOW), baseOffset);
+  const out: KafkaMessage[] = [];
+  decodeBatch(b, out);
+  return out;
+}
+
+function refusal(messages: unknown[]): InvalidRecordError {
+  try {
+    encodeRecords(messages as Message[], NOW);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvalidRecordError);
+    return e as InvalidRecordError;
+  }
+  throw new Error('expected encodeRecords to refuse the input');
+}
+
+const bytes = (...b: number[]) => new Uint8Array(b);
+
+describe('encodeRecords / decodeBatch round trip', () => {
+  it('keeps string, bytes and null keys apart (an empty string is not null)', () => {
+    const out = roundTrip([{ key: 'k', value: 'a' }, { key: bytes(0, 255, 7), value: 'b' }, { key: null, value: 'c' }, { value: 'd' }, { key: '', value: 'e' }]);
+    expect(out.map((m) => m.key)).toEqual(['k', bytes(0, 255, 7), null, null, '']);
+    expect(out[1]!.key).toBeInstanceOf(Uint8Array);
+  });
+
+  it('keeps string, bytes, JSON and null values with their types', () => {
+    const json = { id: 7, total: 12.5, tags: ['a', 'b'], nested: { ok: true, none: null }, empty: {} };
+    const values = ['text', '', bytes(1, 2, 3), new Uint8Array(0), json, [1, 'two', null], 42, -0.5, true, false, null];
+    const out = roundTrip(values.map((value) => ({ key: 'k', value })));
+    expect(out.map((m) => m.value)).toEqual(values);
+    expect(out[2]!.value).toBeInstanceOf(Uint8Array);
+    expect(typeof out[0]!.value).toBe('string');
+    expect(typeof out[6]!.value).toBe('number');
+  });
+
+  it('numbers records from the base offset and reports their sizes', () => {
+    const out = roundTrip([{ value: 'a' }, { value: 'bb' }, { value: 'ccc' }], 40);
+    expect(out.map((m) => m.offset)).toEqual(['40', '41', '42']);
+    expect(out.every((m) => m.attributes === 0)).toBe(true);
+    expect(out[2]!.size).toBeGreaterThan(out[0]!.size);
+  });
+
+  it('keeps string and bytes headers; a repeated name comes back as an array', () => {
+    const [m] = roundTrip([{ value: 'v', headers: { a: 'x', b: bytes(9, 8), multi: ['1', bytes(2), '3'], skipped: undefined, 'ünï 😀': 'ok' } }]);
+    expect(m!.headers).toEqual({ a: 'x', b: bytes(9, 8), multi: ['1', bytes(2), '3'], 'ünï 😀': 'ok' });
+    expect('skipped' in m!.headers).toBe(false);
+  });
+
+  it('gives records without headers an empty headers object', () => {
+    const out = roundTrip([{ value: 'v' }, { value: 'w', headers: {} }]);
+    expect(out.map((m) => m.headers)).toEqual([{}, {}]);
+  });
+
+  it('round-trips unicode in keys, values, JSON and header values, short and long', () => {
+    const short = 'ß€😀𝄞';
+    const long = 'Grüße 😀 東京 — '.repeat(12); // far over the 48-char fast path
+    const exact48 = 'é'.repeat(48);
+    const out = roundTrip([
+      { key: short, value: long, headers: { h: long } },
+      { key: long, value: { s: short, l: long } },
+      { key: exact48, value: 'e'.repeat(49) + '😀' },
+    ]);
+    expect(out[0]!.key).toBe(short);
+    expect(out[0]!.value).toBe(long);
+    expect(out[0]!.headers.h).toBe(long);
+    expect(out[1]!.key).toBe(long);
+    expect(out[1]!.value).toEqual({ s: short, l: long });
+    expect(out[2]!.key).toBe(exact48);
+    expect(out[2]!.value).toBe('e'.repeat(49) + '😀');
+  });
+
+  it('keeps lone surrogates as U+FFFD (what UTF-8 can carry)', () => {
+    const out = roundTrip([{ key: 'a\ud800', value: '\udc00b' }]);
+    expect(out[0]!.key).toBe('a\ufffd');
+    expect(out[0]!.value).toBe('\ufffdb');
+  });
+
+  it('keeps timestamps given as numbers or decimal strings and defaults to now', () => {
+    const enc = encodeRecords([{ value: 'a', timestamp: 5 }, { value: 'b', timestamp: '1699999999999' }, { value: 'c' }, { value: 'd', timestamp: 0 }], NOW);
+    expect(enc.firstTimestamp).toBe(0);
+    expect(enc.maxTimestamp).toBe(NOW);
+    const out: KafkaMessage[] = [];
+    decodeBatch(batchOf(enc), out);
+    expect(out.map((m) => m.timestamp)).toEqual(['5', '1699999999999', String(NOW), '0']);
+  });
+
+  it('reports the append time instead of the create time for LogAppendTime batches', () => {
+    const out: KafkaMessage[] = [];
+    decodeBatch(batchOf(encodeRecords([{ value: 'a', timestamp: 5 }, { value: 'b' }], NOW), 0, 'LogAppendTime', 123), out);
+    expect(out.map((m) => m.timestamp)).toEqual(['123', '123']);
+  });
+
+  it('handles records whose length prefix takes 1, 2, 3 and 4 bytes', () => {
+    const sizes = [10, 200, 20_000, 2_200_000];
+    const values = sizes.map((n, i) => new Uint8Array(n).fill(i + 1));
+    const enc = encodeRecords(values.map((value, i) => ({ key: `k${i}`, value })), NOW);
+    expect(enc.maxRecordBytes).toBeGreaterThan(2_200_000);
+    const out: KafkaMessage[] = [];
+    decodeBatch(batchOf(enc), out);
+    expect(out.map((m) => (m.value as Uint8Array).length)).toEqual(sizes);
+    expect(out.every((m, i) => (m.value as Uint8Array).every((b) => b === i + 1))).toBe(true);
+    // The shared buffer grew; later small encodes are still right.
+    expect(roundTrip([{ key: 'after', value: 'small' }])[0]).toMatchObject({ key: 'after', value: 'small', offset: '0' });
+  });
+
+  it('reports the largest record size, which grows with the record', () => {
+    const small = encodeRecords([{ value: 'x' }], NOW).maxRecordBytes;
+    const big = encodeRecords([{ value: 'x' }, { value: 'y'.repeat(1000) }], NOW);
+    expect(big.maxRecordBytes).toBeGreaterThan(1000);
+    expect(big.maxRecordBytes).toBeLessThan(1020);
+    expect(small).toBeLessThan(20);
+    expect(big.count).toBe(2);
+  });
+
+  it('returns an independent payload (later encodes do not change it)', () => {
+    const a = encodeRecords([{ value: 'first' }], NOW);
+    const copy = a.payload.slice();
+    encodeRecords([{ value: 'second, longer, overwriting the scratch buffer' }], NOW);
+    expect(Array.from(a.payload)).toEqual(Array.from(copy));
+  });
+});
+
+describe('decodeBatch options', () => {
+  const b = batchOf(encodeRecords(['a', 'b', 'c', 'd'].map((value) => ({ value })), NOW), 10);
+
+  it('skips records below fromOffset and stops after maxRecords, returning the last offset', () => {
+    const out: KafkaMessage[] = [];
+    expect(decodeBatch(b, out, 12)).toBe(13);
+    expect(out.map((m) => m.value)).toEqual(['c', 'd']);
+    const two: KafkaMessage[] = [];
+    expect(decodeBatch(b, two, 0, 2)).toBe(11);
+    expect(two.map((m) => m.offset)).toEqual(['10', '11']);
+    const none: KafkaMessage[] = [];
+    expect(decodeBatch(b, none, 14)).toBe(-1);
+    expect(none).toEqual([]);
+  });
+
+  it('appends to the array it is given', () => {
+    const out: KafkaMessage[] = [];
+    decodeBatch(b, out, 13);
+    decodeBatch(batchOf(encodeRecords([{ value: 'e' }], NOW), 14), out);
+    expect(out.map((m) => m.offset)).toEqual(['13', '14']);
+  });
+});
+
+describe('encodeRecords refuses what cannot be stored, naming the field', () => {
+  class Point { constructor(public x = 1) {} }
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: [string, unknown, RegExp][] = [
+    ['undefined value', { value: undefined }, /messages\[1\]\.value.*undefined/],
+    ['function value', { value: () => 1 }, /messages\[1\]\.value.*function/],
+    ['Date value', { value: new Date() }, /messages\[1\]\.value.*Date/],
+    ['Map value', { value: new Map() }, /messages\[1\]\.value.*Map/],
+    ['class instance', { value: new Point() }, /messages\[1\]\.value.*Point/],
+    ['NaN value', { value: NaN }, /messages\[1\]\.value.*NaN/],
+    ['Infinity inside JSON', { value: { a: [1, Infinity] } }, /messages\[1\]\.value\.a\[1\]/],
+    ['cyclic object', { value: cyclic }, /messages\[1\]\.value.*cycle/],
+    ['bigint value', { value: 10n }, /messages\[1\]\.value.*bigint/],
+    ['symbol value', { value: Symbol('s') }, /messages\[1\]\.value.*symbol/],
+    ['undefined inside JSON', { value: { a: undefined } }, /messages\[1\]\.value\.a/],
+    ['number key', { key: 5, value: 'v' }, /messages\[1\]\.key.*number/],
+    ['object key', { key: { a: 1 }, value: 'v' }, /messages\[1\]\.key/],
+    ['number header', { value: 'v', headers: { h: 5 } }, /messages\[1\]\.headers\.h/],
+    ['object header in an array', { value: 'v', headers: { h: ['ok', {}] } }, /messages\[1\]\.headers\.h/],
+    ['string headers', { value: 'v', headers: 'h' }, /messages\[1\]\.headers/],
+    ['negative timestamp', { value: 'v', timestamp: -1 }, /messages\[1\]\.timestamp/],
+    ['fractional timestamp', { value: 'v', timestamp: 1.5 }, /messages\[1\]\.timestamp/],
+    ['non-numeric timestamp', { value: 'v', timestamp: 'yesterday' }, /messages\[1\]\.timestamp/],
+    ['empty-string timestamp', { value: 'v', timestamp: '' }, /messages\[1\]\.timestamp/],
+    ['hex timestamp', { value: 'v', timestamp: '0x10' }, /messages\[1\]\.timestamp/],
+    ['exponent timestamp', { value: 'v', timestamp: '1e3' }, /messages\[1\]\.timestamp/],
+    ['null message', null, /messages\[1\]/],
+  ];
+  for (const [name, bad, pattern] of cases) {
+    it(`refuses a ${name}`, () => {
+      const e = refusal([{ value: 'fine' }, bad]);
+      expect(e.message).toMatch(pattern);
+      expect(e.code).toBe('INVALID_RECORD');
+      expect(String(e.details.field ?? '')).toMatch(/^messages\[1\]/);
+    });
+  }
+
+  it('accepts a cycle-free object that shares a sub-object twice', () => {
+    const shared = { x: 1 };
+    expect(roundTrip([{ value: { a: shared, b: shared } }])[0]!.value).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+
+  it('names the caller\'s index when told the indices of a subset', () => {
+    try {
+      encodeRecords([{ value: 'ok' }, { value: undefined } as unknown as Message], NOW, 'send.messages', [3, 8]);
+      throw new Error('not refused');
+    } catch (e) {
+      expect((e as Error).message).toMatch(/send\.messages\[8\]\.value/);
+    }
+  });
+});
+
+describe('concatRecords', () => {
+  it('joins payloads so offsets continue across the parts', () => {
+    const a = encodeRecords([{ value: 'a', timestamp: 50 }, { value: 'b', timestamp: 60 }], NOW);
+    const b = encodeRecords([{ value: 'c', timestamp: 10 }], NOW);
+    const c = encodeRecords([{ value: 'd'.repeat(300), timestamp: 70 }], NOW);
+    const all = concatRecords([a, b, c]);
+    expect(all.count).toBe(4);
+    expect(all.firstTimestamp).toBe(10);
+    expect(all.maxTimestamp).toBe(70);
+    expect(all.maxRecordBytes).toBe(c.maxRecordBytes);
+    expect(all.payload.length).toBe(a.payload.length + b.payload.length + c.payload.length);
+    const out: KafkaMessage[] = [];
+    decodeBatch(batchOf(all, 100), out);
+    expect(out.map((m) => [m.offset, m.value])).toEqual([['100', 'a'], ['101', 'b'], ['102', 'c'], ['103', 'd'.repeat(300)]]);
+  });
+
+  it('returns a single part unchanged', () => {
+    const a = encodeRecords([{ value: 'a' }], NOW);
+    expect(concatRecords([a])).toBe(a);
+  });
+});
+
+describe('scanRecords / rebuildPayload', () => {
+  const enc = encodeRecords([
+    { key: 'a', value: '0', timestamp: 100 },
+    { key: 'b', value: '1', timestamp: 101 },
+    { key: 'a', value: null, timestamp: 102 },
+    { value: 'keyless', timestamp: 103 },
+    { key: bytes(0x61), value: '4', timestamp: 104, headers: { h: 'x' } },
+    { key: 'b', value: { five: 5 }, timestamp: 105 },
+  ], NOW);
+
+  function scan(payload: Uint8Array, base: number): RecordView[] {
+    const views: RecordView[] = [];
+    scanRecords(payload, base, (r) => views.push(r));
+    return views;
+  }
+
+  it('reports offsets, timestamps, key identities and tombstones without decoding', () => {
+    const views = scan(enc.payload, 20);
+    expect(views.map((v) => v.offset)).toEqual([20, 21, 22, 23, 24, 25]);
+    expect(views.map((v) => v.timestamp)).toEqual([100, 101, 102, 103, 104, 105]);
+    expect(views.map((v) => v.tombstone)).toEqual([false, false, true, false, false, false]);
+    expect(views[3]!.keyId).toBeNull();
+    expect(views[0]!.keyId).toBe(views[2]!.keyId);
+    expect(views[1]!.keyId).toBe(views[5]!.keyId);
+    expect(views[0]!.keyId).not.toBe(views[1]!.keyId);
+    // A string key and a bytes key with the same bytes are different keys.
+    expect(views[4]!.keyId).not.toBe(views[0]!.keyId);
+  });
+
+  it('rebuilds a payload of kept records at their original, now sparse, offsets', () => {
+    const views = scan(enc.payload, 20);
+    const kept = [views[1]!, views[4]!, views[5]!];
+    const payload = rebuildPayload(enc.payload, 20, kept);
+    expect(payload.length).toBeLessThan(enc.payload.length);
+    const b = { ...batchOf({ ...enc, payload }, 20), lastOffsetDelta: 5, count: 3 };
+    const out: KafkaMessage[] = [];
+    expect(decodeBatch(b, out)).toBe(25);
+    expect(out.map((m) => [m.offset, m.key, m.value, m.timestamp])).toEqual([
+      ['21', 'b', '1', '101'], ['24', bytes(0x61), '4', '104'], ['25', 'b', { five: 5 }, '105'],
+    ]);
+    expect(out[1]!.headers).toEqual({ h: 'x' });
+    expect(scan(payload, 20).map((v) => v.offset)).toEqual([21, 24, 25]);
+    // fromOffset inside a gap starts at the next kept record.
+    const from22: KafkaMessage[] = [];
+    decodeBatch(b, from22, 22);
+    expect(from22.map((m) => m.offset)).toEqual(['24', '25']);
+  });
+
+  it('can rebuild an already sparse payload again, and to nothing', () => {
+    const views = scan(enc.payload, 0);
+    const once = rebuildPayload(enc.payload, 0, [views[0]!, views[3]!, views[5]!]);
+    const twiceViews = scan(once, 0);
+    const twice = rebuildPayload(once, 0, [twiceViews[2]!]);
+    expect(scan(twice, 0).map((v) => v.offset)).toEqual([5]);
+    const out: KafkaMessage[] = [];
+    decodeBatch({ ...batchOf({ ...enc, payload: twice }), count: 1 }, out);
+    expect(out.map((m) => [m.offset, m.value])).toEqual([['5', { five: 5 }]]);
+    expect(rebuildPayload(enc.payload, 0, []).length).toBe(0);
+  });
+});
+
+describe('verifyCrc', () => {
+  it('accepts an intact batch', () => {
+    expect(() => verifyCrc(batchOf(encodeRecords([{ key: 'k', value: 'v' }], NOW), 3))).not.toThrow();
+  });
+
+  it('detects any single flipped byte with a CorruptRecordError naming the batch', () => {
+    const b = batchOf(encodeRecords([{ key: 'k', value: 'value', headers: { h: 'x' } }], NOW), 3);
+    for (let i = 0; i < b.payload.length; i++) {
+      const payload = b.payload.slice();
+      payload[i]! ^= 0x01;
+      try {
+        verifyCrc({ ...b, payload });
+        throw new Error(`flip at ${i} not detected`);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CorruptRecordError);
+        expect((e as CorruptRecordError).details).toEqual({ topic: 't', partition: 0, baseOffset: 3 });
+      }
+    }
+  });
+
+  it('detects a wrong stored crc', () => {
+    const b = batchOf(encodeRecords([{ value: 'v' }], NOW));
+    expect(() => verifyCrc({ ...b, crc: (b.crc ^ 1) >>> 0 })).toThrow(CorruptRecordError);
+  });
+});
