@@ -14,8 +14,10 @@ const T0 = 1_700_000_000_000;
 
 /** A JSON-compatible value whose JSON text is exactly VALUE_BYTES long (for i < 10^9). */
 export function makeValue(i) {
-  const v = { id: i, user: `user-${i % 1000}`, type: 'page_view', path: `/products/${i % 10007}`, ts: T0 + i, pad: '' };
-  v.pad = PAD.slice(0, VALUE_BYTES - JSON.stringify(v).length);
+  const v = { id: i, user: `user-${i % 1000}`, type: 'view', path: `/p/${i % 10007}`, ts: T0 + i, pad: '' };
+  const short = VALUE_BYTES - JSON.stringify(v).length;
+  if (short < 0) throw new Error(`makeValue(${i}) is over ${VALUE_BYTES} bytes`);
+  v.pad = PAD.slice(0, short);
   return v;
 }
 
@@ -114,7 +116,7 @@ async function openLanes(database) {
  * Reads `expect` records from offset 0 with a free consumer; resolves with the seconds from
  * run() until the last one was handed over. mode: 'eachMessage' | 'eachBatch'.
  */
-async function consumeAll(client, expect, mode, config = {}) {
+async function consumeAll(client, expect, mode, config = {}, atEnd = undefined) {
   const consumer = client.consumer(config);
   await consumer.connect();
   consumer.assign([{ topic: TOPIC, partition: 0, offset: '0' }]);
@@ -127,7 +129,7 @@ async function consumeAll(client, expect, mode, config = {}) {
   if (mode === 'eachMessage') {
     await consumer.run({ eachMessage: async () => { if (++seen === expect) finish(); } });
   } else {
-    await consumer.run({ eachBatch: async ({ batch }) => { seen += batch.messages.length; if (seen >= expect) finish(); } });
+    await consumer.run({ eachBatch: async ({ batch }) => { seen += batch.messages.length; if (seen >= expect) { atEnd?.(); finish(); } } });
   }
   await finished;
   const seconds = (now() - t0) / 1000;
@@ -306,15 +308,23 @@ const cases = {
         await fullGc();
         const afterAppend = usedHeap();
         phase = 'read';
-        const readSeconds = await consumeAll(lanes.client, n, 'eachBatch');
-        sample();
+        let endOfRead = 0;
+        let gcMs = 0;
+        const readSeconds = await consumeAll(lanes.client, n, 'eachBatch', {}, () => {
+          // The last batch is in hand and the consumer still runs: what does it hold on to?
+          sample();
+          const t = now();
+          window.gc();
+          endOfRead = usedHeap();
+          gcMs = now() - t; // not read time
+        }) - gcMs / 1000;
         clearInterval(timer);
         await fullGc();
         const afterRead = usedHeap();
         const high = await lanes.high();
         if (high !== n) throw new Error(`memory: high watermark ${high}, expected ${n}`);
         return {
-          pageHeap: pageHeap / MB, emptyLog: emptyLog / MB, afterAppend: afterAppend / MB, afterRead: afterRead / MB,
+          pageHeap: pageHeap / MB, emptyLog: emptyLog / MB, afterAppend: afterAppend / MB, endOfRead: endOfRead / MB, afterRead: afterRead / MB,
           peakAppend: peakAppend / MB, peakRead: peakRead / MB, peak: Math.max(peakAppend, peakRead) / MB,
           appendRate: n / (appendMs / 1000), readRate: n / readSeconds,
         };
@@ -326,9 +336,220 @@ const cases = {
   },
 };
 
+// ---- diagnostics (bench/diag.mjs) ---------------------------------------------------------------
+// Not benchmarks with goals: phase timings that say where the time of a case goes.
+
+/**
+ * The bundle's internal codec functions (encodeRecords, decodeBatch, verifyCrc), found through
+ * the import line dist/index.js has for its shared chunk. Diagnostics only: the chunk's name
+ * and export aliases change with every build.
+ */
+async function internals() {
+  const text = await (await fetch('/dist/index.js', { cache: 'no-store' })).text();
+  const want = ['encodeRecords', 'decodeBatch', 'verifyCrc', 'concatRecords'];
+  const out = {};
+  for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(\.\/chunks\/[^']+)'/g)) {
+    const mod = await import(new URL(m[2], new URL('/dist/index.js', location.href)).href);
+    for (const part of m[1].split(',')) {
+      const [alias, name] = part.trim().split(/\s+as\s+/);
+      if (name && want.includes(name.trim()) && mod[alias.trim()]) out[name.trim()] = mod[alias.trim()];
+    }
+  }
+  for (const w of want) if (!out[w]) throw new Error(`could not find ${w} in the bundle's chunks`);
+  return out;
+}
+
+function timeIt(fn) {
+  const t0 = now();
+  const r = fn();
+  return [now() - t0, r];
+}
+
+const diag = {
+  /** Phases of (a): lanes' encode and CRC per 1,000-record send, raw IndexedDB batch rows, real sends. */
+  async producePhases({ calls = 100, perCall = 1000 } = {}) {
+    const { encodeRecords, verifyCrc } = await internals();
+    const values = makeValues(0, calls * perCall);
+    const messages = chunk(values.map((value) => ({ value })), perCall);
+    const out = {};
+    for (let rep = 0; rep < 2; rep++) { // second pass is the one reported (JIT warm)
+      // 1. lanes encode (validation, JSON.stringify, UTF-8, framing)
+      const encoded = [];
+      let [ms] = timeIt(() => { for (const m of messages) encoded.push(encodeRecords(m, Date.now(), 'm')); });
+      out.encodeMsPerSend = ms / calls;
+      // 2. the JSON.stringify part alone
+      [ms] = timeIt(() => { let n = 0; for (const v of values) n += JSON.stringify(v).length; return n; });
+      out.stringifyMsPerSend = ms / calls;
+      // 3. CRC-32C of each payload (what the appender computes)
+      [ms] = timeIt(() => { for (const e of encoded) { try { verifyCrc({ crc: -1, payload: e.payload, topic: 't', partition: 0, baseOffset: 0 }); } catch { /* mismatch on purpose */ } } });
+      out.crcMsPerSend = ms / calls;
+      out.payloadBytesPerSend = encoded.reduce((n, e) => n + e.payload.length, 0) / calls;
+      // 4. raw IndexedDB, one row per 1,000-record batch (a lanes-shaped row), one transaction each
+      const name = freshName('idb-batchrows');
+      const db = await idbOpen(name);
+      let t0 = now();
+      for (let i = 0; i < encoded.length; i++) {
+        const tx = db.transaction('records', 'readwrite');
+        tx.objectStore('records').put({ topic: TOPIC, partition: 0, baseOffset: i * perCall, lastOffsetDelta: perCall - 1, count: perCall, crc: 0, sizeBytes: encoded[i].payload.length, payload: encoded[i].payload });
+        await txDone(tx);
+      }
+      out.idbBatchRowMsPerSend = (now() - t0) / calls;
+      // 5. the same with the 3 small rows the appender also writes (segment, producer state)
+      t0 = now();
+      for (let i = 0; i < encoded.length; i++) {
+        const tx = db.transaction('records', 'readwrite');
+        const os = tx.objectStore('records');
+        os.put({ topic: TOPIC, partition: 0, baseOffset: i * perCall, lastOffsetDelta: perCall - 1, count: perCall, crc: 0, sizeBytes: encoded[i].payload.length, payload: encoded[i].payload });
+        os.put({ topic: TOPIC, partition: 0, baseOffset: 0, nextOffset: i * perCall, sizeBytes: 0, batchCount: i, recordCount: i * perCall, firstTimestamp: 0, maxTimestamp: 0, createdAt: 0, sealedAt: -1, version: 0 });
+        os.put({ producerId: 1, topic: TOPIC, partition: 0, epoch: 0, lastSequence: i, recent: [{ firstSeq: 0, lastSeq: 1, baseOffset: 0, logAppendTime: -1 }], updatedAt: 0 });
+        await txDone(tx);
+      }
+      out.idbBatchRow3PutsMsPerSend = (now() - t0) / calls;
+      db.close();
+      await deleteDb(name);
+      // 6. real lanes sends, awaited one by one
+      const lanes = await openLanes(freshName('phases'));
+      await lanes.producer.send({ topic: TOPIC, messages: [{ value: makeValue(-1) }] });
+      t0 = now();
+      for (const m of messages) await lanes.producer.send({ topic: TOPIC, messages: m });
+      out.lanesSendMsPerSend = (now() - t0) / calls;
+      // 7. lanes with 4 sends in flight (what an app that does not await each send gets)
+      t0 = now();
+      const inflight = [];
+      for (const m of messages) {
+        inflight.push(lanes.producer.send({ topic: TOPIC, messages: m }));
+        if (inflight.length >= 4) await inflight.shift();
+      }
+      await Promise.all(inflight);
+      out.lanes4InFlightMsPerSend = (now() - t0) / calls;
+      await lanes.close();
+    }
+    out.lanesRecordsPerSec = (perCall * 1000) / out.lanesSendMsPerSend;
+    out.lanes4InFlightRecordsPerSec = (perCall * 1000) / out.lanes4InFlightMsPerSend;
+    return out;
+  },
+
+  /** Phases of (c): raw getAll of lanes' batch rows, CRC, decode, and the consumer itself. */
+  async consumePhases({ count = 100_000, perSend = 1000 } = {}) {
+    const { decodeBatch, verifyCrc } = await internals();
+    const lanes = await openLanes(freshName('consume-phases'));
+    for (let i = 0; i < count; i += perSend) {
+      await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
+    }
+    const out = {};
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open(`lanes:${lanes.database}`);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    for (let rep = 0; rep < 2; rep++) {
+      let t0 = now();
+      const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
+      out.getAllBatchRowsMs = now() - t0;
+      let [ms] = timeIt(() => { for (const b of rows) verifyCrc(b); });
+      out.crcMs = ms;
+      let decoded;
+      [ms, decoded] = timeIt(() => { const o = []; for (const b of rows) decodeBatch(b, o, 0); return o; });
+      out.decodeMs = ms;
+      out.decodedRecords = decoded.length;
+      decoded = null;
+      // decode without JSON.parse / UTF-8: how much is the message objects themselves
+      out.eachBatchMs = (await consumeAll(lanes.client, count, 'eachBatch')) * 1000;
+      out.eachMessageMs = (await consumeAll(lanes.client, count, 'eachMessage')) * 1000;
+      out.eachBatch16MiBMs = (await consumeAll(lanes.client, count, 'eachBatch', { maxBytesPerPartition: 16 * MB, maxBytes: 16 * MB })) * 1000;
+    }
+    db.close();
+    await lanes.close();
+    out.floorRecordsPerSec = count / ((out.getAllBatchRowsMs + out.crcMs + out.decodeMs) / 1000);
+    return out;
+  },
+
+  /** Heap after a forced GC at points during a 1M-record eachBatch read: retention vs garbage. */
+  async readRetention({ sends = 1000, perSend = 1000, points = 4 } = {}) {
+    const lanes = await openLanes(freshName('retention'));
+    for (let i = 0; i < sends; i++) {
+      await lanes.producer.send({ topic: TOPIC, messages: makeValues(i * perSend, perSend).map((value) => ({ value })) });
+    }
+    await fullGc();
+    const before = usedHeap() / MB;
+    const n = sends * perSend;
+    const consumer = lanes.client.consumer();
+    await consumer.connect();
+    consumer.assign([{ topic: TOPIC, partition: 0, offset: '0' }]);
+    const marks = [];
+    let seen = 0;
+    let next = n / points;
+    let fetches = 0;
+    consumer.on(consumer.events.FETCH, () => { fetches++; });
+    let finish;
+    const finished = new Promise((r) => { finish = r; });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= next) {
+          next += n / points;
+          window.gc();
+          marks.push({ seen, heapMB: usedHeap() / MB });
+        }
+        if (seen >= n) finish();
+      },
+    });
+    await finished;
+    await consumer.stop();
+    await fullGc();
+    const afterStop = usedHeap() / MB;
+    await consumer.disconnect();
+    await fullGc();
+    const afterDisconnect = usedHeap() / MB;
+    await lanes.close();
+    return { before, marks, afterStop, afterDisconnect, fetches, recordsPerFetch: n / fetches };
+  },
+
+  /** UTF-8 of 100-byte ASCII strings: the platform codecs against JS loops, per call. */
+  codecMicro({ n = 100_000 } = {}) {
+    const strings = makeValues(0, 1000).map((v) => JSON.stringify(v));
+    const enc = new TextEncoder();
+    const dec = new TextDecoder();
+    const buf = new Uint8Array(1 << 20);
+    const out = {};
+    for (let rep = 0; rep < 2; rep++) {
+      let [ms] = timeIt(() => { let w = 0; for (let i = 0; i < n; i++) w += enc.encodeInto(strings[i % 1000], buf.subarray(0, 300)).written; return w; });
+      out.encodeIntoNs = (ms * 1e6) / n;
+      [ms] = timeIt(() => {
+        let w = 0;
+        for (let i = 0; i < n; i++) { const s = strings[i % 1000]; const l = s.length; for (let j = 0; j < l; j++) buf[j] = s.charCodeAt(j); w += l; }
+        return w;
+      });
+      out.jsLoopEncodeNs = (ms * 1e6) / n;
+      const bytes = enc.encode(strings[0]);
+      const len = bytes.length;
+      buf.set(bytes, 0);
+      [ms] = timeIt(() => { let w = 0; for (let i = 0; i < n; i++) w += dec.decode(buf.subarray(0, len)).length; return w; });
+      out.textDecoderNs = (ms * 1e6) / n;
+      [ms] = timeIt(() => {
+        let w = 0;
+        for (let i = 0; i < n; i++) {
+          const sub = buf.subarray(0, len);
+          let ascii = true;
+          for (let j = 0; j < len; j++) if (sub[j] >= 0x80) { ascii = false; break; }
+          w += (ascii ? String.fromCharCode.apply(null, sub) : dec.decode(sub)).length;
+        }
+        return w;
+      });
+      out.fromCharCodeApplyNs = (ms * 1e6) / n;
+      [ms] = timeIt(() => { let w = 0; for (let i = 0; i < n; i++) w += JSON.parse(strings[i % 1000]).id; return w; });
+      out.jsonParseNs = (ms * 1e6) / n;
+      [ms] = timeIt(() => { let w = 0; for (let i = 0; i < n; i++) w += JSON.stringify(JSON.parse(strings[i % 1000])).length; return w; });
+      out.jsonParseStringifyNs = (ms * 1e6) / n;
+    }
+    return out;
+  },
+};
+
 /** What bench/run.mjs drives. */
 export const bench = {
   cases,
+  diag,
   info: () => ({ userAgent: navigator.userAgent, hardwareConcurrency: navigator.hardwareConcurrency, hasGc: typeof window.gc === 'function', preciseMemory: !!performance.memory }),
   fullGc,
   usedHeap,

@@ -15,6 +15,7 @@
 // add the suite to SUITES below (see bench/lib/harness.mjs for the shapes).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -80,6 +81,7 @@ async function main() {
   }
 
   const started = Date.now();
+  const loadBefore = loadavg()[0];
   const env = await startEnv();
   const results = [];
   let chromium = 'unknown';
@@ -90,7 +92,8 @@ async function main() {
     if (!info.hasGc) throw new Error('window.gc is missing: Chromium ignored --js-flags=--expose-gc');
     chromium = chromiumVersion(env.executablePath, info.userAgent);
     const m = machine();
-    console.log(`[bench] ${chromium}; ${m.cores} cores (${m.cpu}); ${args.rounds} rounds; ${picks.map((p) => p.c.name).join(', ')}`);
+    console.log(`[bench] ${chromium}; ${m.cores} cores (${m.cpu}); load ${loadBefore.toFixed(2)}; ${args.rounds} rounds; ${picks.map((p) => p.c.name).join(', ')}`);
+    if (loadBefore > m.cores / 2) console.log(`[bench] warning: load average ${loadBefore.toFixed(2)} on ${m.cores} cores: other processes compete for the CPUs`);
 
     for (const { suite, c } of picks) {
       const t0 = Date.now();
@@ -102,7 +105,7 @@ async function main() {
         },
       });
       const stats = summarize(samples);
-      const lines = evaluateRows(c, stats);
+      const lines = evaluateRows(c, stats, samples);
       const notes = c.notes ? c.notes(stats) : [];
       results.push({ suite, case: c, samples, stats, lines, notes, rounds: samples.length });
       console.log(`[bench]   done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -131,6 +134,8 @@ async function main() {
       date: new Date().toISOString(),
       chromium,
       machine: machine(),
+      loadBefore,
+      loadAfter: loadavg()[0],
       rounds: args.rounds,
       argv: process.argv.slice(2),
       partial: args.only ? `--only ${args.only.join(',')}` : null,

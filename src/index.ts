@@ -7,7 +7,7 @@ export type { ClientConfig, BrokerHostKind } from './client/connection.js';
 export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch } from './client/producer/producer.js';
 export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consumer/consumer.js';
 export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';
-export type { Admin } from './client/admin/admin.js';
+export type { Admin, GroupInfo } from './client/admin/admin.js';
 export { CONSUMER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './client/instrumentation.js';
 export { murmur2, partitionForKey, toPositive } from './partitioner/murmur2.js';
 export { Partitioners, DefaultPartitioner, RoundRobinPartitioner, type PartitionerFactory } from './partitioner/partitioners.js';

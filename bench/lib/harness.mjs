@@ -14,7 +14,7 @@
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { startStaticServer } from '../../scripts/static-server.mjs';
 
@@ -87,7 +87,7 @@ export function chromiumVersion(executablePath, userAgent) {
 /** The machine, for the report. */
 export function machine() {
   const list = cpus();
-  return { cores: list.length, cpu: list[0]?.model?.trim() ?? 'unknown', memoryGiB: totalmem() / 2 ** 30, node: process.version, platform: `${process.platform} ${process.arch}` };
+  return { cores: list.length, cpu: list[0]?.model?.trim() ?? 'unknown', memoryGiB: totalmem() / 2 ** 30, node: process.version, platform: `${process.platform} ${process.arch}`, load: loadavg()[0] };
 }
 
 function withTimeout(promise, ms, what) {
@@ -183,11 +183,17 @@ function goalText(goal, unit) {
 }
 
 /** One report line per row: values, ratio, goal, verdict. */
-export function evaluateRows(c, stats) {
+export function evaluateRows(c, stats, samples) {
   return c.rows.map((row) => {
     const lanes = stats[row.metric];
     const base = row.baseline ? stats[row.baseline] : undefined;
-    const ratio = lanes && base && base.median > 0 ? lanes.median / base.median : undefined;
+    // The ratio is taken per round (lanes and baseline ran back to back on the same page) and
+    // the median of those reported: it cancels load that drifts over the run.
+    let ratio;
+    if (lanes && base) {
+      const perRound = samples.map((s) => s[row.metric] / s[row.baseline]).filter((x) => Number.isFinite(x));
+      ratio = perRound.length ? summarize(perRound.map((x) => ({ x }))).x.median : undefined;
+    }
     let pass;
     if (row.goal && lanes) {
       if (row.goal.kind === 'ratio') pass = ratio !== undefined && ratio >= row.goal.min;
@@ -219,7 +225,7 @@ export function textTable(lines) {
 }
 
 /** The markdown report. */
-export function markdownReport({ date, chromium, machine: m, rounds, argv, partial, results, seconds }) {
+export function markdownReport({ date, chromium, machine: m, loadBefore, loadAfter, rounds, argv, partial, results, seconds }) {
   const out = [];
   out.push('# lanes benchmark results', '');
   out.push(`Written by \`node bench/run.mjs\`${argv.length ? ` (\`${argv.join(' ')}\`)` : ''}; do not edit by hand, it is overwritten on every run.`, '');
@@ -228,7 +234,8 @@ export function markdownReport({ date, chromium, machine: m, rounds, argv, parti
   out.push(`| date | ${date} |`);
   out.push(`| browser | ${chromium}, headless (\`--headless=new\`) via playwright-core |`);
   out.push(`| machine | ${m.cores} cores (${m.cpu}), ${m.memoryGiB.toFixed(1)} GiB RAM, ${m.platform}, Node ${m.node} |`);
-  out.push(`| rounds | ${rounds} per benchmark (fewer where a benchmark caps them; see "rounds" below), median reported, min–max beside it |`);
+  out.push(`| rounds | ${rounds} per benchmark (fewer where a benchmark caps them; see "rounds" below), median reported, min–max beside it; ratio = median over rounds of lanes / baseline measured in the same round |`);
+  out.push(`| load average (1 min) | ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after${Math.max(loadBefore, loadAfter) > m.cores / 2 ? ' — other work shared the CPUs: absolute numbers are low, ratios hold better' : ''} |`);
   out.push(`| total time | ${seconds.toFixed(0)} s |`);
   out.push('');
   out.push('| benchmark | lanes (median) | lanes min–max | baseline (median) | baseline min–max | ratio | goal | result |');

@@ -67,8 +67,9 @@ export const logSuite = {
       title: '(d) heap of the broker context over 1M records',
       description:
         'A fresh page per round: 1,000 sequential sends of 1,000 records (1M records, ~100 MB of values) and then all of them read back by a ' +
-        'free consumer with eachBatch (counting only). `performance.memory.usedJSHeapSize` after a forced full GC (`window.gc`, twice) after the ' +
-        'append and after the read; the peak is the largest value sampled every 50 ms (no GC forced, so it includes garbage not yet collected). ' +
+        'free consumer with eachBatch (counting only). `performance.memory.usedJSHeapSize` after a forced full GC (`window.gc`) after the ' +
+        'append, at the end of the read (from inside the last eachBatch call, the consumer still running) and after `consumer.stop()` + ' +
+        '`disconnect()`; the peak is the largest value sampled every 50 ms (no GC forced, so it includes garbage not yet collected). ' +
         'Baseline: the same page with the client connected and the topic created, log empty (after GC).',
       options: { sends: 1000, perSend: 1000, sampleMs: 50 },
       warmup: 0,
@@ -76,7 +77,8 @@ export const logSuite = {
       freshPagePerRound: true,
       rows: [
         { label: '(d) heap after append (GC)', metric: 'afterAppend', baseline: 'emptyLog', unit: 'MB', goal: { kind: 'max', value: 64 } },
-        { label: '(d) heap after read (GC)', metric: 'afterRead', baseline: 'emptyLog', unit: 'MB', goal: { kind: 'max', value: 64 } },
+        { label: '(d) heap at end of read (GC)', metric: 'endOfRead', baseline: 'emptyLog', unit: 'MB', goal: { kind: 'max', value: 64 } },
+        { label: '(d) heap after consumer.stop (GC)', metric: 'afterRead', baseline: 'emptyLog', unit: 'MB', goal: { kind: 'max', value: 64 } },
         { label: '(d) heap peak (sampled)', metric: 'peak', baseline: 'emptyLog', unit: 'MB', goal: { kind: 'max', value: 64 } },
       ],
       notes: (s) => [

@@ -66,7 +66,7 @@ export class BrokerHost {
 
   /** Starts competing for the broker lock. */
   start(): void {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
     if (!locks) throw new BrokerUnavailableError('Web Locks are not available here: use the in-page broker', { retriable: false });
     const hold = new Promise<void>((r) => { this.release = r; });
     void locks.request(names.brokerLock(this.options.database), async () => {

@@ -32,7 +32,7 @@
  *    older generation gets IllegalGeneration. Commits with the current generation are allowed
  *    during a round (cooperative members keep processing what they own).
  * 6. Group events are queued during a call and delivered after it, in order, once the state
- *   is consistent; a throwing listener cannot leave the machine half-updated.
+ *    is consistent; a throwing listener cannot leave the machine half-updated.
  *
  * Session timeouts use one coordinator-wide timer armed at the earliest deadline
  * (lastHeartbeat + sessionTimeout) of any member. Heartbeats only move deadlines later, so
@@ -43,87 +43,19 @@
  */
 
 import {
-  BrokerUnavailableError, IllegalGenerationError, InvalidArgumentError, LanesError,
-  RebalanceInProgressError, UnknownMemberIdError,
+  BrokerUnavailableError, InvalidArgumentError, LanesError, RebalanceInProgressError, UnknownMemberIdError,
 } from '../errors.js';
 import { assigners as builtIn, type Assigner } from './assigners/index.js';
 import {
-  copyPartitions, describe, newGroup, requireInteger, requireString, sameProtocols, sameTopics,
-  selectProtocol, sortedMembers, validateJoin,
-  type GroupRecord, type GroupStateName, type MemberRecord, type PendingJoin, type TopicPartitions, type ValidJoin,
+  copyPartitions, describe, detailsOf, fence, memberDetails, newGroup, requireString, resultOf, sameProtocols,
+  sameTopics, selectProtocol, sortedMembers, validateJoin,
+  type CoordinatorOptions, type GroupDescription, type GroupEvent, type GroupRecord, type JoinRequest,
+  type JoinResult, type MemberRecord, type MemberRef, type PendingJoin, type TopicPartitions, type ValidJoin,
 } from './group-state.js';
 
-/** A change of a group's state, broadcast by the broker to the tabs. */
-export interface GroupEvent {
-  groupId: string;
-  /** 'rebalance': a round started (members must rejoin); 'stable': a round completed; 'empty': the last member left. */
-  type: 'rebalance' | 'stable' | 'empty';
-  /** The generation at the time of the event (the new one for 'stable'). */
-  generationId: number;
-}
-
-/** What the coordinator needs from its host. */
-export interface CoordinatorOptions {
-  /** Current time in milliseconds. */
-  now(): number;
-  /** Runs `fn` after `ms` milliseconds; returns a function that cancels it. */
-  setTimer(fn: () => void, ms: number): () => void;
-  /** Partition count of a topic, or undefined if it does not exist. */
-  partitionCount(topic: string): number | undefined;
-  /** Called whenever a group starts a rebalance or completes one (the broker broadcasts it to tabs). */
-  onGroupEvent?(e: GroupEvent): void;
-  /** The assigners members may choose from; default: range, roundrobin, cooperative-sticky. */
-  assigners?: Assigner[];
-}
-
-/** A member (re)joining its group (Kafka's JoinGroup + SyncGroup request). */
-export interface JoinRequest {
-  groupId: string;
-  /** Chosen by the client (it names the member's Web Lock); never ''. */
-  memberId: string;
-  /** Static membership (Kafka's group.instance.id): survives a reload under a new memberId. */
-  groupInstanceId?: string | null;
-  clientId: string;
-  /** Subscribed topic names (resolved by the client). */
-  topics: string[];
-  /** Partitions the member still owns (cooperative); {} for eager protocols. */
-  owned: { [topic: string]: number[] };
-  /** Assigner names the member supports, in preference order. */
-  protocols: string[];
-  sessionTimeout: number;
-  rebalanceTimeout: number;
-}
-
-/** The member's share of a completed round. */
-export interface JoinResult {
-  groupId: string;
-  memberId: string;
-  generationId: number;
-  /** The assigner the group agreed on. */
-  protocol: string;
-  assignment: { [topic: string]: number[] };
-}
-
-/** One member in {@link GroupDescription}. */
-export interface GroupMemberDescription {
-  memberId: string;
-  clientId: string;
-  groupInstanceId: string | null;
-  topics: string[];
-  /** Its assignment in the current generation ({} for a member that has none yet). */
-  assignment: { [topic: string]: number[] };
-}
-
-/** Kafka's DescribeGroups answer for one group. A group that does not exist is 'Dead', generation -1. */
-export interface GroupDescription {
-  groupId: string;
-  state: GroupStateName | 'Dead';
-  /** Protocol of the current generation; '' while Empty or before the first generation. */
-  protocol: string;
-  protocolType: 'consumer';
-  generationId: number;
-  members: GroupMemberDescription[];
-}
+export type {
+  CoordinatorOptions, GroupDescription, GroupEvent, GroupMemberDescription, JoinRequest, JoinResult, MemberRef,
+} from './group-state.js';
 
 /** The consumer-group coordinator of one broker. See the module comment for its invariants. */
 export class GroupCoordinator {
@@ -162,12 +94,12 @@ export class GroupCoordinator {
    * (other generation: checked first, so zombies are fenced by generation) or
    * RebalanceInProgress (the member must rejoin; it is still kept alive, like Kafka does).
    */
-  heartbeat(r: { groupId: string; memberId: string; generationId: number }): void {
+  heartbeat(r: MemberRef): void {
     this.run(() => {
       this.assertOpen();
-      const { group, member } = this.fence(r, false);
-      member.lastHeartbeat = this.o.now();
-      if (group.state === 'PreparingRebalance') {
+      const group = this.groups.get(requireString(r.groupId, 'groupId'));
+      fence(group, r, 'heartbeat').lastHeartbeat = this.o.now();
+      if (group?.state === 'PreparingRebalance') {
         throw new RebalanceInProgressError(`group ${group.groupId} is rebalancing; rejoin`, { details: detailsOf(r) });
       }
     });
@@ -197,12 +129,12 @@ export class GroupCoordinator {
    * generation -1 is an admin commit, allowed when the group is Empty or does not exist
    * (Kafka's simple consumer). A commit from a member also counts as a heartbeat.
    */
-  validateCommit(r: { groupId: string; memberId: string; generationId: number }): void {
+  validateCommit(r: MemberRef): void {
     this.run(() => {
       this.assertOpen();
       const group = this.groups.get(requireString(r.groupId, 'groupId'));
       if ((!group || group.state === 'Empty') && r.memberId === '' && r.generationId === -1) return;
-      this.fence(r, true).member.lastHeartbeat = this.o.now();
+      fence(group, r, 'commit').lastHeartbeat = this.o.now();
     });
   }
 
@@ -223,7 +155,9 @@ export class GroupCoordinator {
     this.run(() => {
       this.assertOpen();
       const group = this.groups.get(groupId);
-      if (!group) throw new LanesError(`group ${groupId} does not exist`, { code: 'GROUP_ID_NOT_FOUND', details: { groupId } });
+      if (!group) {
+        throw new LanesError(`group ${groupId} does not exist`, { code: 'GROUP_ID_NOT_FOUND', details: { groupId } });
+      }
       if (group.members.size > 0) {
         throw new LanesError(`group ${groupId} has ${group.members.size} member(s)`, {
           code: 'GROUP_NOT_EMPTY', details: { groupId, generationId: group.generationId },
@@ -260,7 +194,8 @@ export class GroupCoordinator {
       for (const m of group.members.values()) {
         const pending = m.pending;
         m.pending = null;
-        pending?.reject(new BrokerUnavailableError('the group coordinator closed', { details: memberDetails(group, m) }));
+        const details = memberDetails(group, m);
+        pending?.reject(new BrokerUnavailableError('the group coordinator closed', { details }));
       }
     }
     this.events.length = 0;
@@ -276,17 +211,20 @@ export class GroupCoordinator {
       this.groups.set(req.groupId, group);
     }
     const known = group.members.get(req.memberId);
-    const holder = req.groupInstanceId === null ? undefined
-      : [...group.members.values()].find((m) => m.groupInstanceId === req.groupInstanceId && m.memberId !== req.memberId);
+    const holder = req.groupInstanceId === null ? undefined : [...group.members.values()]
+      .find((m) => m.groupInstanceId === req.groupInstanceId && m.memberId !== req.memberId);
     if (holder) {
-      if (!known && group.state === 'Stable' && sameTopics(holder.topics, req.topics) && sameProtocols(holder.protocols, req.protocols)) {
+      const unchanged = sameTopics(holder.topics, req.topics) && sameProtocols(holder.protocols, req.protocols);
+      if (!known && group.state === 'Stable' && unchanged) {
         pending.resolve(this.replaceStatic(group, holder, req));
         return;
       }
       // The new join takes over; the transition (round start or completion) is the join's.
       group.members.delete(holder.memberId);
       holder.pending?.reject(new UnknownMemberIdError(
-        `member ${holder.memberId} was replaced by ${req.memberId} (same groupInstanceId)`, { details: memberDetails(group, holder) }));
+        `member ${holder.memberId} was replaced by ${req.memberId} (same groupInstanceId)`,
+        { details: memberDetails(group, holder) },
+      ));
     }
     const member: MemberRecord = {
       memberId: req.memberId, clientId: req.clientId, groupInstanceId: req.groupInstanceId,
@@ -297,7 +235,9 @@ export class GroupCoordinator {
     group.members.set(member.memberId, member);
     // "each member's latest join request is held": an older one from the same member loses.
     known?.pending?.reject(new RebalanceInProgressError(
-      `a newer join of member ${req.memberId} superseded this one`, { details: { ...memberDetails(group, member), superseded: true } }));
+      `a newer join of member ${req.memberId} superseded this one`,
+      { details: { ...memberDetails(group, member), superseded: true } },
+    ));
     if (group.state !== 'PreparingRebalance') this.startRound(group);
     else if (group.roundStartedAt + req.rebalanceTimeout > group.roundDeadline) this.armRoundTimer(group);
     this.maybeComplete(group);
@@ -365,12 +305,15 @@ export class GroupCoordinator {
       const topics = Object.fromEntries([...new Set(members.flatMap((m) => m.topics))]
         .map((t) => [t, this.o.partitionCount(t)] as const)
         .filter((e): e is readonly [string, number] => e[1] !== undefined));
-      assignment = this.assigners.get(protocol)!.assign({
-        members: members.map((m) => ({ memberId: m.memberId, topics: [...m.topics], owned: copyPartitions(m.owned) })),
-        topics,
-      });
+      const input = members.map((m) => ({
+        memberId: m.memberId, topics: [...m.topics], owned: copyPartitions(m.owned),
+      }));
+      assignment = this.assigners.get(protocol)!.assign({ members: input, topics });
     } catch (cause) {
-      this.failRound(group, (m) => new LanesError(`partition assignment failed: ${String(cause)}`, { cause, details: memberDetails(group, m) }));
+      // Only a misbehaving partitionCount (e.g. a fractional count) gets here.
+      this.failRound(group, (m) => new LanesError(`partition assignment failed: ${String(cause)}`, {
+        cause, details: memberDetails(group, m),
+      }));
       return;
     }
     group.generationId++;
@@ -378,7 +321,7 @@ export class GroupCoordinator {
     group.state = 'Stable';
     const now = this.o.now();
     for (const m of members) {
-      m.assignment = copyPartitions(Object.prototype.hasOwnProperty.call(assignment, m.memberId) ? assignment[m.memberId]! : {});
+      m.assignment = copyPartitions(Object.hasOwn(assignment, m.memberId) ? assignment[m.memberId]! : {});
       m.lastHeartbeat = now;
       const pending = m.pending;
       m.pending = null;
@@ -408,9 +351,10 @@ export class GroupCoordinator {
     const member = group.members.get(memberId);
     if (!member) return;
     group.members.delete(memberId);
-    member.pending?.reject(new UnknownMemberIdError(`member ${memberId} was removed from group ${group.groupId}: ${reason}`, {
-      details: memberDetails(group, member),
-    }));
+    member.pending?.reject(new UnknownMemberIdError(
+      `member ${memberId} was removed from group ${group.groupId}: ${reason}`,
+      { details: memberDetails(group, member) },
+    ));
     member.pending = null;
     if (group.members.size === 0) this.toEmpty(group);
     else if (group.state === 'Stable') this.startRound(group);
@@ -476,7 +420,7 @@ export class GroupCoordinator {
       this.cancelSessionTimer = null;
       this.sessionTimerAt = Infinity;
       if (!this.closed) this.expireSessions();
-    }), Math.max(0, earliest - this.o.now()));
+    }), Math.max(1, earliest - this.o.now())); // >= 1: a timer firing early must not spin
   }
 
   private flushEvents(): void {
@@ -493,45 +437,7 @@ export class GroupCoordinator {
     }
   }
 
-  /**
-   * Generation first, then member (invariant 5). A group that does not exist has generation
-   * -1 for commits (Kafka: a non-negative generation then means an older generation); for a
-   * heartbeat it simply means "unknown member".
-   */
-  private fence(r: { groupId: string; memberId: string; generationId: number }, commit: boolean): { group: GroupRecord; member: MemberRecord } {
-    const groupId = requireString(r.groupId, 'groupId');
-    const memberId = requireString(r.memberId, 'memberId', false);
-    const generationId = requireInteger(r.generationId, 'generationId');
-    const group = this.groups.get(groupId);
-    const what = commit ? 'commit' : 'heartbeat';
-    if (!group && !commit) throw new UnknownMemberIdError(`group ${groupId} does not exist`, { details: detailsOf(r) });
-    const current = group ? group.generationId : -1;
-    if (generationId !== current) {
-      throw new IllegalGenerationError(`${what} from generation ${generationId}, but group ${groupId} is at generation ${current}`, {
-        details: { ...detailsOf(r), currentGenerationId: current },
-      });
-    }
-    const member = group?.members.get(memberId);
-    if (!group || !member) throw new UnknownMemberIdError(`member ${memberId} is not in group ${groupId}`, { details: detailsOf(r) });
-    return { group, member };
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new BrokerUnavailableError('the group coordinator closed');
   }
-}
-
-function detailsOf(r: { groupId: string; memberId: string; generationId: number }): Record<string, unknown> {
-  return { groupId: r.groupId, memberId: r.memberId, generationId: r.generationId };
-}
-
-function memberDetails(group: GroupRecord, m: MemberRecord): Record<string, unknown> {
-  return { groupId: group.groupId, memberId: m.memberId, generationId: group.generationId };
-}
-
-function resultOf(group: GroupRecord, m: MemberRecord): JoinResult {
-  return {
-    groupId: group.groupId, memberId: m.memberId, generationId: group.generationId,
-    protocol: group.protocol, assignment: copyPartitions(m.assignment),
-  };
 }

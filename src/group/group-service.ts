@@ -49,7 +49,7 @@ export class GroupService {
   }
 
   private watch(groupId: string, memberId: string): void {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
     const key = `${groupId}\u0000${memberId}`;
     if (!locks || this.watched.has(key)) return;
     this.watched.add(key);
@@ -113,12 +113,10 @@ export class GroupService {
   }
 
   describe(groupId: string): GroupDescription {
-    try {
-      return this.coordinator.describeGroup(groupId) as GroupDescription;
-    } catch {
-      const known = this.offsets.groupIds().includes(groupId);
-      return { groupId, state: known ? 'Empty' : 'Dead', protocol: '', protocolType: 'consumer', generationId: -1, members: [] };
-    }
+    const d = this.coordinator.describeGroup(groupId) as GroupDescription;
+    if (d.state !== 'Dead' || !this.offsets.groupIds().includes(groupId)) return d;
+    // Known only by its committed offsets (the broker restarted since it had members).
+    return { ...d, state: 'Empty' };
   }
 
   list(): { groupId: string; protocolType: 'consumer'; state: string }[] {

@@ -1,13 +1,85 @@
 /**
- * The data of one consumer group as the coordinator keeps it, and the pure helpers around it
- * [pure: runs in the broker, testable anywhere]. The transitions live in ./coordinator.ts;
- * this file only holds records, input validation, protocol selection and descriptions, so
- * the state machine there reads as a list of transitions.
+ * The data of consumer groups as the coordinator keeps them, the coordinator's wire types, and
+ * the pure helpers around them [pure: runs in the broker, testable anywhere]. The transitions
+ * live in ./coordinator.ts (which re-exports the public types); this file holds records, input
+ * validation, fencing checks, protocol selection and descriptions, so the state machine there
+ * reads as a list of transitions.
  */
 
-import { InvalidArgumentError } from '../errors.js';
+import { IllegalGenerationError, InvalidArgumentError, UnknownMemberIdError } from '../errors.js';
 import type { Assigner } from './assigners/index.js';
-import type { GroupDescription, JoinRequest, JoinResult } from './coordinator.js';
+
+/** A change of a group's state, broadcast by the broker to the tabs. */
+export interface GroupEvent {
+  groupId: string;
+  /** 'rebalance': a round started (members must rejoin); 'stable': a round completed; 'empty': the last member left. */
+  type: 'rebalance' | 'stable' | 'empty';
+  /** The generation at the time of the event (the new one for 'stable'). */
+  generationId: number;
+}
+
+/** What the coordinator needs from its host. */
+export interface CoordinatorOptions {
+  /** Current time in milliseconds. */
+  now(): number;
+  /** Runs `fn` after `ms` milliseconds; returns a function that cancels it. */
+  setTimer(fn: () => void, ms: number): () => void;
+  /** Partition count of a topic, or undefined if it does not exist. */
+  partitionCount(topic: string): number | undefined;
+  /** Called whenever a group starts a rebalance or completes one (the broker broadcasts it to tabs). */
+  onGroupEvent?(e: GroupEvent): void;
+  /** The assigners members may choose from; default: range, roundrobin, cooperative-sticky. */
+  assigners?: Assigner[];
+}
+
+/** A member (re)joining its group (Kafka's JoinGroup + SyncGroup request). */
+export interface JoinRequest {
+  groupId: string;
+  /** Chosen by the client (it names the member's Web Lock); never ''. */
+  memberId: string;
+  /** Static membership (Kafka's group.instance.id): survives a reload under a new memberId. */
+  groupInstanceId?: string | null;
+  clientId: string;
+  /** Subscribed topic names (resolved by the client). */
+  topics: string[];
+  /** Partitions the member still owns (cooperative); {} for eager protocols. */
+  owned: { [topic: string]: number[] };
+  /** Assigner names the member supports, in preference order. */
+  protocols: string[];
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+}
+
+/** The member's share of a completed round. */
+export interface JoinResult {
+  groupId: string;
+  memberId: string;
+  generationId: number;
+  /** The assigner the group agreed on. */
+  protocol: string;
+  assignment: { [topic: string]: number[] };
+}
+
+/** One member in {@link GroupDescription}. */
+export interface GroupMemberDescription {
+  memberId: string;
+  clientId: string;
+  groupInstanceId: string | null;
+  topics: string[];
+  /** Its assignment in the current generation ({} for a member that has none yet). */
+  assignment: { [topic: string]: number[] };
+}
+
+/** Kafka's DescribeGroups answer for one group. A group that does not exist is 'Dead', generation -1. */
+export interface GroupDescription {
+  groupId: string;
+  state: GroupStateName | 'Dead';
+  /** Protocol of the current generation; '' while Empty or before the first generation. */
+  protocol: string;
+  protocolType: 'consumer';
+  generationId: number;
+  members: GroupMemberDescription[];
+}
 
 /** Partitions by topic: a member's assignment, or what it reports as `owned`. */
 export type TopicPartitions = { [topic: string]: number[] };
@@ -132,7 +204,9 @@ export function validateJoin(req: JoinRequest): ValidJoin {
   const owned = req.owned;
   if (owned === null || typeof owned !== 'object' || Array.isArray(owned) ||
       Object.values(owned).some((ps) => !Array.isArray(ps))) {
-    throw new InvalidArgumentError('owned must map topic names to arrays of partitions', { details: { field: 'owned' } });
+    throw new InvalidArgumentError('owned must map topic names to arrays of partitions', {
+      details: { field: 'owned' },
+    });
   }
   return {
     groupId: requireString(req.groupId, 'groupId'),
@@ -173,7 +247,10 @@ export function sortedMembers(group: GroupRecord): MemberRecord[] {
  * The protocol of the next generation: the first name in the first member's (by memberId)
  * preference list that every member supports and the coordinator knows, or undefined.
  */
-export function selectProtocol(members: readonly MemberRecord[], known: ReadonlyMap<string, Assigner>): string | undefined {
+export function selectProtocol(
+  members: readonly MemberRecord[],
+  known: ReadonlyMap<string, Assigner>,
+): string | undefined {
   const first = members[0];
   if (!first) return undefined;
   return first.protocols.find((p) => known.has(p) && members.every((m) => m.protocols.includes(p)));
@@ -198,4 +275,56 @@ export function describe(groupId: string, group: GroupRecord | undefined): Group
       assignment: copyPartitions(m.assignment),
     })),
   };
+}
+
+/** Identifies a member in a generation: what heartbeats and commits carry. */
+export interface MemberRef {
+  groupId: string;
+  memberId: string;
+  generationId: number;
+}
+
+/** `details` of an error about a request. */
+export function detailsOf(r: MemberRef): Record<string, unknown> {
+  return { groupId: r.groupId, memberId: r.memberId, generationId: r.generationId };
+}
+
+/** `details` of an error about a stored member. */
+export function memberDetails(group: GroupRecord, m: MemberRecord): Record<string, unknown> {
+  return { groupId: group.groupId, memberId: m.memberId, generationId: group.generationId };
+}
+
+/** The member's JoinResult in the group's current generation (copies only). */
+export function resultOf(group: GroupRecord, m: MemberRecord): JoinResult {
+  return {
+    groupId: group.groupId, memberId: m.memberId, generationId: group.generationId,
+    protocol: group.protocol, assignment: copyPartitions(m.assignment),
+  };
+}
+
+/**
+ * Fencing of a heartbeat or commit: generation first, then member, so a zombie from an older
+ * generation gets IllegalGeneration. A group that does not exist has generation -1 for a
+ * commit (as in Kafka: any other generation is an older one); for a heartbeat it simply means
+ * "unknown member". Returns the member when both checks pass.
+ */
+export function fence(group: GroupRecord | undefined, r: MemberRef, what: 'heartbeat' | 'commit'): MemberRecord {
+  const groupId = requireString(r.groupId, 'groupId');
+  const memberId = requireString(r.memberId, 'memberId', false);
+  const generationId = requireInteger(r.generationId, 'generationId');
+  if (!group && what === 'heartbeat') {
+    throw new UnknownMemberIdError(`group ${groupId} does not exist`, { details: detailsOf(r) });
+  }
+  const current = group ? group.generationId : -1;
+  if (generationId !== current) {
+    throw new IllegalGenerationError(
+      `${what} from generation ${generationId}, but group ${groupId} is at generation ${current}`,
+      { details: { ...detailsOf(r), currentGenerationId: current } },
+    );
+  }
+  const member = group?.members.get(memberId);
+  if (!member) {
+    throw new UnknownMemberIdError(`member ${memberId} is not in group ${groupId}`, { details: detailsOf(r) });
+  }
+  return member;
 }

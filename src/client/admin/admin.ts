@@ -34,6 +34,28 @@ export interface Admin {
   describeSegments(o: { topic: string; partition: number }): Promise<SegmentInfo[]>;
   /** lanes: runs retention and compaction now instead of waiting for the cleaner's timer. */
   runLogCleaner(o?: { topics?: string[] }): Promise<CleanerStats>;
+  /** Groups with their state, protocol and members' assignments. */
+  describeGroups(groupIds: string[]): Promise<{ groups: GroupInfo[] }>;
+  listGroups(): Promise<{ groups: { groupId: string; protocolType: string }[] }>;
+  /** Deletes groups with no active members (their committed offsets go). */
+  deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]>;
+  /** Committed offsets of a group ('-1' where none); lag = high watermark - offset. */
+  fetchOffsets(o: { groupId: string; topics?: string[] }): Promise<{ topic: string; partitions: { partition: number; offset: string; metadata: string | null }[] }[]>;
+  /** Sets committed offsets of a group with no active members. */
+  setOffsets(o: { groupId: string; topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
+  /** Moves a group's committed offsets of a topic to the earliest (or latest) offsets. */
+  resetOffsets(o: { groupId: string; topic: string; earliest?: boolean }): Promise<void>;
+}
+
+/** A group as admin.describeGroups returns it (KafkaJS's GroupDescription, assignment as plain data). */
+export interface GroupInfo {
+  groupId: string;
+  errorCode: number;
+  state: string;
+  protocol: string;
+  protocolType: string;
+  generationId: number;
+  members: { memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; memberMetadata: { topics: string[] }; memberAssignment: { [topic: string]: number[] } }[];
 }
 
 /** KafkaJS's ResourceTypes.TOPIC. */
@@ -121,6 +143,47 @@ export function createAdmin(conn: Connection): Admin {
     },
     async runLogCleaner(o = {}) {
       return (await broker()).runLogCleaner(o.topics);
+    },
+    async describeGroups(groupIds) {
+      if (!Array.isArray(groupIds)) throw new InvalidArgumentError('describeGroups takes groupIds: string[]');
+      const groups = await (await broker()).describeGroups(groupIds);
+      return {
+        groups: groups.map((g) => ({
+          groupId: g.groupId, errorCode: 0, state: g.state, protocol: g.protocol, protocolType: g.protocolType, generationId: g.generationId,
+          members: g.members.map((m) => ({
+            memberId: m.memberId, clientId: m.clientId, clientHost: '', groupInstanceId: m.groupInstanceId,
+            memberMetadata: { topics: m.topics }, memberAssignment: m.assignment,
+          })),
+        })),
+      };
+    },
+    async listGroups() {
+      const groups = await (await broker()).listGroups();
+      return { groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })) };
+    },
+    async deleteGroups(groupIds) {
+      if (!Array.isArray(groupIds)) throw new InvalidArgumentError('deleteGroups takes groupIds: string[]');
+      await (await broker()).deleteGroups(groupIds);
+      return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
+    },
+    async fetchOffsets({ groupId, topics }) {
+      const b = await broker();
+      const names = topics ?? [...new Set((await b.fetchOffsets(groupId)).map((o) => o.topic))];
+      const list = await b.fetchOffsets(groupId, names);
+      return names.map((topic) => ({
+        topic,
+        partitions: list.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: String(o.offset), metadata: o.metadata })),
+      }));
+    },
+    async setOffsets({ groupId, topic, partitions }) {
+      if (!Array.isArray(partitions)) throw new InvalidArgumentError('setOffsets needs partitions: [{ partition, offset }]');
+      const offsets = partitions.map((p, i) => ({ topic, partition: p.partition, offset: parseOffset(p.offset, `partitions[${i}].offset`) }));
+      await (await broker()).commitOffsets({ groupId, memberId: '', generationId: -1, offsets });
+    },
+    async resetOffsets({ groupId, topic, earliest = false }) {
+      const b = await broker();
+      const marks = await b.listOffsets(topic);
+      await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets: marks.map((m) => ({ topic, partition: m.partition, offset: earliest ? m.low : m.high })) });
     },
   };
 }

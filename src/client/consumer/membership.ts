@@ -320,9 +320,13 @@ export class Membership {
     clearInterval(this.heartbeatTimer);
     this.channel?.close();
     (globalThis as { removeEventListener?: (t: string, f: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
-    try {
-      await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
-    } catch { /* the lock release tells the coordinator anyway */ }
+    // A static member does not leave: a reload gets its partitions back without a rebalance;
+    // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
+    if (this.o.groupInstanceId === null) {
+      try {
+        await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
+      } catch { /* the lock release tells the coordinator anyway */ }
+    }
     this.releaseLock?.();
     this.positions.set([]);
     this.generationId = -1;

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Runs one diagnostic of bench/log-bench.js (window.bench.diag) and prints its JSON: phase
+// timings that explain a benchmark's number. Uses the built bundle as it is (no build).
+//
+//   node bench/diag.mjs producePhases|consumePhases|readRetention|codecMicro ['{"calls":100}']
+import { startEnv } from './lib/harness.mjs';
+
+const [name, json] = process.argv.slice(2);
+if (!name) {
+  console.error('usage: node bench/diag.mjs NAME [JSON options]');
+  process.exit(2);
+}
+const env = await startEnv();
+try {
+  const page = await env.openPage('/bench/log.html');
+  const out = await page.evaluate(([n, o]) => {
+    const f = window.bench.diag[n];
+    if (!f) throw new Error(`no diagnostic ${n}; have: ${Object.keys(window.bench.diag).join(', ')}`);
+    return f(o);
+  }, [name, json ? JSON.parse(json) : {}]);
+  console.log(JSON.stringify(out, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v), 2));
+} finally {
+  await env.close();
+}
