@@ -465,7 +465,7 @@ const diag = {
   },
 
   /** Heap after a forced GC at points during a 1M-record eachBatch read: retention vs garbage. */
-  async readRetention({ sends = 1000, perSend = 1000, points = 4 } = {}) {
+  async readRetention({ sends = 1000, perSend = 1000, points = 4, wakeEachBatch = false } = {}) {
     const lanes = await openLanes(freshName('retention'));
     for (let i = 0; i < sends; i++) {
       await lanes.producer.send({ topic: TOPIC, messages: makeValues(i * perSend, perSend).map((value) => ({ value })) });
@@ -486,6 +486,9 @@ const diag = {
     await consumer.run({
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length;
+        // resume([]) changes nothing but wakes (and so empties) the runner's positions.changed()
+        // waiters: if the heap then stays flat, those waiters are what holds the fetched batches.
+        if (wakeEachBatch) consumer.resume([]);
         if (seen >= next) {
           next += n / points;
           window.gc();

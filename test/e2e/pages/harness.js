@@ -107,3 +107,70 @@ export async function host() {
   const admin = client(state.database).admin();
   return admin;
 }
+
+/** What a broker-side error looks like after crossing to this tab. */
+export async function brokerError(database) {
+  const admin = client(database).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic: 'bad-topic', numPartitions: 0 }] });
+    return null;
+  } catch (e) {
+    return {
+      name: e.name, code: e.code, retriable: e.retriable, details: e.details,
+      isLanesError: e instanceof window.lanes.LanesError,
+      isSubclass: e instanceof window.lanes.InvalidPartitionsError,
+    };
+  }
+}
+
+/** A client of a given app "version": its own SharedWorker script URL (or no SharedWorker). */
+export async function produceAsVersion({ database, version, topic, count }) {
+  const extra = version === 'leader-tab' ? { broker: 'leader-tab' } : { broker: 'shared-worker', workerUrl: `/dist/lanes-broker.js?v=${version}` };
+  const c = createClient({ clientId: `v${version}`, database, logCleanerIntervalMs: 0, ...extra });
+  const p = c.producer();
+  await p.connect();
+  const offsets = [];
+  for (let i = 0; i < count; i++) {
+    const [r] = await p.send({ topic, messages: [{ value: `${version}-${i}`, partition: 0 }] });
+    offsets.push(Number(r.baseOffset));
+  }
+  await p.disconnect();
+  return offsets;
+}
+
+/** Fills storage with in-page-broker sends until one fails; returns what happened. */
+export async function fillQuota({ database }) {
+  const c = createClient({ clientId: 'quota', database, broker: 'in-page', logCleanerIntervalMs: 0 });
+  const admin = c.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'big', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(8 << 20) }] }] });
+  const p = c.producer();
+  await p.connect();
+  let acked = 0, error = null;
+  for (let i = 0; i < 4000 && !error; i++) {
+    // Random bytes: IndexedDB compresses large values, so repeated bytes would never fill it.
+    const value = crypto.getRandomValues(new Uint8Array(1 << 16));
+    try {
+      await p.send({ topic: 'big', messages: [{ value }] });
+      acked++;
+    } catch (e) {
+      error = { name: e.name, code: e.code, retriable: e.retriable, isSubclass: e instanceof window.lanes.QuotaExceededError };
+    }
+  }
+  const [o] = await admin.fetchTopicOffsets('big');
+  const cons = c.consumer();
+  await cons.connect();
+  cons.assign([{ topic: 'big', partition: 0, offset: 'earliest' }]);
+  let read = 0;
+  if (acked > 0) await new Promise((resolve) => { void cons.run({ eachMessage: async () => { if (++read === acked) resolve(); } }); });
+  await cons.disconnect();
+  await p.disconnect();
+  await admin.disconnect();
+  return { acked, error, high: Number(o.high), read };
+}
+
+/** Starts a static group member (groupInstanceId kept in sessionStorage across reloads). */
+export async function startStatic({ database, groupId, topics }) {
+  return startConsumer({ database, groupId, topics, consumerConfig: { groupInstanceId: true, sessionTimeout: 10_000, heartbeatInterval: 300 } });
+}
