@@ -377,6 +377,14 @@ const diag = {
       const encoded = [];
       let [ms] = timeIt(() => { for (const m of messages) encoded.push(encodeRecords(m, Date.now(), 'm')); });
       out.encodeMsPerSend = ms / calls;
+      // 1b. the same records as pre-stringified strings (no JSON validation/stringify) and as
+      // UTF-8 bytes (no text encoding either): what framing, UTF-8 and JSON each cost
+      const asStrings = messages.map((m) => m.map(({ value }) => ({ value: JSON.stringify(value) })));
+      const asBytes = asStrings.map((m) => m.map(({ value }) => ({ value: new TextEncoder().encode(value) })));
+      [ms] = timeIt(() => { for (const m of asStrings) encodeRecords(m, Date.now(), 'm'); });
+      out.encodeStringValuesMsPerSend = ms / calls;
+      [ms] = timeIt(() => { for (const m of asBytes) encodeRecords(m, Date.now(), 'm'); });
+      out.encodeBytesValuesMsPerSend = ms / calls;
       // 2. the JSON.stringify part alone
       [ms] = timeIt(() => { let n = 0; for (const v of values) n += JSON.stringify(v).length; return n; });
       out.stringifyMsPerSend = ms / calls;

@@ -31,7 +31,9 @@ const digest = createHash('sha256')
   .update(existsSync(lock) ? readFileSync(lock) : '')
   .digest('hex');
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== digest) {
-  run(existsSync(lock) ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund');
+  // npm install, not npm ci: npm 11 leaves other platforms' optional packages out of the
+  // lockfile and npm ci then refuses it as out of sync.
+  run('npm install --no-audit --no-fund');
   writeFileSync(stamp, digest);
 }
 

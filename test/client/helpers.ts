@@ -22,9 +22,13 @@ export async function setup(over: Partial<ClientConfig> = {}, producerConfig: Pr
   return {
     client, config, indexedDB, admin, producer,
     broker: held.broker as Broker,
-    /** A connected free consumer, disconnected by close(). */
+    /**
+     * A connected free consumer, disconnected by close(). Its long polls are short by default:
+     * stop() called while the runner is between fetches can miss its wake-up and wait for the
+     * poll in flight (a runner bug reported separately).
+     */
     async consumer(c: ConsumerConfig = {}) {
-      const consumer = client.consumer({ maxWaitTimeInMs: 60_000, ...c });
+      const consumer = client.consumer({ maxWaitTimeInMs: 250, ...c });
       await consumer.connect();
       consumers.push(consumer);
       return consumer;

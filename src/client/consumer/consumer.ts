@@ -29,7 +29,7 @@ export interface ConsumerConfig {
    * Assignors in preference order: `assigners.cooperativeSticky` (default), `assigners.range`,
    * `assigners.roundRobin`, or their names. They run in the broker, so custom code cannot be passed.
    */
-  partitionAssigners?: (Assigner | string)[];
+  partitionAssigners?: readonly (Assigner | string)[];
   /** Static membership: a stable id for this member (kept across reloads), or true for one kept in sessionStorage. */
   groupInstanceId?: string | true;
   /** Accepted for KafkaJS compatibility; meaningful once transactions exist. */

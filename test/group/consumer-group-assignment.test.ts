@@ -1,0 +1,158 @@
+/**
+ * Consumer groups in one Node process: several consumers, each on its own client sharing one
+ * fake-indexeddb database, so they share the in-page broker. No Web Locks here: liveness is
+ * heartbeats, sessionTimeout and leaveGroup. Conditions are awaited by polling with a deadline.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { assigners, createClient, type Assigner, type Consumer, type ConsumerConfig, type EachMessagePayload } from '../../src/index.js';
+import { nodeClient } from '../helpers/node-client.js';
+
+/** Polls `cond` until it holds; fails naming `what` after `ms`. */
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const FAST: ConsumerConfig = { heartbeatInterval: 50, sessionTimeout: 1000, rebalanceTimeout: 3000, maxWaitTimeInMs: 100 };
+
+type Env = Awaited<ReturnType<typeof open>>;
+let env: Env | undefined;
+afterEach(async () => { await env?.close(); env = undefined; });
+
+async function open() {
+  const { client, config } = nodeClient();
+  const admin = client.admin();
+  await admin.connect();
+  const producer = client.producer();
+  await producer.connect();
+  const consumers: Consumer[] = [];
+  let n = 0;
+  const e = {
+    admin, producer,
+    /** A connected group consumer on its own client (same broker), disconnected by close(). */
+    async consumer(c: ConsumerConfig = {}) {
+      const consumer = createClient({ ...config, clientId: `m${n++}` }).consumer({ groupId: 'g', ...FAST, ...c });
+      await consumer.connect();
+      consumers.push(consumer);
+      return consumer;
+    },
+    async close() {
+      for (const c of consumers) await c.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+  env = e;
+  return e;
+}
+
+/** Partitions of `consumer`'s assignment in `topic`, sorted. */
+const parts = (consumer: Consumer, topic = 't') => consumer.assignment().filter((a) => a.topic === topic).map((a) => a.partition).sort((x, y) => x - y);
+
+/** True when the consumers own every one of `count` partitions exactly once, `each` apiece. */
+function balanced(consumers: Consumer[], count: number, each: number[]): boolean {
+  const owned = consumers.map((c) => parts(c));
+  const all = owned.flat().sort((a, b) => a - b);
+  return all.length === count && all.every((p, i) => p === i) &&
+    [...owned.map((o) => o.length)].sort().join() === [...each].sort().join();
+}
+
+describe('partitions are spread over the members of a group', () => {
+  it('a single member gets every partition', async () => {
+    const e = await open();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 6 }] });
+    const a = await e.consumer();
+    await a.subscribe({ topics: ['t'] });
+    await a.run({ eachMessage: async () => undefined });
+    expect(parts(a)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  const cases: [string, Assigner[] | undefined, string][] = [
+    ['cooperative-sticky (default)', undefined, 'cooperative-sticky'],
+    ['range', [assigners.range], 'range'],
+    ['roundRobin', [assigners.roundRobin], 'roundrobin'],
+  ];
+  for (const [name, partitionAssigners, protocol] of cases) {
+    it(`three members of a six-partition topic get two each (${name}); a member that leaves hands its partitions on`, async () => {
+      const e = await open();
+      await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 6 }] });
+      const members: Consumer[] = [];
+      for (let i = 0; i < 3; i++) {
+        const c = await e.consumer({ partitionAssigners });
+        await c.subscribe({ topics: ['t'] });
+        await c.run({ eachMessage: async () => undefined });
+        members.push(c);
+      }
+      await waitFor(() => balanced(members, 6, [2, 2, 2]), 'two partitions per member');
+      const { groups: [group] } = await e.admin.describeGroups(['g']);
+      expect(group!.protocol).toBe(protocol);
+      expect(group!.members.map((m) => m.memberId).sort()).toEqual(members.map((m) => m.memberId).sort());
+
+      const [gone, ...rest] = members as [Consumer, Consumer, Consumer];
+      const lost = parts(gone);
+      await gone.disconnect();
+      await waitFor(() => balanced(rest, 6, [3, 3]), 'three partitions per remaining member');
+      expect(rest.flatMap((c) => parts(c))).toEqual(expect.arrayContaining(lost));
+      expect(gone.assignment()).toEqual([]);
+    });
+  }
+});
+
+describe('every record is processed exactly once while the group changes', () => {
+  for (const [name, partitionAssigners] of [['cooperative-sticky', undefined], ['range', [assigners.range]]] as const) {
+    it(`with commits after each record and no crash (${name}), in offset order per partition`, async () => {
+      const e = await open();
+      await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 6 }] });
+      const processed: { partition: number; offset: number; by: string }[] = [];
+      let produced = 0;
+      const produce = async (n: number) => {
+        for (let i = 0; i < n; i++, produced++) await e.producer.send({ topic: 't', messages: [{ value: String(produced), partition: produced % 6 }] });
+      };
+      const join = async () => {
+        const c = await e.consumer({ partitionAssigners });
+        await c.subscribe({ topics: ['t'], fromBeginning: true });
+        await c.run({
+          autoCommitThreshold: 1,
+          eachMessage: async ({ partition, message }: EachMessagePayload) => {
+            processed.push({ partition, offset: Number(message.offset), by: c.memberId });
+            await new Promise((r) => setTimeout(r, 1)); // let rebalances land mid-stream
+          },
+        });
+        return c;
+      };
+      await produce(30);
+      const a = await join();
+      await produce(30);
+      const b = await join();
+      await produce(30);
+      const c = await join();
+      await produce(30);
+      await waitFor(() => processed.length >= 60, 'some progress');
+      await b.disconnect();
+      await produce(30);
+      await waitFor(() => processed.length >= produced, `${produced} records processed`);
+      await c.disconnect();
+      await produce(30);
+      await waitFor(() => processed.length >= produced, `${produced} records processed`);
+
+      const keys = processed.map((p) => `${p.partition}:${p.offset}`);
+      expect(new Set(keys).size).toBe(keys.length); // nothing twice
+      expect(keys.length).toBe(produced); // nothing missed
+      for (let p = 0; p < 6; p++) {
+        const offsets = processed.filter((x) => x.partition === p).map((x) => x.offset);
+        expect(offsets).toEqual(Array.from({ length: produced / 6 }, (_, i) => i));
+      }
+      expect(new Set(processed.map((p) => p.by)).size).toBeGreaterThan(1); // the work really was shared
+      const committed = await e.admin.fetchOffsets({ groupId: 'g', topics: ['t'] });
+      await waitFor(async () => {
+        const [t] = await e.admin.fetchOffsets({ groupId: 'g', topics: ['t'] });
+        return t!.partitions.every((p) => p.offset === String(produced / 6));
+      }, 'offsets committed up to the log end');
+      expect(committed[0]!.topic).toBe('t');
+      expect(a.assignment()).toHaveLength(6);
+    });
+  }
+});
