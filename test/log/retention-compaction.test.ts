@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { OffsetOutOfRangeError } from '../../src/errors.js';
 import { Appender } from '../../src/log/appender.js';
-import type { LogStore } from '../../src/log/log-store.js';
 import type { Broker } from '../../src/broker/broker.js';
 import { readAll, recorder, rejection, setup } from '../client/helpers.js';
 import { append, brokerOver, fakeClock, openStore, readAllFrom } from './log-helpers.js';
@@ -370,6 +369,3 @@ describe('fetchTopicOffsetsByTimestamp', () => {
     expect(await broker.offsetsForTimestamp('ts', t0 + 1001)).toEqual([{ partition: 0, offset: 2 }]);
   });
 });
-
-// Keep the LogStore type import used for readers of this file.
-export type { LogStore };
