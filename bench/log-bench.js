@@ -359,6 +359,12 @@ async function internals() {
   return out;
 }
 
+/** Keeps the smallest value per key over passes after the first (a warm-up): on a shared machine the least disturbed pass is the closest to the real cost. */
+function keepBest(best, cur, pass) {
+  if (pass === 0) return;
+  for (const [k, v] of Object.entries(cur)) best[k] = k in best && typeof v === 'number' ? Math.min(best[k], v) : v;
+}
+
 function timeIt(fn) {
   const t0 = now();
   const r = fn();
@@ -367,12 +373,13 @@ function timeIt(fn) {
 
 const diag = {
   /** Phases of (a): lanes' encode and CRC per 1,000-record send, raw IndexedDB batch rows, real sends. */
-  async producePhases({ calls = 100, perCall = 1000 } = {}) {
+  async producePhases({ calls = 100, perCall = 1000, passes = 4 } = {}) {
     const { encodeRecords, verifyCrc } = await internals();
     const values = makeValues(0, calls * perCall);
     const messages = chunk(values.map((value) => ({ value })), perCall);
-    const out = {};
-    for (let rep = 0; rep < 2; rep++) { // second pass is the one reported (JIT warm)
+    const best = {};
+    for (let pass = 0; pass <= passes; pass++) {
+      const out = {};
       // 1. lanes encode (validation, JSON.stringify, UTF-8, framing)
       const encoded = [];
       let [ms] = timeIt(() => { for (const m of messages) encoded.push(encodeRecords(m, Date.now(), 'm')); });
@@ -431,27 +438,29 @@ const diag = {
       await Promise.all(inflight);
       out.lanes4InFlightMsPerSend = (now() - t0) / calls;
       await lanes.close();
+      keepBest(best, out, pass);
     }
-    out.lanesRecordsPerSec = (perCall * 1000) / out.lanesSendMsPerSend;
-    out.lanes4InFlightRecordsPerSec = (perCall * 1000) / out.lanes4InFlightMsPerSend;
-    return out;
+    best.lanesRecordsPerSec = (perCall * 1000) / best.lanesSendMsPerSend;
+    best.lanes4InFlightRecordsPerSec = (perCall * 1000) / best.lanes4InFlightMsPerSend;
+    return best;
   },
 
   /** Phases of (c): raw getAll of lanes' batch rows, CRC, decode, and the consumer itself. */
-  async consumePhases({ count = 100_000, perSend = 1000 } = {}) {
+  async consumePhases({ count = 100_000, perSend = 1000, passes = 4 } = {}) {
     const { decodeBatch, verifyCrc } = await internals();
     const lanes = await openLanes(freshName('consume-phases'));
     for (let i = 0; i < count; i += perSend) {
       await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
     }
-    const out = {};
+    const best = {};
     const db = await new Promise((resolve, reject) => {
       const r = indexedDB.open(`lanes:${lanes.database}`);
       r.onsuccess = () => resolve(r.result);
       r.onerror = () => reject(r.error);
     });
-    for (let rep = 0; rep < 2; rep++) {
-      let t0 = now();
+    for (let pass = 0; pass <= passes; pass++) {
+      const out = {};
+      const t0 = now();
       const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
       out.getAllBatchRowsMs = now() - t0;
       let [ms] = timeIt(() => { for (const b of rows) verifyCrc(b); });
@@ -461,15 +470,16 @@ const diag = {
       out.decodeMs = ms;
       out.decodedRecords = decoded.length;
       decoded = null;
-      // decode without JSON.parse / UTF-8: how much is the message objects themselves
       out.eachBatchMs = (await consumeAll(lanes.client, count, 'eachBatch')) * 1000;
       out.eachMessageMs = (await consumeAll(lanes.client, count, 'eachMessage')) * 1000;
       out.eachBatch16MiBMs = (await consumeAll(lanes.client, count, 'eachBatch', { maxBytesPerPartition: 16 * MB, maxBytes: 16 * MB })) * 1000;
+      keepBest(best, out, pass);
     }
     db.close();
     await lanes.close();
-    out.floorRecordsPerSec = count / ((out.getAllBatchRowsMs + out.crcMs + out.decodeMs) / 1000);
-    return out;
+    best.floorRecordsPerSec = count / ((best.getAllBatchRowsMs + best.crcMs + best.decodeMs) / 1000);
+    for (const k of ['eachBatchMs', 'eachMessageMs', 'eachBatch16MiBMs']) best[k.replace('Ms', 'RecordsPerSec')] = count / (best[k] / 1000);
+    return best;
   },
 
   /** Heap after a forced GC at points during a 1M-record eachBatch read: retention vs garbage. */
@@ -491,8 +501,11 @@ const diag = {
     consumer.on(consumer.events.FETCH, () => { fetches++; });
     let finish;
     const finished = new Promise((r) => { finish = r; });
+    let peak = 0;
+    const timer = setInterval(() => { peak = Math.max(peak, usedHeap()); }, 50);
     await consumer.run({
       eachBatch: async ({ batch }) => {
+        peak = Math.max(peak, usedHeap());
         seen += batch.messages.length;
         // resume([]) changes nothing but wakes (and so empties) the runner's positions.changed()
         // waiters: if the heap then stays flat, those waiters are what holds the fetched batches.
@@ -506,6 +519,7 @@ const diag = {
       },
     });
     await finished;
+    clearInterval(timer);
     await consumer.stop();
     await fullGc();
     const afterStop = usedHeap() / MB;
@@ -513,19 +527,23 @@ const diag = {
     await fullGc();
     const afterDisconnect = usedHeap() / MB;
     await lanes.close();
-    return { before, marks, afterStop, afterDisconnect, fetches, recordsPerFetch: n / fetches };
+    return { before, marks, peakMB: peak / MB, afterStop, afterDisconnect, fetches, recordsPerFetch: n / fetches };
   },
 
   /** UTF-8 of 100-byte ASCII strings: the platform codecs against JS loops, per call. */
-  codecMicro({ n = 100_000 } = {}) {
+  codecMicro({ n = 100_000, passes = 4 } = {}) {
     const strings = makeValues(0, 1000).map((v) => JSON.stringify(v));
     const enc = new TextEncoder();
     const dec = new TextDecoder();
     const buf = new Uint8Array(1 << 20);
-    const out = {};
-    for (let rep = 0; rep < 2; rep++) {
+    const best = {};
+    for (let pass = 0; pass <= passes; pass++) {
+      const out = {};
       let [ms] = timeIt(() => { let w = 0; for (let i = 0; i < n; i++) w += enc.encodeInto(strings[i % 1000], buf.subarray(0, 300)).written; return w; });
       out.encodeIntoNs = (ms * 1e6) / n;
+      // what lanes' writeUtf8 does: encodeInto a view from the write position to the end of a large scratch buffer
+      [ms] = timeIt(() => { let w = 0, p = 0; for (let i = 0; i < n; i++) { w += enc.encodeInto(strings[i % 1000], buf.subarray(p)).written; p = (p + 110) % 200_000; } return w; });
+      out.encodeIntoOpenViewNs = (ms * 1e6) / n;
       [ms] = timeIt(() => {
         let w = 0;
         for (let i = 0; i < n; i++) { const s = strings[i % 1000]; const l = s.length; for (let j = 0; j < l; j++) buf[j] = s.charCodeAt(j); w += l; }
@@ -552,8 +570,9 @@ const diag = {
       out.jsonParseNs = (ms * 1e6) / n;
       [ms] = timeIt(() => { let w = 0; for (let i = 0; i < n; i++) w += JSON.stringify(JSON.parse(strings[i % 1000])).length; return w; });
       out.jsonParseStringifyNs = (ms * 1e6) / n;
+      keepBest(best, out, pass);
     }
-    return out;
+    return best;
   },
 };
 

@@ -70,7 +70,10 @@ function sealAged(store: LogStore, topic: string, partition: number, stats: Clea
   });
 }
 
-/** Deletes sealed segments (found in a snapshot `snap`; only the cleaner removes sealed segments) and raises the low watermark. */
+/**
+ * Deletes sealed segments found in the snapshot `snap` (only the cleaner removes sealed
+ * segments, so they are still there) and raises the low watermark.
+ */
 function deleteSegments(store: LogStore, snap: PartitionState, doomed: SegmentRow[], newStart: number, stats: CleanerStats): Promise<void> {
   return store.exclusive(async () => {
     if (store.closed || !store.topics.has(snap.topic)) return;

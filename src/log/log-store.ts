@@ -159,8 +159,9 @@ export class LogStore {
   }
 
   /**
-   * Runs `fn` after every earlier exclusive write finished. Not reentrant: `fn` must not call
-   * another method that takes the lock (createTopic, createPartitions, alterConfig, deleteTopic).
+   * Runs `fn` after every earlier exclusive write finished. Not reentrant: `fn` must not wait
+   * for anything that takes the lock (createTopic, createPartitions, alterConfig, deleteTopic,
+   * Appender.append, the cleaner's runCleaner and deleteRecords).
    */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.writing.then(fn, fn);
@@ -285,7 +286,7 @@ export class LogStore {
   async initProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
     // Taken before the await: two producers connecting at once must never share an id (the
     // log would answer the second one's batches as duplicates of the first's). An id whose
-    // write fails is skipped, never reused.
+    // write fails is never handed out.
     const id = this.nextProducerId++;
     const tx = this.db.transaction([S.meta], 'readwrite');
     tx.objectStore(S.meta).put(id + 1, 'nextProducerId');

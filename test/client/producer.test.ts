@@ -242,7 +242,7 @@ describe('concurrent sends', () => {
   });
 
   it('a joint request with one bad send fails only that send', async () => {
-    const { admin, producer, broker, client, offsets } = await open();
+    const { admin, producer, broker, offsets } = await open();
     await admin.createTopics({ topics: [{ topic: 'good' }, { topic: 'stale', numPartitions: 3 }] });
     await producer.send({ topic: 'stale', messages: [{ value: 'cache metadata', partition: 2 }] });
     await producer.send({ topic: 'good', messages: [{ value: 'zero' }] });
@@ -265,11 +265,23 @@ describe('concurrent sends', () => {
     expect(rc![0]!.topicName).toBe('good');
     expect((await readAll(broker, 'good', 0)).map((m) => m.value).sort()).toEqual(['a', 'c', 'first', 'zero']);
     expect(await offsets('stale')).toEqual([{ partition: 0, low: 0, high: 0 }]);
-    // A producer created now sees the current metadata.
-    const fresh = client.producer();
-    await fresh.connect();
-    expect((await fresh.send({ topic: 'stale', messages: [{ value: 'ok' }] }))[0]!.partition).toBe(0);
-    await fresh.disconnect();
+    // The refusal dropped the stale metadata: the same producer now writes to the new topic,
+    // its sequence for partition 0 starting over (the new log knows nothing of it).
+    for (let i = 0; i < 4; i++) expect((await producer.send({ topic: 'stale', messages: [{ value: `ok${i}` }] }))[0]!.partition).toBe(0);
+    expect((await producer.send({ topic: 'stale', messages: [{ value: 'p0', partition: 0 }] }))[0]!.baseOffset).toBe('4');
+    expect(await rejection(producer.send({ topic: 'stale', messages: [{ value: 'x', partition: 1 }] }))).toBeInstanceOf(TopicNotFoundError);
+    expect(await offsets('stale')).toEqual([{ partition: 0, low: 0, high: 5 }]);
+  });
+
+  it('a producer keeps writing to a topic that was deleted and created again', async () => {
+    const { admin, producer, broker } = await open();
+    await admin.createTopics({ topics: [{ topic: 'r' }] });
+    await producer.send({ topic: 'r', messages: [{ value: 'a' }, { value: 'b' }] });
+    await admin.deleteTopics({ topics: ['r'] });
+    await admin.createTopics({ topics: [{ topic: 'r' }] });
+    expect((await producer.send({ topic: 'r', messages: [{ value: 'c' }] }))[0]!.baseOffset).toBe('0');
+    expect((await producer.send({ topic: 'r', messages: [{ value: 'd' }] }))[0]!.baseOffset).toBe('1');
+    expect((await readAll(broker, 'r', 0)).map((m) => m.value)).toEqual(['c', 'd']);
   });
 
   it('two producers connecting at once get distinct ids, so neither loses records', async () => {

@@ -103,6 +103,22 @@ describe('createPartitions', () => {
   });
 });
 
+describe('validateOnly', () => {
+  it('createPartitions and alterConfigs with validateOnly check the request and change nothing', async () => {
+    const { admin, offsets } = await open();
+    await admin.createTopics({ topics: [{ topic: 'v', numPartitions: 2 }] });
+    expect(await admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: 'v', count: 4 }] })).toBe(true);
+    expect(await offsets('v')).toHaveLength(2);
+    expect(await rejection(admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: 'v', count: 1 }] }))).toBeInstanceOf(InvalidPartitionsError);
+    expect(await rejection(admin.createPartitions({ validateOnly: true, topicPartitions: [{ topic: 'nope', count: 3 }] }))).toBeInstanceOf(TopicNotFoundError);
+    await admin.alterConfigs({ validateOnly: true, resources: [{ name: 'v', configEntries: [{ name: 'retention.ms', value: '5' }] }] });
+    const { resources } = await admin.describeConfigs({ resources: [{ name: 'v', configNames: ['retention.ms'] }] });
+    expect(resources[0]!.configEntries[0]!.isDefault).toBe(true);
+    expect(await rejection(admin.alterConfigs({ validateOnly: true, resources: [{ name: 'v', configEntries: [{ name: 'segment.bytes', value: '0' }] }] }))).toBeInstanceOf(InvalidConfigError);
+    expect(await rejection(admin.alterConfigs({ validateOnly: true, resources: [{ name: 'nope', configEntries: [] }] }))).toBeInstanceOf(TopicNotFoundError);
+  });
+});
+
 describe('deleteTopics', () => {
   it('deletes a topic with its records: a topic created again under the name starts empty', async () => {
     const { admin, producer, client, broker, offsets } = await open();

@@ -156,3 +156,46 @@ describe('every record is processed exactly once while the group changes', () =>
     });
   }
 });
+
+describe('a slow handler during a rebalance', () => {
+  it('keeps its member alive: nobody else gets the partition until the handler returned and the offset was committed', async () => {
+    const e = await open();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    const processed: string[] = [];
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => { entered = r; });
+    let release!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    const a = await e.consumer({ sessionTimeout: 500 });
+    await a.subscribe({ topics: ['t'], fromBeginning: true });
+    await a.run({
+      autoCommitThreshold: 1,
+      eachMessage: async ({ partition, message }) => {
+        processed.push(`a ${partition}:${message.offset}`);
+        if (processed.length === 1) { entered(); await released; }
+      },
+    });
+    await e.producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }, { value: 'y', partition: 1 }] });
+    await inside;
+
+    // b's join starts a round that waits for a, whose handler is still busy.
+    const b = await e.consumer({ sessionTimeout: 500 });
+    await b.subscribe({ topics: ['t'], fromBeginning: true });
+    const joined = b.run({ autoCommitThreshold: 1, eachMessage: async ({ partition, message }) => { processed.push(`b ${partition}:${message.offset}`); } });
+    try {
+      await waitFor(async () => (await a.describeGroup()).state === 'PreparingRebalance', 'the round to start');
+      const blockedAt = Date.now();
+      await waitFor(() => Date.now() - blockedAt > 1000, 'twice the session timeout to pass');
+      const during = await a.describeGroup();
+      expect(during.members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort()); // a was not evicted
+      expect(processed).toEqual(['a 0:0']);
+    } finally {
+      release(); // also when an expectation failed: the handler must not outlive the test
+    }
+    await joined;
+    await waitFor(() => a.assignment().length === 1 && b.assignment().length === 1, 'the shared assignment');
+    await waitFor(() => processed.length === 2, 'the other record');
+    expect(processed.filter((p) => p.endsWith(' 0:0'))).toEqual(['a 0:0']); // once, by a
+    expect(processed.map((p) => p.slice(2)).sort()).toEqual(['0:0', '1:0']);
+  });
+});

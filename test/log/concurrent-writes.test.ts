@@ -80,43 +80,48 @@ describe('concurrent writes to one partition', () => {
     reopened.close();
   });
 
-  it('an append racing the sealing of an aged segment never leaves two active segments or reuses offsets', async () => {
+  it('the cleaner sealing an aged segment while an append is in flight never reuses offsets', async () => {
     const clock = fakeClock();
+    const t0 = clock.t;
     const o = await openStore({ now: clock.now });
     const { store } = o;
     await store.createTopic('t', 1, [{ name: 'segment.ms', value: '1000' }]);
     const appender = new Appender(store);
     await appender.append(append('t', 0, [{ value: 'a' }]));
-    clock.t += 5000;
-    // The append is planned first; the cleaner's seal comes right behind it.
-    const appended = appender.append(append('t', 0, [{ value: 'b' }]));
-    const cleaned = runCleaner(store, ['t']);
-    await Promise.all([appended, cleaned]);
+    // The append is planned while the segment is young; then it ages and the cleaner seals it.
+    let cleaned: Promise<unknown> | undefined;
+    onWriteTransaction(store, ['batches', 'segments', 'producers'], () => { clock.t = t0 + 5000; cleaned = runCleaner(store, ['t']); });
+    await appender.append(append('t', 0, [{ value: 'b' }]));
+    await cleaned;
     const reopened = await expectStoredEqualsMemory(o, 't', clock.now);
-    const active = snapshot(reopened, 't', 0).segments.filter((s) => !s.sealed);
-    expect(active).toHaveLength(1);
+    expect(snapshot(reopened, 't', 0).segments.filter((s) => !s.sealed)).toHaveLength(1);
     const [next] = await new Appender(reopened).append(append('t', 0, [{ value: 'c' }]));
     expect(next!.baseOffset).toBe(2);
     expect((await readAllFrom(reopened, 't', 0)).map((m) => `${m.offset}:${m.value}`)).toEqual(['0:a', '1:b', '2:c']);
     reopened.close();
   });
 
-  it('an append racing the sealing in the other order is just as safe', async () => {
+  it('an append planned while the cleaner seals a segment never leaves two active segments', async () => {
     const clock = fakeClock();
+    const t0 = clock.t;
     const o = await openStore({ now: clock.now });
     const { store } = o;
     await store.createTopic('t', 1, [{ name: 'segment.ms', value: '1000' }]);
     const appender = new Appender(store);
     await appender.append(append('t', 0, [{ value: 'a' }]));
-    clock.t += 5000;
+    clock.t = t0 + 5000;
+    // The cleaner seals; an append that still sees a young segment (its clock read earlier) races it.
     let appended: Promise<unknown> | undefined;
-    onWriteTransaction(store, ['segments'], () => { appended = appender.append(append('t', 0, [{ value: 'b' }])); });
+    onWriteTransaction(store, ['segments'], () => { clock.t = t0 + 10; appended = appender.append(append('t', 0, [{ value: 'b' }])); });
     await runCleaner(store, ['t']);
     await appended;
+    clock.t = t0 + 20_000; // the next append rolls by age
+    await appender.append(append('t', 0, [{ value: 'c' }]));
     const reopened = await expectStoredEqualsMemory(o, 't', clock.now);
     expect(snapshot(reopened, 't', 0).segments.filter((s) => !s.sealed)).toHaveLength(1);
-    const [next] = await new Appender(reopened).append(append('t', 0, [{ value: 'c' }]));
-    expect(next!.baseOffset).toBe(2);
+    const [next] = await new Appender(reopened).append(append('t', 0, [{ value: 'd' }]));
+    expect(next!.baseOffset).toBe(3);
+    expect((await readAllFrom(reopened, 't', 0)).map((m) => `${m.offset}:${m.value}`)).toEqual(['0:a', '1:b', '2:c', '3:d']);
     reopened.close();
   });
 

@@ -2,9 +2,9 @@
  * The admin client (KafkaJS shape): topics, partitions, configs, offsets, record deletion,
  * plus lanes' own log tools (segments, cleaner).
  */
-import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
+import { InvalidArgumentError, InvalidPartitionsError, NotConnectedError } from '../../errors.js';
 import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
-import { DEFAULT_TOPIC_CONFIG, topicConfigEntries } from '../../protocol/topic-config.js';
+import { DEFAULT_TOPIC_CONFIG, parseTopicConfig, topicConfigEntries } from '../../protocol/topic-config.js';
 import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from '../../types.js';
 import type { Connection } from '../connection.js';
 import { parseOffset } from '../offsets.js';
@@ -93,8 +93,18 @@ export function createAdmin(conn: Connection): Admin {
     },
     async createPartitions({ topicPartitions, validateOnly = false }) {
       if (!Array.isArray(topicPartitions)) throw new InvalidArgumentError('createPartitions needs topicPartitions: [{ topic, count }]');
-      if (validateOnly) return true;
-      await (await broker()).createPartitions(topicPartitions);
+      const b = await broker();
+      if (validateOnly) {
+        // Checked as the broker would, without writing.
+        for (const { topic, count } of topicPartitions) {
+          const [info] = await b.metadata({ topics: [topic] });
+          if (!Number.isInteger(count) || count <= info!.numPartitions) {
+            throw new InvalidPartitionsError(`createPartitions: count for ${JSON.stringify(topic)} must be an integer above the current ${info!.numPartitions}; got ${String(count)}`, { details: { topic, count } });
+          }
+        }
+        return true;
+      }
+      await b.createPartitions(topicPartitions);
       return true;
     },
     async listTopics() {
@@ -135,7 +145,11 @@ export function createAdmin(conn: Connection): Admin {
     },
     async alterConfigs({ resources, validateOnly = false }) {
       const b = await broker();
-      if (validateOnly) return;
+      if (validateOnly) {
+        // Parsed over the current configs as the broker would, without writing.
+        for (const r of resources) parseTopicConfig(r.configEntries, (await b.metadata({ topics: [r.name] }))[0]!.config);
+        return;
+      }
       for (const r of resources) await b.alterConfigs(r.name, r.configEntries);
     },
     async describeSegments({ topic, partition }) {

@@ -3,6 +3,10 @@
  * coordinator assigns it partitions, balanced among the group's live tabs, and it commits its
  * offsets. Without a groupId it is a free consumer (Kafka's assign()): it reads the partitions
  * it is given, from the offsets it is given, and commits nothing.
+ *
+ * A group consumer that crashed for good (CRASH with restart: false) leaves its group, as
+ * KafkaJS disconnects on a crash, so its partitions move to the other members. A run() that
+ * fails to join (no subscription, no common assignor) stops what it started.
  */
 import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
 import type { Assigner } from '../../group/assigners/index.js';
@@ -68,6 +72,7 @@ export interface Consumer<S extends TopicSchema = UntypedTopics> {
   stop(): Promise<void>;
   /** Commits offsets (next offset to consume, as KafkaJS) for this group. */
   commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Moves an assigned partition's position; offset '-2' is the earliest offset, '-1' the latest (KafkaJS). */
   seek(tpo: { topic: string; partition: number; offset: string }): void;
   pause(topics: { topic: string; partitions?: number[] }[]): void;
   resume(topics: { topic: string; partitions?: number[] }[]): void;
@@ -148,6 +153,11 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     }
     await membership?.leave();
   };
+  if (membership) {
+    events.on(CONSUMER_EVENTS.CRASH, (e) => {
+      if ((e.payload as { restart?: boolean }).restart === false) void stop().catch(() => undefined);
+    });
+  }
 
   return {
     events: CONSUMER_EVENTS,
@@ -217,7 +227,12 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
         });
         m.runnerActive = true;
         runner.start();
-        await m.start();
+        try {
+          await m.start();
+        } catch (e) {
+          await stop(); // a refused join leaves nothing running: run() may be called again
+          throw e;
+        }
       } else {
         runner = new Runner(() => conn.broker(), positions, fetchConfig, runConfig, events);
         runner.start();
@@ -233,10 +248,14 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       await membership.commit(offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) })));
     },
     seek({ topic, partition, offset }) {
-      const position = offset === '-1' || offset === '-2' ? null : parseOffset(offset, 'seek.offset');
-      if (!positions.seek(topic, partition, position)) {
+      const special = offset === '-1' || offset === '-2';
+      const position = special ? null : parseOffset(offset, 'seek.offset');
+      const cursor = positions.get(topic, partition);
+      if (!cursor) {
         throw new InvalidArgumentError(`seek: ${topic}-${partition} is not assigned to this consumer`, { details: { topic, partition } });
       }
+      if (special) cursor.reset = offset === '-2' ? 'earliest' : 'latest';
+      positions.seek(topic, partition, position);
     },
     pause(topics) { selectPartitions(topics, true); },
     resume(topics) { selectPartitions(topics, false); },

@@ -54,6 +54,8 @@ export class Membership {
   private subscription: (string | RegExp)[] = [];
   fromBeginning = false;
   private joining: Promise<void> | undefined;
+  /** True while a join request is pending at the coordinator (which exempts it from expiry). */
+  private joinPending = false;
   private stale = false;
   private fenced = false;
   private parked: (() => void) | undefined;
@@ -142,9 +144,13 @@ export class Membership {
     await this.rejoin();
   }
 
-  /** Sends a heartbeat; a rebalance or fencing answer triggers a rejoin. */
+  /**
+   * Sends a heartbeat; a rebalance or fencing answer triggers a rejoin. Heartbeats go on while a
+   * rejoin waits for the runner to park (a slow handler must not cost the session); they pause
+   * only while the join request itself is pending, as the coordinator does not expire it then.
+   */
   async heartbeat(): Promise<void> {
-    if (!this.active || this.joining || this.generationId < 0) return;
+    if (!this.active || this.joinPending || this.generationId < 0) return;
     try {
       await (await this.broker()).heartbeat({ groupId: this.o.groupId, memberId: this.memberId, generationId: this.generationId });
       this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId });
@@ -213,12 +219,15 @@ export class Membership {
       const started = Date.now();
       let res: JoinGroupResult;
       try {
+        const topics = await this.resolveTopics(broker);
+        this.joinPending = true;
         res = await broker.joinGroup({
           groupId: this.o.groupId, memberId: this.memberId, groupInstanceId: this.o.groupInstanceId, clientId: this.o.clientId,
-          topics: await this.resolveTopics(broker), owned, protocols: this.o.protocols,
+          topics, owned, protocols: this.o.protocols,
           sessionTimeout: this.o.sessionTimeout, rebalanceTimeout: this.o.rebalanceTimeout,
         });
       } catch (e) {
+        this.joinPending = false;
         if (!this.active) return;
         if (isRebalancing(e) || (e instanceof LanesError && e.retriable)) {
           await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(round, 5))));
@@ -226,6 +235,7 @@ export class Membership {
         }
         throw e;
       }
+      this.joinPending = false;
       this.fenced = false;
       this.generationId = res.generationId;
       this.protocol = res.protocol;

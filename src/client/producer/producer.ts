@@ -8,7 +8,10 @@
  *
  * Invariants:
  * - One produce request in flight per producer; per partition, batches carry consecutive
- *   sequence numbers, so a retried request is recognised by the log and written once.
+ *   sequence numbers, so a retried request is recognised by the log and written once. Where the
+ *   log has no state for the producer (the topic was deleted and created again) they restart at 0.
+ * - Topic metadata is cached from the first send to a topic and dropped when the broker
+ *   answers that a partition does not exist.
  * - A send is atomic: all its partitions travel in one request, which the broker writes whole
  *   or not at all. When a request joining several sends is refused, each send is retried alone,
  *   so one bad send cannot fail its neighbours.
@@ -187,6 +190,18 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         }
         return;
       } catch (e) {
+        const d = e instanceof LanesError ? e.details : {};
+        // The log knows nothing of this producer on a partition (its topic was deleted and
+        // created again): the sequence starts over, as Kafka's client does on UNKNOWN_PRODUCER_ID.
+        const restart = e instanceof LanesError && e.code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && d.expected === 0 && d.producerId === producerId
+          ? batches.find((b) => b.topic === d.topic && b.partition === d.partition && b.baseSequence > 0)
+          : undefined;
+        if (restart) {
+          restart.baseSequence = 0;
+          continue;
+        }
+        // A partition the broker does not know: this producer's metadata of the topic is stale.
+        if (e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') for (const b of batches) metadata.delete(b.topic);
         if (!isRetriable(e) || attempt >= retries) throw e;
         await new Promise((r) => setTimeout(r, initialRetryTime * 2 ** attempt));
         attempt++;

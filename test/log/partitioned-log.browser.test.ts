@@ -1,0 +1,137 @@
+/**
+ * The log itself in real IndexedDB (Chromium): idempotent appends across closing and reopening,
+ * and a cleaner racing appends, on a LogStore opened with the page's `indexedDB`.
+ */
+import { expect } from '@esm-bundle/chai';
+import { InvalidProducerEpochError, OutOfOrderSequenceError } from '../../src/index.js';
+import { Appender, type AppendRequest } from '../../src/log/appender.js';
+import { runCleaner } from '../../src/log/cleaner.js';
+import { LogStore } from '../../src/log/log-store.js';
+import { readPartition } from '../../src/log/reader.js';
+import { decodeBatch, encodeRecords } from '../../src/protocol/record-batch.js';
+import type { KafkaMessage, Message } from '../../src/index.js';
+import { afterEach, describe, it } from './mocha-globals.js';
+
+const opened: LogStore[] = [];
+const names: string[] = [];
+
+async function open(name: string, now?: () => number): Promise<LogStore> {
+  const store = await LogStore.open({ indexedDB, IDBKeyRange, name, now });
+  opened.push(store);
+  return store;
+}
+
+function freshName(): string {
+  const name = `log-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  names.push(name);
+  return name;
+}
+
+function req(topic: string, partition: number, messages: Message[], o: { producerId?: number; epoch?: number; seq?: number } = {}): AppendRequest {
+  return { producerId: o.producerId ?? -1, producerEpoch: o.epoch ?? 0, batches: [{ topic, partition, baseSequence: o.seq ?? -1, records: encodeRecords(messages, Date.now()) }] };
+}
+
+async function values(store: LogStore, topic: string, partition: number, from = 0): Promise<string[]> {
+  const r = await readPartition(store, topic, partition, from, 1 << 20);
+  const out: KafkaMessage[] = [];
+  for (const b of r.batches) decodeBatch(b, out, from);
+  return out.map((m) => `${m.offset}:${String(m.value)}`);
+}
+
+async function rejectsWith(p: Promise<unknown>, ctor: new (...a: never[]) => Error): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(ctor);
+    return;
+  }
+  throw new Error(`expected a ${ctor.name}`);
+}
+
+afterEach(async () => {
+  for (const s of opened.splice(0)) if (!s.closed) s.close();
+  await Promise.all(names.splice(0).map((n) => new Promise<void>((resolve) => {
+    const r = indexedDB.deleteDatabase(n);
+    r.onsuccess = r.onerror = r.onblocked = () => resolve();
+  })));
+});
+
+describe('idempotent appends in real IndexedDB', () => {
+  it('a retry after closing and reopening is answered with the same offsets and not written again', async () => {
+    const name = freshName();
+    const first = await open(name);
+    await first.createTopic('t', 1);
+    const req0 = req('t', 0, [{ value: 'a' }, { value: 'b' }], { producerId: 3, seq: 0 });
+    const [w] = await new Appender(first).append(req0);
+    expect(w!.baseOffset).to.equal(0);
+    expect(w!.duplicate).to.equal(false);
+    first.close();
+
+    const second = await open(name);
+    const appender = new Appender(second);
+    const [again] = await appender.append(req0);
+    expect(again!.baseOffset).to.equal(0);
+    expect(again!.duplicate).to.equal(true);
+    expect(second.watermarks('t', 0)).to.deep.equal({ low: 0, high: 2 });
+    const [next] = await appender.append(req('t', 0, [{ value: 'c' }], { producerId: 3, seq: 2 }));
+    expect(next!.baseOffset).to.equal(2);
+    expect(next!.duplicate).to.equal(false);
+    await rejectsWith(appender.append(req('t', 0, [{ value: 'gap' }], { producerId: 3, seq: 9 })), OutOfOrderSequenceError);
+    await appender.append(req('t', 0, [{ value: 'e1' }], { producerId: 3, epoch: 1, seq: 0 }));
+    await rejectsWith(appender.append(req('t', 0, [{ value: 'old' }], { producerId: 3, epoch: 0, seq: 3 })), InvalidProducerEpochError);
+    expect(await values(second, 't', 0)).to.deep.equal(['0:a', '1:b', '2:c', '3:e1']);
+    second.close();
+
+    const third = await open(name);
+    expect(third.watermarks('t', 0)).to.deep.equal({ low: 0, high: 4 });
+    const [dup] = await new Appender(third).append(req('t', 0, [{ value: 'e1' }], { producerId: 3, epoch: 1, seq: 0 }));
+    expect(dup!.duplicate).to.equal(true);
+    expect(dup!.baseOffset).to.equal(3);
+  });
+
+  it('producer ids allocated at the same time are distinct, and stay unused after reopen', async () => {
+    const name = freshName();
+    const store = await open(name);
+    const ids = (await Promise.all([store.initProducerId(), store.initProducerId()])).map((i) => i.producerId);
+    expect(ids[0]).to.not.equal(ids[1]);
+    store.close();
+    const again = await open(name);
+    expect((await again.initProducerId()).producerId).to.be.greaterThan(Math.max(...ids));
+  });
+});
+
+describe('the cleaner and appends in real IndexedDB', () => {
+  it('retention racing an append keeps stored and in-memory state equal', async () => {
+    const name = freshName();
+    const store = await open(name);
+    await store.createTopic('t', 1, [{ name: 'segment.bytes', value: '1' }]);
+    const appender = new Appender(store);
+    for (const v of ['a', 'b', 'c']) await appender.append(req('t', 0, [{ value: v }]));
+    await store.alterConfig('t', [{ name: 'retention.bytes', value: '1' }]);
+    const appended = appender.append(req('t', 0, [{ value: 'd' }]));
+    const cleaned = runCleaner(store, ['t']);
+    await Promise.all([appended, cleaned]);
+    const mem = { ...store.watermarks('t', 0), records: await values(store, 't', 0, store.watermarks('t', 0).low) };
+    store.close();
+    const reopened = await open(name);
+    const low = reopened.watermarks('t', 0).low;
+    expect({ ...reopened.watermarks('t', 0), records: await values(reopened, 't', 0, low) }).to.deep.equal(mem);
+    expect(mem.high).to.equal(4);
+    const [next] = await new Appender(reopened).append(req('t', 0, [{ value: 'e' }]));
+    expect(next!.baseOffset).to.equal(4);
+  });
+
+  it('compaction keeps offsets and the high watermark across reopen', async () => {
+    const name = freshName();
+    const store = await open(name);
+    await store.createTopic('c', 1, [{ name: 'segment.bytes', value: '1' }, { name: 'cleanup.policy', value: 'compact' }]);
+    const appender = new Appender(store);
+    for (const [i, k] of ['0', '1', '0', '1', '0'].entries()) await appender.append(req('c', 0, [{ key: k, value: `v${i}` }]));
+    await runCleaner(store, ['c']);
+    store.close();
+    const reopened = await open(name);
+    expect(reopened.watermarks('c', 0)).to.deep.equal({ low: 0, high: 5 });
+    expect(await values(reopened, 'c', 0, 0)).to.deep.equal(['3:v3', '4:v4']);
+    expect(await values(reopened, 'c', 0, 1)).to.deep.equal(['3:v3', '4:v4']);
+  });
+});
