@@ -10,7 +10,7 @@
  * - A fetch with nothing to return waits for an append to one of its partitions (or maxWaitMs);
  *   consumers never poll.
  */
-import { errorToData, InvalidArgumentError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, InvalidPartitionsError, OffsetOutOfRangeError, TopicNotFoundError } from '../errors.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
 import { LogStore, validateTopicName } from '../log/log-store.js';
@@ -19,7 +19,7 @@ import {
   PROTOCOL_VERSION, type BrokerApi, type CleanerStats, type FetchPartitionResult, type FetchRequest, type MetadataRequest,
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
-import type { TopicConfig } from '../protocol/topic-config.js';
+import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
 import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
 import { GroupService } from '../group/group-service.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
@@ -108,10 +108,19 @@ export class Broker implements BrokerApi {
 
   async createTopics(topics: ITopicConfig[], validateOnly: boolean): Promise<boolean> {
     if (!Array.isArray(topics) || topics.length === 0) throw new InvalidArgumentError('createTopics needs a non-empty topics array');
+    // All-or-nothing: every topic is checked (name, partitions, configs) before any is created.
+    for (const t of topics) {
+      validateTopicName(t?.topic);
+      const numPartitions = t.numPartitions ?? 1;
+      if (!Number.isInteger(numPartitions) || numPartitions < 1) {
+        throw new InvalidPartitionsError(`numPartitions of topic ${JSON.stringify(t.topic)} must be an integer >= 1; got ${String(t.numPartitions)}`, { details: { topic: t.topic, numPartitions: t.numPartitions } });
+      }
+      parseTopicConfig(t.configEntries);
+    }
+    if (new Set(topics.map((t) => t.topic)).size !== topics.length) throw new InvalidArgumentError('createTopics names a topic twice');
     return this.serial(async () => {
       let createdAll = true;
       for (const t of topics) {
-        validateTopicName(t?.topic);
         if (this.store.topics.has(t.topic)) { createdAll = false; continue; }
         if (validateOnly) continue;
         await this.store.createTopic(t.topic, t.numPartitions ?? 1, t.configEntries);
@@ -216,7 +225,14 @@ export class Broker implements BrokerApi {
 
   async deleteRecords(topic: string, partitions: { partition: number; offset: number }[]) {
     return this.serial(async () => {
-      for (const p of partitions) this.store.partition(topic, p.partition);
+      // All-or-nothing: every offset is checked against its watermarks before any moves.
+      for (const p of partitions) {
+        const { low, high } = this.store.watermarks(topic, p.partition);
+        const target = p.offset === -1 ? high : p.offset;
+        if (!Number.isSafeInteger(target) || target < low || target > high) {
+          throw new OffsetOutOfRangeError(`deleteRecords offset ${p.offset} is out of range for ${topic}-${p.partition} (low ${low}, high ${high})`, { details: { topic, partition: p.partition, offset: p.offset, low, high } });
+        }
+      }
       const out: { partition: number; lowWatermark: number }[] = [];
       for (const p of partitions) out.push({ partition: p.partition, lowWatermark: await deleteRecords(this.store, topic, p.partition, p.offset) });
       return out;

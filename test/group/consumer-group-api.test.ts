@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachBatchPayload, type InstrumentationEvent,
+  assigners, createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachBatchPayload, type InstrumentationEvent,
 } from '../../src/index.js';
 import { nodeClient } from '../helpers/node-client.js';
 
@@ -122,6 +122,28 @@ describe('seek, pause and resume in a group', () => {
     expect(c.paused()).toEqual([]);
     expect(seen).toEqual(['t:1:0', 'u:0:0', 't:0:0']);
   });
+
+  for (const [name, partitionAssigners] of [['range, eager', [assigners.range]], ['cooperative-sticky', undefined]] as const) {
+    it(`a pause outlives a rebalance for the partitions the member keeps (${name})`, async () => {
+      const e = await connect();
+      await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }, { topic: 'u', numPartitions: 2 }] });
+      const a = await e.consumer({ partitionAssigners });
+      const seen = await record(a, ['t', 'u']);
+      a.pause([{ topic: 't' }]);
+      const b = await e.consumer({ partitionAssigners });
+      await record(b, ['u']); // b only wants u: a keeps both partitions of t
+      await waitFor(() => a.assignment().length === 3 && b.assignment().length === 1, 'the rebalance');
+      expect(a.paused()).toEqual([{ topic: 't', partitions: [0, 1] }]);
+      const mine = a.assignment().find((x) => x.topic === 'u')!.partition;
+      await e.producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }, { value: 'x', partition: 1 }] });
+      await e.producer.send({ topic: 'u', messages: [{ value: 'y', partition: mine }] });
+      await waitFor(() => seen.length === 1, 'the record of u'); // fetched after t's records were there
+      expect(seen).toEqual([`u:${mine}:0`]);
+      a.resume([{ topic: 't' }]);
+      await waitFor(() => seen.length === 3, 'the records of t');
+      expect(seen.slice(1).sort()).toEqual(['t:0:0', 't:1:0']);
+    });
+  }
 });
 
 describe('eachBatch in a group', () => {

@@ -13,6 +13,8 @@
  *   rebalance and only the moved ones are revoked, then the member rejoins so their new owners
  *   get them. Eager protocol (range, roundrobin): everything is revoked before joining.
  * - Offsets are committed (autoCommit) for every partition before it is revoked.
+ * - A partition paused before a rebalance is still paused after it when this member keeps it
+ *   (eager protocols give everything up and get it back: the pause must survive that).
  * - A rebalance event whose generation is older than ours is a rebalance we already took part in.
  */
 import { isRebalancing, LanesError, InvalidArgumentError } from '../../errors.js';
@@ -205,11 +207,13 @@ export class Membership {
   }
 
   private async joinLoop(): Promise<void> {
+    const paused = new Set<string>(); // pause() outlives a rebalance for partitions this member keeps
     for (let round = 0; this.active; round++) {
       await this.waitRunnerParked();
       if (!this.active) return;
       const broker = await this.broker();
       if (this.autoCommit.enabled && !this.fenced) await this.commitOwned().catch(() => undefined);
+      for (const c of this.positions.all()) if (c.paused) paused.add(`${c.topic}\u0000${c.partition}`);
       const owned: { [topic: string]: number[] } = {};
       if (this.cooperative && !this.fenced) {
         for (const c of this.positions.all()) (owned[c.topic] ??= []).push(c.partition);
@@ -251,6 +255,7 @@ export class Membership {
       }
       const before = new Set(this.positions.all().map((c) => `${c.topic}\u0000${c.partition}`));
       this.positions.set(next.map((n) => ({ ...n, reset: this.fromBeginning ? 'earliest' as const : 'latest' as const })));
+      for (const c of this.positions.all()) if (paused.has(`${c.topic}\u0000${c.partition}`)) c.paused = true;
       const after = new Set(next.map((n) => `${n.topic}\u0000${n.partition}`));
       const revoked = [...before].filter((k) => !after.has(k));
       for (const k of revoked) this.committed.delete(k);

@@ -26,7 +26,7 @@ export interface PartitionCursor {
 /** The consumer's assigned partitions. */
 export class Positions {
   private map = new Map<string, PartitionCursor>();
-  private waiters: (() => void)[] = [];
+  private waiters = new Set<() => void>();
   private pendingWake = false;
   /** Raised by every assignment change. */
   generation = 0;
@@ -56,30 +56,42 @@ export class Positions {
     this.wake();
   }
 
-  /** Moves a partition's position (seek). */
-  seek(topic: string, partition: number, position: number | null): boolean {
+  /** Moves a partition's position (seek); null with `reset` resolves from that policy. */
+  seek(topic: string, partition: number, position: number | null, reset?: ResetPolicy): boolean {
     const c = this.get(topic, partition);
     if (!c) return false;
     c.position = position;
+    if (reset) c.reset = reset;
     c.epoch++;
     this.wake();
     return true;
   }
 
-  /** Wakes a runner waiting in changed(); with none waiting, the next changed() returns at once. */
+  /** Wakes a runner waiting for a change; with none waiting, the next wait returns at once. */
   wake(): void {
-    const w = this.waiters;
+    const w = [...this.waiters];
     if (w.length === 0) { this.pendingWake = true; return; }
-    this.waiters = [];
+    this.waiters.clear();
     for (const f of w) f();
   }
 
-  /** Resolves at the next change (at once if a change came while nobody waited). */
-  changed(): Promise<void> {
+  /**
+   * A wait for the next change (at once if a change came while nobody waited). `dispose` must be
+   * called when the wait is abandoned: a pending wait would keep whatever raced it reachable.
+   */
+  nextChange(): { changed: Promise<void>; dispose: () => void } {
     if (this.pendingWake) {
       this.pendingWake = false;
-      return Promise.resolve();
+      return { changed: Promise.resolve(), dispose: () => undefined };
     }
-    return new Promise((r) => this.waiters.push(r));
+    let resolve!: () => void;
+    const changed = new Promise<void>((r) => { resolve = r; });
+    this.waiters.add(resolve);
+    return { changed, dispose: () => { this.waiters.delete(resolve); } };
+  }
+
+  /** Resolves at the next change. */
+  changed(): Promise<void> {
+    return this.nextChange().changed;
   }
 }

@@ -146,15 +146,27 @@ export class Runner {
   }
 
   private async fetchOnce(): Promise<void> {
+    // Subscribed before anything else, so a stop(), seek or rebalance that happens while this
+    // cycle is getting ready still interrupts the wait below; disposed so an abandoned wait
+    // does not keep the fetched batches reachable.
+    const { changed, dispose } = this.positions.nextChange();
+    try {
+      await this.fetchCycle(changed);
+    } finally {
+      dispose();
+    }
+  }
+
+  private async fetchCycle(changed: Promise<void>): Promise<void> {
     const cursors = this.positions.all().filter((c) => !c.paused);
     if (cursors.length === 0) {
-      await this.positions.changed();
+      await changed;
       return;
     }
     const broker = await this.broker();
     await this.resolvePositions(broker, cursors);
-    const asked = cursors.filter((c) => c.position !== null).map((c) => ({ c, epoch: c.epoch, offset: c.position!, gen: this.positions.generation }));
-    if (asked.length === 0) return;
+    const asked = cursors.filter((c) => c.position !== null).map((c) => ({ c, epoch: c.epoch, offset: c.position! }));
+    if (asked.length === 0 || !this.running) return;
     this.events.emit(CONSUMER_EVENTS.FETCH_START, {});
     const fetching = broker.fetch({
       partitions: asked.map((a) => ({ topic: a.c.topic, partition: a.c.partition, offset: a.offset })),
@@ -163,7 +175,7 @@ export class Runner {
       maxBytesPerPartition: this.fetchConfig.maxBytesPerPartition,
     });
     const CHANGED = Symbol('changed');
-    const answer = await Promise.race([fetching, this.positions.changed().then(() => CHANGED)]);
+    const answer = await Promise.race([fetching, changed.then(() => CHANGED)]);
     if (answer === CHANGED || !this.running) {
       fetching.catch(() => undefined);
       return;
