@@ -213,4 +213,22 @@ describe('committed offsets live in __consumer_offsets', () => {
     expect((await again.admin.describeGroups(['g'])).groups[0]).toMatchObject({ state: 'Empty', members: [] });
     expect(await again.admin.listTopics()).toEqual(['t']);
   });
+
+  it('reloads the latest of many commits (more than one page of the internal topic)', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    await e.producer.send({ topic: 't', messages: Array.from({ length: 200 }, (_, i) => ({ value: String(i), partition: i % 2 })) });
+    const expected = [['-1', '-1'], ['-1', '-1'], ['-1', '-1']];
+    for (let i = 1; i <= 150; i++) { // 150 commits: more than one 64-batch page to reload
+      await e.admin.setOffsets({ groupId: `g${i % 3}`, topic: 't', partitions: [{ partition: i % 2, offset: String(i % 100) }] });
+      expected[i % 3]![i % 2] = String(i % 100);
+    }
+    const before = await Promise.all([0, 1, 2].map((g) => committed(e.admin, `g${g}`)));
+    expect(before).toEqual(expected);
+    const { config } = e;
+    await e.closeAll();
+    const again = await connect(config);
+    expect(await Promise.all([0, 1, 2].map((g) => committed(again.admin, `g${g}`)))).toEqual(before);
+  });
 });
+
