@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'GROUP_NOT_EMPTY'
   | 'GROUP_ID_NOT_FOUND'
   | 'FENCED_INSTANCE_ID'
+  | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'UNAUTHORIZED'
   | 'NOT_CONNECTED';
 
@@ -127,6 +128,19 @@ export class IllegalGenerationError extends LanesError {
 export class UnknownMemberIdError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'UNKNOWN_MEMBER_ID' }); }
 }
+/** deleteGroups or setOffsets on a group that has active members. */
+export class GroupNotEmptyError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'GROUP_NOT_EMPTY' }); }
+}
+/** The group does not exist. */
+export class GroupIdNotFoundError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'GROUP_ID_NOT_FOUND' }); }
+}
+/** A member shares no partition assignor with its group. */
+export class InconsistentGroupProtocolError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INCONSISTENT_GROUP_PROTOCOL' }); }
+}
+
 /** The replica refused the credentials. */
 export class UnauthorizedError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNAUTHORIZED' }); }
@@ -155,6 +169,9 @@ const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>
   ILLEGAL_GENERATION: IllegalGenerationError,
   UNKNOWN_MEMBER_ID: UnknownMemberIdError,
   UNAUTHORIZED: UnauthorizedError,
+  GROUP_NOT_EMPTY: GroupNotEmptyError,
+  GROUP_ID_NOT_FOUND: GroupIdNotFoundError,
+  INCONSISTENT_GROUP_PROTOCOL: InconsistentGroupProtocolError,
   NOT_CONNECTED: NotConnectedError,
 };
 

@@ -43,7 +43,8 @@
  */
 
 import {
-  BrokerUnavailableError, InvalidArgumentError, LanesError, RebalanceInProgressError, UnknownMemberIdError,
+  BrokerUnavailableError, GroupIdNotFoundError, GroupNotEmptyError, InconsistentGroupProtocolError, InvalidArgumentError, LanesError,
+  RebalanceInProgressError, UnknownMemberIdError,
 } from '../errors.js';
 import { assigners as builtIn, type Assigner } from './assigners/index.js';
 import {
@@ -156,11 +157,11 @@ export class GroupCoordinator {
       this.assertOpen();
       const group = this.groups.get(groupId);
       if (!group) {
-        throw new LanesError(`group ${groupId} does not exist`, { code: 'GROUP_ID_NOT_FOUND', details: { groupId } });
+        throw new GroupIdNotFoundError(`group ${groupId} does not exist`, { details: { groupId } });
       }
       if (group.members.size > 0) {
-        throw new LanesError(`group ${groupId} has ${group.members.size} member(s)`, {
-          code: 'GROUP_NOT_EMPTY', details: { groupId, generationId: group.generationId },
+        throw new GroupNotEmptyError(`group ${groupId} has ${group.members.size} member(s)`, {
+          details: { groupId, generationId: group.generationId },
         });
       }
       this.groups.delete(groupId);
@@ -209,6 +210,15 @@ export class GroupCoordinator {
     if (!group) {
       group = newGroup(req.groupId);
       this.groups.set(req.groupId, group);
+    }
+    // Kafka's INCONSISTENT_GROUP_PROTOCOL: a member that shares no assignor with the others
+    // (or none the coordinator knows) is refused alone instead of failing the whole round.
+    const others = [...group.members.values()].filter((m) => m.memberId !== req.memberId && m.groupInstanceId !== (req.groupInstanceId ?? undefined));
+    if (!selectProtocol([{ protocols: req.protocols } as MemberRecord, ...others], this.assigners)) {
+      if (group.members.size === 0) this.groups.delete(req.groupId);
+      throw new InconsistentGroupProtocolError(`member ${req.memberId} supports none of the partition assignors the group ${req.groupId} uses (${[...new Set(others.flatMap((m) => m.protocols))].join(', ') || 'none known'}); it offered ${req.protocols.join(', ')}`, {
+        details: { groupId: req.groupId, memberId: req.memberId, protocols: [...req.protocols] },
+      });
     }
     const known = group.members.get(req.memberId);
     const holder = req.groupInstanceId === null ? undefined : [...group.members.values()]

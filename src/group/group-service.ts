@@ -9,7 +9,7 @@
  *   crashed, left), and then the member is removed at once: no waiting for sessionTimeout.
  * - Commits are fenced by the coordinator before they are appended.
  */
-import { InvalidArgumentError, LanesError } from '../errors.js';
+import { GroupIdNotFoundError, GroupNotEmptyError, InvalidArgumentError } from '../errors.js';
 import type { Appender } from '../log/appender.js';
 import type { LogStore } from '../log/log-store.js';
 import {
@@ -91,7 +91,7 @@ export class GroupService {
     if (req.memberId === '' && req.generationId === -1) {
       const d = this.describe(req.groupId);
       if (d.members.length > 0) {
-        throw new LanesError(`group ${JSON.stringify(req.groupId)} has active members; stop them before setting offsets`, { code: 'GROUP_NOT_EMPTY', details: { groupId: req.groupId } });
+        throw new GroupNotEmptyError(`group ${JSON.stringify(req.groupId)} has active members; stop them before setting offsets`, { details: { groupId: req.groupId } });
       }
     } else {
       this.coordinator.validateCommit(req);
@@ -129,8 +129,8 @@ export class GroupService {
   async deleteGroups(groupIds: string[]): Promise<void> {
     for (const g of groupIds) {
       const d = this.describe(g);
-      if (d.state === 'Dead') throw new LanesError(`group ${JSON.stringify(g)} does not exist`, { code: 'GROUP_ID_NOT_FOUND', details: { groupId: g } });
-      if (d.members.length > 0) throw new LanesError(`group ${JSON.stringify(g)} has active members`, { code: 'GROUP_NOT_EMPTY', details: { groupId: g } });
+      if (d.state === 'Dead') throw new GroupIdNotFoundError(`group ${JSON.stringify(g)} does not exist`, { details: { groupId: g } });
+      if (d.members.length > 0) throw new GroupNotEmptyError(`group ${JSON.stringify(g)} has active members`, { details: { groupId: g } });
     }
     for (const g of groupIds) {
       try { this.coordinator.deleteGroup(g); } catch { /* known only by its offsets */ }

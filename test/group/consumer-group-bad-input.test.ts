@@ -3,7 +3,7 @@
  * written, and a refused run() leaves the consumer usable.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { assigners, createClient, InvalidArgumentError, type Consumer, type ConsumerConfig } from '../../src/index.js';
+import { assigners, createClient, InconsistentGroupProtocolError, InvalidArgumentError, type Consumer, type ConsumerConfig } from '../../src/index.js';
 import { rejection } from '../client/helpers.js';
 import { nodeClient } from '../helpers/node-client.js';
 
@@ -91,9 +91,9 @@ describe('a group consumer refuses bad input', () => {
     const c = await e.consumer({ partitionAssigners: ['no-such-assigner'] });
     await c.subscribe({ topics: ['t'] });
     const err = await rejection(c.run({ eachMessage: async () => undefined }));
-    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err).toBeInstanceOf(InconsistentGroupProtocolError);
     expect(err.message).toMatch(/assignor/);
-    expect((await e.admin.describeGroups(['g'])).groups[0]).toMatchObject({ state: 'Empty', members: [] });
+    expect((await e.admin.describeGroups(['g'])).groups[0]).toMatchObject({ state: 'Dead', members: [] });
     expect(c.assignment()).toEqual([]);
   });
 
@@ -105,7 +105,7 @@ describe('a group consumer refuses bad input', () => {
     const b = await e.consumer({ partitionAssigners: [assigners.roundRobin.name, 'no-such-assigner'] });
     await b.subscribe({ topics: ['t'] });
     const err = await rejection(b.run({ eachMessage: async () => undefined }));
-    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect(err).toBeInstanceOf(InconsistentGroupProtocolError);
     expect(err.message).toMatch(/assignor/);
     await waitFor(async () => {
       const { groups: [g] } = await e.admin.describeGroups(['g']);

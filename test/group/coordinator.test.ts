@@ -220,16 +220,16 @@ describe('GroupCoordinator', () => {
       expect([ra.protocol, rb.protocol]).toEqual(['range', 'range']);
     });
 
-    it('rejects every join when there is no common assignor, and the group empties', async () => {
+    it('refuses alone a member with no assignor in common (INCONSISTENT_GROUP_PROTOCOL); the group carries on', async () => {
       const h = setup();
       await h.c.join(req('A', { protocols: ['range'] }));
-      const b = h.c.join(req('B', { protocols: ['roundrobin'] }));
-      const a = h.c.join(req('A', { protocols: ['range'] }));
-      for (const p of [a, b]) {
-        await expect(p).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'no common partition assignor' });
-      }
-      expect(h.c.describeGroup('g')).toMatchObject({ state: 'Empty', generationId: 1, members: [] });
-      expect(h.events.at(-1)).toEqual({ groupId: 'g', type: 'empty', generationId: 1 });
+      const events = h.events.length;
+      await expect(h.c.join(req('B', { protocols: ['roundrobin'] }))).rejects.toMatchObject({ code: 'INCONSISTENT_GROUP_PROTOCOL', details: { memberId: 'B' } });
+      expect(h.c.describeGroup('g')).toMatchObject({ state: 'Stable', generationId: 1, members: [{ memberId: 'A' }] });
+      expect(h.events.length).toBe(events); // no rebalance for a refused join
+      await expect(h.c.join(req('C', { protocols: ['no-such'] }))).rejects.toMatchObject({ code: 'INCONSISTENT_GROUP_PROTOCOL' });
+      await expect(h.c.join({ ...req('X', { protocols: ['no-such'] }), groupId: 'empty' })).rejects.toMatchObject({ code: 'INCONSISTENT_GROUP_PROTOCOL' });
+      expect(h.c.describeGroup('empty').state).toBe('Dead');
     });
 
     it('a newer join of the same member supersedes its pending one', async () => {

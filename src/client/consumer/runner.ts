@@ -201,7 +201,7 @@ export class Runner {
     const e = errorFromData(err);
     if (e.code === 'OFFSET_OUT_OF_RANGE' && r.low >= 0) {
       // Kafka's auto.offset.reset: below the log start go to the start; past the end go to the end.
-      c.position = r.offset < r.low ? r.low : this.fetchConfig.resetPolicy === 'earliest' ? r.low : r.high;
+      c.position = r.offset < r.low ? r.low : (c.reset ?? this.fetchConfig.resetPolicy) === 'earliest' ? r.low : r.high;
       return;
     }
     throw e;
@@ -223,10 +223,9 @@ export class Runner {
         await fn();
         return;
       } catch (e) {
-        if (!this.running) return;
-        if (e instanceof LanesError && (e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID' || e.code === 'REBALANCE_IN_PROGRESS')) throw e;
-        if (attempt >= retries) throw e;
-        this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: true });
+        // Stopping, fenced or out of retries: the error ends this batch and the position stays
+        // on the record that failed (the loop ignores errors once stopped).
+        if (!this.running || isRebalancing(e) || attempt >= retries) throw e;
         await new Promise((res) => setTimeout(res, initialRetryTime * 2 ** attempt));
       }
     }
@@ -277,7 +276,9 @@ export class Runner {
         isRunning: () => this.running,
         isStale: () => !live(),
       }));
-      if ((this.run.eachBatchAutoResolve ?? true) && c.epoch === epoch) resolveOffset(batch.lastOffset());
+      // A handler that returned early because the batch went stale (seek, rebalance, stop) has
+      // not processed the rest: only resolve the whole batch when it is still current.
+      if ((this.run.eachBatchAutoResolve ?? true) && live()) resolveOffset(batch.lastOffset());
       await this.hooks.processed?.(c);
     }
     this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { topic: c.topic, partition: c.partition, batchSize: messages.length, duration: Date.now() - started });
