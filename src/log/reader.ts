@@ -16,8 +16,22 @@ export interface ReadResult {
   low: number;
 }
 
-/** Rows fetched per getAll while filling maxBytes. */
-const PAGE = 16;
+/** Bounds of the rows fetched per getAll while filling maxBytes. */
+const MIN_PAGE = 2;
+const MAX_PAGE = 64;
+
+/**
+ * How many rows to ask for: enough to fill maxBytes at the partition's average batch size
+ * (known from its segments), so a read neither over-reads (rows it would drop) nor needs
+ * many round trips.
+ */
+function pageSize(store: LogStore, topic: string, partition: number, maxBytes: number): number {
+  const p = store.partition(topic, partition);
+  let bytes = p.active.sizeBytes, batches = p.active.batchCount;
+  for (let i = p.sealed.length - 1; i >= 0 && batches < 64; i--) { bytes += p.sealed[i]!.sizeBytes; batches += p.sealed[i]!.batchCount; }
+  const avg = batches > 0 ? bytes / batches : maxBytes;
+  return Math.max(MIN_PAGE, Math.min(MAX_PAGE, Math.floor(maxBytes / Math.max(1, avg))));
+}
 
 /**
  * Batches holding records at `offset` and after, up to about `maxBytes`. A read at an offset
@@ -31,6 +45,7 @@ export async function readPartition(store: LogStore, topic: string, partition: n
     throw new OffsetOutOfRangeError(`offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
   }
   if (offset === high) return { batches: [], high, low };
+  const PAGE = pageSize(store, topic, partition, maxBytes);
   const tx = store.db.transaction([S.batches], 'readonly');
   const os = tx.objectStore(S.batches);
   // The batch holding `offset` starts at or before it; ask for it and the ones after together.

@@ -30,13 +30,23 @@ export function crc32c(bytes: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
   let i = 0;
   const n = bytes.length;
-  const end8 = n - (n % 8);
-  while (i < end8) {
-    const a = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
-    c = t7[a & 0xff]! ^ t6[(a >>> 8) & 0xff]! ^ t5[(a >>> 16) & 0xff]! ^ t4[a >>> 24]! ^
-      t3[bytes[i + 4]!]! ^ t2[bytes[i + 5]!]! ^ t1[bytes[i + 6]!]! ^ t0[bytes[i + 7]!]!;
-    i += 8;
+  // Bytes up to a 4-byte boundary, then two aligned 32-bit words per step (one load each
+  // instead of four byte loads; little-endian, as every engine lanes runs on is).
+  const lead = Math.min(n, (4 - (bytes.byteOffset & 3)) & 3);
+  while (i < lead) c = t0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
+  const words = (n - i) >>> 3 << 1;
+  if (words > 0 && LITTLE_ENDIAN) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let k = 0; k < words; k += 2) {
+      const a = c ^ w[k]!;
+      const b = w[k + 1]!;
+      c = t7[a & 0xff]! ^ t6[(a >>> 8) & 0xff]! ^ t5[(a >>> 16) & 0xff]! ^ t4[a >>> 24]! ^
+        t3[b & 0xff]! ^ t2[(b >>> 8) & 0xff]! ^ t1[(b >>> 16) & 0xff]! ^ t0[b >>> 24]!;
+    }
+    i += words * 4;
   }
   while (i < n) c = t0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

@@ -131,6 +131,33 @@ function describe(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * Fast check that `v` is JSON-compatible: no paths, no cycle set (a cycle runs into the depth
+ * limit). The slow {@link assertJsonValue} runs only to name what is wrong.
+ */
+function isJsonValue(v: unknown, depth: number): boolean {
+  if (v === null) return true;
+  switch (typeof v) {
+    case 'string': case 'boolean': return true;
+    case 'number': return Number.isFinite(v);
+    case 'object': {
+      if (depth > 256) return false;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isJsonValue(v[i], depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const k in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+        if (!isJsonValue((v as Record<string, unknown>)[k], depth + 1)) return false;
+      }
+      return true;
+    }
+    default: return false;
+  }
+}
+
 /** Throws unless `v` is JSON-compatible: plain objects, arrays, finite numbers, strings, booleans, null. */
 export function assertJsonValue(v: unknown, field: string, depth = 0, seen?: Set<object>): void {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
@@ -201,26 +228,31 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
   let first = Infinity;
   let max = -1;
   let maxRecord = 0;
+  // Field names are built only on the error paths: this loop runs once per record.
+  const fieldOf = (i: number) => `${fieldPrefix}[${indices?.[i] ?? i}]`;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
-    const field = `${fieldPrefix}[${indices?.[i] ?? i}]`;
-    if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${field} must be an object with a value`, { details: { field } });
-    const kt = typeOfKey(m.key, `${field}.key`);
+    if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${fieldOf(i)} must be an object with a value`, { details: { field: fieldOf(i) } });
+    const key = m.key;
+    const kt: FieldType = key === null || key === undefined ? FieldType.Null : typeof key === 'string' ? FieldType.String
+      : key instanceof Uint8Array ? FieldType.Bytes : typeOfKey(key, `${fieldOf(i)}.key`);
     const v = m.value as unknown;
     let vt: FieldType;
     let json: string | undefined;
-    if (v === undefined) throw new InvalidRecordError(`${field}.value is undefined (use null for a tombstone)`, { details: { field: `${field}.value` } });
+    if (v === undefined) throw new InvalidRecordError(`${fieldOf(i)}.value is undefined (use null for a tombstone)`, { details: { field: `${fieldOf(i)}.value` } });
     if (v === null) vt = FieldType.Null;
     else if (typeof v === 'string') vt = FieldType.String;
     else if (v instanceof Uint8Array) vt = FieldType.Bytes;
     else {
-      assertJsonValue(v, `${field}.value`);
+      if (!isJsonValue(v, 0)) assertJsonValue(v, `${fieldOf(i)}.value`);
       vt = FieldType.Json;
       json = JSON.stringify(v);
     }
-    const ts = parseTimestamp(m.timestamp, now, `${field}.timestamp`);
+    const t = m.timestamp;
+    const ts = t === undefined || t === null ? now
+      : typeof t === 'number' && Number.isSafeInteger(t) && t >= 0 ? t : parseTimestamp(t, now, `${fieldOf(i)}.timestamp`);
     const hasHeaders = m.headers !== undefined && m.headers !== null;
-    if (hasHeaders && typeof m.headers !== 'object') throw new InvalidRecordError(`${field}.headers must be an object`, { details: { field: `${field}.headers` } });
+    if (hasHeaders && typeof m.headers !== 'object') throw new InvalidRecordError(`${fieldOf(i)}.headers must be an object`, { details: { field: `${fieldOf(i)}.headers` } });
     if (ts < first) first = ts;
     if (ts > max) max = ts;
 
@@ -236,7 +268,7 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
     if (vt === FieldType.String) writeString(v as string);
     else if (vt === FieldType.Bytes) writeBytes(v as Uint8Array);
     else if (vt === FieldType.Json) writeString(json!);
-    if (hasHeaders) writeHeaders(m.headers!, `${field}.headers`);
+    if (hasHeaders) writeHeaders(m.headers!, `${fieldOf(i)}.headers`);
     const len = pos - bodyStart;
     const ls = varintSize(len);
     if (ls !== 3) {

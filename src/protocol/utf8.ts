@@ -6,7 +6,7 @@
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
-const SHORT = 48;
+const SHORT = 256;
 
 /** Upper bound of the UTF-8 length of `s`. */
 export function maxUtf8Length(s: string): number {
