@@ -161,12 +161,19 @@ function usedHeap() {
 
 const state = {};
 
-/** Alternates which side runs first, so drift over a round does not favour one. */
-async function bothSides(index, only, lanes, baseline) {
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs both sides of a round, alternating which goes first so drift does not favour one, with
+ * `settleMs` of quiet before each: a side that wrote 100k rows leaves LevelDB compaction behind
+ * it on the storage thread, and without the pause the side after it pays for that.
+ */
+async function bothSides(index, only, settleMs, lanes, baseline) {
   const out = {};
   const order = index % 2 === 0 ? ['lanes', 'baseline'] : ['baseline', 'lanes'];
   for (const side of order) {
     if (only && only !== side) continue;
+    if (settleMs) await sleep(settleMs);
     Object.assign(out, side === 'lanes' ? await lanes() : await baseline());
   }
   return out;
@@ -179,10 +186,10 @@ const cases = {
       const values = makeValues(0, calls * perCall);
       state.produceBatch = { values, messages: chunk(values.map((value) => ({ value })), perCall) };
     },
-    async round({ calls, perCall, only }, index) {
+    async round({ calls, perCall, only, settleMs }, index) {
       const { values, messages } = state.produceBatch;
       const n = calls * perCall;
-      return bothSides(index, only, async () => {
+      return bothSides(index, only, settleMs, async () => {
         const lanes = await openLanes(freshName('produce'));
         await lanes.producer.send({ topic: TOPIC, messages: [{ value: makeValue(-1) }] }); // warm metadata
         const t0 = now();
@@ -211,9 +218,9 @@ const cases = {
     setup({ count }) {
       state.concurrentSends = { values: makeValues(0, count) };
     },
-    async round({ count, only }, index) {
+    async round({ count, only, settleMs }, index) {
       const { values } = state.concurrentSends;
-      return bothSides(index, only, async () => {
+      return bothSides(index, only, settleMs, async () => {
         const lanes = await openLanes(freshName('concurrent'));
         await lanes.producer.send({ topic: TOPIC, messages: [{ value: makeValue(-1) }] }); // warm metadata
         const t0 = now();
@@ -252,9 +259,9 @@ const cases = {
       if (high !== count) throw new Error(`consume setup: high watermark ${high}, expected ${count}`);
       state.consume = { lanes, db, idbName };
     },
-    async round({ count, only, consumerConfig }, index) {
+    async round({ count, only, consumerConfig, settleMs }, index) {
       const { lanes, db } = state.consume;
-      return bothSides(index, only, async () => {
+      return bothSides(index, only, settleMs, async () => {
         const m = await consumeAll(lanes.client, count, 'eachMessage', consumerConfig);
         const b = await consumeAll(lanes.client, count, 'eachBatch', consumerConfig);
         return { eachMessage: count / m, eachBatch: count / b };

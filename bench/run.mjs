@@ -13,7 +13,8 @@
 // Adding benchmarks: write a page (bench/<name>.html exposing window.bench.cases) or a custom
 // case with run(env, ...) for multi-tab scenarios, describe it as a suite in bench/suites/, and
 // add the suite to SUITES below (see bench/lib/harness.mjs for the shapes).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,7 @@ async function main() {
     console.log(`[bench] warning: dist/index.js is ${stale} (--no-build given)`);
   }
 
+  const bundle = bundleId(); // taken before the run: someone may rebuild dist/ meanwhile
   const started = Date.now();
   const loadBefore = loadavg()[0];
   const env = await startEnv();
@@ -134,6 +136,7 @@ async function main() {
       date: new Date().toISOString(),
       chromium,
       machine: machine(),
+      bundle,
       loadBefore,
       loadAfter: loadavg()[0],
       rounds: args.rounds,
@@ -146,6 +149,13 @@ async function main() {
     writeFileEnsured(file, report);
     console.log(`[bench] wrote ${file}`);
   }
+}
+
+/** Which bundle was measured: content hash and build time of dist/index.js. */
+function bundleId() {
+  const file = join(ROOT, 'dist', 'index.js');
+  const hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+  return `dist/index.js sha256:${hash}, built ${statSync(file).mtime.toISOString()}`;
 }
 
 /** Why dist/index.js needs a build ('missing', 'older than src/x.ts'), or null. */

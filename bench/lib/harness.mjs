@@ -47,7 +47,10 @@ export async function startEnv() {
   const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   let context;
   try {
-    context = await chromium.launchPersistentContext(dir, { executablePath, headless: true, args: CHROMIUM_ARGS });
+    // BENCH_JS_FLAGS adds V8 flags for experiments (e.g. --max-semi-space-size=8); not for reported runs.
+    const extra = process.env.BENCH_JS_FLAGS;
+    const args = extra ? CHROMIUM_ARGS.map((a) => (a.startsWith('--js-flags=') ? `${a} ${extra}` : a)) : CHROMIUM_ARGS;
+    context = await chromium.launchPersistentContext(dir, { executablePath, headless: true, args });
   } catch (e) {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -225,7 +228,7 @@ export function textTable(lines) {
 }
 
 /** The markdown report. */
-export function markdownReport({ date, chromium, machine: m, loadBefore, loadAfter, rounds, argv, partial, results, seconds }) {
+export function markdownReport({ date, chromium, machine: m, bundle, loadBefore, loadAfter, rounds, argv, partial, results, seconds }) {
   const out = [];
   out.push('# lanes benchmark results', '');
   out.push(`Written by \`node bench/run.mjs\`${argv.length ? ` (\`${argv.join(' ')}\`)` : ''}; do not edit by hand, it is overwritten on every run.`, '');
@@ -233,6 +236,7 @@ export function markdownReport({ date, chromium, machine: m, loadBefore, loadAft
   out.push('| | |', '|---|---|');
   out.push(`| date | ${date} |`);
   out.push(`| browser | ${chromium}, headless (\`--headless=new\`) via playwright-core |`);
+  out.push(`| code | ${bundle} (broker in-page) |`);
   out.push(`| machine | ${m.cores} cores (${m.cpu}), ${m.memoryGiB.toFixed(1)} GiB RAM, ${m.platform}, Node ${m.node} |`);
   out.push(`| rounds | ${rounds} per benchmark (fewer where a benchmark caps them; see "rounds" below), median reported, min–max beside it; ratio = median over rounds of lanes / baseline measured in the same round |`);
   out.push(`| load average (1 min) | ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after${Math.max(loadBefore, loadAfter) > m.cores / 2 ? ' — other work shared the CPUs: absolute numbers are low, ratios hold better' : ''} |`);
@@ -276,7 +280,8 @@ export function writeFileEnsured(path, text) {
  * thread) shows as "(idle)".
  */
 export async function profilePageCase(env, suite, c, { extraOptions, intervalUs = 100 } = {}) {
-  const options = { ...(c.options ?? {}), ...(extraOptions ?? {}), only: 'lanes' };
+  // lanes only, and no settle pause: the profile should hold the lanes work, not a sleep
+  const options = { ...(c.options ?? {}), ...(extraOptions ?? {}), only: 'lanes', settleMs: 0 };
   const page = await env.openPage(suite.page);
   try {
     await call(page, c.fn, 'setup', [options], `${c.name} setup`);

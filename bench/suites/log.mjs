@@ -16,8 +16,9 @@ export const logSuite = {
       description:
         '100 sequential `producer.send` calls of 1,000 keyless JSON records (JSON text 100 bytes each) to a 1-partition topic: 100k records per round, ' +
         'idempotent producer (the default), metadata warmed by one earlier send. Baseline: raw IndexedDB, the same 100k value objects, one `put` per record ' +
-        '(autoIncrement key), one transaction per 1,000 records, transactions awaited one after another.',
-      options: { calls: 100, perCall: 1000 },
+        '(autoIncrement key), one transaction per 1,000 records, transactions awaited one after another. The two sides alternate which goes ' +
+        'first, with a 2 s pause before each so the storage thread has finished compacting what the other side wrote.',
+      options: { calls: 100, perCall: 1000, settleMs: 2000 },
       warmup: 1,
       rows: [
         { label: '(a) send 1,000/call', metric: 'lanes', baseline: 'baseline', unit: 'records/s', goal: { kind: 'ratio', min: 30 } },
@@ -33,7 +34,7 @@ export const logSuite = {
       description:
         '`Promise.all` of 1,000 `producer.send` calls of one keyless 100-byte JSON record each (1-partition topic, producer warmed by one send); ' +
         'records/s = 1,000 / time until all resolved. Baseline: 1,000 raw IndexedDB transactions of one `put` each, awaited one after another.',
-      options: { count: 1000 },
+      options: { count: 1000, settleMs: 500 },
       warmup: 1,
       rows: [
         { label: '(b) 1,000 concurrent sends', metric: 'lanes', baseline: 'baseline', unit: 'records/s', goal: { kind: 'ratio', min: 10 } },
@@ -49,7 +50,7 @@ export const logSuite = {
         '100k records pre-produced in 1,000-record sends; per round a new free consumer (`consumer()`, default fetch sizes) is assigned ' +
         "`{ partition: 0, offset: '0' }` and `run` counts records until 100k were handed over (timed from `run()`), once with eachMessage, " +
         'once with eachBatch. Baseline: one raw IndexedDB `getAll` of a store holding the same 100k values one row per record.',
-      options: { count: 100_000, perSend: 1000 },
+      options: { count: 100_000, perSend: 1000, settleMs: 1000 },
       warmup: 1,
       rows: [
         { label: '(c) consume, eachMessage', metric: 'eachMessage', baseline: 'baseline', unit: 'records/s', goal: { kind: 'min', value: 500_000 } },
