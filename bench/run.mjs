@@ -24,9 +24,10 @@ import {
   profilePageCase, writeFileEnsured,
 } from './lib/harness.mjs';
 import { logSuite } from './suites/log.mjs';
+import { groupsSuite } from './suites/groups.mjs';
 
 /** Every suite, in run order. */
-const SUITES = [logSuite];
+const SUITES = [logSuite, groupsSuite];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');

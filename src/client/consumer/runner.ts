@@ -246,52 +246,83 @@ export class Runner {
     throw e;
   }
 
-  private decode(r: FetchPartitionResult, from: number): KafkaMessage[] {
-    const out: KafkaMessage[] = [];
-    for (const b of r.batches) {
-      verifyCrc(b);
-      decodeBatch(b, out, from);
+  private async withRetry(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      await this.retry(fn, e);
     }
-    return out;
   }
 
-  private async withRetry(fn: () => Promise<void>): Promise<void> {
+  /**
+   * Retries a handler that failed with `error`, with exponential backoff. Stopping, fencing or
+   * running out of retries rethrows: the batch ends there and the position stays on the
+   * record that failed (the loop ignores errors once stopped).
+   */
+  private async retry(fn: () => Promise<void>, error: unknown): Promise<void> {
     const { retries, initialRetryTime } = this.fetchConfig.retry;
+    let err = error;
     for (let attempt = 0; ; attempt++) {
+      if (!this.running || isRebalancing(err) || attempt >= retries) throw err;
+      await new Promise((res) => setTimeout(res, initialRetryTime * 2 ** attempt));
       try {
         await fn();
         return;
       } catch (e) {
-        // Stopping, fenced or out of retries: the error ends this batch and the position stays
-        // on the record that failed (the loop ignores errors once stopped).
-        if (!this.running || isRebalancing(e) || attempt >= retries) throw e;
-        await new Promise((res) => setTimeout(res, initialRetryTime * 2 ** attempt));
+        err = e;
       }
     }
   }
 
+  /**
+   * Hands one partition's fetched batches to the handler, one stored batch at a time: records
+   * are decoded just before they are processed, so they die young instead of piling up for the
+   * whole fetch.
+   */
   private async processPartition(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
     if (r.error) return this.handleFetchError(r, c, r.error);
-    if (r.batches.length === 0) return;
-    const messages = this.decode(r, c.position!);
-    if (messages.length === 0) {
-      // Everything fetched lies below the position (compacted away or filtered): skip past it.
-      const last = r.batches[r.batches.length - 1]!;
-      c.position = Math.max(c.position!, last.baseOffset + last.lastOffsetDelta + 1);
-      return;
-    }
     const live = () => this.running && c.epoch === epoch && this.positions.get(c.topic, c.partition) === c && !c.paused && !(this.hooks.isStale?.() ?? false);
     const pause = () => { c.paused = true; this.positions.wake(); return () => { c.paused = false; this.positions.wake(); }; };
     const heartbeat = async () => { await this.hooks.heartbeat?.(); };
+    for (const stored of r.batches) {
+      if (!live()) return;
+      verifyCrc(stored);
+      const messages: KafkaMessage[] = [];
+      decodeBatch(stored, messages, c.position!);
+      if (messages.length === 0) {
+        // Everything in it lies below the position (compacted away or already processed).
+        c.position = Math.max(c.position!, stored.baseOffset + stored.lastOffsetDelta + 1);
+        continue;
+      }
+      await this.processBatch(r, c, epoch, messages, live, pause, heartbeat);
+      // Not all resolved (eachBatch without auto-resolve, a failure, a seek): the next fetch
+      // starts from the position; later batches must not be handed over past a gap.
+      if (c.epoch !== epoch || (c.position ?? -1) <= Number(messages[messages.length - 1]!.offset)) return;
+    }
+  }
+
+  private async processBatch(
+    r: FetchPartitionResult, c: PartitionCursor, epoch: number, messages: KafkaMessage[],
+    live: () => boolean, pause: () => () => void, heartbeat: () => Promise<void>,
+  ): Promise<void> {
     this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, { topic: c.topic, partition: c.partition, highWatermark: String(r.high), offsetLag: String(r.high - c.position! - 1), batchSize: messages.length, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset });
     const started = Date.now();
     if (this.run.eachMessage) {
+      // The per-record path: the handler is called directly (no retry closure unless it fails)
+      // and the processed hook only when there is one.
+      const each = this.run.eachMessage;
+      const processed = this.hooks.processed;
       for (const message of messages) {
         if (!live()) break;
-        await this.withRetry(() => this.run.eachMessage!({ topic: c.topic, partition: c.partition, message, heartbeat, pause }));
+        const payload: EachMessagePayload = { topic: c.topic, partition: c.partition, message, heartbeat, pause };
+        try {
+          await each(payload);
+        } catch (e) {
+          await this.retry(() => each(payload), e);
+        }
         if (c.epoch !== epoch) break; // seek inside the handler wins
         c.position = Number(message.offset) + 1;
-        await this.hooks.processed?.(c);
+        if (processed) await processed.call(this.hooks, c);
       }
     } else if (this.run.eachBatch) {
       const high = r.high;
