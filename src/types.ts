@@ -35,12 +35,15 @@ export interface TopicSchema {
 /** The schema used when none is given: any topic, any key and value. */
 export interface UntypedTopics extends TopicSchema {}
 
-/** Topic names of a schema (string when untyped). */
-export type TopicName<S extends TopicSchema> = Extract<keyof S, string>;
+/** The declared keys of T, without its index signature (idb's trick for DBSchema). */
+type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
+/** Topic names of a schema: its declared topics, or any string when it declares none. */
+export type TopicName<S extends TopicSchema> = [KnownKeys<S>] extends [never] ? string : Extract<KnownKeys<S>, string>;
 /** Key type of a topic of a schema. */
-export type KeyOf<S extends TopicSchema, T extends TopicName<S>> = S[T]['key'];
+export type KeyOf<S extends TopicSchema, T extends string> = T extends KnownKeys<S> ? S[T]['key'] : Key;
 /** Value type of a topic of a schema. */
-export type ValueOf<S extends TopicSchema, T extends TopicName<S>> = S[T]['value'];
+export type ValueOf<S extends TopicSchema, T extends string> = T extends KnownKeys<S> ? S[T]['value'] : Value;
 
 /** A message to produce (KafkaJS's Message). */
 export interface Message<K extends Key = Key, V extends Value = Value> {

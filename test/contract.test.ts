@@ -1,0 +1,74 @@
+/**
+ * The root export's contract, checked on the built bundle as a user imports it: in a fresh
+ * Node process, importing `lanes` has no side effects and provides murmur2, partitionForKey,
+ * createClient and assigners.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function runNode(code: string): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+}
+
+describe('the root export of lanes', () => {
+  it('imports in Node without side effects', () => {
+    const out = JSON.parse(runNode(`
+      const before = new Set(Object.getOwnPropertyNames(globalThis));
+      const handlesBefore = process.getActiveResourcesInfo().length;
+      const lanes = await import('lanes');
+      const added = Object.getOwnPropertyNames(globalThis).filter((k) => !before.has(k));
+      await new Promise((r) => setTimeout(r, 20)); // let the module loader close its files
+      const handles = process.getActiveResourcesInfo().length - handlesBefore;
+      console.log(JSON.stringify({ added, exports: Object.keys(lanes).sort(), handles }));
+    `)) as { added: string[]; exports: string[]; handles: number };
+    expect(out.added).toEqual([]);
+    expect(out.handles).toBe(0); // no timers, channels or sockets opened by the import
+    for (const name of ['murmur2', 'partitionForKey', 'createClient', 'assigners', 'LanesError', 'isRetriable', 'Partitioners']) {
+      expect(out.exports).toContain(name);
+    }
+  });
+
+  it('murmur2 and partitionForKey match Kafka, and assigners are pure functions', () => {
+    const out = JSON.parse(runNode(`
+      const { murmur2, partitionForKey, assigners } = await import('lanes');
+      const a = assigners.range.assign({ members: [{ memberId: 'a', topics: ['t'] }, { memberId: 'b', topics: ['t'] }], topics: { t: 3 } });
+      console.log(JSON.stringify({
+        m: [murmur2('21'), murmur2('foobar'), murmur2(new TextEncoder().encode('abc'))],
+        p: partitionForKey('foobar', 10),
+        names: [assigners.range.name, assigners.roundRobin.name, assigners.cooperativeSticky.name],
+        a,
+      }));
+    `));
+    expect(out.m).toEqual([-973932308, -790332482, 479470107]);
+    expect(out.p).toBe((-790332482 & 0x7fffffff) % 10);
+    expect(out.names).toEqual(['range', 'roundrobin', 'cooperative-sticky']);
+    expect(out.a).toEqual({ a: { t: [0, 1] }, b: { t: [2] } });
+  });
+
+  it("createClient({ broker: 'in-page', indexedDB }) runs on fake-indexeddb in Node", () => {
+    const out = JSON.parse(runNode(`
+      const { IDBFactory, IDBKeyRange } = await import('fake-indexeddb');
+      const { createClient } = await import('lanes');
+      const lanes = createClient({ clientId: 'c', database: 'contract', broker: 'in-page', indexedDB: new IDBFactory(), IDBKeyRange, logCleanerIntervalMs: 0 });
+      const admin = lanes.admin();
+      await admin.connect();
+      const created = await admin.createTopics({ topics: [{ topic: 't', numPartitions: 2, configEntries: [{ name: 'retention.ms', value: '60000' }] }] });
+      const producer = lanes.producer();
+      await producer.connect();
+      const sent = await producer.send({ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, headers: { h: 'x' }, timestamp: 5 }] });
+      const offsets = await admin.fetchTopicOffsets('t');
+      await producer.disconnect();
+      await admin.disconnect();
+      console.log(JSON.stringify({ created, sent, offsets }));
+    `));
+    expect(out.created).toBe(true);
+    expect(out.sent).toEqual([{ topicName: 't', partition: 1, errorCode: 0, baseOffset: '0', logAppendTime: '-1', logStartOffset: '0' }]);
+    expect(out.offsets).toEqual([
+      { partition: 0, offset: '0', high: '0', low: '0' },
+      { partition: 1, offset: '1', high: '1', low: '0' },
+    ]);
+  });
+});
