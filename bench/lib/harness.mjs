@@ -236,7 +236,7 @@ export function markdownReport({ date, chromium, machine: m, bundle, loadBefore,
   out.push('| | |', '|---|---|');
   out.push(`| date | ${date} |`);
   out.push(`| browser | ${chromium}, headless (\`--headless=new\`) via playwright-core |`);
-  out.push(`| code | ${bundle} (broker in-page) |`);
+  out.push(`| code | ${bundle}; broker in the page for (a)-(d), in a SharedWorker for (e)-(g) |`);
   out.push(`| machine | ${m.cores} cores (${m.cpu}), ${m.memoryGiB.toFixed(1)} GiB RAM, ${m.platform}, Node ${m.node} |`);
   out.push(`| rounds | ${rounds} per benchmark (fewer where a benchmark caps them; see "rounds" below), median reported, min–max beside it; ratio = median over rounds of lanes / baseline measured in the same round |`);
   out.push(`| load average (1 min) | ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after${Math.max(loadBefore, loadAfter) > m.cores / 2 ? ' — other work shared the CPUs: absolute numbers are low, ratios hold better' : ''} |`);

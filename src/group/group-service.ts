@@ -113,7 +113,7 @@ export class GroupService {
   }
 
   describe(groupId: string): GroupDescription {
-    const d = this.coordinator.describeGroup(groupId) as GroupDescription;
+    const d = this.coordinator.describeGroup(groupId);
     if (d.state !== 'Dead' || !this.offsets.groupIds().includes(groupId)) return d;
     // Known only by its committed offsets (the broker restarted since it had members).
     return { ...d, state: 'Empty' };

@@ -6,6 +6,7 @@
  * reads as a list of transitions.
  */
 
+import type { GroupDescription as WireGroupDescription, JoinGroupRequest } from '../protocol/broker-api.js';
 import { IllegalGenerationError, InvalidArgumentError, UnknownMemberIdError } from '../errors.js';
 import type { Assigner } from './assigners/index.js';
 
@@ -32,23 +33,8 @@ export interface CoordinatorOptions {
   assigners?: Assigner[];
 }
 
-/** A member (re)joining its group (Kafka's JoinGroup + SyncGroup request). */
-export interface JoinRequest {
-  groupId: string;
-  /** Chosen by the client (it names the member's Web Lock); never ''. */
-  memberId: string;
-  /** Static membership (Kafka's group.instance.id): survives a reload under a new memberId. */
-  groupInstanceId?: string | null;
-  clientId: string;
-  /** Subscribed topic names (resolved by the client). */
-  topics: string[];
-  /** Partitions the member still owns (cooperative); {} for eager protocols. */
-  owned: { [topic: string]: number[] };
-  /** Assigner names the member supports, in preference order. */
-  protocols: string[];
-  sessionTimeout: number;
-  rebalanceTimeout: number;
-}
+/** A member (re)joining its group: the wire request (Kafka's JoinGroup + SyncGroup). */
+export type JoinRequest = JoinGroupRequest;
 
 /** The member's share of a completed round. */
 export interface JoinResult {
@@ -61,25 +47,10 @@ export interface JoinResult {
 }
 
 /** One member in {@link GroupDescription}. */
-export interface GroupMemberDescription {
-  memberId: string;
-  clientId: string;
-  groupInstanceId: string | null;
-  topics: string[];
-  /** Its assignment in the current generation ({} for a member that has none yet). */
-  assignment: { [topic: string]: number[] };
-}
+export type GroupMemberDescription = WireGroupDescription['members'][number];
 
-/** Kafka's DescribeGroups answer for one group. A group that does not exist is 'Dead', generation -1. */
-export interface GroupDescription {
-  groupId: string;
-  state: GroupStateName | 'Dead';
-  /** Protocol of the current generation; '' while Empty or before the first generation. */
-  protocol: string;
-  protocolType: 'consumer';
-  generationId: number;
-  members: GroupMemberDescription[];
-}
+/** A group as describeGroup returns it: the wire shape. */
+export type GroupDescription = WireGroupDescription;
 
 /** Partitions by topic: a member's assignment, or what it reports as `owned`. */
 export type TopicPartitions = { [topic: string]: number[] };

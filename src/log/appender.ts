@@ -13,38 +13,18 @@
  *   last five on that partition is answered with its original offsets and not written again.
  */
 import { InvalidArgumentError, InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError, RecordTooLargeError } from '../errors.js';
-import type { EncodedRecords, RecordBatch } from '../protocol/record-batch.js';
+import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/broker-api.js';
+import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { done, S, type ProducerRow } from './log-db.js';
 import { newSegment, type LogStore, type PartitionState } from './log-store.js';
 
-/** Records for one partition from one producer request. */
-export interface AppendBatch {
-  topic: string;
-  partition: number;
-  /** Sequence number of the first record, or -1 without idempotence. */
-  baseSequence: number;
-  records: EncodedRecords;
-}
-
-/** A produce request: one producer, batches for distinct partitions. */
-export interface AppendRequest {
-  /** -1 for a non-idempotent producer. */
-  producerId: number;
-  producerEpoch: number;
-  batches: AppendBatch[];
-}
-
-/** Where a batch landed. */
-export interface AppendResult {
-  topic: string;
-  partition: number;
-  baseOffset: number;
-  logAppendTime: number;
-  logStartOffset: number;
-  /** True when this was a retry of a batch already written. */
-  duplicate: boolean;
-}
+/** Records for one partition from one producer request (the wire type). */
+export type AppendBatch = ProduceBatch;
+/** A produce request: one producer (-1 without idempotence), batches for distinct partitions. */
+export type AppendRequest = ProduceRequest;
+/** Where a batch landed; `duplicate` when it was a retry of a batch already written. */
+export type AppendResult = ProduceResult;
 
 /** Bytes a batch row costs beyond its payload (header fields), for segment sizing. */
 export const BATCH_OVERHEAD = 64;

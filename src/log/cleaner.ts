@@ -18,17 +18,11 @@
 import { OffsetOutOfRangeError } from '../errors.js';
 import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
 import { BATCH_OVERHEAD } from './appender.js';
+import type { CleanerStats } from '../protocol/broker-api.js';
 import { done, req, S, type PartitionRow, type SegmentRow } from './log-db.js';
 import { newSegment, type LogStore, type PartitionState } from './log-store.js';
 
-/** What a cleaner run did. */
-export interface CleanerStats {
-  segmentsSealed: number;
-  segmentsDeleted: number;
-  segmentsCompacted: number;
-  recordsRemoved: number;
-  tombstonesRemoved: number;
-}
+export type { CleanerStats };
 
 /** Page size when scanning a partition to build the compaction offset map. */
 const SCAN_PAGE = 64;

@@ -127,7 +127,7 @@ describe.each(MODES)('consumer groups across tabs (%s broker)', (mode) => {
     // after waking, commit with the generation it had.
     await a.page.evaluate(([p]) => {
       setTimeout(() => {
-        const end = Date.now() + 5000;
+        const end = Date.now() + 8000;
         while (Date.now() < end) { /* frozen */ }
         (window as any).zombie = (window as any).harness.commitNow('tasks', p, 1);
       }, 0);

@@ -10,16 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import { createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachMessagePayload } from '../../src/index.js';
 import { nodeClient } from '../helpers/node-client.js';
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const FAST: ConsumerConfig = { heartbeatInterval: 50, sessionTimeout: 1000, rebalanceTimeout: 3000, maxWaitTimeInMs: 100 };
+import { waitFor, FAST } from './helpers.js';
 
 /** Everything opened by one "page load"; unload() disconnects it all. */
 function page(config: ClientConfig) {

@@ -8,16 +8,7 @@ import {
   assigners, createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachBatchPayload, type InstrumentationEvent,
 } from '../../src/index.js';
 import { nodeClient } from '../helpers/node-client.js';
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const FAST: ConsumerConfig = { heartbeatInterval: 50, sessionTimeout: 1000, rebalanceTimeout: 3000, maxWaitTimeInMs: 100 };
+import { waitFor, FAST } from './helpers.js';
 
 let open: { disconnect(): Promise<void> }[] = [];
 afterEach(async () => { for (const o of open.splice(0).reverse()) await o.disconnect(); });

@@ -6,17 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { assigners, createClient, type Assigner, type Consumer, type ConsumerConfig, type EachMessagePayload } from '../../src/index.js';
 import { nodeClient } from '../helpers/node-client.js';
+import { waitFor, FAST } from './helpers.js';
 
 /** Polls `cond` until it holds; fails naming `what` after `ms`. */
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const FAST: ConsumerConfig = { heartbeatInterval: 50, sessionTimeout: 1000, rebalanceTimeout: 3000, maxWaitTimeInMs: 100 };
 
 type Env = Awaited<ReturnType<typeof open>>;
 let env: Env | undefined;

@@ -13,16 +13,7 @@ import {
 import type { JoinGroupRequest } from '../../src/protocol/broker-api.js';
 import { rejection } from '../client/helpers.js';
 import { nodeClient } from '../helpers/node-client.js';
-
-async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const FAST: ConsumerConfig = { heartbeatInterval: 50, sessionTimeout: 1000, rebalanceTimeout: 3000, maxWaitTimeInMs: 100 };
+import { waitFor, FAST } from './helpers.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const f of cleanup.reverse()) await f(); cleanup = []; });
