@@ -186,7 +186,7 @@ export class Broker implements BrokerApi {
   private async readAll(req: FetchRequest): Promise<FetchPartitionResult[]> {
     const results = await Promise.all(req.partitions.map(async (fp): Promise<FetchPartitionResult> => {
       try {
-        const r = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition);
+        const r = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition, req.maxRecordsPerPartition ?? Infinity);
         return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: r.high, low: r.low, batches: r.batches };
       } catch (e) {
         let low = -1, high = -1;

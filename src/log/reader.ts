@@ -34,12 +34,13 @@ function pageSize(store: LogStore, topic: string, partition: number, maxBytes: n
 }
 
 /**
- * Batches holding records at `offset` and after, up to about `maxBytes`. A read at an offset
+ * Batches holding records at `offset` and after, up to about `maxBytes` and, when given,
+ * until they hold `maxRecords` records (whole batches: the consumer cuts the last one). A read at an offset
  * that compaction removed starts at the next surviving record (the consumer filters records
  * below `offset` out of the first batch). Below the low watermark or past the log end:
  * OffsetOutOfRangeError. At the log end: no batches.
  */
-export async function readPartition(store: LogStore, topic: string, partition: number, offset: number, maxBytes: number): Promise<ReadResult> {
+export async function readPartition(store: LogStore, topic: string, partition: number, offset: number, maxBytes: number, maxRecords = Infinity): Promise<ReadResult> {
   const { low, high } = store.watermarks(topic, partition);
   if (!Number.isSafeInteger(offset) || offset < low || offset > high) {
     throw new OffsetOutOfRangeError(`offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
@@ -54,18 +55,22 @@ export async function readPartition(store: LogStore, topic: string, partition: n
   const cursor = await prevReq;
   const out: RecordBatch[] = [];
   let bytes = 0;
+  let records = 0;
   const prev = cursor?.value as RecordBatch | undefined;
   if (prev && prev.baseOffset + prev.lastOffsetDelta >= offset && prev.count > 0) {
     out.push(prev);
     bytes += prev.sizeBytes;
+    records += Math.min(prev.count, prev.baseOffset + prev.lastOffsetDelta + 1 - offset);
   }
   let page = await firstPage;
   for (;;) {
     for (const b of page) {
-      if (out.length > 0 && bytes + b.sizeBytes > maxBytes) return { batches: out, high, low };
+      if (out.length > 0 && (bytes + b.sizeBytes > maxBytes || records >= maxRecords)) return { batches: out, high, low };
       out.push(b);
       bytes += b.sizeBytes;
+      records += b.count;
     }
+    if (records >= maxRecords) break;
     if (page.length < PAGE) break;
     const next = page[page.length - 1]!.baseOffset + 1;
     page = await req(store.db.transaction([S.batches], 'readonly').objectStore(S.batches)

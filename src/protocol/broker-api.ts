@@ -64,6 +64,8 @@ export interface FetchRequest {
   /** Total bytes across partitions; at least one batch is returned regardless. */
   maxBytes: number;
   maxBytesPerPartition: number;
+  /** Stop adding batches to a partition's answer once they hold this many records. */
+  maxRecordsPerPartition?: number;
 }
 
 /** One partition's answer to a fetch. */

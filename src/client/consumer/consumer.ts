@@ -46,6 +46,8 @@ export interface ConsumerConfig {
   maxBytes?: number;
   /** Bytes per partition per fetch. Default 1 MiB. */
   maxBytesPerPartition?: number;
+  /** Most records handed over per partition per fetch (Kafka's max.poll.records). Default: no limit. */
+  maxRecordsPerPartition?: number;
   /** Handler retries before the consumer crashes. */
   retry?: { retries?: number; initialRetryTime?: number };
   /** Where a free consumer's partition without a position starts. Default 'latest'. */
@@ -107,9 +109,11 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     maxWaitTimeInMs: config.maxWaitTimeInMs ?? 5000,
     maxBytes: config.maxBytes ?? 10 * 1024 * 1024,
     maxBytesPerPartition: config.maxBytesPerPartition ?? 1024 * 1024,
+    maxRecordsPerPartition: config.maxRecordsPerPartition ?? Infinity,
     retry: { retries: config.retry?.retries ?? 5, initialRetryTime: config.retry?.initialRetryTime ?? 300 },
     resetPolicy: config.autoOffsetReset ?? 'latest',
   };
+  if (!(fetchConfig.maxRecordsPerPartition >= 1)) throw new InvalidArgumentError(`consumer: maxRecordsPerPartition must be >= 1; got ${String(config.maxRecordsPerPartition)}`);
   let membership: Membership | undefined;
   if (config.groupId !== undefined) {
     if (typeof config.groupId !== 'string' || config.groupId === '') throw new InvalidArgumentError('consumer: groupId must be a non-empty string');

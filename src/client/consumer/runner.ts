@@ -68,6 +68,8 @@ export interface FetchConfig {
   maxWaitTimeInMs: number;
   maxBytes: number;
   maxBytesPerPartition: number;
+  /** Records handed over per partition per fetch (Kafka's max.poll.records, per partition). */
+  maxRecordsPerPartition: number;
   retry: { retries: number; initialRetryTime: number };
   resetPolicy: ResetPolicy;
 }
@@ -216,6 +218,7 @@ export class Runner {
       maxWaitMs: this.fetchConfig.maxWaitTimeInMs,
       maxBytes: this.fetchConfig.maxBytes,
       maxBytesPerPartition: this.fetchConfig.maxBytesPerPartition,
+      maxRecordsPerPartition: Number.isFinite(this.fetchConfig.maxRecordsPerPartition) ? this.fetchConfig.maxRecordsPerPartition : undefined,
     });
   }
 
@@ -284,11 +287,13 @@ export class Runner {
     const live = () => this.running && c.epoch === epoch && this.positions.get(c.topic, c.partition) === c && !c.paused && !(this.hooks.isStale?.() ?? false);
     const pause = () => { c.paused = true; this.positions.wake(); return () => { c.paused = false; this.positions.wake(); }; };
     const heartbeat = async () => { await this.hooks.heartbeat?.(); };
+    let budget = this.fetchConfig.maxRecordsPerPartition;
     for (const stored of r.batches) {
-      if (!live()) return;
+      if (!live() || budget <= 0) return;
       verifyCrc(stored);
       const messages: KafkaMessage[] = [];
-      decodeBatch(stored, messages, c.position!);
+      decodeBatch(stored, messages, c.position!, budget);
+      budget -= messages.length;
       if (messages.length === 0) {
         // Everything in it lies below the position (compacted away or already processed).
         c.position = Math.max(c.position!, stored.baseOffset + stored.lastOffsetDelta + 1);
