@@ -83,7 +83,22 @@ export class Connection {
     if (c.logCleanerIntervalMs !== undefined) url.searchParams.set('logCleanerIntervalMs', String(c.logCleanerIntervalMs));
     const worker = new SharedWorker(url, { type: 'module', name: `lanes:${c.database}` });
     const remote: Remote<BrokerApi> = wrap<BrokerApi>(worker.port);
-    const hello = await remote.hello();
+    // A worker script that fails to load or run only fires 'error' on the SharedWorker object;
+    // without this the first call would wait forever.
+    const failed = new Promise<never>((_, reject) => {
+      worker.addEventListener('error', () => reject(new BrokerUnavailableError(
+        `the SharedWorker broker at ${url.href} failed to start (check workerUrl and that the file is served as JavaScript)`,
+        { retriable: false, details: { workerUrl: url.href } },
+      )), { once: true });
+    });
+    let hello: Awaited<ReturnType<BrokerApi['hello']>>;
+    try {
+      hello = await Promise.race([remote.hello(), failed]);
+    } catch (e) {
+      remote[releaseProxy]();
+      worker.port.close();
+      throw e;
+    }
     if (hello.version !== PROTOCOL_VERSION) {
       remote[releaseProxy]();
       throw new BrokerUnavailableError(`the SharedWorker broker speaks protocol ${hello.version}, this page ${PROTOCOL_VERSION}`, { retriable: false });

@@ -32,6 +32,16 @@ describe.each(['shared-worker', 'leader-tab'] as const)('errors cross the bounda
   }, 60_000);
 });
 
+describe('a SharedWorker that cannot start', () => {
+  it('fails connect() with BrokerUnavailableError naming the URL instead of hanging', async () => {
+    const t = await openTab(h.context, h.url, 'bad', 'shared-worker');
+    const e = await t.page.evaluate(([d]) => (window as any).harness.badWorker(d), [db()]) as Record<string, unknown>;
+    expect(e).toMatchObject({ name: 'BrokerUnavailableError', code: 'BROKER_UNAVAILABLE', retriable: false });
+    expect(e.message).toContain('/dist/no-such-broker.js');
+    await t.page.close();
+  }, 60_000);
+});
+
 describe('two app versions at once', () => {
   it('never give two writers to one database: offsets stay unique and dense', async () => {
     const database = db();

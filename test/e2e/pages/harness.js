@@ -174,3 +174,15 @@ export async function fillQuota({ database }) {
 export async function startStatic({ database, groupId, topics }) {
   return startConsumer({ database, groupId, topics, consumerConfig: { groupInstanceId: true, sessionTimeout: 10_000, heartbeatInterval: 300 } });
 }
+
+/** Connects with a worker URL that does not exist; returns the error it gets. */
+export async function badWorker(database) {
+  const c = createClient({ database, broker: 'shared-worker', workerUrl: '/dist/no-such-broker.js' });
+  const admin = c.admin();
+  try {
+    await admin.connect();
+    return null;
+  } catch (e) {
+    return { name: e.name, code: e.code, retriable: e.retriable, message: e.message };
+  }
+}
