@@ -1,6 +1,6 @@
 /**
  * Mocha's globals, typed, for *.browser.test.ts files (@web/test-runner provides them at run
- * time; the repository has no @types/mocha).
+ * time), imported explicitly so each file says where its globals come from.
  */
 type Fn = (this: { timeout(ms: number): void }) => void | Promise<void>;
 type Suite = (name: string, fn: (this: { timeout(ms: number): void }) => void) => void;

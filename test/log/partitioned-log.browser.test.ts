@@ -134,4 +134,22 @@ describe('the cleaner and appends in real IndexedDB', () => {
     expect(await values(reopened, 'c', 0, 0)).to.deep.equal(['3:v3', '4:v4']);
     expect(await values(reopened, 'c', 0, 1)).to.deep.equal(['3:v3', '4:v4']);
   });
+
+  it('appends commit while a long cleaner run is still in progress (the cleaner never blocks appends)', async () => {
+    const store = await open(freshName());
+    await store.createTopic('busy', 1, [{ name: 'segment.bytes', value: '1' }, { name: 'cleanup.policy', value: 'compact' }]);
+    await store.createTopic('other', 1);
+    const appender = new Appender(store);
+    // 200 one-batch segments of 20 keys: the cleaner rewrites segment after segment.
+    for (let i = 0; i < 200; i++) await appender.append(req('busy', 0, [{ key: `k${i % 20}`, value: `v${i}` }]));
+    const order: string[] = [];
+    const cleaning = runCleaner(store, ['busy']).then((stats) => { order.push('cleaner done'); return stats; });
+    await new Promise((r) => setTimeout(r, 0)); // let the cleaner start
+    const [r] = await appender.append(req('other', 0, [{ value: 'during' }]));
+    order.push('append done');
+    const stats = await cleaning;
+    expect(order).to.deep.equal(['append done', 'cleaner done']);
+    expect(r!.baseOffset).to.equal(0);
+    expect(stats.segmentsCompacted).to.be.greaterThan(100);
+  });
 });
