@@ -162,3 +162,22 @@ async function track(consumer: Consumer) {
 }
 
 const partitionsOf = (c: Consumer) => c.assignment().map((a) => a.partition).sort((x, y) => x - y);
+
+describe('stopping during a rebalance another member holds up', () => {
+  it('stop() returns without waiting for the round, and the member leaves it', async () => {
+    const { broker, consumer } = await open(2);
+    // A member driven by hand that will not rejoin: the next round waits for it (30 s).
+    await broker.joinGroup(fake('f', { protocols: ['cooperative-sticky'], rebalanceTimeout: 30_000 }));
+    const c = await consumer({ rebalanceTimeout: 30_000 });
+    await c.subscribe({ topics: ['t'] });
+    const running = c.run({ eachMessage: async () => undefined });
+    running.catch(() => undefined);
+    await waitFor(async () => (await broker.describeGroups(['g']))[0]!.state === 'PreparingRebalance', 'the round to start');
+    await c.stop();
+    // The round has not completed (f never rejoined), yet stop() returned and c left it.
+    const [g] = await broker.describeGroups(['g']);
+    expect(g!.members.map((m) => m.memberId)).toEqual(['f']);
+    expect(c.assignment()).toEqual([]);
+    await broker.leaveGroup({ groupId: 'g', memberId: 'f' });
+  });
+});

@@ -229,7 +229,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
             return { topics: [...by].map(([topic, partitions]) => ({ topic, partitions })) };
           },
         });
-        m.runnerActive = true;
+        m.runnerStarted();
         runner.start();
         try {
           await m.start();

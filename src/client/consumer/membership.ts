@@ -63,6 +63,8 @@ export class Membership {
   private parked: (() => void) | undefined;
   private parkedSignal: Promise<void> | undefined;
   runnerActive = false;
+  private stopRunner: () => void = () => undefined;
+  private runnerStop = new Promise<void>((r) => { this.stopRunner = r; });
   private isParked = false;
   private sinceCommit = 0;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
@@ -170,18 +172,26 @@ export class Membership {
 
   /** The runner calls this before each fetch: parks it while a join is in progress. */
   async beforeFetch(): Promise<void> {
-    while (this.joining) {
+    while (this.joining && this.runnerActive) {
       this.isParked = true;
       this.parked?.();
-      await this.joining.catch(() => undefined);
+      // A stopping consumer does not wait for a round that other members may hold up.
+      await Promise.race([this.joining.catch(() => undefined), this.runnerStop]);
       this.isParked = false;
     }
+  }
+
+  /** The runner started (again): joins park it. */
+  runnerStarted(): void {
+    this.runnerActive = true;
+    this.runnerStop = new Promise<void>((r) => { this.stopRunner = r; });
   }
 
   /** The runner stopped: nothing to wait for any more. */
   runnerStopped(): void {
     this.runnerActive = false;
     this.parked?.();
+    this.stopRunner();
   }
 
   /** Rejoins the group (once at a time); resolves when this member has its new assignment. */
