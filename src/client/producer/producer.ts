@@ -20,7 +20,7 @@ import { InvalidArgumentError, InvalidRecordError, NotConnectedError, isRetriabl
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
 import { concatRecords, encodeRecords, type EncodedRecords } from '../../protocol/record-batch.js';
-import type { Message, RecordMetadata, TopicName, TopicSchema, KeyOf, ValueOf, UntypedTopics } from '../../types.js';
+import type { CompressionTypes, Message, RecordMetadata, TopicName, TopicSchema, KeyOf, ValueOf, UntypedTopics } from '../../types.js';
 import type { Connection } from '../connection.js';
 
 /** Options of producer(). */
@@ -42,6 +42,8 @@ export interface ProducerRecord<S extends TopicSchema = UntypedTopics, T extends
   /** Accepted for KafkaJS compatibility; every append is durable once acknowledged. */
   acks?: number;
   timeout?: number;
+  /** Accepted for KafkaJS compatibility; records are stored uncompressed (IndexedDB compresses large values itself). */
+  compression?: CompressionTypes;
 }
 
 /** A send to several topics (KafkaJS's sendBatch). */
@@ -49,6 +51,7 @@ export interface ProducerBatch<S extends TopicSchema = UntypedTopics> {
   topicMessages: { [T in TopicName<S>]: { topic: T; messages: Message<KeyOf<S, T>, ValueOf<S, T>>[] } }[TopicName<S>][];
   acks?: number;
   timeout?: number;
+  compression?: CompressionTypes;
 }
 
 /** The producer. */
