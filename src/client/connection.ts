@@ -42,6 +42,8 @@ export interface ClientConfig {
 export class Connection {
   private current: Promise<{ broker: BrokerApi; release: () => void }> | undefined;
   private refs = 0;
+  /** The leader-tab host of this connection, when that is the host in use (isLeader() for status). */
+  host: BrokerHost | undefined;
 
   constructor(readonly config: ClientConfig) {
     if (!config || typeof config.database !== 'string' || config.database === '') {
@@ -101,13 +103,11 @@ export class Connection {
     }
     if (hello.version !== PROTOCOL_VERSION) {
       remote[releaseProxy]();
+      worker.port.close();
       throw new BrokerUnavailableError(`the SharedWorker broker speaks protocol ${hello.version}, this page ${PROTOCOL_VERSION}`, { retriable: false });
     }
     return { broker: remote as unknown as BrokerApi, release: () => { remote[releaseProxy](); worker.port.close(); } };
   }
-
-  /** The leader-tab host of this connection, when that is the host in use. */
-  host: BrokerHost | undefined;
 
   /** The broker, for a connected member; throws NotConnectedError otherwise. */
   async broker(): Promise<BrokerApi> {
