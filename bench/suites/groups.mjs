@@ -156,6 +156,31 @@ export const groupsSuite = {
       notes: () => ['(f) Kafka\'s default session timeout, the time a broker-side detection would take, is 45,000 ms.'],
     },
     {
+      id: 'e2',
+      name: 'latency-leader-tab',
+      title: '(e2) the same latency with the leader-tab broker (no SharedWorker)',
+      description:
+        'As (e), with `window.SharedWorker` removed: the first tab holds the broker lock and hosts the broker; the other reaches it over ' +
+        'BroadcastChannel. For browsers without SharedWorker (Android Chrome before 148, WebViews). Informational.',
+      run: (env, o) => latency(env, o, '?noSharedWorker'),
+      maxRounds: 5,
+      rows: [
+        { label: '(e2) latency p50, leader tab', metric: 'p50', baseline: 'pingP50', unit: 'ms' },
+        { label: '(e2) latency p99, leader tab', metric: 'p99', baseline: 'pingP99', unit: 'ms' },
+      ],
+    },
+    {
+      id: 'f2',
+      name: 'takeover-leader-tab',
+      title: '(f2) crash takeover with the leader-tab broker (no SharedWorker)',
+      description: 'As (f), with `window.SharedWorker` removed; the producer tab, opened first, hosts the broker. Informational.',
+      run: (env, o) => takeover(env, o, '?noSharedWorker'),
+      maxRounds: 7,
+      rows: [
+        { label: '(f2) crash -> partitions consumed, leader tab', metric: 'takeover', baseline: 'lockRelease', unit: 'ms' },
+      ],
+    },
+    {
       id: 'g',
       name: 'group-throughput',
       title: '(g) group throughput, 3 tabs',

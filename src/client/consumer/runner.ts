@@ -284,7 +284,12 @@ export class Runner {
    */
   private async processPartition(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
     if (r.error) return this.handleFetchError(r, c, r.error);
-    const live = () => this.running && c.epoch === epoch && this.positions.get(c.topic, c.partition) === c && !c.paused && !(this.hooks.isStale?.() ?? false);
+    // Runs once per record: the assignment lookup only happens when the assignment changed.
+    const generation = this.positions.generation;
+    const isStale = this.hooks.isStale;
+    const live = () => this.running && c.epoch === epoch && !c.paused &&
+      (this.positions.generation === generation || this.positions.get(c.topic, c.partition) === c) &&
+      !(isStale ? isStale.call(this.hooks) : false);
     const pause = () => { c.paused = true; this.positions.wake(); return () => { c.paused = false; this.positions.wake(); }; };
     const heartbeat = async () => { await this.hooks.heartbeat?.(); };
     let budget = this.fetchConfig.maxRecordsPerPartition;
