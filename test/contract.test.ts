@@ -48,6 +48,21 @@ describe('the root export of lanes', () => {
     expect(out.a).toEqual({ a: { t: [0, 1] }, b: { t: [2] } });
   });
 
+  it("createClient({ broker: 'in-page', indexedDB }) needs nothing more than a fake-indexeddb factory", () => {
+    const out = JSON.parse(runNode(`
+      const { IDBFactory } = await import('fake-indexeddb');
+      const { createClient } = await import('lanes');
+      const lanes = createClient({ clientId: 'c', database: 'bare', broker: 'in-page', indexedDB: new IDBFactory(), logCleanerIntervalMs: 0 });
+      const producer = lanes.producer();
+      await producer.connect();
+      const sent = await producer.send({ topic: 'auto', messages: [{ value: { n: 1 } }] });
+      await producer.disconnect();
+      console.log(JSON.stringify({ globals: typeof globalThis.IDBKeyRange, sent }));
+    `));
+    expect(out.globals).toBe('undefined');
+    expect(out.sent[0]).toMatchObject({ topicName: 'auto', partition: 0, baseOffset: '0' });
+  });
+
   it("createClient({ broker: 'in-page', indexedDB }) runs on fake-indexeddb in Node", () => {
     const out = JSON.parse(runNode(`
       const { IDBFactory, IDBKeyRange } = await import('fake-indexeddb');

@@ -71,8 +71,8 @@ export class BrokerHost {
     const hold = new Promise<void>((r) => { this.release = r; });
     void locks.request(names.brokerLock(this.options.database), async () => {
       if (this.closed) return;
-      const { factory, KR } = resolveIndexedDB(this.options);
-      this.local = LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(this.options.database) })
+      this.local = resolveIndexedDB(this.options)
+        .then(({ factory, KR }) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(this.options.database) }))
         .then((store) => Broker.open(store, { host: this.options.kind, database: this.options.database, logCleanerIntervalMs: this.options.logCleanerIntervalMs }));
       let broker: Broker;
       try {
