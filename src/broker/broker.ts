@@ -175,7 +175,10 @@ export class Broker implements BrokerApi {
       const first = await this.readAll(req);
       if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error)) return first;
       let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([woken, new Promise<void>((r) => { timer = setTimeout(r, req.maxWaitMs); })]);
+      await Promise.race([woken, new Promise<void>((r) => {
+        timer = setTimeout(r, req.maxWaitMs);
+        (timer as { unref?: () => void }).unref?.(); // a waiting fetch does not keep Node alive
+      })]);
       clearTimeout(timer);
       return await this.readAll(req);
     } finally {
