@@ -38,6 +38,8 @@ export class Broker implements BrokerApi {
   private maintenance: Promise<unknown> = Promise.resolve();
   private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Fetches waiting at the log end; close() ends their waits (and their timers) at once. */
+  private waiting = new Set<() => void>();
 
   /** Consumer groups and committed offsets; set by open(). */
   groups!: GroupService;
@@ -74,6 +76,8 @@ export class Broker implements BrokerApi {
   close(): void {
     this.closed = true;
     clearTimeout(this.cleanerTimer);
+    for (const end of this.waiting) end();
+    this.waiting.clear();
     this.groups.close();
     this.store.close();
   }
@@ -175,11 +179,15 @@ export class Broker implements BrokerApi {
       const first = await this.readAll(req);
       if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error)) return first;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let done!: () => void;
       await Promise.race([woken, new Promise<void>((r) => {
+        done = r;
         timer = setTimeout(r, req.maxWaitMs);
-        (timer as { unref?: () => void }).unref?.(); // a waiting fetch does not keep Node alive
+        this.waiting.add(r);
       })]);
+      this.waiting.delete(done);
       clearTimeout(timer);
+      if (this.closed) return first;
       return await this.readAll(req);
     } finally {
       unsubscribe();
