@@ -86,4 +86,25 @@ describe('the root export of lanes', () => {
       { partition: 1, offset: '1', high: '1', low: '0' },
     ]);
   });
+
+  it('a Node process exits once its clients disconnect, even with a consumer waiting at the log end', () => {
+    // The consumer's long poll is 120 s; the child has 30 s to exit or execFileSync throws.
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      const { IDBFactory } = await import('fake-indexeddb');
+      const { createClient } = await import('lanes');
+      const lanes = createClient({ database: 'exit', broker: 'in-page', indexedDB: new IDBFactory(), logCleanerIntervalMs: 0 });
+      const admin = lanes.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 't' }] });
+      const c = lanes.consumer({ groupId: 'g', maxWaitTimeInMs: 120000 });
+      await c.connect();
+      await c.subscribe({ topics: ['t'] });
+      await c.run({ eachMessage: async () => {} });
+      await new Promise((r) => setTimeout(r, 200)); // the fetch is now waiting at the log end
+      await c.disconnect();
+      await admin.disconnect();
+      console.log('disconnected');
+    `], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    expect(out.trim()).toBe('disconnected');
+  });
 });
