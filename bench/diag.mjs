@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs one diagnostic of bench/log-bench.js (window.bench.diag) and prints its JSON: phase
-// timings that explain a benchmark's number. Uses the built bundle as it is (no build).
+// timings that explain a benchmark's number. Uses the built bundle as it is, plus a bundle of
+// the codec's internals (bench/.codec.js, rebuilt each run).
 //
 //   node bench/diag.mjs producePhases|consumePhases|readRetention|codecMicro ['{"calls":100}']
+import { build } from 'esbuild';
 import { startEnv } from './lib/harness.mjs';
 
 const [name, json] = process.argv.slice(2);
@@ -10,6 +12,12 @@ if (!name) {
   console.error('usage: node bench/diag.mjs NAME [JSON options]');
   process.exit(2);
 }
+// The codec's internals are not exported by the bundle: the diagnostics get their own build.
+await build({
+  entryPoints: [new URL('../src/protocol/record-batch.ts', import.meta.url).pathname],
+  bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning',
+  outfile: new URL('./.codec.js', import.meta.url).pathname,
+});
 const env = await startEnv();
 try {
   const page = await env.openPage('/bench/log.html');

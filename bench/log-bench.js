@@ -347,23 +347,15 @@ const cases = {
 // Not benchmarks with goals: phase timings that say where the time of a case goes.
 
 /**
- * The bundle's internal codec functions (encodeRecords, decodeBatch, verifyCrc), found through
- * the import line dist/index.js has for its shared chunk. Diagnostics only: the chunk's name
- * and export aliases change with every build.
+ * The internal codec functions (encodeRecords, decodeBatch, verifyCrc, concatRecords), from
+ * bench/.codec.js, which bench/diag.mjs bundles from src/protocol/record-batch.ts before it
+ * opens the page. Diagnostics only.
  */
 async function internals() {
-  const text = await (await fetch('/dist/index.js', { cache: 'no-store' })).text();
+  const mod = await import('/bench/.codec.js');
   const want = ['encodeRecords', 'decodeBatch', 'verifyCrc', 'concatRecords'];
-  const out = {};
-  for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(\.\/chunks\/[^']+)'/g)) {
-    const mod = await import(new URL(m[2], new URL('/dist/index.js', location.href)).href);
-    for (const part of m[1].split(',')) {
-      const [alias, name] = part.trim().split(/\s+as\s+/);
-      if (name && want.includes(name.trim()) && mod[alias.trim()]) out[name.trim()] = mod[alias.trim()];
-    }
-  }
-  for (const w of want) if (!out[w]) throw new Error(`could not find ${w} in the bundle's chunks`);
-  return out;
+  for (const w of want) if (!mod[w]) throw new Error(`bench/.codec.js has no ${w}: run node bench/diag.mjs`);
+  return mod;
 }
 
 /** Keeps the smallest value per key over passes after the first (a warm-up): on a shared machine the least disturbed pass is the closest to the real cost. */
