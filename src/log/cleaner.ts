@@ -118,9 +118,28 @@ async function dropSegmentsBelowStart(store: LogStore, topic: string, partition:
  * Compaction: builds key -> latest offset over the whole partition, then rewrites each sealed
  * segment that holds a superseded record or an expired tombstone.
  */
+/**
+ * What each partition looked like when it was last compacted, and when its first kept tombstone
+ * falls due: a run that finds the same log (same end, same sealed segments, same config) before
+ * that time has nothing to do, and skips reading the partition twice over.
+ */
+const lastClean = new WeakMap<LogStore, Map<string, { shape: string; due: number }>>();
+
+function shapeOf(store: LogStore, p: PartitionState): string {
+  const t = store.topic(p.topic);
+  const last = p.sealed[p.sealed.length - 1];
+  return `${t.createdAt}:${t.config.deleteRetentionMs}:${p.active.nextOffset}:${p.sealed.length}:${last?.baseOffset}:${last?.version}`;
+}
+
 async function compactPartition(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
   const p = store.partition(topic, partition);
   if (p.sealed.length === 0) return;
+  let memo = lastClean.get(store);
+  if (!memo) lastClean.set(store, (memo = new Map()));
+  const memoKey = `${topic}\u0000${partition}`;
+  const before = memo.get(memoKey);
+  if (before && before.shape === shapeOf(store, p) && store.now() < before.due) return;
+  let due = Infinity;
   const end = p.active.nextOffset;
   const latest = new Map<string, number>();
   let from = -Infinity;
@@ -147,6 +166,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
         if (r.keyId !== null && r.tombstone) {
           if (b.cleanedAt >= 0 && now - b.cleanedAt >= cfg.deleteRetentionMs) { changed = true; removed++; tombs++; return; }
           hasTombstone = true;
+          due = Math.min(due, (b.cleanedAt >= 0 ? b.cleanedAt : now) + cfg.deleteRetentionMs);
         }
         kept.push(r);
       });
@@ -186,6 +206,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
     stats.recordsRemoved += removed;
     stats.tombstonesRemoved += tombs;
   }
+  if (!store.closed && store.topics.has(topic)) memo.set(memoKey, { shape: shapeOf(store, store.partition(topic, partition)), due });
 }
 
 /**

@@ -311,6 +311,29 @@ describe('compaction', () => {
     expect((await readAllFrom(store, 'c', 0, 2)).map((m) => m.offset)).toEqual(['3']);
   });
 
+  it('a run that finds the log as the last one left it reads nothing, until it grows or a tombstone falls due', async () => {
+    const { clock, store, broker, appender } = await clocked();
+    await store.createTopic('c', 1, [{ name: 'cleanup.policy', value: 'compact' }, EACH_BATCH_OWN_SEGMENT, { name: 'delete.retention.ms', value: '1000' }]);
+    for (const [key, value] of [['a', 'a1'], ['b', 'b1'], ['a', null], ['c', 'c1']] as const) await appender.append(append('c', 0, [{ key, value }]));
+    let reads = 0;
+    const readBatches = store.readBatches.bind(store);
+    store.readBatches = (...a: Parameters<typeof store.readBatches>) => { reads++; return readBatches(...a); };
+    expect(await broker.runLogCleaner(['c'])).toMatchObject({ recordsRemoved: 1 });
+    expect(reads).toBeGreaterThan(0);
+    reads = 0;
+    expect(await broker.runLogCleaner(['c'])).toMatchObject({ segmentsCompacted: 0, recordsRemoved: 0 });
+    expect(reads).toBe(0); // nothing changed, no tombstone due: skipped
+    await appender.append(append('c', 0, [{ key: 'b', value: 'b2' }]));
+    expect(await broker.runLogCleaner(['c'])).toMatchObject({ recordsRemoved: 1 }); // b1 superseded
+    expect(reads).toBeGreaterThan(0);
+    reads = 0;
+    await broker.runLogCleaner(['c']);
+    expect(reads).toBe(0);
+    clock.t += 1000; // the tombstone of a falls due
+    expect(await broker.runLogCleaner(['c'])).toMatchObject({ tombstonesRemoved: 1 });
+    expect((await readAllFrom(store, 'c', 0)).map((m) => `${m.key}=${m.value}`)).toEqual(['c=c1', 'b=b2']);
+  });
+
   it('a later record of the key supersedes a tombstone before its time is up', async () => {
     const { clock, store, broker, appender } = await clocked();
     await store.createTopic('c', 1, [{ name: 'cleanup.policy', value: 'compact' }, EACH_BATCH_OWN_SEGMENT, { name: 'delete.retention.ms', value: '100000' }]);
