@@ -209,8 +209,12 @@ export function isRetriable(e: unknown): boolean {
   return e instanceof LanesError && e.retriable;
 }
 
+/** True when the coordinator no longer counts this member (stale generation, or evicted): it must give up its partitions and rejoin. */
+export function isFenced(e: unknown): boolean {
+  return e instanceof LanesError && (e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID');
+}
+
 /** True when the error means the consumer must rejoin its group. */
 export function isRebalancing(e: unknown): boolean {
-  return e instanceof LanesError &&
-    (e.code === 'REBALANCE_IN_PROGRESS' || e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID');
+  return isFenced(e) || (e instanceof LanesError && e.code === 'REBALANCE_IN_PROGRESS');
 }

@@ -15,6 +15,7 @@ import { BrokerUnavailableError } from '../errors.js';
 import type { KeyRangeCtor } from '../log/log-db.js';
 import { LogStore } from '../log/log-store.js';
 import { BROKER_METHODS, names, type BrokerApi } from '../protocol/broker-api.js';
+import { randomId } from '../protocol/ids.js';
 import { Broker } from './broker.js';
 import { dbName, resolveIndexedDB } from './in-page.js';
 import { RpcClient, serveRpc } from './rpc.js';
@@ -28,11 +29,6 @@ export interface BrokerHostOptions {
   logCleanerIntervalMs?: number;
 }
 
-/** A random id for this context. */
-export function randomId(): string {
-  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
 /** Elects and hosts (or forwards to) the broker of one database. */
 export class BrokerHost {
   readonly id = randomId();
@@ -43,13 +39,9 @@ export class BrokerHost {
   private release: (() => void) | undefined;
   private stopServing: (() => void) | undefined;
   private closed = false;
-  /** Resolves when this host becomes the leader (for tests and status). */
-  readonly leadership: Promise<void>;
-  private becameLeader!: () => void;
 
   constructor(readonly options: BrokerHostOptions) {
     this.rpc = new RpcClient(options.database, this.id);
-    this.leadership = new Promise((r) => { this.becameLeader = r; });
     const api = {} as Record<string, (...a: unknown[]) => Promise<unknown>>;
     for (const m of BROKER_METHODS) {
       api[m] = async (...args: unknown[]) => {
@@ -82,16 +74,10 @@ export class BrokerHost {
         throw e;
       }
       this.stopServing = serveRpc(this.options.database, broker, this.id);
-      this.becameLeader();
       await hold;
       this.stopServing();
       broker.close();
     }).catch(() => undefined);
-  }
-
-  /** True when this context hosts the broker. */
-  isLeader(): boolean {
-    return this.local !== undefined;
   }
 
   /** Gives up the lock (if held) and stops forwarding. */

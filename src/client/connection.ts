@@ -42,8 +42,6 @@ export interface ClientConfig {
 export class Connection {
   private current: Promise<{ broker: BrokerApi; release: () => void }> | undefined;
   private refs = 0;
-  /** The leader-tab host of this connection, when that is the host in use (isLeader() for status). */
-  host: BrokerHost | undefined;
 
   constructor(readonly config: ClientConfig) {
     if (!config || typeof config.database !== 'string' || config.database === '') {
@@ -77,7 +75,6 @@ export class Connection {
     if (host === 'leader-tab') {
       const h = new BrokerHost({ database: c.database, kind: 'leader-tab', indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
       h.start();
-      this.host = h;
       return { broker: h.api, release: () => h.close() };
     }
     installErrorTransfer();

@@ -49,11 +49,6 @@ export function writeUtf8(s: string, buf: Uint8Array, pos: number): number {
   return p - pos;
 }
 
-/** UTF-8 bytes of `s`. */
-export function utf8Bytes(s: string): Uint8Array {
-  return encoder.encode(s);
-}
-
 /** Decodes `len` UTF-8 bytes of `buf` from `pos`. */
 export function readUtf8(buf: Uint8Array, pos: number, len: number): string {
   if (len > DECODE_SHORT) return decoder.decode(buf.subarray(pos, pos + len));

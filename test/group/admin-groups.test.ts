@@ -4,17 +4,16 @@
  * committed offsets' home, the internal compacted topic `__consumer_offsets`.
  */
 import { IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import type { Broker } from '../../src/broker/broker.js';
 import { OFFSETS_TOPIC } from '../../src/group/offset-store.js';
 import { createClient, LanesError, type ClientConfig, type Consumer, type ConsumerConfig } from '../../src/index.js';
 import { readAll, rejection } from '../client/helpers.js';
 import { nodeClient } from '../helpers/node-client.js';
-import { waitFor, FAST } from './helpers.js';
+import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
 
-let open: { disconnect(): Promise<void> }[] = [];
-afterEach(async () => { for (const o of open.splice(0).reverse()) await o.disconnect(); });
+const open = disconnectAfterEach();
 
 /** A connected admin and producer on `config` (a fresh database unless given). */
 async function connect(config: ClientConfig = nodeClient().config) {

@@ -3,15 +3,14 @@
  * eachBatch's helpers, instrumentation events, memberId and describeGroup, and static
  * membership (groupInstanceId). Consumers share one in-page broker; conditions are polled.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assigners, createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachBatchPayload, type InstrumentationEvent,
 } from '../../src/index.js';
 import { nodeClient } from '../helpers/node-client.js';
-import { waitFor, FAST } from './helpers.js';
+import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
 
-let open: { disconnect(): Promise<void> }[] = [];
-afterEach(async () => { for (const o of open.splice(0).reverse()) await o.disconnect(); });
+const open = disconnectAfterEach();
 
 async function connect() {
   const { client, config } = nodeClient();

@@ -2,14 +2,13 @@
  * Bad input to a group consumer is refused with a typed error before anything is joined or
  * written, and a refused run() leaves the consumer usable.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assigners, createClient, InconsistentGroupProtocolError, InvalidArgumentError, type Consumer, type ConsumerConfig } from '../../src/index.js';
 import { rejection } from '../client/helpers.js';
 import { nodeClient } from '../helpers/node-client.js';
-import { waitFor, FAST } from './helpers.js';
+import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
 
-let open: { disconnect(): Promise<void> }[] = [];
-afterEach(async () => { for (const o of open.splice(0).reverse()) await o.disconnect(); });
+const open = disconnectAfterEach();
 
 async function connect() {
   const { client, config } = nodeClient();

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { maxUtf8Length, readUtf8, utf8Bytes, writeUtf8 } from '../../src/protocol/utf8.js';
+import { maxUtf8Length, readUtf8, writeUtf8 } from '../../src/protocol/utf8.js';
+
+const utf8Bytes = (s: string) => new TextEncoder().encode(s);
 
 const enc = new TextEncoder();
 

@@ -15,6 +15,7 @@ import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics }
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
 import { parseOffset } from '../offsets.js';
+import { randomId } from '../../protocol/ids.js';
 import { Membership } from './membership.js';
 import { Positions, type ResetPolicy } from './positions.js';
 import { Runner, type FetchConfig, type RunConfig } from './runner.js';
@@ -95,7 +96,7 @@ function instanceId(database: string, groupId: string, v: string | true | undefi
   const store = (globalThis as { sessionStorage?: Storage }).sessionStorage;
   let id = store?.getItem(key) ?? null;
   if (!id) {
-    id = globalThis.crypto?.randomUUID?.() ?? String(Math.random()).slice(2);
+    id = randomId();
     store?.setItem(key, id);
   }
   return id;

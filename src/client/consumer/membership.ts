@@ -17,8 +17,9 @@
  *   (eager protocols give everything up and get it back: the pause must survive that).
  * - A rebalance event whose generation is older than ours is a rebalance we already took part in.
  */
-import { isRebalancing, LanesError, InvalidArgumentError } from '../../errors.js';
+import { isFenced, isRebalancing, LanesError, InvalidArgumentError } from '../../errors.js';
 import { names, type BrokerApi, type JoinGroupResult } from '../../protocol/broker-api.js';
+import { randomId } from '../../protocol/ids.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
 import { Positions, type PartitionCursor } from './positions.js';
@@ -42,10 +43,6 @@ export interface AutoCommit {
   enabled: boolean;
   interval: number | null;
   threshold: number | null;
-}
-
-function randomId(): string {
-  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
 }
 
 /** The membership of one consumer. */
@@ -160,7 +157,7 @@ export class Membership {
       this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId });
     } catch (e) {
       if (!this.active) return;
-      if (e instanceof LanesError && (e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID')) this.fenced = true;
+      if (isFenced(e)) this.fenced = true;
       if (isRebalancing(e)) void this.rejoin();
     }
   }
@@ -222,7 +219,7 @@ export class Membership {
       await this.waitRunnerParked();
       if (!this.active) return;
       const broker = await this.broker();
-      if (this.autoCommit.enabled && !this.fenced) await this.commitOwned().catch(() => undefined);
+      if (this.autoCommit.enabled && !this.fenced) await this.commit().catch(() => undefined);
       for (const c of this.positions.all()) if (c.paused) paused.add(`${c.topic}\u0000${c.partition}`);
       const owned: { [topic: string]: number[] } = {};
       if (this.cooperative && !this.fenced) {
@@ -295,7 +292,7 @@ export class Membership {
     try {
       await (await this.broker()).commitOffsets({ groupId: this.o.groupId, memberId: this.memberId, generationId: this.generationId, offsets });
     } catch (e) {
-      if (e instanceof LanesError && (e.code === 'ILLEGAL_GENERATION' || e.code === 'UNKNOWN_MEMBER_ID')) {
+      if (isFenced(e)) {
         this.fenced = true;
         if (this.active) void this.rejoin();
       }
@@ -305,10 +302,6 @@ export class Membership {
     this.lastCommit = Date.now();
     this.sinceCommit = 0;
     this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId, topics: offsets });
-  }
-
-  private commitOwned(): Promise<void> {
-    return this.commit();
   }
 
   /** After records were processed: commits when the threshold or interval says so. */

@@ -90,8 +90,4 @@ export class Positions {
     return { changed, dispose: () => { this.waiters.delete(resolve); } };
   }
 
-  /** Resolves at the next change. */
-  changed(): Promise<void> {
-    return this.nextChange().changed;
-  }
 }

@@ -96,8 +96,6 @@ function fetchKey(parts: { c: PartitionCursor; offset: number }[]): string {
 export class Runner {
   running = false;
   private loop: Promise<void> | undefined;
-  private stopWaiter: (() => void) | undefined;
-  private stopped: Promise<void> = Promise.resolve();
   /** A fetch issued ahead, for the offsets that follow the batches being processed. */
   private prefetched: { key: string; answer: Promise<FetchPartitionResult[]> } | undefined;
 
@@ -112,8 +110,7 @@ export class Runner {
 
   start(): void {
     this.running = true;
-    this.stopped = new Promise((r) => { this.stopWaiter = r; });
-    this.loop = this.main().finally(() => { this.running = false; this.stopWaiter?.(); });
+    this.loop = this.main().finally(() => { this.running = false; });
   }
 
   /** Stops after the handler in progress returns. */
@@ -364,8 +361,4 @@ export class Runner {
     this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { topic: c.topic, partition: c.partition, batchSize: messages.length, duration: Date.now() - started });
   }
 
-  /** Resolves when the loop has ended. */
-  whenStopped(): Promise<void> {
-    return this.stopped;
-  }
 }
