@@ -10,7 +10,7 @@
  * - A fetch with nothing to return waits for an append to one of its partitions (or maxWaitMs);
  *   consumers never poll.
  */
-import { errorToData, InvalidArgumentError, InvalidPartitionsError, OffsetOutOfRangeError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, TopicNotFoundError } from '../errors.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
 import { LogStore, validateTopicName } from '../log/log-store.js';
@@ -23,6 +23,7 @@ import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js'
 import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
 import { GroupService } from '../group/group-service.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
+import { checkNumPartitions, checkPartitionCount, deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 
 /** Options of a broker. */
 export interface BrokerOptions {
@@ -115,10 +116,7 @@ export class Broker implements BrokerApi {
     // All-or-nothing: every topic is checked (name, partitions, configs) before any is created.
     for (const t of topics) {
       validateTopicName(t?.topic);
-      const numPartitions = t.numPartitions ?? 1;
-      if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-        throw new InvalidPartitionsError(`numPartitions of topic ${JSON.stringify(t.topic)} must be an integer >= 1; got ${String(t.numPartitions)}`, { details: { topic: t.topic, numPartitions: t.numPartitions } });
-      }
+      checkNumPartitions(t.topic, t.numPartitions ?? 1);
       parseTopicConfig(t.configEntries);
     }
     if (new Set(topics.map((t) => t.topic)).size !== topics.length) throw new InvalidArgumentError('createTopics names a topic twice');
@@ -149,7 +147,10 @@ export class Broker implements BrokerApi {
   }
 
   async createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void> {
+    if (!Array.isArray(topicPartitions)) throw new InvalidArgumentError('createPartitions needs topicPartitions: [{ topic, count }]');
     await this.serial(async () => {
+      // All-or-nothing: every count is checked before any topic grows.
+      for (const tp of topicPartitions) checkPartitionCount(tp.topic, this.store.topic(tp.topic).numPartitions, tp.count);
       for (const tp of topicPartitions) {
         await this.store.createPartitions(tp.topic, tp.count);
         this.groups.topicChanged(tp.topic);
@@ -171,10 +172,10 @@ export class Broker implements BrokerApi {
 
   async fetch(req: FetchRequest): Promise<FetchPartitionResult[]> {
     if (!req || !Array.isArray(req.partitions)) throw new InvalidArgumentError('fetch needs partitions');
-    const wanted = new Set(req.partitions.map((p) => `${p.topic}\u0000${p.partition}`));
+    const wanted = new Set(req.partitions.map((p) => tpKey(p.topic, p.partition)));
     let wake: () => void = () => undefined;
     const woken = new Promise<void>((r) => { wake = r; });
-    const unsubscribe = this.store.onAppend((t, p) => { if (wanted.has(`${t}\u0000${p}`)) wake(); });
+    const unsubscribe = this.store.onAppend((t, p) => { if (wanted.has(tpKey(t, p))) wake(); });
     try {
       const first = await this.readAll(req);
       if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error)) return first;
@@ -239,10 +240,7 @@ export class Broker implements BrokerApi {
       // All-or-nothing: every offset is checked against its watermarks before any moves.
       for (const p of partitions) {
         const { low, high } = this.store.watermarks(topic, p.partition);
-        const target = p.offset === -1 ? high : p.offset;
-        if (!Number.isSafeInteger(target) || target < low || target > high) {
-          throw new OffsetOutOfRangeError(`deleteRecords offset ${p.offset} is out of range for ${topic}-${p.partition} (low ${low}, high ${high})`, { details: { topic, partition: p.partition, offset: p.offset, low, high } });
-        }
+        deleteRecordsTarget(topic, p.partition, p.offset, low, high);
       }
       const out: { partition: number; lowWatermark: number }[] = [];
       for (const p of partitions) out.push({ partition: p.partition, lowWatermark: await deleteRecords(this.store, topic, p.partition, p.offset) });

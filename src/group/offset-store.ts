@@ -14,6 +14,7 @@ import type { Appender } from '../log/appender.js';
 import type { LogStore } from '../log/log-store.js';
 import { decodeBatch, encodeRecords } from '../protocol/record-batch.js';
 import type { KafkaMessage, Message } from '../types.js';
+import { tpKey } from '../protocol/topic-partition.js';
 
 /** The internal topic's name, as Kafka's. */
 export const OFFSETS_TOPIC = '__consumer_offsets';
@@ -66,7 +67,7 @@ export class OffsetStore {
   }
 
   private apply([groupId, topic, partition]: Key, v: CommittedOffset | null): void {
-    const k = `${topic}\u0000${partition}`;
+    const k = tpKey(topic, partition);
     if (v === null) {
       const g = this.groups.get(groupId);
       g?.delete(k);
@@ -80,7 +81,7 @@ export class OffsetStore {
 
   /** The committed offset of a partition, if any. */
   get(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
-    return this.groups.get(groupId)?.get(`${topic}\u0000${partition}`);
+    return this.groups.get(groupId)?.get(tpKey(topic, partition));
   }
 
   /** Every committed offset of a group. */

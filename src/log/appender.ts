@@ -18,6 +18,7 @@ import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { done, S, type ProducerRow } from './log-db.js';
 import { newSegment, type LogStore, type PartitionState } from './log-store.js';
+import { tpKey } from '../protocol/topic-partition.js';
 
 /** Records for one partition from one producer request (the wire type). */
 export type AppendBatch = ProduceBatch;
@@ -85,7 +86,7 @@ export class Appender {
           tx.objectStore(S.batches).put(batch);
           tx.objectStore(S.segments).put(state.active);
           if (producer) tx.objectStore(S.producers).put(producer);
-          touched.set(`${state.topic}\u0000${state.partition}`, state);
+          touched.set(tpKey(state.topic, state.partition), state);
           results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
         }
         accepted.push({ p, results });
@@ -124,7 +125,7 @@ export class Appender {
     const steps: { dup?: AppendResult; write?: { state: PartitionState; batch: RecordBatch; producer?: ProducerRow; sealed?: import('./log-db.js').SegmentRow } }[] = [];
 
     for (const b of r.batches) {
-      const k = `${b.topic}\u0000${b.partition}`;
+      const k = tpKey(b.topic, b.partition);
       if (seen.has(k)) throw new InvalidArgumentError(`produce request has two batches for ${b.topic}-${b.partition}`, { details: { topic: b.topic, partition: b.partition } });
       seen.add(k);
       const topic = store.topic(b.topic);

@@ -15,12 +15,12 @@
  * - Retention deletes whole sealed segments, oldest first; the low watermark moves to the
  *   first remaining offset and never goes back.
  */
-import { OffsetOutOfRangeError } from '../errors.js';
 import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
 import { BATCH_OVERHEAD } from './appender.js';
 import type { CleanerStats } from '../protocol/broker-api.js';
 import { done, req, S, type PartitionRow, type SegmentRow } from './log-db.js';
 import { newSegment, type LogStore, type PartitionState } from './log-store.js';
+import { deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 
 export type { CleanerStats };
 
@@ -136,7 +136,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
   if (p.sealed.length === 0) return;
   let memo = lastClean.get(store);
   if (!memo) lastClean.set(store, (memo = new Map()));
-  const memoKey = `${topic}\u0000${partition}`;
+  const memoKey = tpKey(topic, partition);
   const before = memo.get(memoKey);
   if (before && before.shape === shapeOf(store, p) && store.now() < before.due) return;
   let due = Infinity;
@@ -220,10 +220,7 @@ export function deleteRecords(store: LogStore, topic: string, partition: number,
 async function deleteRecordsNow(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
   const p = store.partition(topic, partition);
   const high = p.active.nextOffset;
-  const target = offset === -1 ? high : offset;
-  if (!Number.isSafeInteger(target) || target < p.logStartOffset || target > high) {
-    throw new OffsetOutOfRangeError(`deleteRecords offset ${offset} is out of range for ${topic}-${partition} (low ${p.logStartOffset}, high ${high})`, { details: { topic, partition, offset, low: p.logStartOffset, high } });
-  }
+  const target = deleteRecordsTarget(topic, partition, offset, p.logStartOffset, high);
   if (target === p.logStartOffset) return target;
   const rtx = store.db.transaction([S.batches], 'readonly');
   const cursor = await req(rtx.objectStore(S.batches).openCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev'));

@@ -13,11 +13,12 @@
  *   run one at a time through `exclusive` and compute their new state inside it, so no write
  *   commits a state derived from a snapshot that another write replaced meanwhile.
  */
-import { InvalidPartitionsError, TopicExistsError, TopicNotFoundError, InvalidArgumentError } from '../errors.js';
+import { TopicExistsError, TopicNotFoundError, InvalidArgumentError } from '../errors.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
 import type { ConfigEntry } from '../types.js';
 import { done, openLogDb, req, S, type KeyRangeCtor, type PartitionRow, type ProducerRow, type SegmentRow, type TopicRow } from './log-db.js';
+import { checkNumPartitions, checkPartitionCount, tpKey } from '../protocol/topic-partition.js';
 
 /** In-memory state of a partition. */
 export interface PartitionState {
@@ -42,7 +43,6 @@ export interface LogStoreOptions {
   now?: () => number;
 }
 
-const pkey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** Builds an empty active segment. */
 export function newSegment(topic: string, partition: number, baseOffset: number, now: number): SegmentRow {
@@ -84,20 +84,20 @@ export class LogStore {
     for (const t of topics) this.topics.set(t.topic, t);
     const bySeg = new Map<string, SegmentRow[]>();
     for (const s of segs) {
-      const k = pkey(s.topic, s.partition);
+      const k = tpKey(s.topic, s.partition);
       let list = bySeg.get(k);
       if (!list) bySeg.set(k, (list = []));
       list.push(s); // getAll returns key order: oldest first
     }
     for (const p of parts) {
-      const list = bySeg.get(pkey(p.topic, p.partition)) ?? [];
+      const list = bySeg.get(tpKey(p.topic, p.partition)) ?? [];
       const active = list.find((s) => s.sealedAt === -1) ?? newSegment(p.topic, p.partition, list.at(-1)?.nextOffset ?? p.logStartOffset, this.now());
-      this.partitions.set(pkey(p.topic, p.partition), {
+      this.partitions.set(tpKey(p.topic, p.partition), {
         topic: p.topic, partition: p.partition, logStartOffset: p.logStartOffset,
         sealed: list.filter((s) => s.sealedAt !== -1), active,
       });
     }
-    for (const pr of prods) this.producers.set(`${pr.producerId}:${pkey(pr.topic, pr.partition)}`, pr);
+    for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
     this.nextProducerId = npid ?? 1;
   }
 
@@ -122,7 +122,7 @@ export class LogStore {
     if (!Number.isInteger(partition) || partition < 0 || partition >= t.numPartitions) {
       throw new TopicNotFoundError(`partition ${String(partition)} of topic ${JSON.stringify(topic)} does not exist (it has ${t.numPartitions}: 0..${t.numPartitions - 1})`, { details: { topic, partition } });
     }
-    return this.partitions.get(pkey(topic, partition))!;
+    return this.partitions.get(tpKey(topic, partition))!;
   }
 
   /** Low and high watermarks of a partition. */
@@ -140,17 +140,17 @@ export class LogStore {
 
   /** Producer state of one producer on one partition. */
   producerState(producerId: number, topic: string, partition: number): ProducerRow | undefined {
-    return this.producers.get(`${producerId}:${pkey(topic, partition)}`);
+    return this.producers.get(`${producerId}:${tpKey(topic, partition)}`);
   }
 
   /** Records a committed producer state. */
   setProducerState(row: ProducerRow): void {
-    this.producers.set(`${row.producerId}:${pkey(row.topic, row.partition)}`, row);
+    this.producers.set(`${row.producerId}:${tpKey(row.topic, row.partition)}`, row);
   }
 
   /** Replaces a partition's committed state. */
   setPartition(p: PartitionState): void {
-    this.partitions.set(pkey(p.topic, p.partition), p);
+    this.partitions.set(tpKey(p.topic, p.partition), p);
   }
 
   /** Key range of one partition in the batches or segments store. */
@@ -191,9 +191,7 @@ export class LogStore {
 
   private async createTopicNow(topic: string, numPartitions: number, configEntries: ConfigEntry[] | undefined, internal: boolean): Promise<TopicRow> {
     validateTopicName(topic);
-    if (!Number.isInteger(numPartitions) || numPartitions < 1) {
-      throw new InvalidPartitionsError(`numPartitions of topic ${JSON.stringify(topic)} must be an integer >= 1; got ${String(numPartitions)}`, { details: { topic, numPartitions } });
-    }
+    checkNumPartitions(topic, numPartitions);
     const config = parseTopicConfig(configEntries);
     if (this.topics.has(topic)) throw new TopicExistsError(`topic ${JSON.stringify(topic)} already exists`, { details: { topic } });
     const now = this.now();
@@ -224,9 +222,7 @@ export class LogStore {
 
   private async createPartitionsNow(topic: string, count: number): Promise<void> {
     const t = this.topic(topic);
-    if (!Number.isInteger(count) || count <= t.numPartitions) {
-      throw new InvalidPartitionsError(`createPartitions: count for ${JSON.stringify(topic)} must be an integer above the current ${t.numPartitions}; got ${String(count)}`, { details: { topic, count } });
-    }
+    checkPartitionCount(topic, t.numPartitions, count);
     const now = this.now();
     const row: TopicRow = { ...t, numPartitions: count };
     const states = this.writePartitions(row, t.numPartitions, count, now);
@@ -276,8 +272,8 @@ export class LogStore {
     for (const k of prodKeys) tx.objectStore(S.producers).delete(k);
     await done(tx, `deleteTopics ${topic}`);
     this.topics.delete(topic);
-    for (let p = 0; p < t.numPartitions; p++) this.partitions.delete(pkey(topic, p));
-    for (const k of prodKeys) this.producers.delete(`${k[0]}:${pkey(k[1], k[2])}`);
+    for (let p = 0; p < t.numPartitions; p++) this.partitions.delete(tpKey(topic, p));
+    for (const k of prodKeys) this.producers.delete(`${k[0]}:${tpKey(k[1], k[2])}`);
   }
 
   // ---- producers ----------------------------------------------------------------------------

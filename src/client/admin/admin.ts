@@ -2,7 +2,8 @@
  * The admin client (KafkaJS shape): topics, partitions, configs, offsets, record deletion,
  * plus lanes' own log tools (segments, cleaner).
  */
-import { InvalidArgumentError, InvalidPartitionsError, NotConnectedError } from '../../errors.js';
+import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
+import { checkPartitionCount } from '../../protocol/topic-partition.js';
 import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
 import { DEFAULT_TOPIC_CONFIG, parseTopicConfig, topicConfigEntries } from '../../protocol/topic-config.js';
 import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from '../../types.js';
@@ -98,9 +99,7 @@ export function createAdmin(conn: Connection): Admin {
         // Checked as the broker would, without writing.
         for (const { topic, count } of topicPartitions) {
           const [info] = await b.metadata({ topics: [topic] });
-          if (!Number.isInteger(count) || count <= info!.numPartitions) {
-            throw new InvalidPartitionsError(`createPartitions: count for ${JSON.stringify(topic)} must be an integer above the current ${info!.numPartitions}; got ${String(count)}`, { details: { topic, count } });
-          }
+          checkPartitionCount(topic, info!.numPartitions, count);
         }
         return true;
       }

@@ -23,6 +23,7 @@ import { randomId } from '../../protocol/ids.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
 import { Positions, type PartitionCursor } from './positions.js';
+import { tpKey } from '../../protocol/topic-partition.js';
 
 /** Group options of consumer(). */
 export interface GroupOptions {
@@ -220,7 +221,7 @@ export class Membership {
       if (!this.active) return;
       const broker = await this.broker();
       if (this.autoCommit.enabled && !this.fenced) await this.commit().catch(() => undefined);
-      for (const c of this.positions.all()) if (c.paused) paused.add(`${c.topic}\u0000${c.partition}`);
+      for (const c of this.positions.all()) if (c.paused) paused.add(tpKey(c.topic, c.partition));
       const owned: { [topic: string]: number[] } = {};
       if (this.cooperative && !this.fenced) {
         for (const c of this.positions.all()) (owned[c.topic] ??= []).push(c.partition);
@@ -250,20 +251,20 @@ export class Membership {
       this.fenced = false;
       this.generationId = res.generationId;
       this.protocol = res.protocol;
-      const committed = new Map(res.committed.map((c) => [`${c.topic}\u0000${c.partition}`, c.offset]));
+      const committed = new Map(res.committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
       const next: { topic: string; partition: number; position: number | null }[] = [];
       for (const [topic, parts] of Object.entries(res.assignment)) {
         for (const partition of parts) {
-          const k = `${topic}\u0000${partition}`;
+          const k = tpKey(topic, partition);
           const c = committed.get(k);
           if (c !== undefined) this.committed.set(k, c);
           next.push({ topic, partition, position: c ?? null });
         }
       }
-      const before = new Set(this.positions.all().map((c) => `${c.topic}\u0000${c.partition}`));
+      const before = new Set(this.positions.all().map((c) => tpKey(c.topic, c.partition)));
       this.positions.set(next.map((n) => ({ ...n, reset: this.fromBeginning ? 'earliest' as const : 'latest' as const })));
-      for (const c of this.positions.all()) if (paused.has(`${c.topic}\u0000${c.partition}`)) c.paused = true;
-      const after = new Set(next.map((n) => `${n.topic}\u0000${n.partition}`));
+      for (const c of this.positions.all()) if (paused.has(tpKey(c.topic, c.partition))) c.paused = true;
+      const after = new Set(next.map((n) => tpKey(n.topic, n.partition)));
       const revoked = [...before].filter((k) => !after.has(k));
       for (const k of revoked) this.committed.delete(k);
       this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
@@ -280,7 +281,7 @@ export class Membership {
     const out: { topic: string; partition: number; offset: number }[] = [];
     for (const c of this.positions.all()) {
       if (c.position === null) continue;
-      const k = `${c.topic}\u0000${c.partition}`;
+      const k = tpKey(c.topic, c.partition);
       if (this.committed.get(k) !== c.position) out.push({ topic: c.topic, partition: c.partition, offset: c.position });
     }
     return out;
@@ -298,7 +299,7 @@ export class Membership {
       }
       throw e;
     }
-    for (const o of offsets) this.committed.set(`${o.topic}\u0000${o.partition}`, o.offset);
+    for (const o of offsets) this.committed.set(tpKey(o.topic, o.partition), o.offset);
     this.lastCommit = Date.now();
     this.sinceCommit = 0;
     this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId, topics: offsets });

@@ -7,6 +7,7 @@
  * - Every change that must interrupt a fetch or a batch in progress (seek, assignment change,
  *   pause) raises `epoch` of the partition or of the whole set, and wakes the runner.
  */
+import { tpKey } from '../../protocol/topic-partition.js';
 
 /** Where to start when there is no position: Kafka's auto.offset.reset. */
 export type ResetPolicy = 'earliest' | 'latest';
@@ -31,12 +32,9 @@ export class Positions {
   /** Raised by every assignment change. */
   generation = 0;
 
-  static key(topic: string, partition: number): string {
-    return `${topic}\u0000${partition}`;
-  }
 
   get(topic: string, partition: number): PartitionCursor | undefined {
-    return this.map.get(Positions.key(topic, partition));
+    return this.map.get(tpKey(topic, partition));
   }
 
   all(): PartitionCursor[] {
@@ -47,7 +45,7 @@ export class Positions {
   set(list: { topic: string; partition: number; position: number | null; reset?: ResetPolicy }[]): void {
     const next = new Map<string, PartitionCursor>();
     for (const p of list) {
-      const k = Positions.key(p.topic, p.partition);
+      const k = tpKey(p.topic, p.partition);
       const cur = this.map.get(k);
       next.set(k, cur ?? { topic: p.topic, partition: p.partition, position: p.position, paused: false, epoch: 0, reset: p.reset });
     }

@@ -22,6 +22,7 @@ import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/brok
 import { concatRecords, encodeRecords, type EncodedRecords } from '../../protocol/record-batch.js';
 import type { CompressionTypes, Message, RecordMetadata, TopicName, TopicSchema, KeyOf, ValueOf, UntypedTopics } from '../../types.js';
 import type { Connection } from '../connection.js';
+import { tpKey } from '../../protocol/topic-partition.js';
 
 /** Options of producer(). */
 export interface ProducerConfig {
@@ -149,7 +150,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     const out: RecordMetadata[] = [];
     const seen = new Set<string>();
     for (const c of send.chunks) {
-      const k = `${c.topic}\u0000${c.partition}`;
+      const k = tpKey(c.topic, c.partition);
       if (seen.has(k)) continue;
       seen.add(k);
       const r = send.results.get(k)!;
@@ -162,7 +163,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   async function request(sends: PendingSend[]): Promise<void> {
     const byTp = new Map<string, Chunk[]>();
     for (const s of sends) for (const c of s.chunks) {
-      const k = `${c.topic}\u0000${c.partition}`;
+      const k = tpKey(c.topic, c.partition);
       let list = byTp.get(k);
       if (!list) byTp.set(k, (list = []));
       list.push(c);
@@ -178,7 +179,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         const broker = await conn.broker();
         const res = await broker.produce({ producerId, producerEpoch, batches });
         for (const r of res) {
-          const k = `${r.topic}\u0000${r.partition}`;
+          const k = tpKey(r.topic, r.partition);
           const chunks = byTp.get(k)!;
           const b = batches.find((x) => x.topic === r.topic && x.partition === r.partition)!;
           if (idempotent) sequences.set(k, b.baseSequence + b.records.count);

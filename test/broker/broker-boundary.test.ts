@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHROMIUM_ARGS, startHarness, type Harness } from './browser.js';
-import { openTab, waitFor } from './tabs.js';
+import { CHROMIUM_ARGS, startHarness, type Harness } from '../e2e/browser.js';
+import { openTab, waitFor } from '../e2e/tabs.js';
 
 let h: Harness;
 let n = 0;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, NotConnectedError, OffsetOutOfRangeError, errorFromData, type EachBatchPayload } from '../../src/index.js';
-import { decodeAll, recorder, rejection, setup } from './helpers.js';
+import { InvalidArgumentError, NotConnectedError, OffsetOutOfRangeError, errorFromData, type EachBatchPayload } from '../../../src/index.js';
+import { decodeAll, recorder, rejection, setup } from '../helpers.js';
 
 type Env = Awaited<ReturnType<typeof setup>>;
 let env: Env | undefined;

@@ -1,8 +1,8 @@
 /** Reads bounded by records as well as bytes: the log's read, the broker's fetch, the consumer. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/index.js';
-import { readPartition } from '../../src/log/reader.js';
-import { setup } from './helpers.js';
+import { InvalidArgumentError } from '../../../src/index.js';
+import { readPartition } from '../../../src/log/reader.js';
+import { setup } from '../helpers.js';
 
 type Env = Awaited<ReturnType<typeof setup>>;
 let env: Env | undefined;

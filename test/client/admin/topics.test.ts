@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   InvalidArgumentError, InvalidConfigError, InvalidPartitionsError, NotConnectedError, TopicNotFoundError,
-} from '../../src/index.js';
-import { nodeClient } from '../helpers/node-client.js';
-import { readAll, rejection, setup } from './helpers.js';
+} from '../../../src/index.js';
+import { nodeClient } from '../../helpers/node-client.js';
+import { readAll, rejection, setup } from '../helpers.js';
 
 type Env = Awaited<ReturnType<typeof setup>>;
 let env: Env | undefined;

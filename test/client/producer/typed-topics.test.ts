@@ -4,8 +4,8 @@
  * fails. The runtime part shows typed sends and reads work and untyped use still does.
  */
 import { describe, expect, it } from 'vitest';
-import type { KafkaMessage, TopicSchema } from '../../src/index.js';
-import { nodeClient } from '../helpers/node-client.js';
+import type { KafkaMessage, TopicSchema } from '../../../src/index.js';
+import { nodeClient } from '../../helpers/node-client.js';
 
 interface MyTopics extends TopicSchema {
   orders: { key: string; value: { id: number; total: number } };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nodeClient } from '../helpers/node-client.js';
-import { createClient } from '../../src/index.js';
+import { nodeClient } from '../../helpers/node-client.js';
+import { createClient } from '../../../src/index.js';
 
 describe('consumer groups in one process (in-page broker)', () => {
   it('splits partitions between two members and moves them when one stops', async () => {

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   BrokerUnavailableError, InvalidArgumentError, InvalidRecordError, NotConnectedError, partitionForKey,
   RecordTooLargeError, TopicNotFoundError, type Message,
-} from '../../src/index.js';
-import type { ProduceRequest } from '../../src/protocol/broker-api.js';
-import { readAll, rejection, setup } from './helpers.js';
+} from '../../../src/index.js';
+import type { ProduceRequest } from '../../../src/protocol/broker-api.js';
+import { readAll, rejection, setup } from '../helpers.js';
 
 type Env = Awaited<ReturnType<typeof setup>>;
 let env: Env | undefined;

@@ -1,0 +1,37 @@
+/**
+ * Topic-partition keys and the checks on partition counts and record-deletion offsets, shared
+ * by the client (validateOnly paths), the broker and the log so they refuse the same input with
+ * the same error [pure].
+ */
+import { InvalidPartitionsError, OffsetOutOfRangeError } from '../errors.js';
+
+/** The map key of a topic-partition (NUL cannot appear in a topic name). */
+export function tpKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** Throws InvalidPartitionsError unless `numPartitions` is an integer >= 1 (createTopics). */
+export function checkNumPartitions(topic: unknown, numPartitions: unknown): asserts numPartitions is number {
+  if (!Number.isInteger(numPartitions) || (numPartitions as number) < 1) {
+    throw new InvalidPartitionsError(`numPartitions of topic ${JSON.stringify(topic)} must be an integer >= 1; got ${String(numPartitions)}`, { details: { topic, numPartitions } });
+  }
+}
+
+/** Throws InvalidPartitionsError unless `count` grows a topic of `current` partitions (createPartitions). */
+export function checkPartitionCount(topic: string, current: number, count: unknown): asserts count is number {
+  if (!Number.isInteger(count) || (count as number) <= current) {
+    throw new InvalidPartitionsError(`createPartitions: count for ${JSON.stringify(topic)} must be an integer above the current ${current}; got ${String(count)}`, { details: { topic, count } });
+  }
+}
+
+/**
+ * The new low watermark of a deleteRecords call (offset -1: the high watermark); throws
+ * OffsetOutOfRangeError unless it lies within [low, high].
+ */
+export function deleteRecordsTarget(topic: string, partition: number, offset: number, low: number, high: number): number {
+  const target = offset === -1 ? high : offset;
+  if (!Number.isSafeInteger(target) || target < low || target > high) {
+    throw new OffsetOutOfRangeError(`deleteRecords offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
+  }
+  return target;
+}
