@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'FENCED_INSTANCE_ID'
   | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'UNAUTHORIZED'
-  | 'NOT_CONNECTED';
+  | 'NOT_CONNECTED'
+  | 'NUMBER_OF_RETRIES_EXCEEDED';
 
 /** Options of a LanesError. */
 export interface LanesErrorOptions {
@@ -148,6 +149,21 @@ export class UnauthorizedError extends LanesError {
 /** A client call made before connect() or after disconnect(). */
 export class NotConnectedError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'NOT_CONNECTED' }); }
+}
+
+/**
+ * A call kept failing with retriable errors until its retries ran out (KafkaJS's
+ * KafkaJSNumberOfRetriesExceeded). `cause` is the last error; details carry `retryCount` and
+ * `retryTime` (the wait that would have come next).
+ */
+export class NumberOfRetriesExceededError extends LanesError {
+  constructor(cause: unknown, retry: { retryCount: number; retryTime: number }) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause, details: { ...retry }, retriable: false, code: 'NUMBER_OF_RETRIES_EXCEEDED' });
+  }
+  /** Retries made before giving up. */
+  get retryCount(): number { return Number(this.details.retryCount); }
+  /** The wait that would have come next (ms). */
+  get retryTime(): number { return Number(this.details.retryTime); }
 }
 
 const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>> = {

@@ -1,0 +1,153 @@
+/**
+ * The one retry helper of the tab side, with KafkaJS's semantics
+ * (https://kafka.js.org/docs/retry-detailed): a call is tried once and retried up to `retries`
+ * times while it fails with a retriable error, waiting between tries a time that grows by
+ * `multiplier` and is randomised by `factor`, never more than `maxRetryTime`.
+ *
+ *   first wait  = Random(initialRetryTime * (1 - factor), initialRetryTime * (1 + factor))
+ *   next wait   = min(Random(wait * (1 - factor), wait * (1 + factor)) * multiplier, maxRetryTime)
+ *
+ * Invariants:
+ * - At most `retries + 1` calls of `fn`; never a call after `bail()` or after `signal` aborts.
+ * - Retried: errors whose `retriable` is not `false` (a plain Error from user code is retried,
+ *   as KafkaJS does), except programming errors (TypeError, RangeError, ReferenceError,
+ *   SyntaxError). A LanesError keeps its own `retriable` flag.
+ * - A non-retriable error is rethrown as it is; running out of retries on a retriable one
+ *   throws {@link NumberOfRetriesExceededError} with the last error as `cause` and the
+ *   `retryCount`/`retryTime` it stopped at (KafkaJS's KafkaJSNumberOfRetriesExceeded).
+ * - The wait is computed by pure code ({@link nextRetryTime}) from an injected `random`, and
+ *   slept through an injected `sleep`, so tests run without real waits.
+ */
+import { InvalidConfigError, NumberOfRetriesExceededError } from '../errors.js';
+
+/** KafkaJS's retry options (`retry` of createClient, producer, consumer and admin). */
+export interface RetryOptions {
+  /** Longest wait between two tries (ms). Default 30000. */
+  maxRetryTime?: number;
+  /** First wait (ms), before jitter. Default 300. */
+  initialRetryTime?: number;
+  /** Randomisation factor: each wait is drawn within ±factor of its base. Default 0.2. */
+  factor?: number;
+  /** Growth of the wait from one try to the next. Default 2. */
+  multiplier?: number;
+  /** Retries after the first try. Default 5. */
+  retries?: number;
+  /**
+   * Consumer only: after a crash, whether to restart the consumer. Called only for retriable
+   * crashes (a handler that kept failing counts as one); default: restart.
+   */
+  restartOnFailure?: (error: Error) => Promise<boolean>;
+}
+
+/** The numeric options with their defaults filled in. */
+export type RetryConfig = Required<Omit<RetryOptions, 'restartOnFailure'>>;
+
+/** KafkaJS's defaults. */
+export const RETRY_DEFAULTS: Readonly<RetryConfig> = Object.freeze({
+  maxRetryTime: 30_000,
+  initialRetryTime: 300,
+  factor: 0.2,
+  multiplier: 2,
+  retries: 5,
+});
+
+/** Gives up on retrying; `fn` receives it as its first argument. */
+export type Bail = (error?: unknown) => never;
+
+/** What a retried call receives: `bail`, the number of this retry (0: first try), the wait before the next one. */
+export type Retriable<T> = (bail: Bail, retryCount: number, retryTime: number) => Promise<T>;
+
+/** Injected time: how to wait and where randomness comes from. */
+export interface RetryEnv {
+  /** Waits `ms`; rejects or resolves early when `signal` aborts. Default: setTimeout. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** A number in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Aborts the retrying: no further call of fn; the last error is rethrown. */
+  signal?: AbortSignal;
+}
+
+/** Fills in KafkaJS's defaults and checks the numbers (InvalidConfigError naming the field). */
+export function retryConfig(options: RetryOptions = {}, where = 'retry'): RetryConfig {
+  const c = { ...RETRY_DEFAULTS };
+  for (const k of Object.keys(RETRY_DEFAULTS) as (keyof RetryConfig)[]) {
+    const v = options[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k === 'retries' && !Number.isInteger(v))) {
+      throw new InvalidConfigError(`${where}.${k} must be a non-negative ${k === 'retries' ? 'integer' : 'number'}; got ${String(v)}`);
+    }
+    c[k] = v;
+  }
+  if (options.restartOnFailure !== undefined && typeof options.restartOnFailure !== 'function') {
+    throw new InvalidConfigError(`${where}.restartOnFailure must be an async function (error) => boolean`);
+  }
+  return c;
+}
+
+/** A time drawn uniformly within ±factor of `retryTime`, rounded up (KafkaJS's randomFromRetryTime). */
+export function jitter(factor: number, retryTime: number, random: () => number = Math.random): number {
+  const delta = factor * retryTime;
+  return Math.ceil(retryTime - delta + random() * 2 * delta);
+}
+
+/** The first wait. */
+export function initialRetryTime(c: RetryConfig, random: () => number = Math.random): number {
+  return Math.min(jitter(c.factor, c.initialRetryTime, random), c.maxRetryTime);
+}
+
+/** The wait after one of `retryTime`. */
+export function nextRetryTime(c: RetryConfig, retryTime: number, random: () => number = Math.random): number {
+  return Math.min(jitter(c.factor, retryTime, random) * c.multiplier, c.maxRetryTime);
+}
+
+const UNRECOVERABLE = new Set(['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError']);
+
+/** KafkaJS's rule: retriable unless it says `retriable: false` or is a programming error. */
+export function isRetriableForRetry(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return true;
+  const err = e as { retriable?: unknown; name?: unknown };
+  return err.retriable !== false && !UNRECOVERABLE.has(String(err.name));
+}
+
+const BAILED = Symbol('bailed');
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
+    const done = () => { clearTimeout(t); resolve(); };
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Creates a retrier: `createRetry(options)(fn)` calls `fn(bail, retryCount, retryTime)` until it
+ * resolves, bails, fails with a non-retriable error, or runs out of retries.
+ */
+export function createRetry(options: RetryOptions | RetryConfig = {}, env: RetryEnv = {}): <T>(fn: Retriable<T>) => Promise<T> {
+  const c = retryConfig(options);
+  const sleep = env.sleep ?? defaultSleep;
+  const random = env.random ?? Math.random;
+  return async <T>(fn: Retriable<T>): Promise<T> => {
+    let bailed: { error: unknown } | undefined;
+    const bail: Bail = (error?: unknown) => {
+      bailed = { error: error ?? new Error('Aborted') };
+      throw BAILED;
+    };
+    let retryTime = initialRetryTime(c, random);
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        return await fn(bail, retryCount, retryTime);
+      } catch (e) {
+        if (bailed) throw bailed.error;
+        if (e === BAILED) throw new Error('Aborted');
+        if (!isRetriableForRetry(e)) throw e;
+        if (retryCount >= c.retries) throw new NumberOfRetriesExceededError(e, { retryCount, retryTime });
+        if (env.signal?.aborted) throw e;
+        await sleep(retryTime, env.signal);
+        if (env.signal?.aborted) throw e;
+        retryTime = nextRetryTime(c, retryTime, random);
+      }
+    }
+  };
+}
