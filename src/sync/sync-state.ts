@@ -1,0 +1,344 @@
+/**
+ * The sync state machine [pure]: what to upload next per partition, what the replica
+ * acknowledged, what is in flight, when to retry, whether the uploader may run at all.
+ * The I/O shell (`sync-agent.ts`) feeds it events and performs the action {@link nextAction}
+ * names; nothing here reads a clock, a random source, the network or IndexedDB.
+ *
+ * Offsets are the device's local log offsets; `replicated` is the end of what the replica
+ * acknowledged (every local record below it is held by the replica).
+ *
+ * Invariants:
+ * - `replicated` of a partition never decreases, and a push of a partition always starts at its
+ *   `replicated` offset: after a reload or crash the agent resumes exactly where the replica's
+ *   acknowledgements stopped (the replica dedupes the overlap it may see again).
+ * - At most one push request is in flight. A push starts only when the uploader holds the sync
+ *   lock, believes it is online, has a usable token, and the backoff deadline has passed.
+ * - A partition is part of a push when it has unsent records in a sealed segment, or when its
+ *   unsent tail (active segment) is older than `lingerMs`; or when another partition already
+ *   makes the push happen (the request carries every partition with something to send).
+ * - Mirrored topics (the local copy of a replica topic) are never pushed back: no loops.
+ * - Backoff after consecutive failures: `min(maxRetryTime, initialRetryTime * multiplier^(n-1))`,
+ *   scaled by a jitter factor in [1 - factor, 1 + factor) from the injected random number;
+ *   a success, a fresh token, an `online` event or a new lock holder resets it.
+ * - An Unauthorized answer parks the uploader (`auth: 'expired'`) until a fresh token arrives;
+ *   nothing is retried with the token the replica refused.
+ * - Events for unknown partitions create them; a removed topic drops its partitions (and the
+ *   answer of a push in flight for it is ignored for that topic).
+ */
+
+/** Backoff settings, with KafkaJS's retry names. */
+export interface BackoffConfig {
+  initialRetryTime: number;
+  maxRetryTime: number;
+  multiplier: number;
+  /** Jitter: each delay is scaled by a factor in [1 - factor, 1 + factor). */
+  factor: number;
+}
+
+/** Tunables of the uploader. */
+export interface SyncConfig {
+  /** How long the active segment's tail may wait for more records before it is pushed. */
+  lingerMs: number;
+  /** Upper bound of one push request's (uncompressed) record bytes. */
+  maxRequestBytes: number;
+  backoff: BackoffConfig;
+}
+
+/** Defaults: a short linger, 1 MiB requests, KafkaJS-like backoff up to 30 s. */
+export const DEFAULT_SYNC_CONFIG: SyncConfig = {
+  lingerMs: 200,
+  maxRequestBytes: 1024 * 1024,
+  backoff: { initialRetryTime: 300, maxRetryTime: 30_000, multiplier: 2, factor: 0.2 },
+};
+
+/** One partition as the uploader sees it. */
+export interface SyncPartition {
+  topic: string;
+  partition: number;
+  /** End of what the replica acknowledged (local offsets). */
+  replicated: number;
+  /** The local log end offset. */
+  logEnd: number;
+  /** End of the last sealed segment (records below it are in immutable segments). */
+  sealedEnd: number;
+  /** Stored bytes not yet acknowledged (as the shell estimates them from segments). */
+  pendingBytes: number;
+  /** When the oldest unsent tail record was appended, or -1 when the tail is sent. */
+  tailSince: number;
+  /** End offset of the range in flight for this partition, or -1. */
+  inFlightTo: number;
+  /** A mirror target: never pushed. */
+  mirrored: boolean;
+}
+
+/** Why the last push failed, as the shell classifies it. */
+export interface SyncFailure {
+  /** network: unreachable; unauthorized: token refused or expired; rejected: the replica refused the data (4xx); server: 5xx. */
+  kind: 'network' | 'unauthorized' | 'rejected' | 'server';
+  message: string;
+  code?: string;
+}
+
+/** The uploader's whole state. */
+export interface SyncState {
+  config: SyncConfig;
+  partitions: Record<string, SyncPartition>;
+  online: boolean;
+  /** ok: usable; expired: refused by the replica, waiting for a fresh one; missing: none configured. */
+  auth: 'ok' | 'expired' | 'missing';
+  holdsLock: boolean;
+  /** Id of the push in flight, or 0. */
+  inFlight: number;
+  /** Ids handed to pushes; the next push gets `lastPushId + 1`. */
+  lastPushId: number;
+  /** Consecutive failures. */
+  attempt: number;
+  /** No push before this time (backoff). */
+  retryAt: number;
+  lastSuccessAt: number | null;
+  lastError: (SyncFailure & { at: number }) | null;
+  /** Records pending when the current backlog started uploading (for progress), or 0. */
+  backlogRecords: number;
+}
+
+/** Partition facts reported by the shell. */
+export interface PartitionFacts {
+  topic: string;
+  partition: number;
+  replicated?: number;
+  logEnd: number;
+  sealedEnd: number;
+  pendingBytes: number;
+  mirrored?: boolean;
+}
+
+/** An acknowledgement of one partition's range. */
+export interface PushAck {
+  topic: string;
+  partition: number;
+  /** The new end of what the replica holds (local offsets). */
+  replicated: number;
+  /** Stored bytes the acknowledged batches took, subtracted from pendingBytes. */
+  bytes: number;
+}
+
+/** Inputs of the reducer. Every event that may schedule work carries `now`. */
+export type SyncEvent =
+  | { type: 'partitions'; now: number; partitions: PartitionFacts[] }
+  | { type: 'appended'; now: number } & PartitionFacts
+  | { type: 'removed'; topic: string }
+  | { type: 'online'; now: number }
+  | { type: 'offline' }
+  | { type: 'lock'; now: number; held: boolean }
+  | { type: 'token'; now: number; present: boolean }
+  | { type: 'replicated'; topic: string; partition: number; replicated: number }
+  | { type: 'pushStarted'; id: number; ranges: { topic: string; partition: number; from: number; to: number }[] }
+  | { type: 'pushSucceeded'; id: number; now: number; acks: PushAck[] }
+  | { type: 'pushFailed'; id: number; now: number; random: number; error: SyncFailure };
+
+/** What the shell should do next. */
+export type SyncAction =
+  | { kind: 'idle'; reason: 'nothing-pending' | 'no-lock' | 'offline' | 'unauthorized' | 'in-flight' }
+  | { kind: 'wait'; until: number; reason: 'linger' | 'backoff' }
+  | { kind: 'push'; id: number; partitions: { topic: string; partition: number; from: number }[]; maxBytes: number };
+
+/** Key of a topic-partition in `partitions`. */
+export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A fresh state. */
+export function initialSyncState(config: Partial<SyncConfig> = {}, auth: SyncState['auth'] = 'ok', online = true): SyncState {
+  return {
+    config: { ...DEFAULT_SYNC_CONFIG, ...config, backoff: { ...DEFAULT_SYNC_CONFIG.backoff, ...config.backoff } },
+    partitions: {}, online, auth, holdsLock: false, inFlight: 0, lastPushId: 0, attempt: 0, retryAt: 0,
+    lastSuccessAt: null, lastError: null, backlogRecords: 0,
+  };
+}
+
+function merge(prev: SyncPartition | undefined, f: PartitionFacts, now: number): SyncPartition {
+  const replicated = Math.max(prev?.replicated ?? 0, f.replicated ?? 0);
+  const logEnd = Math.max(f.logEnd, replicated);
+  const hasTail = logEnd > Math.max(replicated, f.sealedEnd, prev?.inFlightTo ?? -1);
+  return {
+    topic: f.topic, partition: f.partition, replicated, logEnd,
+    sealedEnd: Math.min(Math.max(f.sealedEnd, prev?.sealedEnd ?? 0), logEnd),
+    pendingBytes: Math.max(0, f.pendingBytes),
+    tailSince: hasTail ? (prev && prev.tailSince >= 0 ? prev.tailSince : now) : -1,
+    inFlightTo: prev?.inFlightTo ?? -1,
+    mirrored: f.mirrored ?? prev?.mirrored ?? false,
+  };
+}
+
+function pendingRecords(s: SyncState): number {
+  let n = 0;
+  for (const p of Object.values(s.partitions)) if (!p.mirrored) n += p.logEnd - p.replicated;
+  return n;
+}
+
+/** Delay before retry `attempt` (1-based), jittered by `random` in [0, 1). */
+export function backoffDelay(b: BackoffConfig, attempt: number, random: number): number {
+  const base = Math.min(b.maxRetryTime, b.initialRetryTime * b.multiplier ** Math.max(0, attempt - 1));
+  const r = Math.min(Math.max(random, 0), 1);
+  return Math.round(base * (1 - b.factor + 2 * b.factor * r));
+}
+
+function resetBackoff(s: SyncState): SyncState {
+  return { ...s, attempt: 0, retryAt: 0 };
+}
+
+/** The reducer: the state after `e`. Never mutates its input. */
+export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
+  switch (e.type) {
+    case 'partitions': {
+      const partitions = { ...s.partitions };
+      for (const f of e.partitions) partitions[tpKey(f.topic, f.partition)] = merge(partitions[tpKey(f.topic, f.partition)], f, e.now);
+      return { ...s, partitions };
+    }
+    case 'appended': {
+      const k = tpKey(e.topic, e.partition);
+      return { ...s, partitions: { ...s.partitions, [k]: merge(s.partitions[k], e, e.now) } };
+    }
+    case 'removed': {
+      const partitions: Record<string, SyncPartition> = {};
+      for (const [k, p] of Object.entries(s.partitions)) if (p.topic !== e.topic) partitions[k] = p;
+      return { ...s, partitions };
+    }
+    case 'online':
+      return s.online ? s : resetBackoff({ ...s, online: true });
+    case 'offline':
+      return { ...s, online: false };
+    case 'lock':
+      return e.held === s.holdsLock ? s : e.held ? resetBackoff({ ...s, holdsLock: true }) : { ...s, holdsLock: false };
+    case 'token':
+      return e.present ? resetBackoff({ ...s, auth: 'ok' }) : { ...s, auth: 'missing' };
+    case 'replicated': {
+      const k = tpKey(e.topic, e.partition);
+      const p = s.partitions[k];
+      if (!p || e.replicated <= p.replicated) return s;
+      return { ...s, partitions: { ...s.partitions, [k]: advance(p, e.replicated, 0) } };
+    }
+    case 'pushStarted': {
+      if (e.id !== s.lastPushId + 1 || s.inFlight !== 0) return s;
+      const partitions = { ...s.partitions };
+      for (const r of e.ranges) {
+        const p = partitions[tpKey(r.topic, r.partition)];
+        if (p) partitions[tpKey(r.topic, r.partition)] = { ...p, inFlightTo: r.to };
+      }
+      const backlogRecords = s.backlogRecords > 0 ? s.backlogRecords : pendingRecords(s);
+      return { ...s, partitions, inFlight: e.id, lastPushId: e.id, backlogRecords };
+    }
+    case 'pushSucceeded': {
+      if (e.id !== s.inFlight) return s;
+      const partitions = clearInFlight(s.partitions);
+      for (const a of e.acks) {
+        const k = tpKey(a.topic, a.partition);
+        const p = partitions[k];
+        if (p) partitions[k] = advance(p, a.replicated, a.bytes);
+      }
+      const next: SyncState = { ...s, partitions, inFlight: 0, attempt: 0, retryAt: 0, lastSuccessAt: e.now };
+      return pendingRecords(next) === 0 ? { ...next, backlogRecords: 0 } : next;
+    }
+    case 'pushFailed': {
+      if (e.id !== s.inFlight) return s;
+      const attempt = s.attempt + 1;
+      const base: SyncState = { ...s, partitions: clearInFlight(s.partitions), inFlight: 0, lastError: { ...e.error, at: e.now } };
+      if (e.error.kind === 'unauthorized') return { ...base, auth: 'expired', attempt: 0, retryAt: 0 };
+      return { ...base, attempt, retryAt: e.now + backoffDelay(s.config.backoff, attempt, e.random) };
+    }
+  }
+}
+
+function clearInFlight(ps: Record<string, SyncPartition>): Record<string, SyncPartition> {
+  const out: Record<string, SyncPartition> = {};
+  for (const [k, p] of Object.entries(ps)) out[k] = p.inFlightTo === -1 ? p : { ...p, inFlightTo: -1 };
+  return out;
+}
+
+function advance(p: SyncPartition, replicated: number, bytes: number): SyncPartition {
+  const r = Math.max(p.replicated, replicated);
+  const logEnd = Math.max(p.logEnd, r);
+  return {
+    ...p, replicated: r, logEnd, sealedEnd: Math.min(Math.max(p.sealedEnd, 0), logEnd),
+    pendingBytes: r >= logEnd ? 0 : Math.max(0, p.pendingBytes - bytes),
+    tailSince: r >= logEnd ? -1 : p.tailSince,
+  };
+}
+
+/** Whether a partition has something to upload. */
+function hasPending(p: SyncPartition): boolean {
+  return !p.mirrored && p.logEnd > p.replicated;
+}
+
+/** What to do now. A push gets the id the shell must report in pushStarted/Succeeded/Failed. */
+export function nextAction(s: SyncState, now: number): SyncAction {
+  const pending = Object.values(s.partitions).filter(hasPending);
+  if (pending.length === 0) return { kind: 'idle', reason: 'nothing-pending' };
+  if (!s.holdsLock) return { kind: 'idle', reason: 'no-lock' };
+  if (s.auth !== 'ok') return { kind: 'idle', reason: 'unauthorized' };
+  if (!s.online) return { kind: 'idle', reason: 'offline' };
+  if (s.inFlight !== 0) return { kind: 'idle', reason: 'in-flight' };
+  if (now < s.retryAt) return { kind: 'wait', until: s.retryAt, reason: 'backoff' };
+  const due = (p: SyncPartition) => p.sealedEnd > p.replicated || (p.tailSince >= 0 && now - p.tailSince >= s.config.lingerMs);
+  if (!pending.some(due)) {
+    let until = Infinity;
+    for (const p of pending) if (p.tailSince >= 0) until = Math.min(until, p.tailSince + s.config.lingerMs);
+    // A pending partition without a tail timestamp (facts loaded at start) is due at once.
+    if (until === Infinity) until = now;
+    if (until > now) return { kind: 'wait', until, reason: 'linger' };
+  }
+  // Oldest work first: partitions with sealed backlog, then by how long their tail waited.
+  pending.sort((a, b) => Number(b.sealedEnd > b.replicated) - Number(a.sealedEnd > a.replicated) || (a.tailSince < 0 ? -1 : b.tailSince < 0 ? 1 : a.tailSince - b.tailSince));
+  return {
+    kind: 'push', id: s.lastPushId + 1, maxBytes: s.config.maxRequestBytes,
+    partitions: pending.map((p) => ({ topic: p.topic, partition: p.partition, from: p.replicated })),
+  };
+}
+
+/** Pending records and bytes of one topic. */
+export interface TopicPending {
+  records: number;
+  bytes: number;
+}
+
+/** The status a UI shows, derived from the state. */
+export interface SyncStatusCore {
+  online: boolean;
+  /** What the uploader is doing: idle (all replicated), uploading, waiting (linger/backoff), offline, unauthorized (waiting for a fresh token), standby (another context uploads). */
+  state: 'idle' | 'uploading' | 'waiting' | 'offline' | 'unauthorized' | 'standby';
+  pendingRecords: number;
+  pendingBytes: number;
+  topics: Record<string, TopicPending>;
+  lastSuccessAt: number | null;
+  lastError: (SyncFailure & { at: number }) | null;
+  /** While a backlog uploads: records uploaded of the backlog, and its size. */
+  progress: { uploaded: number; total: number } | null;
+  /** When the next retry is due, while backing off. */
+  retryAt: number | null;
+}
+
+/** Derives the status of a state at `now`. */
+export function syncStatusOf(s: SyncState, now: number): SyncStatusCore {
+  const topics: Record<string, TopicPending> = {};
+  let records = 0, bytes = 0;
+  for (const p of Object.values(s.partitions)) {
+    if (p.mirrored) continue;
+    const t = (topics[p.topic] ??= { records: 0, bytes: 0 });
+    const r = p.logEnd - p.replicated;
+    t.records += r;
+    t.bytes += p.pendingBytes;
+    records += r;
+    bytes += p.pendingBytes;
+  }
+  const a = nextAction(s, now);
+  let state: SyncStatusCore['state'];
+  if (s.inFlight !== 0) state = 'uploading';
+  else if (a.kind === 'idle') {
+    state = a.reason === 'nothing-pending' ? 'idle' : a.reason === 'no-lock' ? 'standby' : a.reason === 'offline' ? 'offline' : a.reason === 'unauthorized' ? 'unauthorized' : 'uploading';
+  } else state = a.kind === 'push' ? 'uploading' : 'waiting';
+  const total = Math.max(s.backlogRecords, records);
+  return {
+    online: s.online, state, pendingRecords: records, pendingBytes: bytes, topics,
+    lastSuccessAt: s.lastSuccessAt, lastError: s.lastError,
+    progress: s.backlogRecords > 0 ? { uploaded: total - records, total } : null,
+    retryAt: s.retryAt > now ? s.retryAt : null,
+  };
+}
