@@ -25,6 +25,7 @@
  * - Events for unknown partitions create them; a removed topic drops its partitions (and the
  *   answer of a push in flight for it is ignored for that topic).
  */
+import { tpKey } from '../protocol/topic-partition.js';
 
 /** Backoff settings, with KafkaJS's retry names. */
 export interface BackoffConfig {
@@ -142,8 +143,7 @@ export type SyncAction =
   | { kind: 'wait'; until: number; reason: 'linger' | 'backoff' }
   | { kind: 'push'; id: number; partitions: { topic: string; partition: number; from: number }[]; maxBytes: number };
 
-/** Key of a topic-partition in `partitions`. */
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+export { tpKey };
 
 /** A fresh state. */
 export function initialSyncState(config: Partial<SyncConfig> = {}, auth: SyncState['auth'] = 'ok', online = true): SyncState {
