@@ -31,7 +31,17 @@ export type ErrorCode =
   | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'UNAUTHORIZED'
   | 'NOT_CONNECTED'
-  | 'NUMBER_OF_RETRIES_EXCEEDED';
+  | 'NUMBER_OF_RETRIES_EXCEEDED'
+  | 'REQUEST_TIMED_OUT';
+
+/** KafkaJS's `type` where Kafka's name differs from lanes' code; elsewhere the two are equal. */
+const KAFKA_TYPES: Partial<Record<ErrorCode, string>> = {
+  INVALID_ARGUMENT: 'INVALID_REQUEST',
+  RECORD_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  BROKER_UNAVAILABLE: 'BROKER_NOT_AVAILABLE',
+  STORAGE_ERROR: 'KAFKA_STORAGE_ERROR',
+  GROUP_NOT_EMPTY: 'NON_EMPTY_GROUP',
+};
 
 /** Options of a LanesError. */
 export interface LanesErrorOptions {
@@ -49,6 +59,8 @@ export class LanesError extends Error {
   readonly retriable: boolean;
   /** Plain data about the failure: the field, topic, partition or offset involved. */
   readonly details: Record<string, unknown>;
+  /** Kafka's error name as KafkaJS's `type` (e.g. 'OFFSET_OUT_OF_RANGE', 'REQUEST_TIMED_OUT'). */
+  readonly type: string;
 
   constructor(message: string, options: LanesErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -56,6 +68,7 @@ export class LanesError extends Error {
     this.code = options.code ?? 'UNKNOWN';
     this.retriable = options.retriable ?? false;
     this.details = options.details ?? {};
+    this.type = KAFKA_TYPES[this.code] ?? this.code;
   }
 }
 
@@ -146,6 +159,10 @@ export class InconsistentGroupProtocolError extends LanesError {
 export class UnauthorizedError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNAUTHORIZED' }); }
 }
+/** A broker call that got no answer within its deadline (`requestTimeout`); retriable. */
+export class RequestTimeoutError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'REQUEST_TIMED_OUT' }); }
+}
 /** A client call made before connect() or after disconnect(). */
 export class NotConnectedError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'NOT_CONNECTED' }); }
@@ -189,6 +206,7 @@ const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>
   GROUP_ID_NOT_FOUND: GroupIdNotFoundError,
   INCONSISTENT_GROUP_PROTOCOL: InconsistentGroupProtocolError,
   NOT_CONNECTED: NotConnectedError,
+  REQUEST_TIMED_OUT: RequestTimeoutError,
 };
 
 /** The plain-data form of an error, as it crosses a worker boundary. */
@@ -199,23 +217,27 @@ export interface ErrorData {
   retriable: boolean;
   details: Record<string, unknown>;
   stack?: string;
+  /** The error's cause, as data (a broker that failed to open says why). */
+  cause?: ErrorData;
 }
 
 /** Plain data of any thrown value, for postMessage. */
 export function errorToData(e: unknown): ErrorData {
-  if (e instanceof LanesError) {
-    return { name: e.name, message: e.message, code: e.code, retriable: e.retriable, details: e.details, stack: e.stack };
-  }
   const err = e instanceof Error ? e : new Error(String(e));
-  return { name: err.name, message: err.message, code: 'UNKNOWN', retriable: false, details: {}, stack: err.stack };
+  const d: ErrorData = e instanceof LanesError
+    ? { name: e.name, message: e.message, code: e.code, retriable: e.retriable, details: e.details, stack: e.stack }
+    : { name: err.name, message: err.message, code: 'UNKNOWN', retriable: false, details: {}, stack: err.stack };
+  if (err.cause !== undefined) d.cause = errorToData(err.cause);
+  return d;
 }
 
 /** Rebuilds the right LanesError subclass from {@link errorToData}'s output. */
 export function errorFromData(d: ErrorData): LanesError {
   const Ctor = byCode[d.code];
+  const cause = d.cause && errorFromData(d.cause);
   const e = Ctor
-    ? new Ctor(d.message, { retriable: d.retriable, details: d.details })
-    : new LanesError(d.message, { code: d.code, retriable: d.retriable, details: d.details });
+    ? new Ctor(d.message, { retriable: d.retriable, details: d.details, cause })
+    : new LanesError(d.message, { code: d.code, retriable: d.retriable, details: d.details, cause });
   if (d.stack) e.stack = d.stack;
   return e;
 }

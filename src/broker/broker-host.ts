@@ -10,6 +10,8 @@
  *   or the context dies; the lock, not the host kind or the app version, decides who writes.
  * - Calls made while this host is acquiring leadership wait for the local broker rather than
  *   going round through the channel.
+ * - A log that fails to open fails this host: pending and later calls reject with a
+ *   BrokerUnavailableError whose cause says why, instead of waiting for a leader that never comes.
  */
 import { BrokerUnavailableError } from '../errors.js';
 import type { KeyRangeCtor } from '../log/log-db.js';
@@ -39,6 +41,7 @@ export class BrokerHost {
   private release: (() => void) | undefined;
   private stopServing: (() => void) | undefined;
   private closed = false;
+  private failed: BrokerUnavailableError | undefined;
 
   constructor(readonly options: BrokerHostOptions) {
     this.rpc = new RpcClient(options.database, this.id);
@@ -46,8 +49,9 @@ export class BrokerHost {
     for (const m of BROKER_METHODS) {
       api[m] = async (...args: unknown[]) => {
         if (this.closed) throw new BrokerUnavailableError('the broker host is closed', { retriable: false });
+        if (this.failed) throw this.failed;
         if (this.local) {
-          const b = await this.local;
+          const b = await this.local.catch((e: unknown) => { throw this.failed ?? e; });
           return (b[m] as (...a: unknown[]) => Promise<unknown>).apply(b, args);
         }
         return this.rpc.call(m, args);
@@ -70,14 +74,22 @@ export class BrokerHost {
       try {
         broker = await this.local;
       } catch (e) {
-        this.local = undefined;
-        throw e;
+        this.fail(e);
+        return;
       }
       this.stopServing = serveRpc(this.options.database, broker, this.id);
       await hold;
       this.stopServing();
       broker.close();
-    }).catch(() => undefined);
+    }).catch((e: unknown) => this.fail(e));
+  }
+
+  /** The log could not be opened: every pending and later call fails with the cause. */
+  private fail(cause: unknown): void {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    this.failed = new BrokerUnavailableError(`the broker of ${JSON.stringify(this.options.database)} failed to open: ${why}`, { cause, details: { database: this.options.database } });
+    this.local = undefined;
+    this.rpc.close(this.failed);
   }
 
   /** Gives up the lock (if held) and stops forwarding. */

@@ -89,10 +89,10 @@ export class RpcClient {
     });
   }
 
-  /** Rejects pending calls and stops listening. */
-  close(): void {
+  /** Rejects pending calls (with `reason` when given) and stops listening. */
+  close(reason?: Error): void {
     this.ch.close();
-    for (const p of this.pending.values()) p.reject(new BrokerUnavailableError('the client closed while a broker call was pending'));
+    for (const p of this.pending.values()) p.reject(reason ?? new BrokerUnavailableError('the client closed while a broker call was pending'));
     this.pending.clear();
   }
 }

@@ -10,6 +10,8 @@ import { PROTOCOL_VERSION } from '../protocol/broker-api.js';
 import { BrokerUnavailableError, InvalidArgumentError, NotConnectedError } from '../errors.js';
 import type { KeyRangeCtor } from '../log/log-db.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
+import type { Instrumentation } from './instrumentation.js';
+import { DEFAULT_REQUEST_TIMEOUT, withRequestLayer } from './requests.js';
 
 /** Where the broker runs. */
 export type BrokerHostKind = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto';
@@ -36,12 +38,21 @@ export interface ClientConfig {
   defaultNumPartitions?: number;
   /** How often the broker's log cleaner runs, in ms; 0 turns the timer off. Default 30000. */
   logCleanerIntervalMs?: number;
+  /**
+   * Deadline of a broker call in ms (KafkaJS's requestTimeout); a call without an answer by then
+   * fails with a retriable RequestTimeoutError. Long-poll fetches and joins get their wait on top.
+   * Default 30000.
+   */
+  requestTimeout?: number;
 }
 
 /** A shared, reference-counted broker connection. */
 export class Connection {
   private current: Promise<{ broker: BrokerApi; release: () => void }> | undefined;
   private refs = 0;
+  /** Request-layer views of the open broker, per instrumented member (undefined: no events). */
+  private views = new Map<Instrumentation | undefined, BrokerApi>();
+  private viewsOf: BrokerApi | undefined;
 
   constructor(readonly config: ClientConfig) {
     if (!config || typeof config.database !== 'string' || config.database === '') {
@@ -51,6 +62,20 @@ export class Connection {
     if (!['in-page', 'shared-worker', 'leader-tab', 'auto'].includes(host)) {
       throw new InvalidArgumentError(`createClient: unknown broker host ${JSON.stringify(host)}; use 'in-page', 'shared-worker', 'leader-tab' or 'auto'`);
     }
+    const t = config.requestTimeout;
+    if (t !== undefined && !(typeof t === 'number' && t > 0)) throw new InvalidArgumentError(`createClient: requestTimeout must be a number of ms > 0; got ${String(t)}`);
+  }
+
+  /** The broker behind the request layer (deadlines; request events when `events` is given). */
+  private view(raw: BrokerApi, events?: Instrumentation, prefix?: string): BrokerApi {
+    if (this.viewsOf !== raw) { this.viewsOf = raw; this.views.clear(); }
+    let v = this.views.get(events);
+    if (!v) {
+      const c = this.config;
+      v = withRequestLayer(raw, { requestTimeout: c.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, clientId: c.clientId ?? 'lanes', host: resolveHost(c.broker ?? 'auto'), events, prefix });
+      this.views.set(events, v);
+    }
+    return v;
   }
 
   /** Opens the connection (or joins the open one). */
@@ -58,7 +83,7 @@ export class Connection {
     this.refs++;
     try {
       this.current ??= this.open();
-      return (await this.current).broker;
+      return this.view((await this.current).broker);
     } catch (e) {
       this.refs--;
       this.current = undefined;
@@ -92,7 +117,7 @@ export class Connection {
     });
     let hello: Awaited<ReturnType<BrokerApi['hello']>>;
     try {
-      hello = await Promise.race([remote.hello(), failed]);
+      hello = await Promise.race([this.view(remote as unknown as BrokerApi).hello(), failed]);
     } catch (e) {
       remote[releaseProxy]();
       worker.port.close();
@@ -106,10 +131,14 @@ export class Connection {
     return { broker: remote as unknown as BrokerApi, release: () => { remote[releaseProxy](); worker.port.close(); } };
   }
 
-  /** The broker, for a connected member; throws NotConnectedError otherwise. */
-  async broker(): Promise<BrokerApi> {
+  /**
+   * The broker, for a connected member; throws NotConnectedError otherwise. Every call has a
+   * deadline; a member passing its `events` (and their prefix, e.g. 'producer') gets KafkaJS's
+   * request events there.
+   */
+  async broker(events?: Instrumentation, prefix?: string): Promise<BrokerApi> {
     if (!this.current || this.refs === 0) throw new NotConnectedError('not connected: call connect() first');
-    return (await this.current).broker;
+    return this.view((await this.current).broker, events, prefix);
   }
 
   /** Drops one reference; the last one closes the connection. */

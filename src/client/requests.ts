@@ -1,0 +1,85 @@
+/**
+ * The request layer between a client and its broker: every call gets a deadline
+ * (`requestTimeout`, KafkaJS's name and default) and, for a member with instrumentation, the
+ * KafkaJS request events (REQUEST, REQUEST_TIMEOUT, REQUEST_QUEUE_SIZE).
+ *
+ * Invariants:
+ * - A call that gets no answer within its deadline rejects with a retriable RequestTimeoutError;
+ *   its late answer is dropped. Retrying is safe: produces are idempotent, the rest repeatable.
+ * - Calls that wait by design get that wait added to their deadline: a long-poll fetch
+ *   (`maxWaitMs`) and a join, which waits for the group's rebalance (`rebalanceTimeout`).
+ * - A pending deadline never keeps a Node process alive (the timer is unref'd).
+ */
+import { RequestTimeoutError } from '../errors.js';
+import { BROKER_METHODS, PROTOCOL_VERSION, type BrokerApi } from '../protocol/broker-api.js';
+import type { Instrumentation } from './instrumentation.js';
+
+/** KafkaJS's default requestTimeout (ms). */
+export const DEFAULT_REQUEST_TIMEOUT = 30_000;
+
+/** Kafka's API keys of the broker calls that have one (REQUEST events carry them). */
+const API_KEYS: Partial<Record<keyof BrokerApi, number>> = {
+  produce: 0, fetch: 1, listOffsets: 2, metadata: 3, commitOffsets: 8, fetchOffsets: 9, joinGroup: 11, heartbeat: 12,
+  leaveGroup: 14, describeGroups: 15, listGroups: 16, createTopics: 19, deleteTopics: 20, deleteRecords: 21,
+  initProducerId: 22, offsetsForTimestamp: 2, alterConfigs: 33, createPartitions: 37, deleteGroups: 42,
+};
+
+/** Who makes the requests, and where its events go. */
+export interface RequestContext {
+  requestTimeout: number;
+  clientId: string;
+  /** The host kind, reported as the event's `broker`. */
+  host: string;
+  /** Emits `${prefix}.network.request` etc. when set. */
+  events?: Instrumentation;
+  prefix?: string;
+}
+
+let correlationId = 0;
+
+/** The extra wait a call is allowed by design (long-poll fetch, join). */
+function waitOf(method: string, arg: unknown): number {
+  const a = arg as { maxWaitMs?: number; rebalanceTimeout?: number } | undefined;
+  const w = method === 'fetch' ? a?.maxWaitMs : method === 'joinGroup' ? a?.rebalanceTimeout : 0;
+  return typeof w === 'number' && w > 0 ? w : 0;
+}
+
+/** Wraps a broker so each call has a deadline and (with `events`) emits KafkaJS's request events. */
+export function withRequestLayer(broker: BrokerApi, ctx: RequestContext): BrokerApi {
+  const api = {} as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  let queueSize = 0;
+  const ev = ctx.events;
+  const queue = (d: number) => {
+    queueSize += d;
+    ev?.emit(`${ctx.prefix}.network.request_queue_size`, { broker: ctx.host, clientId: ctx.clientId, queueSize });
+  };
+  for (const m of BROKER_METHODS) {
+    api[m] = (...args: unknown[]) => new Promise((resolve, reject) => {
+      const createdAt = Date.now();
+      const info = { broker: ctx.host, clientId: ctx.clientId, correlationId: correlationId++, createdAt, sentAt: createdAt, pendingDuration: 0, apiName: m, apiKey: API_KEYS[m] ?? -1, apiVersion: PROTOCOL_VERSION };
+      const timeout = ctx.requestTimeout + waitOf(m, args[0]);
+      queue(1);
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        queue(-1);
+        ev?.emit(`${ctx.prefix}.network.request_timeout`, info);
+        reject(new RequestTimeoutError(`broker call ${m} got no answer within ${timeout} ms (requestTimeout ${ctx.requestTimeout})`, { details: { method: m, timeout } }));
+      }, timeout);
+      (timer as { unref?: () => void }).unref?.();
+      const done = () => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        queue(-1);
+        return true;
+      };
+      (broker[m] as (...a: unknown[]) => Promise<unknown>).apply(broker, args).then((v) => {
+        if (!done()) return;
+        ev?.emit(`${ctx.prefix}.network.request`, { ...info, size: 0, duration: Date.now() - createdAt });
+        resolve(v);
+      }, (e: unknown) => { if (done()) reject(e); });
+    });
+  }
+  return api as unknown as BrokerApi;
+}
