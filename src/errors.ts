@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'RECORD_TOO_LARGE'
   | 'INVALID_PARTITIONS'
   | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'INVALID_TOPIC_EXCEPTION'
   | 'TOPIC_ALREADY_EXISTS'
   | 'OFFSET_OUT_OF_RANGE'
   | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
@@ -97,6 +98,13 @@ export class InvalidPartitionsError extends LanesError {
 /** The topic does not exist (and may not be auto-created), or the partition is out of range. */
 export class TopicNotFoundError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNKNOWN_TOPIC_OR_PARTITION' }); }
+}
+/**
+ * An operation a topic does not allow: a user write, delete or deleteRecords on an internal
+ * topic (`__consumer_offsets`, `__transaction_state`), as Kafka's INVALID_TOPIC_EXCEPTION.
+ */
+export class InvalidTopicError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_TOPIC_EXCEPTION' }); }
 }
 /** createTopics of a topic that exists. */
 export class TopicExistsError extends LanesError {
@@ -190,6 +198,7 @@ const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>
   RECORD_TOO_LARGE: RecordTooLargeError,
   INVALID_PARTITIONS: InvalidPartitionsError,
   UNKNOWN_TOPIC_OR_PARTITION: TopicNotFoundError,
+  INVALID_TOPIC_EXCEPTION: InvalidTopicError,
   TOPIC_ALREADY_EXISTS: TopicExistsError,
   OFFSET_OUT_OF_RANGE: OffsetOutOfRangeError,
   OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,

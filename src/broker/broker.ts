@@ -22,6 +22,7 @@ import {
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
 import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
 import { GroupService } from '../group/group-service.js';
+import { assertNotInternal } from '../protocol/internal-topics.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
 import { checkNumPartitions, checkPartitionCount, deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 
@@ -53,6 +54,11 @@ export class Broker implements BrokerApi {
   static async open(store: LogStore, options: BrokerOptions): Promise<Broker> {
     const b = new Broker(store, options);
     b.groups = await GroupService.open(store, b.appender, options.database);
+    const skipped = b.groups.offsets.skipped;
+    if (skipped.length > 0) {
+      // Reported, never fatal: the broker starts with every committed offset it could read.
+      console.warn(`lanes broker ${JSON.stringify(options.database)}: skipped ${skipped.length} unreadable record(s) of __consumer_offsets`, skipped.slice(0, 20));
+    }
     b.scheduleCleaner();
     return b;
   }
@@ -99,6 +105,7 @@ export class Broker implements BrokerApi {
       if (!this.store.topics.has(topic)) {
         if (!req.allowAutoTopicCreation) throw new TopicNotFoundError(`topic ${JSON.stringify(topic)} does not exist and auto-creation is off`, { details: { topic } });
         validateTopicName(topic);
+        assertNotInternal(topic, 'auto-creation');
         await this.serial(async () => {
           if (!this.store.topics.has(topic)) {
             await this.store.createTopic(topic, req.numPartitions ?? 1);
@@ -116,6 +123,7 @@ export class Broker implements BrokerApi {
     // All-or-nothing: every topic is checked (name, partitions, configs) before any is created.
     for (const t of topics) {
       validateTopicName(t?.topic);
+      assertNotInternal(t.topic, 'createTopics');
       checkNumPartitions(t.topic, t.numPartitions ?? 1);
       parseTopicConfig(t.configEntries);
     }
@@ -135,8 +143,7 @@ export class Broker implements BrokerApi {
   async deleteTopics(topics: string[]): Promise<void> {
     await this.serial(async () => {
       for (const t of topics) {
-        const row = this.store.topic(t);
-        if (row.internal) throw new InvalidArgumentError(`topic ${JSON.stringify(t)} is internal and cannot be deleted`);
+        assertNotInternal(t, 'deleteTopics', this.store.topic(t).internal);
       }
       for (const t of topics) {
         await this.store.deleteTopic(t);
@@ -167,6 +174,9 @@ export class Broker implements BrokerApi {
   }
 
   async produce(req: ProduceRequest): Promise<ProduceResult[]> {
+    // Only the broker writes internal topics (its OffsetStore appends through the appender
+    // directly); a user write there would be read back as committed offsets.
+    if (req && Array.isArray(req.batches)) for (const b of req.batches) assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
     return this.appender.append(req);
   }
 
@@ -236,6 +246,7 @@ export class Broker implements BrokerApi {
   }
 
   async deleteRecords(topic: string, partitions: { partition: number; offset: number }[]) {
+    assertNotInternal(topic, 'deleteRecords', this.store.topics.get(topic)?.internal);
     return this.serial(async () => {
       // All-or-nothing: every offset is checked against its watermarks before any moves.
       for (const p of partitions) {

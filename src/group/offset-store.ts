@@ -9,15 +9,27 @@
  * Invariants:
  * - The in-memory map changes only after the commit's append has completed.
  * - A committed offset is the next offset to consume (last processed + 1), as in Kafka.
+ * - Loading never fails on content: a record (or a whole stored batch) that is not a committed
+ *   offset of the expected shape is skipped and listed in `skipped`, so one bad record (a
+ *   database written by a buggy version) cannot keep the broker from starting.
  */
 import type { Appender } from '../log/appender.js';
 import type { LogStore } from '../log/log-store.js';
-import { decodeBatch, encodeRecords } from '../protocol/record-batch.js';
+import { OFFSETS_TOPIC } from '../protocol/internal-topics.js';
+import { decodeBatch, encodeRecords, verifyCrc } from '../protocol/record-batch.js';
 import type { KafkaMessage, Message } from '../types.js';
 import { tpKey } from '../protocol/topic-partition.js';
 
-/** The internal topic's name, as Kafka's. */
-export const OFFSETS_TOPIC = '__consumer_offsets';
+export { OFFSETS_TOPIC };
+
+/** A stored record of `__consumer_offsets` that loading skipped, and why. */
+export interface SkippedOffsetRecord {
+  /** Offset of the record in `__consumer_offsets`-0 (of the batch, when the batch was unreadable). */
+  offset: number;
+  reason: string;
+  /** The record's key as stored, when it could be read. */
+  key?: unknown;
+}
 
 /** One committed offset. */
 export interface CommittedOffset {
@@ -39,6 +51,8 @@ type Key = [string, string, number];
 /** Committed offsets of every group of a database. */
 export class OffsetStore {
   private groups = new Map<string, Map<string, CommittedOffset & { topic: string; partition: number }>>();
+  /** Records loading skipped because they are not committed offsets (see the invariants). */
+  readonly skipped: SkippedOffsetRecord[] = [];
 
   private constructor(private readonly store: LogStore, private readonly appender: Appender) {}
 
@@ -55,15 +69,27 @@ export class OffsetStore {
     let from = -Infinity;
     for (;;) {
       const page = await store.readBatches(OFFSETS_TOPIC, 0, from, Infinity, 64);
-      for (const b of page) {
-        const msgs: KafkaMessage[] = [];
-        decodeBatch(b, msgs);
-        for (const m of msgs) os.apply(JSON.parse(m.key as string) as Key, m.value as CommittedOffset | null);
-      }
+      for (const b of page) os.loadBatch(b);
       if (page.length < 64) break;
       from = page[page.length - 1]!.baseOffset + 1;
     }
     return os;
+  }
+
+  private loadBatch(b: Parameters<typeof decodeBatch>[0]): void {
+    const msgs: KafkaMessage[] = [];
+    try {
+      verifyCrc(b);
+      decodeBatch(b, msgs);
+    } catch (e) {
+      this.skipped.push({ offset: b.baseOffset, reason: `unreadable batch: ${e instanceof Error ? e.message : String(e)}` });
+      return;
+    }
+    for (const m of msgs) {
+      const parsed = parseRecord(m);
+      if (typeof parsed === 'string') this.skipped.push({ offset: Number(m.offset), reason: parsed, key: m.key });
+      else this.apply(parsed.key, parsed.value);
+    }
   }
 
   private apply([groupId, topic, partition]: Key, v: CommittedOffset | null): void {
@@ -119,4 +145,25 @@ export class OffsetStore {
     for (const [groupId, g] of this.groups) for (const o of g.values()) if (o.topic === topic) entries.push({ key: [groupId, topic, o.partition], value: null });
     await this.append(entries);
   }
+}
+
+/** A stored record as a committed offset, or why it is not one. */
+function parseRecord(m: KafkaMessage): { key: Key; value: CommittedOffset | null } | string {
+  if (typeof m.key !== 'string') return 'key is not a JSON string';
+  let key: unknown;
+  try {
+    key = JSON.parse(m.key);
+  } catch {
+    return 'key is not JSON';
+  }
+  if (!Array.isArray(key) || key.length !== 3 || typeof key[0] !== 'string' || typeof key[1] !== 'string' || !Number.isSafeInteger(key[2]) || key[2] < 0) {
+    return 'key is not [groupId, topic, partition]';
+  }
+  const v = m.value as unknown;
+  if (v === null) return { key: key as Key, value: null };
+  const o = v as Partial<CommittedOffset> | undefined;
+  if (typeof v !== 'object' || Array.isArray(v) || !Number.isSafeInteger(o!.offset) || o!.offset! < 0) return 'value is not { offset, metadata, commitTimestamp }';
+  const metadata = typeof o!.metadata === 'string' ? o!.metadata : null;
+  const commitTimestamp = Number.isSafeInteger(o!.commitTimestamp) ? o!.commitTimestamp! : -1;
+  return { key: key as Key, value: { offset: o!.offset!, metadata, commitTimestamp } };
 }
