@@ -8,6 +8,7 @@ export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch } from './
 export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consumer/consumer.js';
 export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';
 export type { Admin, GroupInfo } from './client/admin/admin.js';
+export type { Watch, WatchEvent, WatchOptions } from './client/watch.js';
 export { CONSUMER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './client/instrumentation.js';
 export { murmur2, partitionForKey, toPositive } from './partitioner/murmur2.js';
 export { Partitioners, DefaultPartitioner, RoundRobinPartitioner, type PartitionerFactory } from './partitioner/partitioners.js';

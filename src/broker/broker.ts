@@ -23,6 +23,8 @@ import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js'
 import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
 import { GroupService } from '../group/group-service.js';
 import { assertNotInternal } from '../protocol/internal-topics.js';
+import { WatchHub } from './watch.js';
+import type { WatchRequest, WatchState } from '../protocol/broker-api.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
 import { checkNumPartitions, checkPartitionCount, deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 
@@ -45,6 +47,8 @@ export class Broker implements BrokerApi {
 
   /** Consumer groups and committed offsets; set by open(). */
   groups!: GroupService;
+  /** Waiting watches: woken by appends, group events and every maintenance task. */
+  private readonly watches = new WatchHub(this);
 
   private constructor(readonly store: LogStore, private readonly options: BrokerOptions) {
     this.appender = new Appender(store);
@@ -59,6 +63,8 @@ export class Broker implements BrokerApi {
       // Reported, never fatal: the broker starts with every committed offset it could read.
       console.warn(`lanes broker ${JSON.stringify(options.database)}: skipped ${skipped.length} unreadable record(s) of __consumer_offsets`, skipped.slice(0, 20));
     }
+    store.onAppend(() => b.watches.poke());
+    b.groups.onEvent(() => b.watches.poke());
     b.scheduleCleaner();
     return b;
   }
@@ -76,6 +82,8 @@ export class Broker implements BrokerApi {
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.maintenance.then(fn, fn);
     this.maintenance = run.catch(() => undefined);
+    // Topic admin, record deletion and the cleaner change what watches see.
+    void this.maintenance.then(() => this.watches.poke());
     return run;
   }
 
@@ -85,6 +93,7 @@ export class Broker implements BrokerApi {
     clearTimeout(this.cleanerTimer);
     for (const end of this.waiting) end();
     this.waiting.clear();
+    this.watches.close();
     this.groups.close();
     this.store.close();
   }
@@ -284,7 +293,9 @@ export class Broker implements BrokerApi {
   }
 
   async commitOffsets(req: OffsetCommitRequest): Promise<void> {
-    return this.groups.commit(req);
+    await this.groups.commit(req);
+    // The committed offsets change in memory after their append has been announced.
+    this.watches.poke();
   }
 
   async fetchOffsets(groupId: string, topics?: string[]): Promise<CommittedOffsetInfo[]> {
@@ -301,5 +312,9 @@ export class Broker implements BrokerApi {
 
   async deleteGroups(groupIds: string[]): Promise<void> {
     return this.serial(() => this.groups.deleteGroups(groupIds));
+  }
+
+  async watch(req: WatchRequest): Promise<WatchState> {
+    return this.watches.watch(req);
   }
 }

@@ -7,12 +7,18 @@ import { createAdmin, type Admin } from './admin/admin.js';
 import { Connection, type ClientConfig } from './connection.js';
 import { createConsumer, type Consumer, type ConsumerConfig } from './consumer/consumer.js';
 import { createProducer, type Producer, type ProducerConfig } from './producer/producer.js';
+import { createWatch, type Watch, type WatchOptions } from './watch.js';
 
 /** A lanes client, typed by an optional topic schema. */
 export interface Client<S extends TopicSchema = UntypedTopics> {
   producer(config?: ProducerConfig): Producer<S>;
   consumer(config?: ConsumerConfig): Consumer<S>;
   admin(): Admin;
+  /**
+   * Live changes of topics' watermarks and of groups (rebalances, commits), pushed by the
+   * broker: `for await (const e of client.watch({ topics, groups })) ...`; `close()` ends it.
+   */
+  watch(options?: WatchOptions): Watch;
 }
 
 /**
@@ -30,5 +36,6 @@ export function createClient<S extends TopicSchema = UntypedTopics>(config: Clie
     producer: (c) => createProducer<S>(conn, c),
     consumer: (c) => createConsumer<S>(conn, c),
     admin: () => createAdmin(conn),
+    watch: (o) => createWatch(conn, o),
   };
 }

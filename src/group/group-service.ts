@@ -15,7 +15,7 @@ import type { LogStore } from '../log/log-store.js';
 import {
   names, type CommittedOffsetInfo, type GroupDescription, type GroupMemberRef, type JoinGroupRequest, type JoinGroupResult, type OffsetCommitRequest,
 } from '../protocol/broker-api.js';
-import { GroupCoordinator } from './coordinator.js';
+import { GroupCoordinator, type GroupEvent } from './coordinator.js';
 import { OffsetStore } from './offset-store.js';
 
 /** Consumer groups of one database. */
@@ -24,6 +24,7 @@ export class GroupService {
   private channel: BroadcastChannel | undefined;
   private watched = new Set<string>();
   private abort = new AbortController();
+  private listeners = new Set<(e: GroupEvent) => void>();
 
   private constructor(private readonly store: LogStore, readonly offsets: OffsetStore, private readonly database: string) {
     if (typeof BroadcastChannel === 'function') {
@@ -38,8 +39,17 @@ export class GroupService {
         return () => clearTimeout(t);
       },
       partitionCount: (topic) => store.topics.get(topic)?.numPartitions,
-      onGroupEvent: (e) => { try { this.channel?.postMessage(e); } catch { /* channel closed */ } },
+      onGroupEvent: (e) => {
+        try { this.channel?.postMessage(e); } catch { /* channel closed */ }
+        for (const l of this.listeners) l(e);
+      },
     });
+  }
+
+  /** Calls `listener` with every group event (the ones also broadcast to tabs); returns the unsubscribe. */
+  onEvent(listener: (e: GroupEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Loads committed offsets and starts the coordinator. */

@@ -166,6 +166,24 @@ export interface GroupDescription {
   members: { memberId: string; clientId: string; groupInstanceId: string | null; topics: string[]; assignment: { [topic: string]: number[] } }[];
 }
 
+/** What a watch looks at: topics' watermarks and groups' generations and committed offsets. */
+export interface WatchRequest {
+  /** Topics to watch; every non-internal topic when omitted. */
+  topics?: string[];
+  /** Groups to watch (membership generation, state, committed offsets). */
+  groups?: string[];
+  /** The state the caller last saw; the broker answers at once when the current one differs. */
+  known?: WatchState | null;
+  /** Longest wait for a change, in ms. */
+  maxWaitMs: number;
+}
+
+/** The watched state, as the broker answers a watch. Missing topics are left out. */
+export interface WatchState {
+  topics: { topic: string; partitions: PartitionWatermarks[] }[];
+  groups: { groupId: string; state: string; generationId: number; committed: { topic: string; partition: number; offset: number }[] }[];
+}
+
 /** The broker, as clients reach it. Every method is async: it runs in another context. */
 export interface BrokerApi {
   /** Protocol version and the host the broker runs in. */
@@ -194,6 +212,8 @@ export interface BrokerApi {
   describeGroups(groupIds: string[]): Promise<GroupDescription[]>;
   listGroups(): Promise<{ groupId: string; protocolType: 'consumer'; state: string }[]>;
   deleteGroups(groupIds: string[]): Promise<void>;
+  /** Long-polls for a change of the watched state (appends, topic changes, rebalances, commits). */
+  watch(req: WatchRequest): Promise<WatchState>;
 }
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
@@ -204,6 +224,7 @@ export const BROKER_METHODS = [
   'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'initProducerId',
   'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
   'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
+  'watch',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
 /** Compile-time check that BROKER_METHODS lists every method of BrokerApi. */
