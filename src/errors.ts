@@ -265,3 +265,17 @@ export function isFenced(e: unknown): boolean {
 export function isRebalancing(e: unknown): boolean {
   return isFenced(e) || (e instanceof LanesError && e.code === 'REBALANCE_IN_PROGRESS');
 }
+
+/**
+ * A value as an error message shows it: strings quoted, and numbers as JavaScript writes them
+ * (`NaN`, `Infinity`, `-0`), where JSON.stringify would say `null`; `undefined`, bigints and
+ * objects by kind.
+ */
+export function formatValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (v === null || v === undefined || typeof v === 'boolean') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}

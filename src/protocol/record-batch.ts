@@ -11,6 +11,10 @@
  *   [varint len, bytes]      key, when its type is not null
  *   [varint len, bytes]      value, when its type is not null (json: JSON text)
  *   [varint n, n x (varint len, name, u8 type, varint len, bytes)]  headers, when bit 4
+ *     header type: bits 0-1 the value's type; bit 7 set: the value is an item of an array
+ *     (so `['x']` reads back as `['x']`, not `'x'`); bits 7 and 6 set: an empty array, no bytes.
+ *     Items of one array are consecutive. A repeated name without bit 7 reads back as an array
+ *     too (KafkaJS's way of decoding repeated Kafka headers).
  *
  * Invariants:
  * - Offsets inside a payload are strictly increasing; compaction only raises skips, so
@@ -19,7 +23,7 @@
  *   to one partition into one batch without re-encoding them.
  * - `crc` is CRC-32C of `payload`; consumers check it before decoding.
  */
-import { CorruptRecordError, InvalidRecordError } from '../errors.js';
+import { CorruptRecordError, formatValue, InvalidRecordError } from '../errors.js';
 import type { HeaderValue, IHeaders, JsonValue, KafkaMessage, Message } from '../types.js';
 import { crc32c } from './crc32c.js';
 import { maxUtf8Length, readUtf8, writeUtf8 } from './utf8.js';
@@ -189,32 +193,50 @@ function parseTimestamp(t: unknown, now: number, field: string): number {
   // Strings must be decimal digits: Number('') is 0 and Number('0x10') is 16.
   const n = typeof t === 'string' ? (/^\d+$/.test(t) ? Number(t) : NaN) : t;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new InvalidRecordError(`${field} must be a non-negative integer of milliseconds (number or decimal string); got ${JSON.stringify(t)}`, { details: { field } });
+    throw new InvalidRecordError(`${field} must be a non-negative integer of milliseconds (number or decimal string); got ${formatValue(t)}`, { details: { field } });
   }
   return n;
 }
 
+/** Header type bit: the value is an item of an array. */
+const HEADER_ARRAY_ITEM = 0x80;
+/** Header type bits: an empty array (no value follows). */
+const HEADER_EMPTY_ARRAY = 0xc0;
+
+/**
+ * Writes headers. Refused (InvalidRecordError naming the header): `headers` that is an array or
+ * not a plain object, and a value that is not a string or Uint8Array, including `undefined`
+ * and `null` (KafkaJS throws a TypeError for those; lanes names the header instead of
+ * silently dropping it).
+ */
 function writeHeaders(h: IHeaders, field: string): void {
-  const entries: [string, HeaderValue][] = [];
+  if (Array.isArray(h) || (Object.getPrototypeOf(h) !== Object.prototype && Object.getPrototypeOf(h) !== null)) {
+    throw new InvalidRecordError(`${field} must be a plain object of { name: value } (a value may be an array); got ${Array.isArray(h) ? 'an array' : describe(h)}`, { details: { field } });
+  }
+  const entries: [string, HeaderValue | null, number][] = [];
   for (const name of Object.keys(h)) {
     const v = h[name];
-    if (v === undefined) continue;
-    const list = Array.isArray(v) ? v : [v];
-    for (const item of list) {
-      if (typeof item !== 'string' && !(item instanceof Uint8Array)) {
-        throw new InvalidRecordError(`${field}.${name} must be a string or Uint8Array; got ${describe(item)}`, { details: { field: `${field}.${name}` } });
-      }
-      entries.push([name, item]);
+    if (Array.isArray(v)) {
+      if (v.length === 0) entries.push([name, null, HEADER_EMPTY_ARRAY]);
+      for (let i = 0; i < v.length; i++) entries.push([name, checkHeaderValue(v[i], `${field}.${name}[${i}]`), HEADER_ARRAY_ITEM]);
+    } else {
+      entries.push([name, checkHeaderValue(v, `${field}.${name}`), 0]);
     }
   }
   ensure(5);
   writeVarint(entries.length);
-  for (const [name, v] of entries) {
+  for (const [name, v, flags] of entries) {
     writeString(name);
     ensure(1);
-    if (typeof v === 'string') { scratch[pos++] = FieldType.String; writeString(v); }
-    else { scratch[pos++] = FieldType.Bytes; writeBytes(v); }
+    if (v === null) scratch[pos++] = flags;
+    else if (typeof v === 'string') { scratch[pos++] = FieldType.String | flags; writeString(v); }
+    else { scratch[pos++] = FieldType.Bytes | flags; writeBytes(v); }
   }
+}
+
+function checkHeaderValue(v: unknown, field: string): HeaderValue {
+  if (typeof v === 'string' || v instanceof Uint8Array) return v;
+  throw new InvalidRecordError(`header ${field} must be a string or Uint8Array; got ${v === undefined ? 'undefined' : describe(v)}`, { details: { field } });
 }
 
 /**
@@ -383,9 +405,12 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
         const name = readUtf8(r.b, r.p, nl);
         r.p += nl;
         const ht = r.b[r.p++]!;
-        const hv = readField(r, ht) as HeaderValue;
         const prev = headers[name];
-        headers[name] = prev === undefined ? hv : Array.isArray(prev) ? [...prev, hv] : [prev, hv];
+        if (ht === HEADER_EMPTY_ARRAY) { headers[name] = []; continue; }
+        const hv = readField(r, ht & 3) as HeaderValue;
+        if (prev === undefined) headers[name] = ht & HEADER_ARRAY_ITEM ? [hv] : hv;
+        else if (Array.isArray(prev)) prev.push(hv);
+        else headers[name] = [prev, hv];
       }
     }
     r.p = recEnd;

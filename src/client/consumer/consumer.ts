@@ -8,7 +8,7 @@
  * KafkaJS disconnects on a crash, so its partitions move to the other members. A run() that
  * fails to join (no subscription, no common assignor) stops what it started.
  */
-import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, NotConnectedError } from '../../errors.js';
 import type { Assigner } from '../../group/assigners/index.js';
 import type { GroupDescription } from '../../protocol/broker-api.js';
 import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics } from '../../types.js';
@@ -185,7 +185,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       if (!Array.isArray(partitions)) throw new InvalidArgumentError('assign takes an array of { topic, partition, offset? }');
       const list = partitions.map((p, i) => {
         if (!p || typeof p.topic !== 'string' || !Number.isInteger(p.partition) || p.partition < 0) {
-          throw new InvalidArgumentError(`assign[${i}] needs a topic name and a non-negative integer partition`, { details: { index: i } });
+          throw new InvalidArgumentError(`assign[${i}] needs a topic name and a non-negative integer partition; got topic ${formatValue(p?.topic)}, partition ${formatValue(p?.partition)}`, { details: { index: i, topic: p?.topic, partition: p?.partition } });
         }
         const o = p.offset ?? fetchConfig.resetPolicy;
         const position = o === 'earliest' || o === 'latest' ? null : parseOffset(o, `assign[${i}].offset`);

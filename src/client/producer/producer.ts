@@ -16,7 +16,7 @@
  *   or not at all. When a request joining several sends is refused, each send is retried alone,
  *   so one bad send cannot fail its neighbours.
  */
-import { InvalidArgumentError, InvalidRecordError, NotConnectedError, isRetriable, LanesError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, InvalidRecordError, NotConnectedError, isRetriable, LanesError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
 import { concatRecords, encodeRecords, type EncodedRecords } from '../../protocol/record-batch.js';
@@ -113,7 +113,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     messages.forEach((m: Message, i: number) => {
       if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${field}.messages[${i}] must be an object`, { details: { topic } });
       if (m.partition !== undefined && m.partition !== null && !Number.isInteger(m.partition)) {
-        throw new InvalidArgumentError(`${field}.messages[${i}].partition must be an integer; got ${JSON.stringify(m.partition)}`, { details: { topic, partition: m.partition } });
+        throw new InvalidArgumentError(`${field}.messages[${i}].partition must be an integer; got ${formatValue(m.partition)}`, { details: { topic, partition: m.partition } });
       }
     });
     if (!metadata.has(topic)) encodeRecords(messages, now, `${field}.messages`);
