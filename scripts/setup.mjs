@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Set-up for `npm test`, `npm start` and `npm run bench` on a fresh machine: installs npm
-// packages when node_modules is missing or stale, and Debian's chromium when a browser is
-// needed and missing (as root), or says exactly what to install. Uses only Node built-ins.
+// packages when node_modules is missing or stale, and Debian's chromium (browser tests) and
+// kcat (the replica's Kafka listener tests and benchmark) when missing (as root), or says
+// exactly what to install. Uses only Node built-ins.
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -52,4 +53,18 @@ if (needBrowser && !existsSync(CHROMIUM)) {
 }
 if (needBrowser) {
   try { log(execSync(`${CHROMIUM} --version`, { encoding: 'utf8' }).trim()); } catch { /* version is informative only */ }
+}
+
+// kcat (librdkafka's command-line client) for the replica's Kafka listener tests and benchmark.
+export const KCAT = process.env.KCAT_PATH || '/usr/bin/kcat';
+if (needBrowser && !existsSync(KCAT)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (isRoot && hasApt) {
+    run('apt-get update -qq || true');
+    run('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat');
+  } else {
+    console.error('[setup] kcat is missing. Install it with: sudo apt-get install -y kcat  (or set KCAT_PATH to a kcat binary)');
+    process.exit(1);
+  }
 }

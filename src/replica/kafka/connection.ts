@@ -54,6 +54,8 @@ export interface ConnectionOptions {
   idleTimeoutMs: number;
   maxPendingBytes: number;
   maxFetchWaitMs: number;
+  /** Counts a request (metrics). */
+  onRequest(apiKey: number): void;
   /** Structured log line (one JSON object). */
   log(event: Record<string, unknown>): void;
 }
@@ -79,7 +81,13 @@ export class KafkaConnection {
   constructor(private readonly socket: Socket, private readonly o: ConnectionOptions) {
     this.tenant = o.auth === 'none' ? o.defaultTenant : null;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (e) {
+        this.close(`internal error: ${(e as Error).message}`);
+      }
+    });
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     socket.on('drain', () => { if (!this.closed) socket.resume(); });
@@ -137,6 +145,7 @@ export class KafkaConnection {
 
   /** Takes (consume=true) or peeks `n` bytes from the buffered chunks. */
   private take(n: number, consume: boolean): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     const first = this.buffered[0]!;
     let out: Buffer;
     if (first.length >= n) {
@@ -208,6 +217,7 @@ export class KafkaConnection {
       return;
     }
     const api = APIS[apiKey];
+    this.o.onRequest(apiKey);
     if (apiKey === 18 && (version < 0 || version > M.ApiVersionsRequest.versions[1])) {
       // Kafka answers an ApiVersions it does not know with a v0 body, so the client can downgrade.
       this.sendApiVersions(correlationId, 0, ErrorCode.UNSUPPORTED_VERSION);

@@ -38,6 +38,8 @@ export interface KafkaListenerOptions {
   maxPendingBytes?: number;
   /** Longest Fetch long-poll honoured; default 30 s. */
   maxFetchWaitMs?: number;
+  /** Called with the API key of every request served (metrics). */
+  onRequest?(apiKey: number): void;
   /** Structured log sink; default none. */
   log?(event: Record<string, unknown>): void;
 }
@@ -81,6 +83,7 @@ export async function startKafkaListener(opts: KafkaListenerOptions): Promise<Ka
     maxPendingBytes: opts.maxPendingBytes ?? 64 * 1024 * 1024,
     maxFetchWaitMs: opts.maxFetchWaitMs ?? 30_000,
     log,
+    onRequest: opts.onRequest ?? (() => {}),
   };
   server.on('connection', (socket: Socket) => {
     const c = new KafkaConnection(socket, base);

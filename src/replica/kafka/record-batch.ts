@@ -105,7 +105,7 @@ export function decodeBatches(bytes: Uint8Array): DecodedBatch[] {
       } catch (e) {
         throw new KafkaDecodeError(`record batch gzip data is corrupt: ${(e as Error).message}`);
       }
-      rr = new Reader(plain);
+      rr = new Reader(new Uint8Array(plain.buffer, plain.byteOffset, plain.length));
     } else if (codec !== 0) {
       throw new UnsupportedCompressionError(codec);
     }
