@@ -9,7 +9,7 @@ export type Outcome = { kind: 'response'; correlationId: number; body: Buffer } 
 
 /** One raw TCP connection to a Kafka listener. */
 export class RawKafkaConnection {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private readonly frames: Buffer[] = [];
   private waiter: (() => void) | null = null;
   closed = false;
