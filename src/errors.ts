@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'CORRUPT_MESSAGE'
   | 'QUOTA_EXCEEDED'
   | 'STORAGE_ERROR'
+  | 'INCOMPATIBLE_VERSION'
   | 'BROKER_UNAVAILABLE'
   | 'REBALANCE_IN_PROGRESS'
   | 'ILLEGAL_GENERATION'
@@ -134,6 +135,14 @@ export class QuotaExceededError extends LanesError {
 export class StorageError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'STORAGE_ERROR' }); }
 }
+/**
+ * The database was written by a newer lanes (a higher schema version) than this code: this
+ * context writes nothing to it. `details` names `databaseVersion` and `codeVersion`; reloading
+ * the page to the newer app version fixes it. Not retriable.
+ */
+export class IncompatibleVersionError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INCOMPATIBLE_VERSION', retriable: false }); }
+}
 /** The broker cannot be reached right now (its host went away); retriable. */
 export class BrokerUnavailableError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'BROKER_UNAVAILABLE' }); }
@@ -206,6 +215,7 @@ const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>
   CORRUPT_MESSAGE: CorruptRecordError,
   QUOTA_EXCEEDED: QuotaExceededError,
   STORAGE_ERROR: StorageError,
+  INCOMPATIBLE_VERSION: IncompatibleVersionError,
   BROKER_UNAVAILABLE: BrokerUnavailableError,
   REBALANCE_IN_PROGRESS: RebalanceInProgressError,
   ILLEGAL_GENERATION: IllegalGenerationError,

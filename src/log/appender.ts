@@ -16,8 +16,11 @@ import { InvalidArgumentError, InvalidProducerEpochError, InvalidRecordError, Ou
 import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/broker-api.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
-import { done, S, type ProducerRow } from './log-db.js';
-import { newSegment, type LogStore, type PartitionState } from './log-store.js';
+import { done, S, transaction, type LogDb, type ProducerRow, type SegmentRow } from './log-db.js';
+import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
+
+type AppendTx = ReturnType<typeof appendTx>;
+const appendTx = (db: LogDb) => transaction(db, [S.batches, S.segments, S.producers], 'readwrite', 'produce');
 import { tpKey } from '../protocol/topic-partition.js';
 
 /** Records for one partition from one producer request (the wire type). */
@@ -71,21 +74,22 @@ export class Appender {
     const parts = new Map<string, PartitionState>();
     const prods = new Map<string, ProducerRow>();
     const accepted: { p: Pending; results: AppendResult[] }[] = [];
-    let tx: IDBTransaction | undefined;
+    let tx: AppendTx | undefined;
+    const writes: Promise<unknown>[] = [];
     const touched = new Map<string, PartitionState>();
 
     for (const p of items) {
       try {
         const plan = this.plan(p.request, parts, prods, now);
-        tx ??= store.db.transaction([S.batches, S.segments, S.producers], 'readwrite');
+        tx ??= appendTx(store.db);
         const results: AppendResult[] = [];
         for (const step of plan) {
           if (step.dup) { results.push(step.dup); continue; }
           const { state, batch, producer, sealed } = step.write!;
-          if (sealed) tx.objectStore(S.segments).put(sealed);
-          tx.objectStore(S.batches).put(batch);
-          tx.objectStore(S.segments).put(state.active);
-          if (producer) tx.objectStore(S.producers).put(producer);
+          if (sealed) writes.push(tx.objectStore(S.segments).put(sealed));
+          writes.push(tx.objectStore(S.batches).put(batch));
+          writes.push(tx.objectStore(S.segments).put(state.active));
+          if (producer) writes.push(tx.objectStore(S.producers).put(producer));
           touched.set(tpKey(state.topic, state.partition), state);
           results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
         }
@@ -100,7 +104,7 @@ export class Appender {
       return;
     }
     try {
-      await done(tx, 'produce');
+      await done(tx, 'produce', writes);
     } catch (e) {
       for (const a of accepted) a.p.reject(e);
       return;
@@ -122,7 +126,7 @@ export class Appender {
     const seen = new Set<string>();
     const localParts = new Map<string, PartitionState>();
     const localProds = new Map<string, ProducerRow>();
-    const steps: { dup?: AppendResult; write?: { state: PartitionState; batch: RecordBatch; producer?: ProducerRow; sealed?: import('./log-db.js').SegmentRow } }[] = [];
+    const steps: { dup?: AppendResult; write?: { state: PartitionState; batch: RecordBatch; producer?: ProducerRow; sealed?: SegmentRow } }[] = [];
 
     for (const b of r.batches) {
       const k = tpKey(b.topic, b.partition);
@@ -175,13 +179,11 @@ export class Appender {
 
       // segment roll, then placement
       const size = rec.payload.length + BATCH_OVERHEAD;
-      const state: PartitionState = { ...base, active: { ...base.active } };
-      let sealed;
+      let state: PartitionState = { ...base, active: { ...base.active } };
+      let sealed: SegmentRow | undefined;
       const cfg = topic.config;
       if (state.active.batchCount > 0 && (state.active.sizeBytes + size > cfg.segmentBytes || now - state.active.createdAt >= cfg.segmentMs)) {
-        sealed = { ...state.active, sealedAt: now };
-        state.sealed = [...state.sealed, sealed];
-        state.active = newSegment(b.topic, b.partition, sealed.nextOffset, now);
+        ({ state, sealed } = sealSegment(state, now));
       }
       const baseOffset = state.active.nextOffset;
       const appendTime = cfg.timestampType === 'LogAppendTime';

@@ -18,8 +18,8 @@
 import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
 import { BATCH_OVERHEAD } from './appender.js';
 import type { CleanerStats } from '../protocol/broker-api.js';
-import { done, req, S, type PartitionRow, type SegmentRow } from './log-db.js';
-import { newSegment, type LogStore, type PartitionState } from './log-store.js';
+import { done, S, transaction, type SegmentRow } from './log-db.js';
+import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 import { deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 
 export type { CleanerStats };
@@ -53,13 +53,11 @@ function sealAged(store: LogStore, topic: string, partition: number, stats: Clea
     const p = store.partition(topic, partition);
     const now = store.now();
     if (p.active.batchCount === 0 || now - p.active.createdAt < cfg.segmentMs) return;
-    const sealed: SegmentRow = { ...p.active, sealedAt: now };
-    const active = newSegment(topic, partition, sealed.nextOffset, now);
-    const tx = store.db.transaction([S.segments], 'readwrite');
-    tx.objectStore(S.segments).put(sealed);
-    tx.objectStore(S.segments).put(active);
-    await done(tx, `seal segment ${topic}-${partition}@${sealed.baseOffset}`);
-    store.setPartition({ ...p, sealed: [...p.sealed, sealed], active });
+    const { state, sealed } = sealSegment(p, now);
+    const what = `seal segment ${topic}-${partition}@${sealed.baseOffset}`;
+    const tx = transaction(store.db, [S.segments], 'readwrite', what);
+    await done(tx, what, [tx.objectStore(S.segments).put(sealed), tx.objectStore(S.segments).put(state.active)]);
+    store.setPartition(state);
     stats.segmentsSealed++;
   });
 }
@@ -73,14 +71,16 @@ function deleteSegments(store: LogStore, snap: PartitionState, doomed: SegmentRo
     if (store.closed || !store.topics.has(snap.topic)) return;
     const p = store.partition(snap.topic, snap.partition);
     if (doomed.length === 0 && newStart <= p.logStartOffset) return;
-    const tx = store.db.transaction([S.segments, S.batches, S.partitions], 'readwrite');
+    const what = `delete segments of ${p.topic}-${p.partition}`;
+    const tx = transaction(store.db, [S.segments, S.batches, S.partitions], 'readwrite', what);
+    const writes: Promise<unknown>[] = [];
     for (const s of doomed) {
-      tx.objectStore(S.batches).delete(store.partitionRange(p.topic, p.partition, s.baseOffset, s.nextOffset, true));
-      tx.objectStore(S.segments).delete([p.topic, p.partition, s.baseOffset]);
+      writes.push(tx.objectStore(S.batches).delete(store.partitionRange(p.topic, p.partition, s.baseOffset, s.nextOffset, true)));
+      writes.push(tx.objectStore(S.segments).delete([p.topic, p.partition, s.baseOffset]));
     }
     const logStartOffset = Math.max(p.logStartOffset, newStart);
-    tx.objectStore(S.partitions).put({ topic: p.topic, partition: p.partition, logStartOffset } satisfies PartitionRow);
-    await done(tx, `delete segments of ${p.topic}-${p.partition}`);
+    writes.push(tx.objectStore(S.partitions).put({ topic: p.topic, partition: p.partition, logStartOffset }));
+    await done(tx, what, writes);
     const gone = new Set(doomed.map((s) => s.baseOffset));
     store.setPartition({ ...p, logStartOffset, sealed: p.sealed.filter((s) => !gone.has(s.baseOffset)) });
     stats.segmentsDeleted += doomed.length;
@@ -192,11 +192,13 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
     };
     const written = await store.exclusive(async () => {
       if (store.closed || !store.topics.has(topic)) return false;
-      const tx = store.db.transaction([S.batches, S.segments], 'readwrite');
-      for (const b of puts) tx.objectStore(S.batches).put(b);
-      for (const o of deletes) tx.objectStore(S.batches).delete([topic, partition, o]);
-      tx.objectStore(S.segments).put(nextSeg);
-      await done(tx, `compact ${topic}-${partition}@${seg.baseOffset}`);
+      const what = `compact ${topic}-${partition}@${seg.baseOffset}`;
+      const tx = transaction(store.db, [S.batches, S.segments], 'readwrite', what);
+      const writes: Promise<unknown>[] = [];
+      for (const b of puts) writes.push(tx.objectStore(S.batches).put(b));
+      for (const o of deletes) writes.push(tx.objectStore(S.batches).delete([topic, partition, o]));
+      writes.push(tx.objectStore(S.segments).put(nextSeg));
+      await done(tx, what, writes);
       const cur = store.partition(topic, partition);
       store.setPartition({ ...cur, sealed: cur.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
       return true;
@@ -222,14 +224,16 @@ async function deleteRecordsNow(store: LogStore, topic: string, partition: numbe
   const high = p.active.nextOffset;
   const target = deleteRecordsTarget(topic, partition, offset, p.logStartOffset, high);
   if (target === p.logStartOffset) return target;
-  const rtx = store.db.transaction([S.batches], 'readonly');
-  const cursor = await req(rtx.objectStore(S.batches).openCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev'));
-  const straddle = cursor?.value as RecordBatch | undefined;
+  const what = `deleteRecords ${topic}-${partition}`;
+  const rtx = transaction(store.db, [S.batches], 'readonly', what);
+  const cursor = await rtx.objectStore(S.batches).openCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev');
+  const straddle = cursor?.value;
   const deleteBelow = straddle && straddle.baseOffset + straddle.lastOffsetDelta >= target ? straddle.baseOffset : target;
-  const tx = store.db.transaction([S.batches, S.partitions], 'readwrite');
-  tx.objectStore(S.batches).delete(store.partitionRange(topic, partition, -Infinity, deleteBelow, true));
-  tx.objectStore(S.partitions).put({ topic, partition, logStartOffset: target } satisfies PartitionRow);
-  await done(tx, `deleteRecords ${topic}-${partition}`);
+  const tx = transaction(store.db, [S.batches, S.partitions], 'readwrite', what);
+  await done(tx, what, [
+    tx.objectStore(S.batches).delete(store.partitionRange(topic, partition, -Infinity, deleteBelow, true)),
+    tx.objectStore(S.partitions).put({ topic, partition, logStartOffset: target }),
+  ]);
   const cur = store.partition(topic, partition);
   store.setPartition({ ...cur, logStartOffset: Math.max(cur.logStartOffset, target) });
   return target;

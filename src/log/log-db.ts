@@ -1,9 +1,6 @@
 /**
- * The only file that names object stores, DB_VERSION and upgrades.
- *
- * The log talks to IndexedDB directly rather than through a promise wrapper: it must run on
- * any injected IDBFactory (fake-indexeddb in Node, without globals), and the append path is
- * a handful of requests per group commit where proxies buy nothing.
+ * The only file that names object stores, DB_VERSION and upgrades. The schema is an idb
+ * `DBSchema`; the rest of log/ reads and writes through idb's typed stores.
  *
  * Stores (all keys are arrays, so one topic-partition is one contiguous key range):
  * - topics      [topic]                               -> TopicRow
@@ -11,23 +8,28 @@
  * - segments    [topic, partition, baseOffset]        -> SegmentRow
  * - batches     [topic, partition, baseOffset]        -> RecordBatch (one value per batch)
  * - producers   [producerId, topic, partition]        -> ProducerRow (idempotence state)
- * - meta        key                                   -> any (nextProducerId)
+ * - meta        key                                   -> number (nextProducerId)
+ *
+ * Invariants:
+ * - `UPGRADES[v]` turns a database of version v into version v + 1 without losing a row;
+ *   DB_VERSION is UPGRADES.length. Upgrading from every earlier version is tested against a
+ *   database written by that version's code (test/log/fixtures/).
+ * - A connection closes itself as soon as another one asks to delete or upgrade the database
+ *   (`versionchange`), and when the browser closes it (site data cleared): a deletion or
+ *   upgrade never waits for lanes. The owner is told and decides what to reopen.
+ * - Code older than the database never writes to it: its open fails with
+ *   IncompatibleVersionError before any transaction.
+ *
+ * idb's wrappers test `instanceof IDBRequest` (and the other IDB classes) against globals. In
+ * Node without IndexedDB globals, opening on an injected fake-indexeddb factory defines that
+ * implementation's IDBRequest, IDBOpenDBRequest, IDBDatabase, IDBTransaction, IDBObjectStore,
+ * IDBIndex, IDBCursor and IDBCursorWithValue as globals, once (not IDBKeyRange nor indexedDB,
+ * which callers inject). A factory of an implementation other than the realm's is refused.
  */
-import { QuotaExceededError, StorageError, LanesError } from '../errors.js';
+import { unwrap, wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { IncompatibleVersionError, InvalidArgumentError, QuotaExceededError, StorageError, LanesError } from '../errors.js';
+import type { RecordBatch } from '../protocol/record-batch.js';
 import type { TopicConfig } from '../protocol/topic-config.js';
-
-/** Bump on every schema change, with an upgrade step below. */
-export const DB_VERSION = 1;
-
-/** Store names. */
-export const S = {
-  topics: 'topics',
-  partitions: 'partitions',
-  segments: 'segments',
-  batches: 'batches',
-  producers: 'producers',
-  meta: 'meta',
-} as const;
 
 /** A topic as stored. */
 export interface TopicRow {
@@ -77,57 +79,201 @@ export interface ProducerRow {
   updatedAt: number;
 }
 
+/** The log database's schema. */
+export interface LogSchema extends DBSchema {
+  topics: { key: string; value: TopicRow };
+  partitions: { key: [string, number]; value: PartitionRow };
+  segments: { key: [string, number, number]; value: SegmentRow };
+  batches: { key: [string, number, number]; value: RecordBatch };
+  producers: { key: [number, string, number]; value: ProducerRow };
+  meta: { key: 'nextProducerId'; value: number };
+}
+
+/** An open log database. */
+export type LogDb = IDBPDatabase<LogSchema>;
+/** A store of the log database. */
+export type LogStoreName = StoreNames<LogSchema>;
+/** A transaction of the log database over any stores. */
+export type LogTx = IDBPTransaction<LogSchema, LogStoreName[], IDBTransactionMode>;
+
+/** Store names. */
+export const S = {
+  topics: 'topics',
+  partitions: 'partitions',
+  segments: 'segments',
+  batches: 'batches',
+  producers: 'producers',
+  meta: 'meta',
+} as const satisfies Record<LogStoreName, LogStoreName>;
+
+type Upgrade = (db: IDBPDatabase<LogSchema>, tx: IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>) => void;
+
+/**
+ * Schema steps: UPGRADES[v] takes a database of version v to v + 1 (v = 0: a new database).
+ * A step may only add stores and indexes or rewrite rows in place; it runs inside the
+ * versionchange transaction, so a failed step leaves the database at its old version.
+ */
+const UPGRADES: readonly Upgrade[] = [
+  (db) => {
+    db.createObjectStore(S.topics, { keyPath: 'topic' });
+    db.createObjectStore(S.partitions, { keyPath: ['topic', 'partition'] });
+    db.createObjectStore(S.segments, { keyPath: ['topic', 'partition', 'baseOffset'] });
+    db.createObjectStore(S.batches, { keyPath: ['topic', 'partition', 'baseOffset'] });
+    db.createObjectStore(S.producers, { keyPath: ['producerId', 'topic', 'partition'] });
+    db.createObjectStore(S.meta);
+  },
+];
+
+/** The schema version this code writes: one per upgrade step. */
+export const DB_VERSION = UPGRADES.length;
+
 /** Key range constructor: the global one in browsers, injected in Node. */
 export type KeyRangeCtor = typeof IDBKeyRange;
 
-/** Opens (and creates or upgrades) a log database. */
-export function openLogDb(factory: IDBFactory, name: string): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    let req: IDBOpenDBRequest;
-    try {
-      req = factory.open(name, DB_VERSION);
-    } catch (e) {
-      reject(wrapIdbError(e, `open ${name}`));
-      return;
-    }
-    req.onupgradeneeded = (ev) => {
-      const db = req.result;
-      if (ev.oldVersion < 1) {
-        db.createObjectStore(S.topics, { keyPath: 'topic' });
-        db.createObjectStore(S.partitions, { keyPath: ['topic', 'partition'] });
-        db.createObjectStore(S.segments, { keyPath: ['topic', 'partition', 'baseOffset'] });
-        db.createObjectStore(S.batches, { keyPath: ['topic', 'partition', 'baseOffset'] });
-        db.createObjectStore(S.producers, { keyPath: ['producerId', 'topic', 'partition'] });
-        db.createObjectStore(S.meta);
-      }
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(wrapIdbError(req.error, `open ${name}`));
-    req.onblocked = () => { /* an older connection is closing; open completes when it does */ };
-  });
+/** Why an open connection went away. */
+export type LostReason = 'versionchange' | 'closed';
+
+/** Options of openLogDb. */
+export interface OpenLogDbOptions {
+  /**
+   * Called once when the connection is gone: another connection deletes or upgrades the
+   * database (`versionchange`; this connection has already closed itself), or the browser
+   * closed it (site data cleared).
+   */
+  onLost?: (reason: LostReason, newVersion: number | null) => void;
+  /**
+   * How long an open may wait for older connections that ignore `versionchange` (code that
+   * predates this handling) before it fails with StorageError. Default 10000 ms.
+   */
+  blockedTimeoutMs?: number;
 }
 
-/** Promise of one request's result. */
-export function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
+const IDB_CLASSES = ['IDBRequest', 'IDBOpenDBRequest', 'IDBDatabase', 'IDBTransaction', 'IDBObjectStore', 'IDBIndex', 'IDBCursor', 'IDBCursorWithValue'] as const;
+
+/** Makes idb's `instanceof` checks work for `factory` (see the module comment). */
+async function ensureIdbClasses(factory: IDBFactory): Promise<void> {
+  const g = globalThis as Record<string, unknown>;
+  if (typeof g.IDBRequest === 'function') return;
+  const specifier = 'fake-indexeddb'; // a variable, so bundlers leave this optional import alone
+  let mod: Record<string, unknown> | undefined;
+  try {
+    mod = (await import(/* @vite-ignore */ specifier)) as Record<string, unknown>;
+  } catch { /* not installed */ }
+  const Factory = mod?.IDBFactory as (new () => IDBFactory) | undefined;
+  if (!mod || !Factory || !(factory instanceof Factory)) {
+    throw new InvalidArgumentError('this IDBFactory has no IndexedDB classes in this realm: inject a fake-indexeddb factory, or define the IDB* globals of its implementation', { details: { field: 'indexedDB' } });
+  }
+  for (const n of IDB_CLASSES) if (g[n] === undefined) Object.defineProperty(g, n, { value: mod[n], configurable: true, writable: true });
+}
+
+/**
+ * Opens (and creates or upgrades) a log database. Fails with IncompatibleVersionError when the
+ * database is newer than this code, and with StorageError when older connections that ignore
+ * `versionchange` keep an upgrade blocked past `blockedTimeoutMs`.
+ */
+export async function openLogDb(factory: IDBFactory, name: string, o: OpenLogDbOptions = {}): Promise<LogDb> {
+  await ensureIdbClasses(factory);
+  let request: IDBOpenDBRequest;
+  try {
+    request = factory.open(name, DB_VERSION);
+  } catch (e) {
+    throw wrapIdbError(e, `open ${name}`);
+  }
+  if (!(request instanceof IDBRequest)) {
+    throw new InvalidArgumentError('the injected IDBFactory is of another IndexedDB implementation than this realm\'s globals', { details: { field: 'indexedDB' } });
+  }
+  request.addEventListener('upgradeneeded', (ev) => {
+    const db = wrap(request.result) as unknown as IDBPDatabase<LogSchema>;
+    const tx = wrap(request.transaction!) as unknown as IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>;
+    for (let v = ev.oldVersion; v < DB_VERSION; v++) UPGRADES[v]!(db, tx);
   });
+  let gaveUp: LanesError | undefined;
+  let blockedTimer: ReturnType<typeof setTimeout> | undefined;
+  const blocked = new Promise<never>((_, reject) => {
+    request.addEventListener('blocked', (ev) => {
+      blockedTimer = setTimeout(() => {
+        gaveUp = new StorageError(`opening ${name} at version ${DB_VERSION} is blocked: a connection at version ${ev.oldVersion} does not close`, {
+          retriable: true, details: { database: name, oldVersion: ev.oldVersion, newVersion: DB_VERSION },
+        });
+        reject(gaveUp);
+      }, o.blockedTimeoutMs ?? 10_000);
+      (blockedTimer as { unref?: () => void }).unref?.();
+    });
+  });
+  blocked.catch(() => undefined);
+  let db: LogDb;
+  try {
+    db = await Promise.race([wrap(request) as Promise<unknown> as Promise<LogDb>, blocked]);
+  } catch (e) {
+    // An open that gave up may still succeed later: close that connection at once.
+    if (gaveUp) request.addEventListener('success', () => request.result.close());
+    const errName = (e as { name?: string } | null)?.name;
+    if (errName === 'VersionError') throw await incompatible(factory, name, e);
+    throw wrapIdbError(e, `open ${name}`);
+  } finally {
+    clearTimeout(blockedTimer);
+  }
+  let lost = false;
+  const lose = (reason: LostReason, newVersion: number | null) => {
+    if (lost) return;
+    lost = true;
+    o.onLost?.(reason, newVersion);
+  };
+  db.addEventListener('versionchange', (ev) => {
+    db.close();
+    lose('versionchange', ev.newVersion);
+  });
+  db.addEventListener('close', () => lose('closed', null));
+  return db;
+}
+
+/** The IncompatibleVersionError of an open that met a newer database; reads its version without writing. */
+async function incompatible(factory: IDBFactory, name: string, cause: unknown): Promise<IncompatibleVersionError> {
+  const found = await new Promise<number | undefined>((resolve) => {
+    try {
+      const r = factory.open(name); // no version: opens the current one, never upgrades an existing database
+      r.onupgradeneeded = () => r.transaction?.abort(); // it was deleted meanwhile: create nothing
+      r.onsuccess = () => { const v = r.result.version; r.result.close(); resolve(v); };
+      r.onerror = () => resolve(undefined);
+    } catch {
+      resolve(undefined);
+    }
+  });
+  return new IncompatibleVersionError(
+    `database ${name} has schema version ${found ?? 'newer'}, newer than version ${DB_VERSION} of this code: reload the page to run the newer lanes; nothing was written`,
+    { cause, details: { database: name, databaseVersion: found ?? null, codeVersion: DB_VERSION } },
+  );
 }
 
 /**
  * Resolves when the transaction commits; rejects with a wrapped error when it aborts.
- * A failed request is left to abort the transaction (its default action), so a transaction
- * is all-or-nothing; the first request error is kept because some engines report the quota
- * on the request and abort the transaction with a plain AbortError.
+ * `requests` are the promises of the transaction's write requests: their failures show as the
+ * transaction's abort, so they are only observed here (never left unhandled). A failed request
+ * is left to abort the transaction (its default action), so a transaction is all-or-nothing;
+ * the first request error is kept because some engines report the quota on the request and
+ * abort the transaction with a plain AbortError.
  */
-export function done(tx: IDBTransaction, what: string): Promise<void> {
+export function done(tx: Pick<LogTx, 'mode'>, what: string, requests: readonly Promise<unknown>[] = []): Promise<void> {
+  for (const r of requests) r.catch(() => undefined);
+  const raw = unwrap(tx as LogTx);
   return new Promise((resolve, reject) => {
     let requestError: unknown = null;
-    tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(wrapIdbError(isQuota(requestError) ? requestError : tx.error ?? requestError, what));
-    tx.onerror = (ev) => { requestError ??= (ev.target as IDBRequest | null)?.error ?? null; };
+    raw.addEventListener('complete', () => resolve());
+    raw.addEventListener('abort', () => reject(wrapIdbError(isQuota(requestError) ? requestError : raw.error ?? requestError, what)));
+    raw.addEventListener('error', (ev) => { requestError ??= (ev.target as IDBRequest | null)?.error ?? null; });
   });
+}
+
+/** Starts a transaction, turning a closed or closing connection into a StorageError. */
+export function transaction<N extends LogStoreName, M extends IDBTransactionMode = 'readonly'>(db: LogDb, stores: N[], mode?: M, what = 'transaction'): IDBPTransaction<LogSchema, N[], M> {
+  let tx: IDBPTransaction<LogSchema, N[], M>;
+  try {
+    tx = db.transaction(stores, mode);
+  } catch (e) {
+    throw wrapIdbError(e, what);
+  }
+  tx.done.catch(() => undefined); // idb's own completion promise: an abort is reported by done() or the request
+  return tx;
 }
 
 function isQuota(e: unknown): boolean {
@@ -139,7 +285,8 @@ function isQuota(e: unknown): boolean {
 /**
  * Wraps an IndexedDB failure into a LanesError with the DOMException as `cause`.
  * A QuotaExceededError may surface as the transaction's error or inside an AbortError;
- * either way it becomes QuotaExceededError (not retriable).
+ * either way it becomes QuotaExceededError (not retriable). A connection that is closing
+ * (the database is being deleted or upgraded) is a retriable StorageError: the broker reopens.
  */
 export function wrapIdbError(e: unknown, what: string): LanesError {
   if (e instanceof LanesError) return e;
@@ -147,6 +294,9 @@ export function wrapIdbError(e: unknown, what: string): LanesError {
   const message = (e as { message?: string } | null)?.message ?? String(e);
   if (isQuota(e)) {
     return new QuotaExceededError(`storage quota exceeded during ${what}; nothing of it was written`, { cause: e });
+  }
+  if (name === 'InvalidStateError') {
+    return new StorageError(`the database was closed during ${what} (deleted, upgraded or cleared by another connection); retry: the broker reopens it`, { cause: e, retriable: true, details: { name } });
   }
   return new StorageError(`IndexedDB failed during ${what}: ${name ?? 'Error'}: ${message}`, { cause: e, details: { name } });
 }

@@ -17,7 +17,7 @@ import { TopicExistsError, TopicNotFoundError, InvalidArgumentError } from '../e
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
 import type { ConfigEntry } from '../types.js';
-import { done, openLogDb, req, S, type KeyRangeCtor, type PartitionRow, type ProducerRow, type SegmentRow, type TopicRow } from './log-db.js';
+import { done, openLogDb, S, transaction, type KeyRangeCtor, type LogDb, type LostReason, type ProducerRow, type SegmentRow, type TopicRow } from './log-db.js';
 import { checkNumPartitions, checkPartitionCount, tpKey } from '../protocol/topic-partition.js';
 
 /** In-memory state of a partition. */
@@ -41,12 +41,27 @@ export interface LogStoreOptions {
   name: string;
   /** Clock, injectable for retention tests. */
   now?: () => number;
+  /**
+   * Called once when the database connection is gone (another connection deletes or upgrades
+   * the database, or the browser cleared it); the store is closed by then.
+   */
+  onLost?: (reason: LostReason, newVersion: number | null) => void;
 }
 
 
 /** Builds an empty active segment. */
 export function newSegment(topic: string, partition: number, baseOffset: number, now: number): SegmentRow {
   return { topic, partition, baseOffset, nextOffset: baseOffset, sizeBytes: 0, batchCount: 0, recordCount: 0, firstTimestamp: -1, maxTimestamp: -1, createdAt: now, sealedAt: -1, version: 0 };
+}
+
+/**
+ * Seals a partition's active segment at `now` and opens the next one where it ended. Pure:
+ * returns the new partition state and the sealed row to write; the caller writes both
+ * segments in one transaction and installs the state after it commits.
+ */
+export function sealSegment(p: PartitionState, now: number): { state: PartitionState; sealed: SegmentRow } {
+  const sealed: SegmentRow = { ...p.active, sealedAt: now };
+  return { sealed, state: { ...p, sealed: [...p.sealed, sealed], active: newSegment(p.topic, p.partition, sealed.nextOffset, now) } };
 }
 
 /** The partitioned log of one database. */
@@ -60,26 +75,38 @@ export class LogStore {
   private writing: Promise<unknown> = Promise.resolve();
   closed = false;
 
-  private constructor(readonly db: IDBDatabase, readonly KR: KeyRangeCtor, readonly name: string, now?: () => number) {
+  private constructor(readonly db: LogDb, readonly KR: KeyRangeCtor, readonly name: string, now?: () => number) {
     this.now = now ?? (() => Date.now());
   }
 
   /** Opens a database and loads topics, partitions, segments and producer states. */
   static async open(o: LogStoreOptions): Promise<LogStore> {
-    const db = await openLogDb(o.indexedDB, o.name);
-    const store = new LogStore(db, o.IDBKeyRange, o.name, o.now);
-    await store.load();
+    let store: LogStore | undefined;
+    const db = await openLogDb(o.indexedDB, o.name, {
+      onLost: (reason, newVersion) => {
+        if (!store) return;
+        store.closed = true;
+        o.onLost?.(reason, newVersion);
+      },
+    });
+    store = new LogStore(db, o.IDBKeyRange, o.name, o.now);
+    try {
+      await store.load();
+    } catch (e) {
+      store.close();
+      throw e;
+    }
     return store;
   }
 
   private async load(): Promise<void> {
-    const tx = this.db.transaction([S.topics, S.partitions, S.segments, S.producers, S.meta], 'readonly');
+    const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.producers, S.meta], 'readonly', 'open');
     const [topics, parts, segs, prods, npid] = await Promise.all([
-      req(tx.objectStore(S.topics).getAll() as IDBRequest<TopicRow[]>),
-      req(tx.objectStore(S.partitions).getAll() as IDBRequest<PartitionRow[]>),
-      req(tx.objectStore(S.segments).getAll() as IDBRequest<SegmentRow[]>),
-      req(tx.objectStore(S.producers).getAll() as IDBRequest<ProducerRow[]>),
-      req(tx.objectStore(S.meta).get('nextProducerId') as IDBRequest<number | undefined>),
+      tx.objectStore(S.topics).getAll(),
+      tx.objectStore(S.partitions).getAll(),
+      tx.objectStore(S.segments).getAll(),
+      tx.objectStore(S.producers).getAll(),
+      tx.objectStore(S.meta).get('nextProducerId'),
     ]);
     for (const t of topics) this.topics.set(t.topic, t);
     const bySeg = new Map<string, SegmentRow[]>();
@@ -197,13 +224,13 @@ export class LogStore {
     const now = this.now();
     const row: TopicRow = { topic, numPartitions, config, createdAt: now, internal };
     const states = this.writePartitions(row, 0, numPartitions, now);
-    const tx = this.db.transaction([S.topics, S.partitions, S.segments], 'readwrite');
-    tx.objectStore(S.topics).put(row);
+    const tx = transaction(this.db, [S.topics, S.partitions, S.segments], 'readwrite', `createTopics ${topic}`);
+    const writes: Promise<unknown>[] = [tx.objectStore(S.topics).put(row)];
     for (const p of states) {
-      tx.objectStore(S.partitions).put({ topic, partition: p.partition, logStartOffset: 0 } satisfies PartitionRow);
-      tx.objectStore(S.segments).put(p.active);
+      writes.push(tx.objectStore(S.partitions).put({ topic, partition: p.partition, logStartOffset: 0 }));
+      writes.push(tx.objectStore(S.segments).put(p.active));
     }
-    await done(tx, `createTopics ${topic}`);
+    await done(tx, `createTopics ${topic}`, writes);
     this.topics.set(topic, row);
     for (const p of states) this.setPartition(p);
     return row;
@@ -226,13 +253,13 @@ export class LogStore {
     const now = this.now();
     const row: TopicRow = { ...t, numPartitions: count };
     const states = this.writePartitions(row, t.numPartitions, count, now);
-    const tx = this.db.transaction([S.topics, S.partitions, S.segments], 'readwrite');
-    tx.objectStore(S.topics).put(row);
+    const tx = transaction(this.db, [S.topics, S.partitions, S.segments], 'readwrite', `createPartitions ${topic}`);
+    const writes: Promise<unknown>[] = [tx.objectStore(S.topics).put(row)];
     for (const p of states) {
-      tx.objectStore(S.partitions).put({ topic, partition: p.partition, logStartOffset: 0 } satisfies PartitionRow);
-      tx.objectStore(S.segments).put(p.active);
+      writes.push(tx.objectStore(S.partitions).put({ topic, partition: p.partition, logStartOffset: 0 }));
+      writes.push(tx.objectStore(S.segments).put(p.active));
     }
-    await done(tx, `createPartitions ${topic}`);
+    await done(tx, `createPartitions ${topic}`, writes);
     this.topics.set(topic, row);
     for (const p of states) this.setPartition(p);
   }
@@ -246,9 +273,8 @@ export class LogStore {
     const t = this.topic(topic);
     const config = parseTopicConfig(entries, t.config);
     const row: TopicRow = { ...t, config };
-    const tx = this.db.transaction([S.topics], 'readwrite');
-    tx.objectStore(S.topics).put(row);
-    await done(tx, `alterConfigs ${topic}`);
+    const tx = transaction(this.db, [S.topics], 'readwrite', `alterConfigs ${topic}`);
+    await done(tx, `alterConfigs ${topic}`, [tx.objectStore(S.topics).put(row)]);
     this.topics.set(topic, row);
     return config;
   }
@@ -260,17 +286,17 @@ export class LogStore {
 
   private async deleteTopicNow(topic: string): Promise<void> {
     const t = this.topic(topic);
-    const tx = this.db.transaction([S.topics, S.partitions, S.segments, S.batches, S.producers], 'readwrite');
-    tx.objectStore(S.topics).delete(topic);
+    const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.batches, S.producers], 'readwrite', `deleteTopics ${topic}`);
+    const writes: Promise<unknown>[] = [tx.objectStore(S.topics).delete(topic)];
     for (let p = 0; p < t.numPartitions; p++) {
-      tx.objectStore(S.partitions).delete([topic, p]);
-      tx.objectStore(S.segments).delete(this.partitionRange(topic, p, -Infinity));
-      tx.objectStore(S.batches).delete(this.partitionRange(topic, p, -Infinity));
+      writes.push(tx.objectStore(S.partitions).delete([topic, p]));
+      writes.push(tx.objectStore(S.segments).delete(this.partitionRange(topic, p, -Infinity)));
+      writes.push(tx.objectStore(S.batches).delete(this.partitionRange(topic, p, -Infinity)));
     }
     const prodKeys: [number, string, number][] = [];
     for (const pr of this.producers.values()) if (pr.topic === topic) prodKeys.push([pr.producerId, pr.topic, pr.partition]);
-    for (const k of prodKeys) tx.objectStore(S.producers).delete(k);
-    await done(tx, `deleteTopics ${topic}`);
+    for (const k of prodKeys) writes.push(tx.objectStore(S.producers).delete(k));
+    await done(tx, `deleteTopics ${topic}`, writes);
     this.topics.delete(topic);
     for (let p = 0; p < t.numPartitions; p++) this.partitions.delete(tpKey(topic, p));
     for (const k of prodKeys) this.producers.delete(`${k[0]}:${tpKey(k[1], k[2])}`);
@@ -284,9 +310,8 @@ export class LogStore {
     // log would answer the second one's batches as duplicates of the first's). An id whose
     // write fails is never handed out.
     const id = this.nextProducerId++;
-    const tx = this.db.transaction([S.meta], 'readwrite');
-    tx.objectStore(S.meta).put(id + 1, 'nextProducerId');
-    await done(tx, 'initProducerId');
+    const tx = transaction(this.db, [S.meta], 'readwrite', 'initProducerId');
+    await done(tx, 'initProducerId', [tx.objectStore(S.meta).put(id + 1, 'nextProducerId')]);
     return { producerId: id, producerEpoch: 0 };
   }
 
@@ -294,8 +319,7 @@ export class LogStore {
 
   /** Reads the batch rows of a partition whose base offsets lie in [from, to). */
   async readBatches(topic: string, partition: number, from: number, to: number, count?: number): Promise<RecordBatch[]> {
-    const tx = this.db.transaction([S.batches], 'readonly');
-    return req(tx.objectStore(S.batches).getAll(this.partitionRange(topic, partition, from, to, true), count) as IDBRequest<RecordBatch[]>);
+    return transaction(this.db, [S.batches], 'readonly', `read ${topic}-${partition}`).objectStore(S.batches).getAll(this.partitionRange(topic, partition, from, to, true), count);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { OffsetOutOfRangeError } from '../errors.js';
 import { scanRecords, type RecordBatch } from '../protocol/record-batch.js';
-import { req, S } from './log-db.js';
+import { S, transaction } from './log-db.js';
 import type { LogStore } from './log-store.js';
 
 /** What one partition read returns. */
@@ -47,16 +47,17 @@ export async function readPartition(store: LogStore, topic: string, partition: n
   }
   if (offset === high) return { batches: [], high, low };
   const PAGE = pageSize(store, topic, partition, maxBytes);
-  const tx = store.db.transaction([S.batches], 'readonly');
-  const os = tx.objectStore(S.batches);
+  const what = `fetch ${topic}-${partition}`;
+  const os = transaction(store.db, [S.batches], 'readonly', what).objectStore(S.batches);
   // The batch holding `offset` starts at or before it; ask for it and the ones after together.
-  const prevReq = req(os.openCursor(store.partitionRange(topic, partition, -Infinity, offset), 'prev'));
-  const firstPage = req(os.getAll(store.partitionRange(topic, partition, offset + 1, Infinity), PAGE) as IDBRequest<RecordBatch[]>);
+  const prevReq = os.openCursor(store.partitionRange(topic, partition, -Infinity, offset), 'prev');
+  const firstPage = os.getAll(store.partitionRange(topic, partition, offset + 1, Infinity), PAGE);
+  firstPage.catch(() => undefined); // observed below; an abort rejects both
   const cursor = await prevReq;
   const out: RecordBatch[] = [];
   let bytes = 0;
   let records = 0;
-  const prev = cursor?.value as RecordBatch | undefined;
+  const prev = cursor?.value;
   if (prev && prev.baseOffset + prev.lastOffsetDelta >= offset && prev.count > 0) {
     out.push(prev);
     bytes += prev.sizeBytes;
@@ -73,8 +74,8 @@ export async function readPartition(store: LogStore, topic: string, partition: n
     if (records >= maxRecords) break;
     if (page.length < PAGE) break;
     const next = page[page.length - 1]!.baseOffset + 1;
-    page = await req(store.db.transaction([S.batches], 'readonly').objectStore(S.batches)
-      .getAll(store.partitionRange(topic, partition, next, Infinity), PAGE) as IDBRequest<RecordBatch[]>);
+    page = await transaction(store.db, [S.batches], 'readonly', what).objectStore(S.batches)
+      .getAll(store.partitionRange(topic, partition, next, Infinity), PAGE);
   }
   return { batches: out, high, low };
 }

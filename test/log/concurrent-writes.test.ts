@@ -3,6 +3,7 @@
  * transactions take, the in-memory state must match what is stored (a reopened log), and no
  * offset may be reused.
  */
+import { unwrap } from 'idb';
 import { describe, expect, it } from 'vitest';
 import { TopicNotFoundError } from '../../src/errors.js';
 import { Appender } from '../../src/log/appender.js';
@@ -12,7 +13,7 @@ import { append, fakeClock, openStore, readAllFrom } from './log-helpers.js';
 
 /** Calls `hook` right after the store creates a readwrite transaction on `stores` (first time only). */
 function onWriteTransaction(store: LogStore, stores: string[], hook: () => void): void {
-  const db = store.db as IDBDatabase & { transaction: IDBDatabase['transaction'] };
+  const db = unwrap(store.db);
   const original = db.transaction.bind(db);
   let fired = false;
   db.transaction = ((names: string | string[], mode?: IDBTransactionMode) => {
@@ -151,8 +152,7 @@ describe('concurrent writes to one partition', () => {
     await deleted;
     await expect(appended).rejects.toBeInstanceOf(TopicNotFoundError);
     const tx = store.db.transaction(['batches', 'segments'], 'readonly');
-    const count = (s: string) => new Promise<number>((resolve) => { const r = tx.objectStore(s).count(); r.onsuccess = () => resolve(r.result); });
-    expect([await count('batches'), await count('segments')]).toEqual([0, 0]);
+    expect(await Promise.all([tx.objectStore('batches').count(), tx.objectStore('segments').count()])).toEqual([0, 0]);
     await store.createTopic('t', 1);
     expect(await readAllFrom(store, 't', 0)).toEqual([]);
     store.close();

@@ -3,6 +3,7 @@
  * transactions: a full disk must fail the append whole, as QuotaExceededError (not retriable),
  * however the engine reports it, and leave the log as it was and usable.
  */
+import { unwrap } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QuotaExceededError, StorageError, isRetriable } from '../../src/index.js';
 import type { LogStore } from '../../src/log/log-store.js';
@@ -23,7 +24,7 @@ type Fault = (tx: FakeTx) => void;
 
 /** Applies `fault` to the next readwrite transaction over exactly `stores`. */
 function injectOnce(store: LogStore, stores: string[], fault: Fault): { fired: () => boolean } {
-  const db = store.db as IDBDatabase;
+  const db = unwrap(store.db); // the raw connection: the faults patch fake-indexeddb's objects
   const original = db.transaction.bind(db);
   let fired = false;
   db.transaction = ((names: string | string[], mode?: IDBTransactionMode) => {
