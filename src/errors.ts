@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'UNAUTHORIZED'
   | 'NOT_CONNECTED'
   | 'NUMBER_OF_RETRIES_EXCEEDED'
-  | 'REQUEST_TIMED_OUT';
+  | 'REQUEST_TIMED_OUT'
+  | 'UNSUPPORTED_COMPRESSION_TYPE';
 
 /** KafkaJS's `type` where Kafka's name differs from lanes' code; elsewhere the two are equal. */
 const KAFKA_TYPES: Partial<Record<ErrorCode, string>> = {
@@ -180,6 +181,10 @@ export class UnauthorizedError extends LanesError {
 export class RequestTimeoutError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'REQUEST_TIMED_OUT' }); }
 }
+/** A compression codec lanes cannot write (Snappy, LZ4, ZSTD). */
+export class UnsupportedCompressionTypeError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNSUPPORTED_COMPRESSION_TYPE' }); }
+}
 /** A client call made before connect() or after disconnect(). */
 export class NotConnectedError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'NOT_CONNECTED' }); }
@@ -226,6 +231,7 @@ const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>
   INCONSISTENT_GROUP_PROTOCOL: InconsistentGroupProtocolError,
   NOT_CONNECTED: NotConnectedError,
   REQUEST_TIMED_OUT: RequestTimeoutError,
+  UNSUPPORTED_COMPRESSION_TYPE: UnsupportedCompressionTypeError,
 };
 
 /** The plain-data form of an error, as it crosses a worker boundary. */

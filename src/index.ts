@@ -9,7 +9,8 @@ export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consu
 export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';
 export type { Admin, GroupInfo } from './client/admin/admin.js';
 export type { Watch, WatchEvent, WatchOptions } from './client/watch.js';
-export { CONSUMER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './client/instrumentation.js';
+export { ADMIN_EVENTS, CONSUMER_EVENTS, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './client/instrumentation.js';
+export { logLevel, type LogCreator, type LogEntry, type Logger, type LogLevel } from './client/logger.js';
 export { murmur2, partitionForKey, toPositive } from './partitioner/murmur2.js';
 export { Partitioners, DefaultPartitioner, RoundRobinPartitioner, type PartitionerFactory } from './partitioner/partitioners.js';
 export { assigners } from './group/assigners/index.js';

@@ -122,7 +122,14 @@ export interface ITopicMetadata {
   partitions: { partitionId: number; leader: number; replicas: number[]; isr: number[]; partitionErrorCode: number }[];
 }
 
-/** Compression is not used by lanes; the field exists for KafkaJS source compatibility. */
+/**
+ * KafkaJS's compression codecs. lanes writes None and GZIP (through the platform's
+ * CompressionStream); the others are refused with UnsupportedCompressionTypeError.
+ */
 export enum CompressionTypes {
   None = 0,
+  GZIP = 1,
+  Snappy = 2,
+  LZ4 = 3,
+  ZSTD = 4,
 }

@@ -73,7 +73,8 @@ export class Broker implements BrokerApi {
     const every = this.options.logCleanerIntervalMs ?? 30_000;
     if (every <= 0 || this.closed) return;
     this.cleanerTimer = setTimeout(() => {
-      void this.runLogCleaner().catch(() => undefined).finally(() => this.scheduleCleaner());
+      // A failed run is told to the tabs (admin LOG_CLEANER_ERROR), not dropped; the next run retries.
+      void this.runLogCleaner().catch((e: unknown) => this.groups.notify({ type: 'cleaner-error', error: errorToData(e) })).finally(() => this.scheduleCleaner());
     }, every);
     (this.cleanerTimer as { unref?: () => void }).unref?.();
   }

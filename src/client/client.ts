@@ -8,6 +8,7 @@ import { Connection, type ClientConfig } from './connection.js';
 import { createConsumer, type Consumer, type ConsumerConfig } from './consumer/consumer.js';
 import { createProducer, type Producer, type ProducerConfig } from './producer/producer.js';
 import { createWatch, type Watch, type WatchOptions } from './watch.js';
+import type { Logger } from './logger.js';
 
 /** A lanes client, typed by an optional topic schema. */
 export interface Client<S extends TopicSchema = UntypedTopics> {
@@ -19,6 +20,8 @@ export interface Client<S extends TopicSchema = UntypedTopics> {
    * broker: `for await (const e of client.watch({ topics, groups })) ...`; `close()` ends it.
    */
   watch(options?: WatchOptions): Watch;
+  /** The client's root logger (KafkaJS's `kafka.logger()`). */
+  logger(): Logger;
 }
 
 /**
@@ -37,5 +40,6 @@ export function createClient<S extends TopicSchema = UntypedTopics>(config: Clie
     consumer: (c) => createConsumer<S>(conn, c),
     admin: () => createAdmin(conn),
     watch: (o) => createWatch(conn, o),
+    logger: () => conn.logger,
   };
 }

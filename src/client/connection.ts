@@ -12,6 +12,7 @@ import type { KeyRangeCtor } from '../log/log-db.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
 import type { Instrumentation } from './instrumentation.js';
 import { DEFAULT_REQUEST_TIMEOUT, withRequestLayer } from './requests.js';
+import { createLogger, type LogCreator, type Logger, type LogLevel } from './logger.js';
 
 /** Where the broker runs. */
 export type BrokerHostKind = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto';
@@ -44,6 +45,10 @@ export interface ClientConfig {
    * Default 30000.
    */
   requestTimeout?: number;
+  /** KafkaJS's logLevel: logLevel.NOTHING, ERROR, WARN, INFO (default) or DEBUG. */
+  logLevel?: LogLevel;
+  /** KafkaJS's logCreator: `(level) => ({ namespace, level, label, log }) => void`. Default: JSON lines on the console. */
+  logCreator?: LogCreator;
 }
 
 /** A shared, reference-counted broker connection. */
@@ -53,11 +58,14 @@ export class Connection {
   /** Request-layer views of the open broker, per instrumented member (undefined: no events). */
   private views = new Map<Instrumentation | undefined, BrokerApi>();
   private viewsOf: BrokerApi | undefined;
+  /** The client's root logger (KafkaJS's `kafka.logger()`). */
+  readonly logger: Logger;
 
   constructor(readonly config: ClientConfig) {
     if (!config || typeof config.database !== 'string' || config.database === '') {
       throw new InvalidArgumentError('createClient: `database` must be a non-empty string');
     }
+    this.logger = createLogger(config.logLevel, config.logCreator);
     const host = config.broker ?? 'auto';
     if (!['in-page', 'shared-worker', 'leader-tab', 'auto'].includes(host)) {
       throw new InvalidArgumentError(`createClient: unknown broker host ${JSON.stringify(host)}; use 'in-page', 'shared-worker', 'leader-tab' or 'auto'`);

@@ -2,6 +2,7 @@
  * KafkaJS-style instrumentation events: `consumer.on(consumer.events.FETCH, e => ...)`.
  * Listeners get `{ id, type, timestamp, payload }` and never break the emitter when they throw.
  */
+import { InvalidArgumentError } from '../errors.js';
 
 /** An instrumentation event. */
 export interface InstrumentationEvent<T = unknown> {
@@ -14,8 +15,29 @@ export interface InstrumentationEvent<T = unknown> {
 /** Removes the listener it was returned for. */
 export type RemoveInstrumentationEventListener = () => void;
 
-/** Consumer event names, as KafkaJS. */
+/** The request events of a client kind (KafkaJS's `<kind>.network.*`). */
+const network = <P extends string>(p: P) => ({
+  REQUEST: `${p}.network.request`,
+  REQUEST_TIMEOUT: `${p}.network.request_timeout`,
+  REQUEST_QUEUE_SIZE: `${p}.network.request_queue_size`,
+}) as { REQUEST: `${P}.network.request`; REQUEST_TIMEOUT: `${P}.network.request_timeout`; REQUEST_QUEUE_SIZE: `${P}.network.request_queue_size` };
+
+/** Producer event names, as KafkaJS. */
+export const PRODUCER_EVENTS = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect', ...network('producer') } as const;
+
+/**
+ * Admin event names, as KafkaJS; lanes adds LOG_CLEANER_ERROR (a cleaner run of the broker
+ * failed: `{ error }`).
+ */
+export const ADMIN_EVENTS = { CONNECT: 'admin.connect', DISCONNECT: 'admin.disconnect', LOG_CLEANER_ERROR: 'admin.log_cleaner_error', ...network('admin') } as const;
+
+/**
+ * Consumer event names, as KafkaJS; lanes adds COMMIT_OFFSETS_ERROR (a commit failed:
+ * `{ groupId, memberId, groupGenerationId, topics, error }`).
+ */
 export const CONSUMER_EVENTS = {
+  ...network('consumer'),
+  COMMIT_OFFSETS_ERROR: 'consumer.commit_offsets_error',
   HEARTBEAT: 'consumer.heartbeat',
   COMMIT_OFFSETS: 'consumer.commit_offsets',
   GROUP_JOIN: 'consumer.group_join',
@@ -40,7 +62,13 @@ let nextId = 0;
 export class Instrumentation {
   private listeners = new Map<string, Set<(e: InstrumentationEvent) => void>>();
 
+  /** Which event names `on` accepts (KafkaJS refuses others). */
+  constructor(private readonly names: Readonly<Record<string, string>> = {}) {}
+
   on(type: string, listener: (e: InstrumentationEvent) => void): RemoveInstrumentationEventListener {
+    if (!Object.values(this.names).includes(type)) {
+      throw new InvalidArgumentError(`event name must be one of ${Object.values(this.names).join(', ')}; got ${JSON.stringify(type)}`);
+    }
     let set = this.listeners.get(type);
     if (!set) this.listeners.set(type, (set = new Set()));
     set.add(listener);

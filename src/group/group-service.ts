@@ -52,6 +52,11 @@ export class GroupService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Posts a notice to the tabs on the group channel (e.g. a failed cleaner run). */
+  notify(notice: { type: string; [k: string]: unknown }): void {
+    try { this.channel?.postMessage(notice); } catch { /* channel closed */ }
+  }
+
   /** Loads committed offsets and starts the coordinator. */
   static async open(store: LogStore, appender: Appender, database: string): Promise<GroupService> {
     const offsets = await OffsetStore.load(store, appender);
@@ -81,7 +86,7 @@ export class GroupService {
         if (c) committed.push({ topic, partition, offset: c.offset });
       }
     }
-    return { ...r, committed };
+    return { ...r, committed, leaderId: this.describe(req.groupId).members[0]?.memberId };
   }
 
   async heartbeat(ref: GroupMemberRef): Promise<void> {

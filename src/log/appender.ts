@@ -16,6 +16,7 @@ import { InvalidArgumentError, InvalidProducerEpochError, InvalidRecordError, Ou
 import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/broker-api.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
+import { checkCodec } from '../protocol/compression.js';
 import { done, S, transaction, type LogDb, type ProducerRow, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
@@ -138,6 +139,7 @@ export class Appender {
       if (!rec || !(rec.payload instanceof Uint8Array) || !Number.isInteger(rec.count) || rec.count < 1) {
         throw new InvalidRecordError(`batch for ${b.topic}-${b.partition} carries no records`, { details: { topic: b.topic, partition: b.partition } });
       }
+      checkCodec(rec.compression, `batch for ${b.topic}-${b.partition}`);
       if (rec.maxRecordBytes > topic.config.maxMessageBytes) {
         throw new RecordTooLargeError(`a record of ${rec.maxRecordBytes} bytes exceeds max.message.bytes=${topic.config.maxMessageBytes} of topic ${JSON.stringify(b.topic)}`, {
           details: { topic: b.topic, partition: b.partition, size: rec.maxRecordBytes, max: topic.config.maxMessageBytes },
@@ -194,6 +196,8 @@ export class Appender {
         producerId: r.producerId, producerEpoch: r.producerEpoch, baseSequence: b.baseSequence,
         crc: payloadCrc(rec.payload), sizeBytes: size, payload: rec.payload, segment: state.active.baseOffset, cleanedAt: -1,
       };
+      // The stored batch keeps its codec: readers of records decompress (protocol/compression).
+      if (rec.compression) batch.compression = rec.compression;
       const a = state.active;
       a.nextOffset = baseOffset + rec.count;
       a.sizeBytes += size;

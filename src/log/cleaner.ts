@@ -21,6 +21,7 @@ import type { CleanerStats } from '../protocol/broker-api.js';
 import { done, S, transaction, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 import { deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
+import { plainBatches } from '../protocol/compression.js';
 
 export type { CleanerStats };
 
@@ -144,7 +145,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
   const latest = new Map<string, number>();
   let from = -Infinity;
   for (;;) {
-    const page = await store.readBatches(topic, partition, from, end, SCAN_PAGE);
+    const page = await plainBatches(await store.readBatches(topic, partition, from, end, SCAN_PAGE));
     for (const b of page) scanRecords(b.payload, b.baseOffset, (r) => { if (r.keyId !== null) latest.set(r.keyId, r.offset); });
     if (page.length < SCAN_PAGE) break;
     from = page[page.length - 1]!.baseOffset + 1;
@@ -153,7 +154,10 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
   for (const seg of [...p.sealed]) {
     if (store.closed || !store.topics.has(topic)) return;
     const now = store.now();
-    const batches = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
+    // Compressed batches are read uncompressed; a rewritten one is stored uncompressed.
+    const raw = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
+    const stored = new Set(raw);
+    const batches = await plainBatches(raw);
     const puts: RecordBatch[] = [];
     const deletes: number[] = [];
     let removed = 0, tombs = 0;
@@ -178,7 +182,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
       for (const k of kept) { first = Math.min(first, k.timestamp); max = Math.max(max, k.timestamp); }
       const appendTime = b.timestampType === 'LogAppendTime';
       puts.push({
-        ...b, payload, count: kept.length, crc: changed ? payloadCrc(payload) : b.crc, sizeBytes: payload.length + BATCH_OVERHEAD,
+        ...b, payload, count: kept.length, crc: changed || !stored.has(b) ? payloadCrc(payload) : b.crc, sizeBytes: payload.length + BATCH_OVERHEAD,
         firstTimestamp: appendTime ? b.firstTimestamp : first, maxTimestamp: appendTime ? b.maxTimestamp : max,
         cleanedAt: b.cleanedAt >= 0 ? b.cleanedAt : now,
       });

@@ -4,6 +4,7 @@
  */
 import { OffsetOutOfRangeError } from '../errors.js';
 import { scanRecords, type RecordBatch } from '../protocol/record-batch.js';
+import { plainBatches } from '../protocol/compression.js';
 import { S, transaction } from './log-db.js';
 import type { LogStore } from './log-store.js';
 
@@ -89,7 +90,7 @@ export async function offsetForTimestamp(store: LogStore, topic: string, partiti
   const segments = [...p.sealed, p.active];
   for (const seg of segments) {
     if (seg.batchCount === 0 || seg.maxTimestamp < timestamp || seg.nextOffset <= p.logStartOffset) continue;
-    const batches = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
+    const batches = await plainBatches(await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset));
     for (const b of batches) {
       if (b.maxTimestamp < timestamp) continue;
       let found = -1;

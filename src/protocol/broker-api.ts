@@ -132,6 +132,8 @@ export interface JoinGroupResult {
   generationId: number;
   protocol: string;
   assignment: { [topic: string]: number[] };
+  /** The group's longest-standing member (KafkaJS's leader; the assignment itself is computed by the broker). */
+  leaderId?: string;
   /** Committed offsets of the assigned partitions (absent: none committed). */
   committed: { topic: string; partition: number; offset: number }[];
 }

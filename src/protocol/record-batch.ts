@@ -41,6 +41,8 @@ export interface EncodedRecords {
   /** Size of the largest record, checked against max.message.bytes. */
   maxRecordBytes: number;
   payload: Uint8Array;
+  /** Codec of `payload` (1: GZIP); absent: not compressed. */
+  compression?: number;
 }
 
 /** Timestamp types, as Kafka's `message.timestamp.type`. */
@@ -70,6 +72,8 @@ export interface RecordBatch {
   segment: number;
   /** When the cleaner first rewrote this batch (ms), or -1. Tombstones age from then. */
   cleanedAt: number;
+  /** Codec of `payload` (1: GZIP, see protocol/compression); absent: not compressed. */
+  compression?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

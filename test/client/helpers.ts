@@ -6,6 +6,7 @@ import { IDBKeyRange } from 'fake-indexeddb';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import type { Broker } from '../../src/broker/broker.js';
 import { decodeBatch, verifyCrc, type RecordBatch } from '../../src/protocol/record-batch.js';
+import { plainBatch } from '../../src/protocol/compression.js';
 import type { ClientConfig, Consumer, ConsumerConfig, EachMessagePayload, ProducerConfig } from '../../src/index.js';
 import type { KafkaMessage } from '../../src/types.js';
 import { nodeClient } from '../helpers/node-client.js';
@@ -73,12 +74,12 @@ export function recorder(onMessage?: (p: EachMessagePayload) => void | Promise<v
   };
 }
 
-/** Decodes fetched batches (checking their CRCs) from `from`. */
-export function decodeAll(batches: RecordBatch[], from = 0): KafkaMessage[] {
+/** Decodes fetched batches (checking their CRCs over the stored bytes, then decompressing) from `from`. */
+export async function decodeAll(batches: RecordBatch[], from = 0): Promise<KafkaMessage[]> {
   const out: KafkaMessage[] = [];
   for (const b of batches) {
     verifyCrc(b);
-    decodeBatch(b, out, from);
+    decodeBatch(await plainBatch(b), out, from);
   }
   return out;
 }
@@ -91,7 +92,7 @@ export async function readAll(broker: Broker, topic: string, partition: number, 
     const [r] = await broker.fetch({ partitions: [{ topic, partition, offset: at }], maxWaitMs: 0, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20 });
     if (r!.error) throw new Error(`fetch failed: ${r!.error.code} ${r!.error.message}`);
     if (r!.batches.length === 0) return out;
-    const msgs = decodeAll(r!.batches, at);
+    const msgs = await decodeAll(r!.batches, at);
     out.push(...msgs);
     const last = r!.batches[r!.batches.length - 1]!;
     at = last.baseOffset + last.lastOffsetDelta + 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClient, InvalidArgumentError, isRetriable, RequestTimeoutError } from '../../src/index.js';
 import type { BrokerApi } from '../../src/protocol/broker-api.js';
-import { Instrumentation, type InstrumentationEvent } from '../../src/client/instrumentation.js';
+import { ADMIN_EVENTS, Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent } from '../../src/client/instrumentation.js';
 import { withRequestLayer } from '../../src/client/requests.js';
 import { setup } from './helpers.js';
 
@@ -14,7 +14,7 @@ function slowBroker(ms: number): BrokerApi {
 
 describe('request deadlines (requestTimeout)', () => {
   it('a call without an answer rejects with a retriable RequestTimeoutError and a REQUEST_TIMEOUT event', async () => {
-    const events = new Instrumentation();
+    const events = new Instrumentation(PRODUCER_EVENTS);
     const seen: InstrumentationEvent[] = [];
     events.on('producer.network.request_timeout', (e) => seen.push(e));
     const sizes: number[] = [];
@@ -38,7 +38,7 @@ describe('request deadlines (requestTimeout)', () => {
   });
 
   it('a REQUEST event reports each answered call', async () => {
-    const events = new Instrumentation();
+    const events = new Instrumentation(ADMIN_EVENTS);
     const seen: { apiName: string; duration: number }[] = [];
     events.on('admin.network.request', (e) => seen.push(e.payload as { apiName: string; duration: number }));
     const broker = withRequestLayer(slowBroker(1), { requestTimeout: 1000, clientId: 'c', host: 'in-page', events, prefix: 'admin' });

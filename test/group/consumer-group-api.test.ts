@@ -180,7 +180,7 @@ describe('eachBatch in a group', () => {
       committed: '2',
     });
     expect(events.of(c.events.HEARTBEAT).length).toBeGreaterThan(0);
-    expect(events.of(c.events.COMMIT_OFFSETS)[0]!.payload).toMatchObject({ groupId: 'g', memberId: c.memberId, topics: [{ topic: 't', partition: 0, offset: 2 }] });
+    expect(events.of(c.events.COMMIT_OFFSETS)[0]!.payload).toMatchObject({ groupId: 'g', memberId: c.memberId, topics: [{ topic: 't', partitions: [{ partition: 0, offset: '2' }] }] });
     await waitFor(async () => {
       const [t] = await e.admin.fetchOffsets({ groupId: 'g', topics: ['t'] });
       return t!.partitions[0]!.offset === '4';

@@ -2,12 +2,15 @@
  * The admin client (KafkaJS shape): topics, partitions, configs, offsets, record deletion,
  * plus lanes' own log tools (segments, cleaner).
  */
-import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
+import { errorFromData, InvalidArgumentError, NotConnectedError, type ErrorData } from '../../errors.js';
+import { names } from '../../protocol/broker-api.js';
 import { checkPartitionCount } from '../../protocol/topic-partition.js';
 import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
 import { DEFAULT_TOPIC_CONFIG, parseTopicConfig, topicConfigEntries } from '../../protocol/topic-config.js';
 import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from '../../types.js';
 import type { Connection } from '../connection.js';
+import { ADMIN_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
+import type { Logger } from '../logger.js';
 import { parseOffset } from '../offsets.js';
 
 /** The admin client. */
@@ -46,6 +49,11 @@ export interface Admin {
   setOffsets(o: { groupId: string; topic: string; partitions: { partition: number; offset: string }[] }): Promise<void>;
   /** Moves a group's committed offsets of a topic to the earliest (or latest) offsets. */
   resetOffsets(o: { groupId: string; topic: string; earliest?: boolean }): Promise<void>;
+  /** KafkaJS's instrumentation events: CONNECT, DISCONNECT, REQUEST, REQUEST_TIMEOUT, REQUEST_QUEUE_SIZE; lanes adds LOG_CLEANER_ERROR. */
+  on(event: string, listener: (e: InstrumentationEvent) => void): RemoveInstrumentationEventListener;
+  readonly events: typeof ADMIN_EVENTS;
+  /** The admin's logger (namespace 'Admin'). */
+  logger(): Logger;
 }
 
 /** A group as admin.describeGroups returns it (KafkaJS's GroupDescription, assignment as plain data). */
@@ -65,9 +73,12 @@ const TOPIC = 2;
 /** Creates an admin client on a connection. */
 export function createAdmin(conn: Connection): Admin {
   let connected = false;
+  const events = new Instrumentation(ADMIN_EVENTS);
+  const logger = conn.logger.namespace('Admin');
+  let notices: BroadcastChannel | undefined;
   const broker = async () => {
     if (!connected) throw new NotConnectedError('admin is not connected: call admin.connect() first');
-    return conn.broker();
+    return conn.broker(events, 'admin');
   };
   const deleteRecords: Admin['deleteRecords'] = async ({ topic, partitions }) => {
     if (!Array.isArray(partitions)) throw new InvalidArgumentError('deleteTopicRecords needs partitions: [{ partition, offset }]');
@@ -75,15 +86,32 @@ export function createAdmin(conn: Connection): Admin {
     await (await broker()).deleteRecords(topic, list);
   };
   return {
+    events: ADMIN_EVENTS,
+    on: (event, listener) => events.on(event, listener),
+    logger: () => logger,
     async connect() {
       if (connected) return;
       await conn.acquire();
       connected = true;
+      if (typeof BroadcastChannel === 'function') {
+        // The broker's notices: a failed timer run of the log cleaner.
+        notices = new BroadcastChannel(names.groupChannel(conn.config.database));
+        (notices as { unref?: () => void }).unref?.();
+        notices.onmessage = (ev: MessageEvent<{ type?: string; error?: ErrorData }>) => {
+          if (ev.data?.type !== 'cleaner-error' || !ev.data.error) return;
+          const error = errorFromData(ev.data.error);
+          logger.error('Log cleaner run failed', { error: error.message, code: error.code });
+          events.emit(ADMIN_EVENTS.LOG_CLEANER_ERROR, { error });
+        };
+      }
+      events.emit(ADMIN_EVENTS.CONNECT, {});
     },
     async disconnect() {
       if (!connected) return;
       connected = false;
+      notices?.close();
       await conn.release();
+      events.emit(ADMIN_EVENTS.DISCONNECT, {});
     },
     async createTopics({ topics, validateOnly = false }) {
       return (await broker()).createTopics(topics, validateOnly);

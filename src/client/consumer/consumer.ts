@@ -18,7 +18,8 @@ import { parseOffset } from '../offsets.js';
 import { randomId } from '../../protocol/ids.js';
 import { Membership } from './membership.js';
 import { Positions, type ResetPolicy } from './positions.js';
-import { Runner, type FetchConfig, type RunConfig } from './runner.js';
+import { Runner, type FetchConfig, type Offsets, type RunConfig } from './runner.js';
+import type { Logger } from '../logger.js';
 
 /** Options of consumer(). */
 export interface ConsumerConfig {
@@ -73,8 +74,8 @@ export interface Consumer<S extends TopicSchema = UntypedTopics> {
   subscribe(subscription: { topics: (string | RegExp)[]; fromBeginning?: boolean } | { topic: string | RegExp; fromBeginning?: boolean }): Promise<void>;
   run(config: RunConfig): Promise<void>;
   stop(): Promise<void>;
-  /** Commits offsets (next offset to consume, as KafkaJS) for this group. */
-  commitOffsets(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Commits offsets (next offset to consume, as KafkaJS) for this group, each with optional `metadata`. */
+  commitOffsets(offsets: (TopicPartitionOffset & { metadata?: string | null })[]): Promise<void>;
   /** Moves an assigned partition's position; offset '-2' is the earliest offset, '-1' the latest (KafkaJS). */
   seek(tpo: { topic: string; partition: number; offset: string }): void;
   pause(topics: { topic: string; partitions?: number[] }[]): void;
@@ -83,10 +84,22 @@ export interface Consumer<S extends TopicSchema = UntypedTopics> {
   describeGroup(): Promise<GroupDescription>;
   on(event: string, listener: (e: InstrumentationEvent) => void): RemoveInstrumentationEventListener;
   readonly events: typeof CONSUMER_EVENTS;
+  /** The consumer's logger (namespace 'Consumer'). */
+  logger(): Logger;
   /** This member's id in its group ('' for a free consumer). */
   readonly memberId: string;
   /** Phantom type carrier for the topic schema. */
   readonly __schema?: S;
+}
+
+/** Offsets to commit, checked; `metadata` (a string, or null) is kept with each (KafkaJS). */
+function commitList(offsets: (TopicPartitionOffset & { metadata?: string | null })[], field: string) {
+  return offsets.map((o, i) => {
+    if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== 'string') {
+      throw new InvalidArgumentError(`${field}[${i}].metadata must be a string or null; got ${typeof o.metadata}`, { details: { index: i } });
+    }
+    return { topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `${field}[${i}].offset`), metadata: o.metadata ?? null };
+  });
 }
 
 function instanceId(database: string, groupId: string, v: string | true | undefined): string | null {
@@ -104,7 +117,16 @@ function instanceId(database: string, groupId: string, v: string | true | undefi
 
 /** Creates a consumer on a connection. */
 export function createConsumer<S extends TopicSchema>(conn: Connection, config: ConsumerConfig = {}): Consumer<S> {
-  const events = new Instrumentation();
+  const events = new Instrumentation(CONSUMER_EVENTS);
+  const logger = conn.logger.namespace('Consumer');
+  const broker = () => conn.broker(events, 'consumer');
+  // Log lines as KafkaJS writes them, fed by the consumer's own events.
+  const E = CONSUMER_EVENTS;
+  events.on(E.GROUP_JOIN, (e) => logger.info('Consumer has joined the group', e.payload as object));
+  events.on(E.REBALANCING, (e) => logger.info('The group is rebalancing, re-joining', e.payload as object));
+  events.on(E.CRASH, (e) => { const p = e.payload as { error: Error; restart?: boolean }; logger.error(`Crash: ${p.error?.name}: ${p.error?.message}`, { ...p, error: p.error?.message }); });
+  events.on(E.COMMIT_OFFSETS_ERROR, (e) => { const p = e.payload as { error: Error }; logger.error(`Failed to commit offsets: ${p.error?.message}`, { ...p, error: p.error?.message }); });
+  events.on(E.STOP, () => logger.info('Stopped'));
   const positions = new Positions();
   const fetchConfig: FetchConfig = {
     maxWaitTimeInMs: config.maxWaitTimeInMs ?? 5000,
@@ -167,15 +189,18 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
   return {
     events: CONSUMER_EVENTS,
     get memberId() { return membership?.memberId ?? ''; },
+    logger: () => logger,
     async connect() {
       if (connected) return;
       await conn.acquire();
       connected = true;
+      logger.debug('Connected', { groupId: config.groupId });
       events.emit(CONSUMER_EVENTS.CONNECT, {});
     },
     async disconnect() {
       await stop();
       if (!connected) return;
+      events.emit(CONSUMER_EVENTS.STOP, {});
       connected = false;
       await conn.release();
       events.emit(CONSUMER_EVENTS.DISCONNECT, {});
@@ -218,12 +243,12 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
           interval: runConfig.autoCommitInterval === undefined ? 5000 : runConfig.autoCommitInterval,
           threshold: runConfig.autoCommitThreshold ?? null,
         };
-        runner = new Runner(() => conn.broker(), positions, fetchConfig, runConfig, events, {
+        runner = new Runner(broker, positions, fetchConfig, runConfig, events, {
           beforeFetch: () => m.beforeFetch(),
           isStale: () => m.isStale(),
           processed: (c) => m.processed(c),
           heartbeat: () => m.heartbeat(),
-          commitOffsetsIfNecessary: () => m.commitIfNecessary(),
+          commitOffsetsIfNecessary: (offsets?: Offsets) => offsets ? m.commit(commitList(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary')) : m.commitIfNecessary(),
           uncommittedOffsets: () => {
             const by = new Map<string, { partition: string; offset: string }[]>();
             for (const o of m.uncommitted()) { const l = by.get(o.topic) ?? []; l.push({ partition: String(o.partition), offset: String(o.offset) }); by.set(o.topic, l); }
@@ -239,7 +264,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
           throw e;
         }
       } else {
-        runner = new Runner(() => conn.broker(), positions, fetchConfig, runConfig, events);
+        runner = new Runner(broker, positions, fetchConfig, runConfig, events);
         runner.start();
       }
     },
@@ -249,8 +274,8 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     },
     async commitOffsets(offsets) {
       if (!membership) throw new InvalidArgumentError('commitOffsets needs a groupId');
-      if (!Array.isArray(offsets)) throw new InvalidArgumentError('commitOffsets takes [{ topic, partition, offset }]');
-      await membership.commit(offsets.map((o, i) => ({ topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `offsets[${i}].offset`) })));
+      if (!Array.isArray(offsets)) throw new InvalidArgumentError('commitOffsets takes [{ topic, partition, offset, metadata? }]');
+      await membership.commit(commitList(offsets, 'commitOffsets'));
     },
     seek({ topic, partition, offset }) {
       const special = offset === '-1' || offset === '-2';

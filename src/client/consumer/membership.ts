@@ -268,7 +268,7 @@ export class Membership {
       const revoked = [...before].filter((k) => !after.has(k));
       for (const k of revoked) this.committed.delete(k);
       this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
-        duration: Date.now() - started, groupId: this.o.groupId, isLeader: false, leaderId: '', groupProtocol: res.protocol,
+        duration: Date.now() - started, groupId: this.o.groupId, isLeader: res.leaderId === this.memberId, leaderId: res.leaderId ?? '', groupProtocol: res.protocol,
         memberId: this.memberId, memberAssignment: res.assignment, generationId: res.generationId,
       });
       if (!(this.cooperative && revoked.length > 0)) return;
@@ -288,11 +288,17 @@ export class Membership {
   }
 
   /** Commits offsets (default: every owned partition's position). Fencing errors trigger a rejoin and are rethrown. */
-  async commit(offsets = this.uncommitted()): Promise<void> {
+  async commit(offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[] = this.uncommitted()): Promise<void> {
     if (offsets.length === 0) return;
+    // KafkaJS's COMMIT_OFFSETS shape: offsets grouped by topic, as strings.
+    const byTopic = new Map<string, { partition: number; offset: string }[]>();
+    for (const o of offsets) { const l = byTopic.get(o.topic) ?? []; l.push({ partition: o.partition, offset: String(o.offset) }); byTopic.set(o.topic, l); }
+    const info = { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
     try {
       await (await this.broker()).commitOffsets({ groupId: this.o.groupId, memberId: this.memberId, generationId: this.generationId, offsets });
     } catch (e) {
+      // Also when the caller drops the error (commits before a rejoin or on leave): it is seen.
+      this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS_ERROR, { ...info, error: e });
       if (isFenced(e)) {
         this.fenced = true;
         if (this.active) void this.rejoin();
@@ -302,7 +308,7 @@ export class Membership {
     for (const o of offsets) this.committed.set(tpKey(o.topic, o.partition), o.offset);
     this.lastCommit = Date.now();
     this.sinceCommit = 0;
-    this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId, topics: offsets });
+    this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, info);
   }
 
   /** After records were processed: commits when the threshold or interval says so. */

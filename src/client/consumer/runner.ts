@@ -16,6 +16,7 @@ import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
+import { plainBatch } from '../../protocol/compression.js';
 import { Positions, type PartitionCursor, type ResetPolicy } from './positions.js';
 
 /** eachMessage's argument (KafkaJS's EachMessagePayload). */
@@ -46,10 +47,16 @@ export interface EachBatchPayload {
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
   pause(): () => void;
-  commitOffsetsIfNecessary(offsets?: unknown): Promise<void>;
+  /** With `offsets` (KafkaJS's `{ topics: [{ topic, partitions: [{ partition, offset }] }] }`) commits those; without, what is due. */
+  commitOffsetsIfNecessary(offsets?: Offsets): Promise<void>;
   uncommittedOffsets(): { topics: { topic: string; partitions: { partition: string; offset: string }[] }[] };
   isRunning(): boolean;
   isStale(): boolean;
+}
+
+/** Offsets as eachBatch's commitOffsetsIfNecessary takes them (KafkaJS's Offsets). */
+export interface Offsets {
+  topics: { topic: string; partitions: { partition: number; offset: string; metadata?: string | null }[] }[];
 }
 
 /** Options of run(). */
@@ -79,7 +86,7 @@ export interface RunnerHooks {
   /** Called after records are processed (position advanced); awaited (auto-commit). */
   processed?(cursor: PartitionCursor): Promise<void>;
   heartbeat?(): Promise<void>;
-  commitOffsetsIfNecessary?(): Promise<void>;
+  commitOffsetsIfNecessary?(offsets?: Offsets): Promise<void>;
   uncommittedOffsets?(): EachBatchPayload['uncommittedOffsets'] extends () => infer R ? R : never;
   /** Called before each fetch; may wait for a rebalance to settle. */
   beforeFetch?(): Promise<void>;
@@ -175,6 +182,7 @@ export class Runner {
     const asked = cursors.filter((c) => c.position !== null).map((c) => ({ c, epoch: c.epoch, offset: c.position! }));
     if (asked.length === 0 || !this.running) return;
     this.events.emit(CONSUMER_EVENTS.FETCH_START, {});
+    const fetchStarted = Date.now();
     const key = fetchKey(asked.map((a) => ({ c: a.c, offset: a.offset })));
     const prefetched = this.prefetched;
     this.prefetched = undefined;
@@ -193,7 +201,7 @@ export class Runner {
     }
     this.prefetch(broker, asked, answer as FetchPartitionResult[]);
     const results = answer as FetchPartitionResult[];
-    this.events.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches: results.reduce((n, r) => n + r.batches.length, 0) });
+    this.events.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches: results.reduce((n, r) => n + r.batches.length, 0), duration: Date.now() - fetchStarted });
     const work = results.map((r, i) => ({ r, a: asked[i]! })).filter(({ r, a }) => {
       const cur = this.positions.get(r.topic, r.partition);
       return cur === a.c && cur.epoch === a.epoch && cur.position === a.offset && !cur.paused;
@@ -294,7 +302,7 @@ export class Runner {
       if (!live() || budget <= 0) return;
       verifyCrc(stored);
       const messages: KafkaMessage[] = [];
-      decodeBatch(stored, messages, c.position!, budget);
+      decodeBatch(stored.compression ? await plainBatch(stored) : stored, messages, c.position!, budget);
       budget -= messages.length;
       if (messages.length === 0) {
         // Everything in it lies below the position (compacted away or already processed).
@@ -312,7 +320,11 @@ export class Runner {
     r: FetchPartitionResult, c: PartitionCursor, epoch: number, messages: KafkaMessage[],
     live: () => boolean, pause: () => () => void, heartbeat: () => Promise<void>,
   ): Promise<void> {
-    this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, { topic: c.topic, partition: c.partition, highWatermark: String(r.high), offsetLag: String(r.high - c.position! - 1), batchSize: messages.length, firstOffset: messages[0]!.offset, lastOffset: messages[messages.length - 1]!.offset });
+    // KafkaJS's batch payload: lags are counted from the batch's last and first offsets.
+    const firstOffset = messages[0]!.offset, lastOffset = messages[messages.length - 1]!.offset;
+    const lag = (o: string) => String(Math.max(0, r.high - 1 - Number(o)));
+    const info = { topic: c.topic, partition: c.partition, highWatermark: String(r.high), offsetLag: lag(lastOffset), offsetLagLow: lag(firstOffset), batchSize: messages.length, firstOffset, lastOffset };
+    this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, info);
     const started = Date.now();
     if (this.run.eachMessage) {
       // The per-record path: the handler is called directly (no retry closure unless it fails)
@@ -348,7 +360,7 @@ export class Runner {
       };
       await this.withRetry(() => this.run.eachBatch!({
         batch, resolveOffset, heartbeat, pause,
-        commitOffsetsIfNecessary: async () => { await this.hooks.commitOffsetsIfNecessary?.(); },
+        commitOffsetsIfNecessary: async (offsets) => { await this.hooks.commitOffsetsIfNecessary?.(offsets); },
         uncommittedOffsets: () => this.hooks.uncommittedOffsets?.() ?? { topics: [] },
         isRunning: () => this.running,
         isStale: () => !live(),
@@ -358,7 +370,7 @@ export class Runner {
       if ((this.run.eachBatchAutoResolve ?? true) && live()) resolveOffset(batch.lastOffset());
       await this.hooks.processed?.(c);
     }
-    this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { topic: c.topic, partition: c.partition, batchSize: messages.length, duration: Date.now() - started });
+    this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...info, duration: Date.now() - started });
   }
 
 }

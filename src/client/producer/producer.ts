@@ -17,11 +17,15 @@
  *   so one bad send cannot fail its neighbours.
  */
 import { formatValue, InvalidArgumentError, InvalidRecordError, NotConnectedError, isRetriable, LanesError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
+import { checkCodec, Codec, gzip } from '../../protocol/compression.js';
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
 import { concatRecords, encodeRecords, type EncodedRecords } from '../../protocol/record-batch.js';
 import type { CompressionTypes, Message, RecordMetadata, TopicName, TopicSchema, KeyOf, ValueOf, UntypedTopics } from '../../types.js';
 import type { Connection } from '../connection.js';
+import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
+import type { Logger } from '../logger.js';
+import { createRetry, type RetryOptions } from '../retry.js';
 import { tpKey } from '../../protocol/topic-partition.js';
 
 /** Options of producer(). */
@@ -32,8 +36,8 @@ export interface ProducerConfig {
   idempotent?: boolean;
   /** KafkaJS-style partitioner factory. Default: murmur2 for keyed records, sticky for keyless. */
   createPartitioner?: PartitionerFactory;
-  /** Retries of retriable failures (broker unavailable). Default 5. */
-  retry?: { retries?: number; initialRetryTime?: number };
+  /** Retries of retriable failures (broker unavailable, request timeout); KafkaJS's retry options. Default 5 retries from 100 ms. */
+  retry?: RetryOptions;
 }
 
 /** A send to one topic, typed by the client's schema. */
@@ -43,7 +47,7 @@ export interface ProducerRecord<S extends TopicSchema = UntypedTopics, T extends
   /** Accepted for KafkaJS compatibility; every append is durable once acknowledged. */
   acks?: number;
   timeout?: number;
-  /** Accepted for KafkaJS compatibility; records are stored uncompressed (IndexedDB compresses large values itself). */
+  /** `CompressionTypes.GZIP` stores the batch payload gzipped; consumers decompress. Snappy, LZ4 and ZSTD are refused. */
   compression?: CompressionTypes;
 }
 
@@ -63,12 +67,18 @@ export interface Producer<S extends TopicSchema = UntypedTopics> {
   sendBatch(batch: ProducerBatch<S>): Promise<RecordMetadata[]>;
   /** True when the producer is idempotent (it always is unless configured off). */
   isIdempotent(): boolean;
+  /** KafkaJS's instrumentation events: CONNECT, DISCONNECT, REQUEST, REQUEST_TIMEOUT, REQUEST_QUEUE_SIZE. */
+  on(event: string, listener: (e: InstrumentationEvent) => void): RemoveInstrumentationEventListener;
+  readonly events: typeof PRODUCER_EVENTS;
+  /** The producer's logger (namespace 'Producer'). */
+  logger(): Logger;
 }
 
 /** One send's records for one partition, waiting in the accumulator. */
 interface Chunk { send: PendingSend; topic: string; partition: number; records: EncodedRecords }
 interface PendingSend {
   chunks: Chunk[];
+  compression?: CompressionTypes;
   results: Map<string, ProduceResult>;
   resolve: (r: RecordMetadata[]) => void;
   reject: (e: unknown) => void;
@@ -78,8 +88,10 @@ interface PendingSend {
 export function createProducer<S extends TopicSchema>(conn: Connection, config: ProducerConfig = {}): Producer<S> {
   const autoCreate = config.allowAutoTopicCreation ?? true;
   const idempotent = config.idempotent ?? true;
-  const retries = config.retry?.retries ?? 5;
-  const initialRetryTime = config.retry?.initialRetryTime ?? 100;
+  const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry });
+  const events = new Instrumentation(PRODUCER_EVENTS);
+  const logger = conn.logger.namespace('Producer');
+  const broker = () => conn.broker(events, 'producer');
   const partitioner = (config.createPartitioner ?? DefaultPartitioner)();
   /** Topic metadata, cached from the first lookup (in flight ones shared, failed ones dropped). */
   const metadata = new Map<string, Promise<TopicInfo>>();
@@ -94,8 +106,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     let info = metadata.get(topic);
     if (!info) {
       info = (async () => {
-        const broker = await conn.broker();
-        const [t] = await broker.metadata({ topics: [topic], allowAutoTopicCreation: autoCreate, numPartitions: conn.config.defaultNumPartitions });
+        const [t] = await (await broker()).metadata({ topics: [topic], allowAutoTopicCreation: autoCreate, numPartitions: conn.config.defaultNumPartitions });
         return t!;
       })();
       metadata.set(topic, info);
@@ -107,7 +118,8 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   /** Validates, partitions and encodes one topic's messages into chunks (throws before queuing). */
   async function prepare(send: PendingSend, topic: unknown, messages: unknown, field: string): Promise<void> {
     if (typeof topic !== 'string' || topic === '') throw new InvalidArgumentError(`${field}.topic must be a non-empty string`);
-    if (!Array.isArray(messages) || messages.length === 0) throw new InvalidArgumentError(`${field}.messages must be a non-empty array`, { details: { topic } });
+    if (!Array.isArray(messages)) throw new InvalidArgumentError(`${field}.messages must be an array`, { details: { topic } });
+    if (messages.length === 0) return; // KafkaJS accepts an empty send: nothing to write
     const now = Date.now();
     // What needs no metadata is checked first, so a refused send does not auto-create its topic.
     messages.forEach((m: Message, i: number) => {
@@ -171,13 +183,13 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     const batches: ProduceBatch[] = [];
     for (const [k, chunks] of byTp) {
       const { topic, partition } = chunks[0]!;
-      batches.push({ topic, partition, baseSequence: idempotent ? sequences.get(k) ?? 0 : -1, records: concatRecords(chunks.map((c) => c.records)) });
+      let records = concatRecords(chunks.map((c) => c.records));
+      if (chunks.some((c) => c.send.compression === Codec.GZIP)) records = { ...records, payload: await gzip(records.payload), compression: Codec.GZIP };
+      batches.push({ topic, partition, baseSequence: idempotent ? sequences.get(k) ?? 0 : -1, records });
     }
-    let attempt = 0;
-    for (;;) {
+    await retry(async (bail, retryCount, retryTime) => { for (;;) {
       try {
-        const broker = await conn.broker();
-        const res = await broker.produce({ producerId, producerEpoch, batches });
+        const res = await (await broker()).produce({ producerId, producerEpoch, batches });
         for (const r of res) {
           const k = tpKey(r.topic, r.partition);
           const chunks = byTp.get(k)!;
@@ -206,11 +218,11 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         }
         // A partition the broker does not know: this producer's metadata of the topic is stale.
         if (e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') for (const b of batches) metadata.delete(b.topic);
-        if (!isRetriable(e) || attempt >= retries) throw e;
-        await new Promise((r) => setTimeout(r, initialRetryTime * 2 ** attempt));
-        attempt++;
+        if (!isRetriable(e)) bail(e);
+        logger.warn('Failed to send messages, retrying', { retryCount, retryTime, error: (e as Error).message });
+        throw e;
       }
-    }
+    } });
   }
 
   async function flush(): Promise<void> {
@@ -224,7 +236,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
           await request(sends);
           for (const s of sends) s.resolve(results(s));
         } catch (e) {
-          if (sends.length === 1 || (e instanceof LanesError && e.retriable)) {
+          if (sends.length === 1 || (e instanceof LanesError && (e.retriable || e.code === 'NUMBER_OF_RETRIES_EXCEEDED'))) {
             for (const s of sends) s.reject(e);
             continue;
           }
@@ -248,6 +260,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     if (!connected) throw new NotConnectedError('producer is not connected: call producer.connect() first');
     const send: PendingSend = { chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined };
     await build(send);
+    if (send.chunks.length === 0) return [];
     const done = new Promise<RecordMetadata[]>((resolve, reject) => { send.resolve = resolve; send.reject = reject; });
     queue.push(send);
     void flush();
@@ -257,30 +270,37 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   return {
     async connect() {
       if (connected) return;
-      const broker = await conn.acquire();
+      await conn.acquire();
       if (idempotent && producerId < 0) {
         try {
-          ({ producerId, producerEpoch } = await broker.initProducerId());
+          ({ producerId, producerEpoch } = await (await broker()).initProducerId());
         } catch (e) {
           await conn.release();
           throw e;
         }
       }
       connected = true;
+      logger.debug('Connected', { producerId });
+      events.emit(PRODUCER_EVENTS.CONNECT, {});
     },
     async disconnect() {
       if (!connected) return;
       connected = false;
       await conn.release();
+      events.emit(PRODUCER_EVENTS.DISCONNECT, {});
     },
     send(record) {
-      return enqueue((s) => prepare(s, record?.topic, record?.messages, 'send'));
+      return enqueue((s) => {
+        checkCodec(record?.compression, 'send.compression');
+        s.compression = record?.compression;
+        return prepare(s, record?.topic, record?.messages, 'send');
+      });
     },
     sendBatch(batch) {
       return enqueue(async (s) => {
-        if (!batch || !Array.isArray(batch.topicMessages) || batch.topicMessages.length === 0) {
-          throw new InvalidArgumentError('sendBatch.topicMessages must be a non-empty array');
-        }
+        if (!batch || !Array.isArray(batch.topicMessages)) throw new InvalidArgumentError('sendBatch.topicMessages must be an array');
+        checkCodec(batch.compression, 'sendBatch.compression');
+        s.compression = batch.compression;
         for (let i = 0; i < batch.topicMessages.length; i++) {
           const tm = batch.topicMessages[i]!;
           await prepare(s, tm?.topic, tm?.messages, `sendBatch.topicMessages[${i}]`);
@@ -288,5 +308,8 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       });
     },
     isIdempotent: () => idempotent,
+    events: PRODUCER_EVENTS,
+    on: (event, listener) => events.on(event, listener),
+    logger: () => logger,
   };
 }

@@ -257,7 +257,7 @@ describe('offsets out of range', () => {
       expect(r.batches).toEqual([]);
       expect([r.low, r.high]).toEqual([2, 5]);
     }
-    expect(decodeAll((await fetchAt(2)).batches, 2).map((m) => m.value)).toEqual(['c', 'd', 'e']);
+    expect((await decodeAll((await fetchAt(2)).batches, 2)).map((m) => m.value)).toEqual(['c', 'd', 'e']);
     const atEnd = await fetchAt(5);
     expect(atEnd.error).toBeUndefined();
     expect(atEnd.batches).toEqual([]);
@@ -269,7 +269,7 @@ describe('offsets out of range', () => {
     const pending = e.broker.fetch({ partitions: [{ topic: 't', partition: 0, offset: 1 }], maxWaitMs: 600_000, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20 });
     await e.producer.send({ topic: 't', messages: [{ value: 'b' }] });
     const [r] = await pending;
-    expect(decodeAll(r!.batches, 1).map((m) => [m.offset, m.value])).toEqual([['1', 'b']]);
+    expect((await decodeAll(r!.batches, 1)).map((m) => [m.offset, m.value])).toEqual([['1', 'b']]);
     expect(r!.high).toBe(2);
   });
 
