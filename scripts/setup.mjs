@@ -24,6 +24,26 @@ function run(cmd) {
   }
 }
 
+/** Installs a Debian package when a command is missing (as root with apt), else says how; exits on failure. */
+function ensureCommand(command, aptPackage, why) {
+  if (spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (isRoot && hasApt) {
+    run('apt-get update -qq || true');
+    run(`DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${aptPackage}`);
+  } else {
+    console.error(`[setup] ${command} is missing (${why}). Install it with: sudo apt-get install -y ${aptPackage}`);
+    process.exit(1);
+  }
+}
+
+// better-sqlite3 (the replica's embedded store) compiles its native module when no prebuilt
+// binary can be downloaded: it needs python3, make and a C++ compiler before npm install.
+ensureCommand('python3', 'python3', 'better-sqlite3 builds with node-gyp');
+ensureCommand('make', 'make', 'better-sqlite3 builds with node-gyp');
+ensureCommand('g++', 'g++', 'better-sqlite3 builds with node-gyp');
+
 // npm packages: reinstall when package.json or the lockfile changed since the last install.
 const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.lanes-setup-stamp');
@@ -68,3 +88,6 @@ if (needBrowser && !existsSync(KCAT)) {
     process.exit(1);
   }
 }
+
+// nats-server for the replica's JetStream store tests and benchmark (a 3-node cluster on loopback).
+if (!quiet) ensureCommand(process.env.NATS_SERVER || 'nats-server', 'nats-server', 'JetStream store tests start a local cluster');

@@ -84,7 +84,8 @@ export async function openStore(o: Record<string, string | true>): Promise<Repli
   if (kind === 'jetstream') {
     const servers = str(o, 'nats');
     if (!servers) throw new InvalidArgumentError('--store jetstream needs --nats URL[,URL...]', { details: { field: 'nats' } });
-    throw new InvalidArgumentError('--store jetstream is not available yet', { details: { field: 'store' } });
+    const { JetStreamStore } = await import('./stores/jetstream-store.js');
+    return JetStreamStore.connect({ servers: servers.split(',').map((s) => s.trim()).filter(Boolean), replicas: num(o, 'nats-replicas', 3) });
   }
   throw new InvalidArgumentError(`--store must be sqlite or jetstream; got ${JSON.stringify(kind)}`, { details: { field: 'store' } });
 }

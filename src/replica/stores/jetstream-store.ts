@@ -1,0 +1,437 @@
+/**
+ * ReplicaStore on NATS JetStream: several stateless replica servers in front of one cluster.
+ * Everything durable lives in JetStream; a server's memory holds only caches derived from it.
+ *
+ * Layout (h = first 20 hex of sha256(tenant NUL topic)):
+ * - one stream per tenant-topic-partition, `LANES_<h>_<p>`, subjects `lanes.<h>.<p>.>`,
+ *   R3 (configurable), file storage; one message per record batch: data = payload, headers
+ *   `L-Base` (replica base offset), `L-Count`, `L-First`, `L-Max`, `L-Crc`, `L-Seq`.
+ * - a batch with a dedupe key is published on its own subject
+ *   `lanes.<h>.<p>.b.<sha(source)>.<producerId>.<epoch>.<baseSequence>`: the dedupe index is
+ *   the stream itself (get last message by that subject), written atomically with the batch.
+ * - stream `LANES_META` (R3): `lanes_meta.topics.<tenant>` holds the tenant's topics (JSON
+ *   topic -> partitions), `lanes_meta.pid.<tenant>` its next producer id. Updates are
+ *   compare-and-set on the stream's last sequence (read, publish with
+ *   `Nats-Expected-Last-Sequence`, retry on conflict). The stream-level check is used, not
+ *   KV's per-subject revision: nats-server 2.9 checks the latter against applied state only,
+ *   so two concurrent updates of one key on a cluster can both pass.
+ * - KV bucket `lanes_groups` (no direct gets: reads go to the leader): one key per committed
+ *   partition, `<tenant>.<hex group>.<hex topic>.<partition>` -> JSON { offset, metadata }.
+ *
+ * Invariants:
+ * - Dense offsets with several servers: every publish carries `Nats-Expected-Last-Sequence`
+ *   = the stream's last sequence this server knows, and `L-Base` = the next offset derived
+ *   from that last message. A publish succeeds only if no one wrote since, so bases tile.
+ * - Exactly once with no window: before a batch is published, its subject is looked up on
+ *   the stream leader; a publish whose expectation fails (someone wrote) refreshes the tail
+ *   and looks up again, so the same batch cannot be written twice by racing servers.
+ * - An ambiguous publish (timeout, leader change) is retried only after the tail is refreshed
+ *   and the dedupe lookup repeated: an acknowledged or half-acknowledged batch is never doubled.
+ * - Per partition, one append at a time per server (a promise chain), in call order.
+ */
+import { createHash } from 'node:crypto';
+import {
+  connect, headers as natsHeaders, StorageType, DiscardPolicy, RetentionPolicy,
+  type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StoredMsg,
+} from 'nats';
+import { BrokerUnavailableError, OffsetOutOfRangeError, TopicNotFoundError } from '../../errors.js';
+import type { ReplicaBatch } from '../../protocol/replica-wire.js';
+import type {
+  AppendBatch, AppendResult, GroupOffset, ReadBounds, ReadResult, ReplicaStore, StoreTopic, Watermarks,
+} from '../store.js';
+
+/** Options of {@link JetStreamStore.connect}. */
+export interface JetStreamStoreOptions {
+  servers: string[];
+  /** Stream and KV replicas (default 3). */
+  replicas?: number;
+  /** Longest a call keeps retrying through leader elections and reconnects (ms). Default 30,000. */
+  retryForMs?: number;
+}
+
+interface Tail { lastSeq: number; next: number }
+
+const sha = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
+const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
+
+function apiCode(e: unknown): number | undefined {
+  return (e as { api_error?: { err_code?: number } })?.api_error?.err_code;
+}
+
+const isNotFound = (e: unknown) => apiCode(e) === 10037 || /no message found/i.test(String((e as Error)?.message));
+const isWrongLast = (e: unknown) => apiCode(e) === 10071 || /wrong last sequence/i.test(String((e as Error)?.message));
+const isStreamMissing = (e: unknown) => apiCode(e) === 10059 || /stream not found/i.test(String((e as Error)?.message));
+
+/** Errors worth retrying: timeouts, no responders, leader elections, reconnects. */
+function isTransient(e: unknown): boolean {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  const msg = String((e as Error)?.message ?? '');
+  return code === 'TIMEOUT' || code === '503' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DRAINING' || code === 'DISCONNECT'
+    || /timeout|no responders|unavailable|leader|not current|catchup|insufficient resources|cluster|connection/i.test(msg);
+}
+
+/** The JetStream-backed replica store. */
+export class JetStreamStore implements ReplicaStore {
+  readonly kind = 'jetstream';
+  private readonly tails = new Map<string, Tail>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly starts = new Map<string, Map<number, number>>();
+  private readonly known = new Map<string, number>();
+  private closed = false;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly groupsKv: KV,
+    private readonly replicas: number,
+    private readonly retryForMs: number,
+  ) {}
+
+  /** Connects to the cluster and binds (or creates) the KV buckets. */
+  static async connect(o: JetStreamStoreOptions): Promise<JetStreamStore> {
+    const nc = await connect({ servers: o.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 10_000, name: 'lanes-replica' });
+    const timeout = 10_000;
+    const jsm = await nc.jetstreamManager({ timeout });
+    const js = nc.jetstream({ timeout });
+    const replicas = o.replicas ?? 3;
+    const store = new JetStreamStore(nc, jsm, js, await js.views.kv('lanes_groups', { replicas, history: 1, timeout, allow_direct: false }), replicas, o.retryForMs ?? 30_000);
+    await store.retry(() => store.addStreamConfig('LANES_META', 'lanes_meta.>', 'lanes replica topics and producer ids'));
+    return store;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // helpers
+
+  /** Runs `fn`, retrying transient failures with backoff for up to retryForMs. */
+  private async retry<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (this.closed || !isTransient(e) || Date.now() > deadline) {
+          if (isTransient(e)) throw new BrokerUnavailableError(`JetStream is unavailable: ${(e as Error).message}`, { cause: e });
+          throw e;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2)));
+      }
+    }
+  }
+
+  private ids(tenant: string, topic: string, partition: number) {
+    const h = sha(`${tenant}\u0000${topic}`, 20);
+    return { stream: `LANES_${h}_${partition}`, prefix: `lanes.${h}.${partition}` };
+  }
+
+  private async topicsOf(tenant: string): Promise<Record<string, number>> {
+    const m = await this.retry(() => this.msg('LANES_META', { last_by_subj: `lanes_meta.topics.${tenant}` }));
+    return m ? (JSON.parse(new TextDecoder().decode(m.data)) as Record<string, number>) : {};
+  }
+
+  /**
+   * Compare-and-set of a meta subject: `change` maps the current JSON (null when none) to the
+   * next, or null to leave it. Returns the value written or kept.
+   */
+  private async casMeta<T>(subject: string, change: (cur: T | null) => T | null): Promise<T | null> {
+    for (;;) {
+      const res = await this.retry(async () => {
+        const tail = await this.msg('LANES_META', { last_by_subj: 'lanes_meta.>' });
+        const m = await this.msg('LANES_META', { last_by_subj: subject });
+        const cur = m ? (JSON.parse(new TextDecoder().decode(m.data)) as T) : null;
+        const next = change(cur);
+        if (next === null) return { done: true as const, value: cur };
+        try {
+          await this.js.publish(subject, new TextEncoder().encode(JSON.stringify(next)), { expect: { lastSequence: tail?.seq ?? 0, streamName: 'LANES_META' } });
+          return { done: true as const, value: next };
+        } catch (e) {
+          if (isWrongLast(e)) return { done: false as const, value: null };
+          throw e;
+        }
+      });
+      if (res.done) return res.value;
+    }
+  }
+
+  private async msg(stream: string, q: { seq: number } | { last_by_subj: string }): Promise<StoredMsg | null> {
+    try {
+      return await this.jsm.streams.getMessage(stream, q);
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  private static tailOf(m: StoredMsg): Tail {
+    return { lastSeq: m.seq, next: Number(m.header.get('L-Base')) + Number(m.header.get('L-Count')) };
+  }
+
+  /** The stream's last sequence and next offset, read from the leader. */
+  private async refresh(stream: string, prefix: string): Promise<Tail> {
+    const m = await this.msg(stream, { last_by_subj: `${prefix}.>` });
+    const tail = m ? JetStreamStore.tailOf(m) : { lastSeq: 0, next: 0 };
+    this.tails.set(stream, tail);
+    return tail;
+  }
+
+  /** Serializes work on one partition within this server. */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.then(() => undefined, () => undefined);
+    this.chains.set(key, settled);
+    void settled.then(() => { if (this.chains.get(key) === settled) this.chains.delete(key); });
+    return run;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // topics
+
+  async listTopics(tenant: string): Promise<StoreTopic[]> {
+    const map = await this.topicsOf(tenant);
+    return Object.keys(map).sort().map((topic) => ({ topic, partitions: map[topic]! }));
+  }
+
+  async getTopic(tenant: string, topic: string): Promise<StoreTopic | null> {
+    const map = await this.topicsOf(tenant);
+    return Object.hasOwn(map, topic) ? { topic, partitions: map[topic]! } : null;
+  }
+
+  async ensureTopic(tenant: string, topic: string, partitions: number): Promise<{ topic: StoreTopic; created: boolean }> {
+    const key = `${tenant}\u0000${topic}`;
+    if ((this.known.get(key) ?? 0) >= partitions) return { topic: { topic, partitions: this.known.get(key)! }, created: false };
+    const map = await this.topicsOf(tenant);
+    const have = Object.hasOwn(map, topic) ? map[topic]! : 0;
+    if (have < partitions) {
+      // Streams first, then the registry: a partition listed always has its stream.
+      for (let p = have; p < partitions; p++) await this.addStream(tenant, topic, p);
+    }
+    let created = false;
+    const now = await this.casMeta<Record<string, number>>(`lanes_meta.topics.${tenant}`, (cur) => {
+      const n = cur && Object.hasOwn(cur, topic) ? cur[topic]! : 0;
+      if (n >= partitions) return null;
+      created = n === 0;
+      return { ...(cur ?? {}), [topic]: partitions };
+    });
+    const count = now![topic]!;
+    this.known.set(key, count);
+    return { topic: { topic, partitions: count }, created };
+  }
+
+  private async addStream(tenant: string, topic: string, partition: number): Promise<void> {
+    const { stream, prefix } = this.ids(tenant, topic, partition);
+    await this.retry(() => this.addStreamConfig(stream, `${prefix}.>`, `lanes replica ${tenant}/${topic}/${partition}`));
+  }
+
+  private async addStreamConfig(stream: string, subject: string, description: string): Promise<void> {
+    try {
+      await this.jsm.streams.info(stream);
+      return;
+    } catch (e) {
+      if (!isStreamMissing(e)) throw e;
+    }
+    try {
+      await this.jsm.streams.add({
+        name: stream, subjects: [subject], num_replicas: this.replicas, storage: StorageType.File,
+        retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old, max_msgs: -1, max_bytes: -1, max_age: 0,
+        duplicate_window: 1_000_000_000, description,
+      });
+    } catch (e) {
+      if (!/already in use/i.test(String((e as Error).message))) throw e;
+    }
+  }
+
+  async watermarks(tenant: string, topic: string): Promise<Watermarks[]> {
+    const t = await this.getTopic(tenant, topic);
+    if (!t) throw new TopicNotFoundError(`topic ${topic} does not exist`, { details: { topic } });
+    return Promise.all(Array.from({ length: t.partitions }, async (_, partition) => {
+      const { stream, prefix } = this.ids(tenant, topic, partition);
+      const tail = await this.retry(() => this.refresh(stream, prefix));
+      return { partition, low: 0, high: tail.next };
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // appends
+
+  async append(tenant: string, batches: readonly AppendBatch[]): Promise<AppendResult[]> {
+    const need = new Map<string, number>();
+    for (const b of batches) need.set(b.topic, Math.max(need.get(b.topic) ?? 0, b.partition + 1));
+    for (const [topic, n] of need) await this.ensureTopic(tenant, topic, n);
+    // Partitions proceed in parallel; batches of one partition in order.
+    const byPartition = new Map<string, number[]>();
+    batches.forEach((b, i) => {
+      const k = `${b.topic}\u0000${b.partition}`;
+      byPartition.set(k, [...(byPartition.get(k) ?? []), i]);
+    });
+    const results: AppendResult[] = new Array(batches.length);
+    await Promise.all([...byPartition.values()].map(async (idx) => {
+      const first = batches[idx[0]!]!;
+      const { stream, prefix } = this.ids(tenant, first.topic, first.partition);
+      await this.serial(stream, async () => {
+        for (const i of idx) results[i] = await this.appendOne(stream, prefix, batches[i]!);
+      });
+    }));
+    return results;
+  }
+
+  private subjectOf(prefix: string, b: AppendBatch): string {
+    const d = b.dedupe;
+    return d ? `${prefix}.b.${sha(d.source, 24)}.${d.producerId}.${d.producerEpoch}.${d.baseSequence}` : `${prefix}.n`;
+  }
+
+  private async appendOne(stream: string, prefix: string, b: AppendBatch): Promise<AppendResult> {
+    const subject = this.subjectOf(prefix, b);
+    const result = (base: number, count: number, duplicate: boolean): AppendResult => ({ topic: b.topic, partition: b.partition, baseOffset: base, count, duplicate });
+    return this.retry(async () => {
+      for (;;) {
+        let tail = this.tails.get(stream);
+        if (!tail) tail = await this.refresh(stream, prefix);
+        if (b.dedupe) {
+          const seen = await this.msg(stream, { last_by_subj: subject });
+          if (seen) return result(Number(seen.header.get('L-Base')), Number(seen.header.get('L-Count')), true);
+        }
+        if (b.count === 0) return result(tail.next, 0, false);
+        const h = natsHeaders();
+        h.set('L-Base', String(tail.next));
+        h.set('L-Count', String(b.count));
+        h.set('L-First', String(b.firstTimestamp));
+        h.set('L-Max', String(b.maxTimestamp));
+        h.set('L-Crc', String(b.crc));
+        if (b.dedupe) h.set('L-Seq', String(b.dedupe.baseSequence));
+        try {
+          const ack = await this.js.publish(subject, b.payload, { headers: h, expect: { lastSequence: tail.lastSeq, streamName: stream } });
+          this.tails.set(stream, { lastSeq: ack.seq, next: tail.next + b.count });
+          this.rememberStart(stream, tail.next, ack.seq);
+          return result(tail.next, b.count, false);
+        } catch (e) {
+          // Someone else wrote (or our cache is stale): refresh, look the batch up again.
+          this.tails.delete(stream);
+          if (isWrongLast(e)) continue;
+          throw e;
+        }
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // reads
+
+  private rememberStart(stream: string, offset: number, seq: number): void {
+    let m = this.starts.get(stream);
+    if (!m) this.starts.set(stream, (m = new Map()));
+    if (m.size > 100_000) m.clear();
+    m.set(offset, seq);
+  }
+
+  /** Sequence of the message holding `offset` (binary search over L-Base, cached). */
+  private async seqOf(stream: string, offset: number, tail: Tail): Promise<number> {
+    const cached = this.starts.get(stream)?.get(offset);
+    if (cached !== undefined) return cached;
+    let lo = 1, hi = tail.lastSeq;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const m = await this.msg(stream, { seq: mid });
+      const base = m ? Number(m.header.get('L-Base')) : Infinity;
+      if (base <= offset) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  async read(tenant: string, topic: string, partition: number, offset: number, bounds: ReadBounds): Promise<ReadResult> {
+    const t = await this.getTopic(tenant, topic);
+    if (!t || partition < 0 || partition >= t.partitions) throw new TopicNotFoundError(`${topic}-${partition} does not exist`, { details: { topic, partition } });
+    const { stream, prefix } = this.ids(tenant, topic, partition);
+    return this.retry(async () => {
+      const tail = await this.refresh(stream, prefix);
+      const high = tail.next;
+      if (offset < 0 || offset > high) throw new OffsetOutOfRangeError(`offset ${offset} is outside [0, ${high}] of ${topic}-${partition}`, { details: { topic, partition, offset, low: 0, high } });
+      const batches: ReplicaBatch[] = [];
+      if (offset === high) return { low: 0, high, batches };
+      let seq = await this.seqOf(stream, offset, tail);
+      let records = 0, bytes = 0;
+      const window = 8;
+      while (seq <= tail.lastSeq && records < bounds.maxRecords && bytes < bounds.maxBytes) {
+        const seqs = Array.from({ length: Math.min(window, tail.lastSeq - seq + 1) }, (_, i) => seq + i);
+        const msgs = await Promise.all(seqs.map((s) => this.msg(stream, { seq: s })));
+        for (const m of msgs) {
+          seq++;
+          if (!m) continue;
+          const base = Number(m.header.get('L-Base')), count = Number(m.header.get('L-Count'));
+          if (base + count <= offset) continue;
+          batches.push({
+            baseOffset: base, count, firstTimestamp: Number(m.header.get('L-First')), maxTimestamp: Number(m.header.get('L-Max')),
+            crc: Number(m.header.get('L-Crc')), payload: m.data,
+          });
+          this.rememberStart(stream, base + count, m.seq + 1);
+          records += base + count - Math.max(offset, base);
+          bytes += m.data.length;
+          if (records >= bounds.maxRecords || bytes >= bounds.maxBytes) break;
+        }
+      }
+      return { low: 0, high, batches };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // producers and groups
+
+  async allocateProducerId(tenant: string): Promise<number> {
+    let got = -1;
+    await this.casMeta<{ next: number }>(`lanes_meta.pid.${tenant}`, (cur) => {
+      got = cur?.next ?? 0;
+      return { next: got + 1 };
+    });
+    return got;
+  }
+
+  async lastSequence(tenant: string, source: string, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<number | null> {
+    const t = await this.getTopic(tenant, topic);
+    if (!t || partition >= t.partitions) return null;
+    const { stream, prefix } = this.ids(tenant, topic, partition);
+    const m = await this.retry(() => this.msg(stream, { last_by_subj: `${prefix}.b.${sha(source, 24)}.${producerId}.${producerEpoch}.*` }));
+    return m ? Number(m.header.get('L-Seq')) + Number(m.header.get('L-Count')) - 1 : null;
+  }
+
+  private groupPrefix(tenant: string, groupId: string): string {
+    return `${tenant}.g${hex(groupId)}`;
+  }
+
+  async commitOffsets(tenant: string, groupId: string, offsets: readonly GroupOffset[]): Promise<void> {
+    const prefix = this.groupPrefix(tenant, groupId);
+    await Promise.all(offsets.map((o) => this.retry(() =>
+      this.groupsKv.put(`${prefix}.${hex(o.topic)}.${o.partition}`, JSON.stringify({ offset: o.offset, metadata: o.metadata })))));
+  }
+
+  async fetchOffsets(tenant: string, groupId: string, topics: readonly string[] | null): Promise<GroupOffset[]> {
+    const prefix = this.groupPrefix(tenant, groupId);
+    const keys: string[] = [];
+    for await (const k of await this.retry(() => this.groupsKv.keys(`${prefix}.>`))) keys.push(k);
+    const out: GroupOffset[] = [];
+    await Promise.all(keys.map(async (k) => {
+      const [, , th, p] = k.split('.');
+      const topic = Buffer.from(th!, 'hex').toString('utf8');
+      if (topics && !topics.includes(topic)) return;
+      const e = await this.retry(() => this.groupsKv.get(k));
+      if (!e || e.operation !== 'PUT' || !e.value.length) return;
+      const v = JSON.parse(e.string()) as { offset: number; metadata: string | null };
+      out.push({ topic, partition: Number(p), offset: v.offset, metadata: v.metadata });
+    }));
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  }
+
+  async listGroups(tenant: string): Promise<string[]> {
+    const groups = new Set<string>();
+    for await (const k of await this.retry(() => this.groupsKv.keys(`${tenant}.>`))) {
+      groups.add(Buffer.from(k.split('.')[1]!.slice(1), 'hex').toString('utf8'));
+    }
+    return [...groups].sort();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled([...this.chains.values()]);
+    this.closed = true;
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
