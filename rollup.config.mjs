@@ -14,7 +14,25 @@ const entry = (input, file) => ({
   ],
 });
 
+// The elements (lit bundled in) import the client from the core bundle beside them, so a page
+// that uses both loads the client once, and the core bundle does not grow by a byte.
+const components = {
+  ...entry('src/components/index.ts', 'dist/components.js'),
+  external: ['./index.js'],
+};
+components.plugins = [
+  {
+    name: 'core-bundle-external',
+    resolveId(source, importer) {
+      if (source === '../index.js' && importer && /[\\/]src[\\/]components[\\/]/.test(importer)) return { id: './index.js', external: true };
+      return null;
+    },
+  },
+  ...components.plugins,
+];
+
 export default [
   entry('src/index.ts', 'dist/index.js'),
+  components,
   entry('src/broker/shared-worker.ts', 'dist/lanes-broker.js'),
 ];
