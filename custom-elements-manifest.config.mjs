@@ -5,6 +5,8 @@ export default {
   globs: ['src/components/*.ts'],
   exclude: ['src/components/index.ts'],
   litelement: true,
+  // package.json names the manifest already; the analyzer must not rewrite it (the test writes elsewhere).
+  packagejson: false,
   plugins: [
     {
       // Lit's reactive state (`state: true`) and private fields are not attributes or public API.
