@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assigners, createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachBatchPayload, type InstrumentationEvent,
 } from '../../src/index.js';
+import { NumberOfRetriesExceededError } from '../../src/errors.js';
 import { nodeClient } from '../helpers/node-client.js';
 import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
 
@@ -69,7 +70,7 @@ describe('subscriptions', () => {
 });
 
 describe('seek, pause and resume in a group', () => {
-  it('seek moves an assigned partition; -2 is earliest and -1 latest; unassigned partitions are refused', async () => {
+  it('seek moves an assigned partition; -2 is earliest and -1 latest; partitions of unsubscribed topics are refused', async () => {
     const e = await connect();
     await e.admin.createTopics({ topics: [{ topic: 't' }] });
     await e.producer.send({ topic: 't', messages: ['a', 'b', 'c'].map((value) => ({ value })) });
@@ -86,11 +87,50 @@ describe('seek, pause and resume in a group', () => {
     await e.producer.send({ topic: 't', messages: [{ value: 'd' }] });
     await waitFor(() => seen.length === 6, 'the record after seeking to the end');
     expect(seen).toEqual(['t:0:1', 't:0:2', 't:0:0', 't:0:1', 't:0:2', 't:0:3']);
-    expect(() => c.seek({ topic: 't', partition: 1, offset: '0' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => c.seek({ topic: 'other', partition: 0, offset: '0' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => c.seek({ topic: 't', partition: -1, offset: '0' })).toThrow(/seek\.partition/);
     await waitFor(async () => {
       const [t] = await e.admin.fetchOffsets({ groupId: 'g', topics: ['t'] });
       return t!.partitions[0]!.offset === '4';
     }, 'the commit after the last record');
+  });
+
+  it('run(); seek(): a seek made before the partition is assigned applies once it is (KafkaJS\'s documented pattern)', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    await e.producer.send({ topic: 't', messages: ['a', 'b', 'c', 'd'].map((value) => ({ value, partition: 1 })) });
+    const c = await e.consumer();
+    const seen: string[] = [];
+    await c.subscribe({ topics: ['t'], fromBeginning: true });
+    expect(() => c.seek({ topic: 't', partition: 1, offset: '2' })).toThrow(/run\(\) first/); // as KafkaJS: run first
+    const running = c.run({ eachMessage: async ({ partition, message }) => { seen.push(`${partition}:${message.offset}`); } });
+    c.seek({ topic: 't', partition: 1, offset: '2' }); // not assigned yet: kept until it is
+    await running;
+    await waitFor(() => seen.length === 2, 'the records from offset 2');
+    expect(seen).toEqual(['1:2', '1:3']);
+  });
+
+  it('a pause made before the partition is assigned applies once it is, and resume releases it', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    await e.producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }, { value: 'y', partition: 1 }] });
+    const c = await e.consumer();
+    const seen: string[] = [];
+    await c.subscribe({ topics: ['t'], fromBeginning: true });
+    const running = c.run({ eachMessage: async ({ partition, message }) => { seen.push(`${partition}:${message.offset}`); } });
+    c.pause([{ topic: 't', partitions: [0] }]);
+    expect(c.paused()).toEqual([{ topic: 't', partitions: [0] }]);
+    await running;
+    expect(c.assignment()).toHaveLength(2);
+    await waitFor(() => seen.length === 1, 'the unpaused partition');
+    await e.producer.send({ topic: 't', messages: [{ value: 'z', partition: 1 }] });
+    await waitFor(() => seen.length === 2, 'the next record of the unpaused partition');
+    expect(seen).toEqual(['1:0', '1:1']); // fetched twice past partition 0's record: it stayed paused
+    expect(c.paused()).toEqual([{ topic: 't', partitions: [0] }]);
+    c.resume([{ topic: 't', partitions: [0] }]);
+    await waitFor(() => seen.length === 3, 'the resumed partition');
+    expect(seen[2]).toBe('0:0');
+    expect(() => c.pause([{ topic: 't', partitions: [-1] }])).toThrow(/pause\[0\]\.partitions/);
   });
 
   it('pause holds partitions back, paused() lists them, resume picks up where they stopped', async () => {
@@ -187,11 +227,11 @@ describe('eachBatch in a group', () => {
     }, 'the commit of the second batch');
   });
 
-  it('isStale turns true while the group rebalances, isRunning false once the consumer stops', async () => {
+  it('isStale turns true while the group rebalances (eager protocol), isRunning false once the consumer stops', async () => {
     const e = await connect();
     await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
     await e.producer.send({ topic: 't', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
-    const a = await e.consumer();
+    const a = await e.consumer({ partitionAssigners: [assigners.range] });
     await a.subscribe({ topics: ['t'], fromBeginning: true });
     let inBatch!: (p: EachBatchPayload) => void;
     const entered = new Promise<EachBatchPayload>((r) => { inBatch = r; });
@@ -200,7 +240,7 @@ describe('eachBatch in a group', () => {
     await a.run({ eachBatch: async (p) => { inBatch(p); await released; } });
     const p = await entered;
     expect(p.isStale()).toBe(false);
-    const b = await e.consumer();
+    const b = await e.consumer({ partitionAssigners: [assigners.range] });
     await b.subscribe({ topics: ['t'], fromBeginning: true });
     const joined = b.run({ eachMessage: async () => undefined });
     await waitFor(() => p.isStale(), 'the batch to turn stale');
@@ -244,10 +284,38 @@ describe('instrumentation events', () => {
     expect((await e.admin.describeGroups(['g'])).groups[0]!.state).toBe('Empty');
   });
 
-  it('CRASH when eachMessage keeps throwing; the crashed member leaves and its partitions move on', async () => {
+  it('CRASH { error, groupId, restart: true } when eachMessage keeps throwing; the consumer restarts with backoff and goes on', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't' }] });
+    const asked: unknown[] = [];
+    const c = await e.consumer({ retry: { retries: 1, initialRetryTime: 10, restartOnFailure: async (err) => { asked.push(err); return true; } } });
+    const crashes = collect(c, [c.events.CRASH]);
+    const boom = new Error('boom');
+    let attempts = 0;
+    const seen = await (async () => {
+      const got: string[] = [];
+      await c.subscribe({ topics: ['t'], fromBeginning: true });
+      await c.run({ autoCommitThreshold: 1, eachMessage: async ({ message }) => { if (++attempts <= 3) throw boom; got.push(message.offset); } });
+      return got;
+    })();
+    await e.producer.send({ topic: 't', messages: [{ value: 'x' }, { value: 'y' }] });
+    await waitFor(() => seen.length === 2, 'both records after the restart');
+    expect(seen).toEqual(['0', '1']);
+    expect(attempts).toBe(5); // two tries, crash, restart: two more tries, then 'y'
+    expect(crashes.got).toHaveLength(1);
+    const payload = crashes.got[0]!.payload as { error: NumberOfRetriesExceededError; groupId: string; restart: boolean };
+    expect(payload).toMatchObject({ groupId: 'g', restart: true });
+    expect(payload.error).toBeInstanceOf(NumberOfRetriesExceededError);
+    expect(payload.error.cause).toBe(boom);
+    expect(asked).toEqual([payload.error]);
+    expect(c.assignment()).toEqual([{ topic: 't', partition: 0 }]); // a member again
+    await waitFor(async () => (await e.admin.fetchOffsets({ groupId: 'g', topics: ['t'] }))[0]!.partitions[0]!.offset === '2', 'the commit');
+  });
+
+  it('CRASH with restart: false when restartOnFailure says no: the member leaves and its partitions move on', async () => {
     const e = await connect();
     await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
-    const bad = await e.consumer({ retry: { retries: 1, initialRetryTime: 10 } });
+    const bad = await e.consumer({ retry: { retries: 1, initialRetryTime: 10, restartOnFailure: async () => false } });
     const crashes = collect(bad, [bad.events.CRASH]);
     await bad.subscribe({ topics: ['t'], fromBeginning: true });
     const boom = new Error('boom');
@@ -259,14 +327,32 @@ describe('instrumentation events', () => {
     const badPartition = bad.assignment()[0]!.partition;
     await e.producer.send({ topic: 't', messages: [{ value: 'x', partition: badPartition }] });
 
-    await waitFor(() => crashes.got.some((c) => (c.payload as { restart: boolean }).restart === false), 'the crash');
-    const last = crashes.got.at(-1)!.payload as { error: unknown; restart: boolean };
-    expect(last).toMatchObject({ error: boom, restart: false });
+    await waitFor(() => crashes.got.length > 0, 'the crash');
+    const last = crashes.got[0]!.payload as { error: Error; restart: boolean; groupId: string };
+    expect(last).toMatchObject({ restart: false, groupId: 'g' });
+    expect(last.error.cause).toBe(boom);
     expect(attempts).toBe(2); // the first try and one retry
     // Like KafkaJS (which disconnects on a crash), the member leaves: nobody is stuck with its partition.
     await waitFor(() => good.assignment().length === 2, 'the crashed member\'s partition to move');
     await waitFor(() => seen.length === 1, 'the record the crashed member failed on');
     expect(seen).toEqual([`t:${badPartition}:0`]);
+    expect(crashes.got).toHaveLength(1);
+  });
+
+  it('a handler error marked retriable: false is not retried and does not restart the consumer', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't' }] });
+    const c = await e.consumer({ retry: { retries: 3, initialRetryTime: 10 } });
+    const crashes = collect(c, [c.events.CRASH]);
+    const fatal = Object.assign(new Error('fatal'), { retriable: false });
+    let attempts = 0;
+    await c.subscribe({ topics: ['t'], fromBeginning: true });
+    await c.run({ eachMessage: async () => { attempts++; throw fatal; } });
+    await e.producer.send({ topic: 't', messages: [{ value: 'x' }] });
+    await waitFor(() => crashes.got.length > 0, 'the crash');
+    expect(crashes.got[0]!.payload).toMatchObject({ error: fatal, restart: false, groupId: 'g' });
+    expect(attempts).toBe(1);
+    await waitFor(async () => (await e.admin.describeGroups(['g'])).groups[0]!.state === 'Empty', 'the member to leave');
   });
 });
 

@@ -148,7 +148,7 @@ describe('every record is processed exactly once while the group changes', () =>
 });
 
 describe('a slow handler during a rebalance', () => {
-  it('keeps its member alive: nobody else gets the partition until the handler returned and the offset was committed', async () => {
+  it('eager protocol: keeps its member alive; nobody else gets the partition until the handler returned and the offset was committed', async () => {
     const e = await open();
     await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
     const processed: string[] = [];
@@ -156,7 +156,7 @@ describe('a slow handler during a rebalance', () => {
     const inside = new Promise<void>((r) => { entered = r; });
     let release!: () => void;
     const released = new Promise<void>((r) => { release = r; });
-    const a = await e.consumer({ sessionTimeout: 500 });
+    const a = await e.consumer({ sessionTimeout: 500, partitionAssigners: [assigners.range] });
     await a.subscribe({ topics: ['t'], fromBeginning: true });
     await a.run({
       autoCommitThreshold: 1,
@@ -169,7 +169,7 @@ describe('a slow handler during a rebalance', () => {
     await inside;
 
     // b's join starts a round that waits for a, whose handler is still busy.
-    const b = await e.consumer({ sessionTimeout: 500 });
+    const b = await e.consumer({ sessionTimeout: 500, partitionAssigners: [assigners.range] });
     await b.subscribe({ topics: ['t'], fromBeginning: true });
     const joined = b.run({ autoCommitThreshold: 1, eachMessage: async ({ partition, message }) => { processed.push(`b ${partition}:${message.offset}`); } });
     try {
@@ -187,5 +187,51 @@ describe('a slow handler during a rebalance', () => {
     await waitFor(() => processed.length === 2, 'the other record');
     expect(processed.filter((p) => p.endsWith(' 0:0'))).toEqual(['a 0:0']); // once, by a
     expect(processed.map((p) => p.slice(2)).sort()).toEqual(['0:0', '1:0']);
+  });
+
+  it('cooperative protocol: the round does not wait for it; the other members and the partitions that stay go on', async () => {
+    const e = await open();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    const log: string[] = [];
+    let entered!: (partition: number) => void;
+    const inside = new Promise<number>((r) => { entered = r; });
+    let release!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    const a = await e.consumer({ sessionTimeout: 500 });
+    await a.subscribe({ topics: ['t'], fromBeginning: true });
+    await a.run({
+      autoCommitThreshold: 1,
+      eachMessage: async ({ partition, message }) => {
+        log.push(`a ${partition}:${message.offset}`);
+        if (log.length === 1) { entered(partition); await released; log.push('a returned'); }
+      },
+    });
+    await e.producer.send({ topic: 't', messages: [{ value: 'x', partition: 0 }] });
+    const busy = await inside;
+    expect(busy).toBe(0);
+
+    const b = await e.consumer({ sessionTimeout: 500 });
+    await b.subscribe({ topics: ['t'], fromBeginning: true });
+    try {
+      // b's run() returns while a's handler is still blocked; b gets partition 1 (a was not
+      // processing it) and processes new records on it, still while a's handler is blocked.
+      await b.run({ autoCommitThreshold: 1, eachMessage: async ({ partition, message }) => { log.push(`b ${partition}:${message.offset}`); } });
+      await waitFor(() => b.assignment().length === 1, 'b to get a partition');
+      expect(b.assignment()).toEqual([{ topic: 't', partition: 1 }]);
+      await e.producer.send({ topic: 't', messages: [{ value: 'y', partition: 1 }] });
+      await waitFor(() => log.includes('b 1:0'), 'b to process its partition');
+      const blockedAt = Date.now();
+      await waitFor(() => Date.now() - blockedAt > 1000, 'twice the session timeout to pass');
+      const during = await a.describeGroup();
+      expect(during.state).toBe('Stable');
+      expect(during.members.map((m) => m.memberId).sort()).toEqual([a.memberId, b.memberId].sort()); // a was not evicted
+      expect(log).toEqual(['a 0:0', 'b 1:0']);
+    } finally {
+      release(); // also when an expectation failed: the handler must not outlive the test
+    }
+    await e.producer.send({ topic: 't', messages: [{ value: 'z', partition: 0 }] });
+    await waitFor(() => log.includes('a 0:1'), 'a to go on with the partition it kept');
+    expect(log).toEqual(['a 0:0', 'b 1:0', 'a returned', 'a 0:1']);
+    expect(a.assignment()).toEqual([{ topic: 't', partition: 0 }]);
   });
 });

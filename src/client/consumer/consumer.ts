@@ -4,11 +4,20 @@
  * offsets. Without a groupId it is a free consumer (Kafka's assign()): it reads the partitions
  * it is given, from the offsets it is given, and commits nothing.
  *
- * A group consumer that crashed for good (CRASH with restart: false) leaves its group, as
- * KafkaJS disconnects on a crash, so its partitions move to the other members. A run() that
- * fails to join (no subscription, no common assignor) stops what it started.
+ * A consumer that crashes (its handler kept failing, or its group refused it) stops and
+ * leaves its group, as KafkaJS disconnects on a crash, so its partitions move to the other
+ * members; then, as KafkaJS, it restarts after a backoff when the error was retriable (a
+ * handler that ran out of retries counts as one) and `retry.restartOnFailure(error)` does not
+ * say no. CRASH carries `{ error, groupId, restart }`. A run() that fails to join (no
+ * subscription, no common assignor) stops what it started.
+ *
+ * Invariants:
+ * - A restart is scheduled only if nobody called run(), stop() or disconnect() since the
+ *   crash; stop() and disconnect() cancel a scheduled restart.
+ * - `seek` and `pause` of a group consumer's partition not assigned yet (KafkaJS's
+ *   `consumer.run(); consumer.seek(...)`) apply once the partition is assigned.
  */
-import { formatValue, InvalidArgumentError, NotConnectedError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, LanesError, NotConnectedError, NumberOfRetriesExceededError } from '../../errors.js';
 import type { Assigner } from '../../group/assigners/index.js';
 import type { GroupDescription } from '../../protocol/broker-api.js';
 import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics } from '../../types.js';
@@ -20,6 +29,7 @@ import { Membership } from './membership.js';
 import { Positions, type ResetPolicy } from './positions.js';
 import { Runner, type FetchConfig, type Offsets, type RunConfig } from './runner.js';
 import type { Logger } from '../logger.js';
+import { RETRY_DEFAULTS, retryConfig, type RetryOptions } from '../retry.js';
 
 /** Options of consumer(). */
 export interface ConsumerConfig {
@@ -50,8 +60,11 @@ export interface ConsumerConfig {
   maxBytesPerPartition?: number;
   /** Most records handed over per partition per fetch (Kafka's max.poll.records). Default: no limit. */
   maxRecordsPerPartition?: number;
-  /** Handler retries before the consumer crashes. */
-  retry?: { retries?: number; initialRetryTime?: number };
+  /**
+   * Handler retries before the consumer crashes, and whether it then restarts (KafkaJS's
+   * retry options; `restartOnFailure` defaults to restarting on retriable errors).
+   */
+  retry?: RetryOptions;
   /** Where a free consumer's partition without a position starts. Default 'latest'. */
   autoOffsetReset?: 'earliest' | 'latest';
 }
@@ -133,7 +146,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     maxBytes: config.maxBytes ?? 10 * 1024 * 1024,
     maxBytesPerPartition: config.maxBytesPerPartition ?? 1024 * 1024,
     maxRecordsPerPartition: config.maxRecordsPerPartition ?? Infinity,
-    retry: { retries: config.retry?.retries ?? 5, initialRetryTime: config.retry?.initialRetryTime ?? 300 },
+    retry: retryConfig(config.retry, 'consumer: retry'),
     resetPolicy: config.autoOffsetReset ?? 'latest',
   };
   if (!(fetchConfig.maxRecordsPerPartition >= 1)) throw new InvalidArgumentError(`consumer: maxRecordsPerPartition must be >= 1; got ${String(config.maxRecordsPerPartition)}`);
@@ -155,22 +168,35 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       protocols,
       groupInstanceId: instanceId(conn.config.database, config.groupId, config.groupInstanceId),
       allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
+      retry: fetchConfig.retry,
     }, positions, events);
   }
   let connected = false;
   let runner: Runner | undefined;
+  /** The run() in force (kept for restarts), and a counter of user run/stop calls. */
+  let running: RunConfig | undefined;
+  let runs = 0;
+  let restartTimer: ReturnType<typeof setTimeout> | undefined;
+  const restartOnFailure = config.retry?.restartOnFailure;
 
   const selectPartitions = (topics: { topic: string; partitions?: number[] }[], paused: boolean) => {
-    if (!Array.isArray(topics)) throw new InvalidArgumentError('pause/resume take an array of { topic, partitions? }');
-    for (const t of topics) {
-      for (const c of positions.all()) {
-        if (c.topic === t.topic && (!t.partitions || t.partitions.includes(c.partition))) c.paused = paused;
+    const what = paused ? 'pause' : 'resume';
+    if (!Array.isArray(topics)) throw new InvalidArgumentError(`${what} takes an array of { topic, partitions? }`);
+    topics.forEach((t, i) => {
+      if (!t || typeof t.topic !== 'string' || t.topic === '') throw new InvalidArgumentError(`${what}[${i}].topic must be a topic name`, { details: { index: i } });
+      if (t.partitions !== undefined && (!Array.isArray(t.partitions) || t.partitions.some((p) => !Number.isInteger(p) || p < 0))) {
+        throw new InvalidArgumentError(`${what}[${i}].partitions must be an array of non-negative integers`, { details: { index: i } });
       }
+    });
+    for (const t of topics) {
+      if (paused) positions.pause(t.topic, t.partitions);
+      else positions.resume(t.topic, t.partitions);
     }
-    positions.wake();
   };
 
   const stop = async () => {
+    clearTimeout(restartTimer);
+    restartTimer = undefined;
     const r = runner;
     runner = undefined;
     if (r) {
@@ -179,12 +205,75 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       await stopping;
     }
     await membership?.leave();
+    positions.clearPending();
   };
-  if (membership) {
-    events.on(CONSUMER_EVENTS.CRASH, (e) => {
-      if ((e.payload as { restart?: boolean }).restart === false) void stop().catch(() => undefined);
-    });
-  }
+
+  /** KafkaJS's rule: restart on a retriable crash unless restartOnFailure says no (its own failure means yes). */
+  const shouldRestart = async (error: unknown): Promise<boolean> => {
+    let root = error;
+    while (root instanceof Error && root.cause !== undefined && !(root instanceof NumberOfRetriesExceededError)) root = root.cause;
+    const retriable = error instanceof NumberOfRetriesExceededError || (root instanceof LanesError && root.retriable);
+    if (!retriable || !restartOnFailure) return retriable;
+    try {
+      return (await restartOnFailure(error instanceof Error ? error : new Error(String(error)))) !== false;
+    } catch {
+      return true;
+    }
+  };
+
+  /** The runner or the group gave up: stop, tell (CRASH), and restart after a backoff when allowed. */
+  const crash = async (error: unknown) => {
+    const run = runs;
+    await stop().catch(() => undefined);
+    const restart = connected && run === runs && (await shouldRestart(error));
+    events.emit(CONSUMER_EVENTS.CRASH, { error, groupId: config.groupId, restart });
+    if (!restart || run !== runs || !running) return;
+    const retryTime = (error instanceof NumberOfRetriesExceededError && error.retryTime) || fetchConfig.retry.initialRetryTime || RETRY_DEFAULTS.initialRetryTime;
+    const again = running;
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (run !== runs || !connected) return;
+      start(again).catch((e: unknown) => crash(e));
+    }, retryTime);
+  };
+  if (membership) membership.onFailure = (e) => { void crash(e); };
+
+  /** Starts the runner (and joins the group); resolves with the first assignment. */
+  const start = async (runConfig: RunConfig) => {
+    if (membership) {
+      const m = membership;
+      m.autoCommit = {
+        enabled: runConfig.autoCommit ?? true,
+        interval: runConfig.autoCommitInterval === undefined ? 5000 : runConfig.autoCommitInterval,
+        threshold: runConfig.autoCommitThreshold ?? null,
+      };
+      const r = new Runner(broker, positions, fetchConfig, runConfig, events, {
+        beforeFetch: () => m.beforeFetch(),
+        isStale: () => m.isStale(),
+        processed: (c, n) => m.processed(c, n),
+        heartbeat: () => m.heartbeat(),
+        commitOffsetsIfNecessary: (offsets?: Offsets) => offsets ? m.commit(commitList(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary')) : m.commitIfNecessary(),
+        uncommittedOffsets: () => {
+          const by = new Map<string, { partition: string; offset: string }[]>();
+          for (const o of m.uncommitted()) { const l = by.get(o.topic) ?? []; l.push({ partition: String(o.partition), offset: String(o.offset) }); by.set(o.topic, l); }
+          return { topics: [...by].map(([topic, partitions]) => ({ topic, partitions })) };
+        },
+        onCrash: (e) => { void crash(e); },
+      });
+      runner = r;
+      m.runnerStarted(r);
+      r.start();
+      try {
+        await m.start();
+      } catch (e) {
+        if (runner === r) await stop(); // a refused join leaves nothing running: run() may be called again
+        throw e;
+      }
+    } else {
+      runner = new Runner(broker, positions, fetchConfig, runConfig, events, { onCrash: (e) => { void crash(e); } });
+      runner.start();
+    }
+  };
 
   return {
     events: CONSUMER_EVENTS,
@@ -198,6 +287,8 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       events.emit(CONSUMER_EVENTS.CONNECT, {});
     },
     async disconnect() {
+      runs++;
+      running = undefined;
       await stop();
       if (!connected) return;
       events.emit(CONSUMER_EVENTS.STOP, {});
@@ -228,6 +319,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       const s = sub as { topics?: (string | RegExp)[]; topic?: string | RegExp; fromBeginning?: boolean };
       const topics = s.topics ?? (s.topic !== undefined ? [s.topic] : undefined);
       if (!Array.isArray(topics) || topics.length === 0) throw new InvalidArgumentError('subscribe needs topics: (string | RegExp)[]');
+      if (runner || restartTimer !== undefined) {
+        throw new InvalidArgumentError('subscribe: the consumer is running; subscribe before run(), or stop() first (as KafkaJS)');
+      }
       membership.subscribe(topics, s.fromBeginning ?? false);
     },
     async run(runConfig) {
@@ -236,63 +330,42 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
         throw new InvalidArgumentError('run needs eachMessage or eachBatch');
       }
       if (runner?.running) throw new InvalidArgumentError('consumer is already running');
-      if (membership) {
-        const m = membership;
-        m.autoCommit = {
-          enabled: runConfig.autoCommit ?? true,
-          interval: runConfig.autoCommitInterval === undefined ? 5000 : runConfig.autoCommitInterval,
-          threshold: runConfig.autoCommitThreshold ?? null,
-        };
-        runner = new Runner(broker, positions, fetchConfig, runConfig, events, {
-          beforeFetch: () => m.beforeFetch(),
-          isStale: () => m.isStale(),
-          processed: (c) => m.processed(c),
-          heartbeat: () => m.heartbeat(),
-          commitOffsetsIfNecessary: (offsets?: Offsets) => offsets ? m.commit(commitList(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary')) : m.commitIfNecessary(),
-          uncommittedOffsets: () => {
-            const by = new Map<string, { partition: string; offset: string }[]>();
-            for (const o of m.uncommitted()) { const l = by.get(o.topic) ?? []; l.push({ partition: String(o.partition), offset: String(o.offset) }); by.set(o.topic, l); }
-            return { topics: [...by].map(([topic, partitions]) => ({ topic, partitions })) };
-          },
-        });
-        m.runnerStarted();
-        runner.start();
-        try {
-          await m.start();
-        } catch (e) {
-          await stop(); // a refused join leaves nothing running: run() may be called again
-          throw e;
-        }
-      } else {
-        runner = new Runner(broker, positions, fetchConfig, runConfig, events);
-        runner.start();
-      }
+      runs++;
+      clearTimeout(restartTimer);
+      running = runConfig;
+      await start(runConfig);
     },
     async stop() {
+      runs++;
+      running = undefined;
       await stop();
       events.emit(CONSUMER_EVENTS.STOP, {});
     },
     async commitOffsets(offsets) {
       if (!membership) throw new InvalidArgumentError('commitOffsets needs a groupId');
+      if (!connected) throw new NotConnectedError('commitOffsets: the consumer is not connected (call connect() first; it was disconnected)');
+      if (!membership.running) throw new NotConnectedError('commitOffsets: the consumer is not running in its group; call run() first');
       if (!Array.isArray(offsets)) throw new InvalidArgumentError('commitOffsets takes [{ topic, partition, offset, metadata? }]');
       await membership.commit(commitList(offsets, 'commitOffsets'));
     },
     seek({ topic, partition, offset }) {
       const special = offset === '-1' || offset === '-2';
       const position = special ? null : parseOffset(offset, 'seek.offset');
-      const cursor = positions.get(topic, partition);
-      if (!cursor) {
-        throw new InvalidArgumentError(`seek: ${topic}-${partition} is not assigned to this consumer`, { details: { topic, partition } });
+      if (typeof topic !== 'string' || topic === '') throw new InvalidArgumentError('seek.topic must be a topic name', { details: { field: 'topic' } });
+      if (!Number.isInteger(partition) || partition < 0) throw new InvalidArgumentError(`seek.partition must be a non-negative integer; got ${String(partition)}`, { details: { field: 'partition' } });
+      const reset = special ? (offset === '-2' ? 'earliest' as const : 'latest' as const) : undefined;
+      // A group consumer that runs may seek a partition it does not have yet: applied on assignment.
+      const later = !!membership && !!runner && membership.subscribes(topic);
+      if (!positions.seek(topic, partition, position, reset, later)) {
+        throw new InvalidArgumentError(membership
+          ? `seek: ${topic}-${partition} is not assigned to this consumer, and ${runner ? 'its topic is not subscribed' : 'the consumer is not running (call run() first)'}`
+          : `seek: ${topic}-${partition} is not assigned to this consumer`, { details: { topic, partition } });
       }
-      if (special) cursor.reset = offset === '-2' ? 'earliest' : 'latest';
-      positions.seek(topic, partition, position);
     },
     pause(topics) { selectPartitions(topics, true); },
     resume(topics) { selectPartitions(topics, false); },
     paused() {
-      const out = new Map<string, number[]>();
-      for (const c of positions.all()) if (c.paused) { const l = out.get(c.topic) ?? []; l.push(c.partition); out.set(c.topic, l); }
-      return [...out].map(([topic, partitions]) => ({ topic, partitions }));
+      return positions.paused();
     },
     async describeGroup() {
       if (!membership) throw new InvalidArgumentError('describeGroup needs a groupId');

@@ -1,29 +1,36 @@
 /**
- * A consumer's membership of its group: joins through the broker's coordinator, holds the
- * member Web Lock that tells the coordinator at once when this tab is gone, heartbeats, hears
- * rebalances on the group's BroadcastChannel, revokes and commits before rejoining, and
- * fences itself when the coordinator says its generation is stale.
+ * The I/O shell of a consumer's group membership. The decisions (when to join, heartbeat,
+ * drain, commit, revoke) are made by the pure state machine in membership-state.ts; this
+ * file performs its commands against the broker, the runner and the clock, and feeds the
+ * outcomes back. It also holds the member Web Lock that tells the coordinator at once when
+ * this tab is gone, and hears rebalances on the group's BroadcastChannel.
  *
- * Invariants:
+ * Invariants (beside those of membership-state.ts):
  * - The member lock is held before the first join and released only after leaving.
- * - While a (re)join is in progress the runner is parked (beforeFetch waits) and batches in
- *   progress stop between records (isStale), so a partition is never processed by this tab
- *   after it was reported as not owned.
- * - Cooperative protocol (every assignor cooperative-sticky): partitions are kept through a
- *   rebalance and only the moved ones are revoked, then the member rejoins so their new owners
- *   get them. Eager protocol (range, roundrobin): everything is revoked before joining.
- * - Offsets are committed (autoCommit) for every partition before it is revoked.
- * - A partition paused before a rebalance is still paused after it when this member keeps it
- *   (eager protocols give everything up and get it back: the pause must survive that).
- * - A rebalance event whose generation is older than ours is a rebalance we already took part in.
+ * - Commands run in the order they are given; an outcome is fed back only through `dispatch`,
+ *   so the state machine sees every event one at a time.
+ * - A partition taken away from this member (cooperative revocation) keeps its cursor here
+ *   until its offset is committed, so the commit uses the position its last handler reached.
+ * - The runner is parked (beforeFetch waits) and stops between records only while the state
+ *   is `stale` (eager rebalance or fenced); with the cooperative protocol it never waits for
+ *   a rebalance.
+ * - The hot path (`processed`, called after every record) counts and reads the clock; it
+ *   commits when `autoCommitThreshold` is reached or `autoCommitInterval` has passed, or after
+ *   every record when neither is set (KafkaJS). A timer commits on the interval too, so an
+ *   idle stream's processed offsets are committed.
  */
-import { isFenced, isRebalancing, LanesError, InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, isFenced, isRebalancing, LanesError, NotConnectedError } from '../../errors.js';
 import { names, type BrokerApi, type JoinGroupResult } from '../../protocol/broker-api.js';
 import { randomId } from '../../protocol/ids.js';
+import { tpKey } from '../../protocol/topic-partition.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
+import { retryConfig, type RetryOptions } from '../retry.js';
+import {
+  initialMemberState, memberStep, type CommitReason, type MemberCommand, type MemberEvent, type MemberState, type MemberTimer,
+  type TopicPartitions,
+} from './membership-state.js';
 import { Positions, type PartitionCursor } from './positions.js';
-import { tpKey } from '../../protocol/topic-partition.js';
 
 /** Group options of consumer(). */
 export interface GroupOptions {
@@ -37,6 +44,8 @@ export interface GroupOptions {
   protocols: string[];
   groupInstanceId: string | null;
   allowAutoTopicCreation: boolean;
+  /** Backoff of join retries. */
+  retry?: RetryOptions;
 }
 
 /** Auto-commit settings of run(). */
@@ -46,32 +55,50 @@ export interface AutoCommit {
   threshold: number | null;
 }
 
+/** An offset to commit, with optional metadata (KafkaJS). */
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata?: string | null;
+}
+
+/** What the membership needs of the runner. */
+export interface RunnerControl {
+  /** Resolves once no handler runs on these partitions. */
+  whenIdle(cursors: PartitionCursor[]): Promise<void>;
+}
+
+function has(tp: TopicPartitions, topic: string, partition: number): boolean {
+  return tp[topic]?.includes(partition) ?? false;
+}
+
 /** The membership of one consumer. */
 export class Membership {
   readonly memberId: string;
-  generationId = -1;
-  protocol = '';
   private subscription: (string | RegExp)[] = [];
   fromBeginning = false;
-  private joining: Promise<void> | undefined;
-  /** True while a join request is pending at the coordinator (which exempts it from expiry). */
-  private joinPending = false;
-  private stale = false;
-  private fenced = false;
-  private parked: (() => void) | undefined;
-  private parkedSignal: Promise<void> | undefined;
-  runnerActive = false;
-  private stopRunner: () => void = () => undefined;
-  private runnerStop = new Promise<void>((r) => { this.stopRunner = r; });
+  private state: MemberState | undefined;
+  private active = false;
+  private runner: RunnerControl | undefined;
+  private timers = new Map<MemberTimer, ReturnType<typeof setTimeout>>();
+  private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  private stateChanged: (() => void)[] = [];
   private isParked = false;
+  private lastResult: JoinGroupResult | undefined;
+  private joinStarted = 0;
+  /** Cursors of partitions being revoked, until their offsets are committed. */
+  private revoking: PartitionCursor[] = [];
+  private committed = new Map<string, number>();
   private sinceCommit = 0;
-  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private lastCommitAt = Date.now();
+  private heartbeatInFlight: Promise<void> | undefined;
+  private leaving: Promise<void> = Promise.resolve();
   private channel: BroadcastChannel | undefined;
   private releaseLock: (() => void) | undefined;
-  private active = false;
-  private committed = new Map<string, number>();
-  private lastCommit = Date.now();
   autoCommit: AutoCommit = { enabled: true, interval: 5000, threshold: null };
+  /** Called when the group refuses this member for good after run() returned (a crash). */
+  onFailure: (error: unknown) => void = () => undefined;
   private onPageHide = () => { void this.leave(); };
 
   constructor(
@@ -79,6 +106,8 @@ export class Membership {
     readonly o: GroupOptions,
     private readonly positions: Positions,
     private readonly events: Instrumentation,
+    /** The clock; injected by tests. */
+    private readonly now: () => number = Date.now,
   ) {
     this.memberId = `${o.clientId}-${randomId()}`;
   }
@@ -87,36 +116,51 @@ export class Membership {
     return this.conn.broker();
   }
 
-  private get cooperative(): boolean {
-    return this.o.protocols.every((p) => p === 'cooperative-sticky');
+  /** The generation of the current assignment (-1 before the first). */
+  get generationId(): number {
+    return this.state?.generationId ?? -1;
   }
 
-  /** Adds topics to the subscription. */
+  /** The assignor the group chose. */
+  get protocol(): string {
+    return this.state?.protocol ?? '';
+  }
+
+  /** True while the consumer is running in its group. */
+  get running(): boolean {
+    return this.active;
+  }
+
+  /** The subscription, checked. */
   subscribe(topics: (string | RegExp)[], fromBeginning: boolean): void {
     for (const t of topics) {
       if (typeof t !== 'string' && !(t instanceof RegExp)) throw new InvalidArgumentError(`subscribe: topics must be strings or RegExps; got ${String(t)}`);
     }
     this.subscription.push(...topics);
     this.fromBeginning = fromBeginning;
-    if (this.active) void this.rejoin();
+  }
+
+  /** True when `topic` is covered by the subscription. */
+  subscribes(topic: string): boolean {
+    return this.subscription.some((t) => (typeof t === 'string' ? t === topic : ((t.lastIndex = 0), t.test(topic))));
   }
 
   /** Topic names the subscription covers now; creates missing named topics when allowed. */
   private async resolveTopics(broker: BrokerApi): Promise<string[]> {
-    const names = new Set<string>();
+    const found = new Set<string>();
     const plain = this.subscription.filter((t): t is string => typeof t === 'string');
     if (plain.length) {
       const infos = await broker.metadata({ topics: plain, allowAutoTopicCreation: this.o.allowAutoTopicCreation, numPartitions: this.conn.config.defaultNumPartitions });
-      for (const i of infos) names.add(i.topic);
+      for (const i of infos) found.add(i.topic);
     }
     const patterns = this.subscription.filter((t): t is RegExp => t instanceof RegExp);
     if (patterns.length) {
-      for (const i of await broker.metadata({})) if (patterns.some((p) => { p.lastIndex = 0; return p.test(i.topic); })) names.add(i.topic);
+      for (const i of await broker.metadata({})) if (patterns.some((p) => { p.lastIndex = 0; return p.test(i.topic); })) found.add(i.topic);
     }
-    return [...names].sort();
+    return [...found].sort();
   }
 
-  /** Takes the member lock, starts heartbeats and listening, and joins. */
+  /** Takes the member lock, starts listening, and joins; resolves with the first assignment. */
   async start(): Promise<void> {
     if (this.active) return;
     if (this.subscription.length === 0) throw new InvalidArgumentError('subscribe to at least one topic before run()');
@@ -136,196 +180,235 @@ export class Membership {
       this.channel.onmessage = (ev: MessageEvent<{ groupId: string; type: string; generationId: number }>) => {
         const e = ev.data;
         if (!e || e.groupId !== this.o.groupId || e.type !== 'rebalance' || !this.active) return;
-        if (e.generationId < this.generationId) return;
-        void this.rejoin();
+        this.dispatch({ type: 'rebalance', generationId: e.generationId, now: this.now() });
       };
     }
     (globalThis as { addEventListener?: (t: string, f: () => void) => void }).addEventListener?.('pagehide', this.onPageHide);
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.o.heartbeatInterval);
-    (this.heartbeatTimer as { unref?: () => void }).unref?.();
-    await this.rejoin();
+    this.state = initialMemberState({
+      cooperative: this.o.protocols.every((p) => p === 'cooperative-sticky'),
+      heartbeatInterval: this.o.heartbeatInterval,
+      autoCommit: this.autoCommit.enabled,
+      autoCommitInterval: this.autoCommit.enabled && (this.autoCommit.interval ?? 0) > 0 ? this.autoCommit.interval : null,
+      retry: retryConfig(this.o.retry),
+      random: Math.random,
+    });
+    this.sinceCommit = 0;
+    this.lastCommitAt = this.now();
+    const settled = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
+    this.dispatch({ type: 'start', now: this.now() });
+    await settled;
   }
 
-  /**
-   * Sends a heartbeat; a rebalance or fencing answer triggers a rejoin. Heartbeats go on while a
-   * rejoin waits for the runner to park (a slow handler must not cost the session); they pause
-   * only while the join request itself is pending, as the coordinator does not expire it then.
-   */
-  async heartbeat(): Promise<void> {
-    if (!this.active || this.joinPending || this.generationId < 0) return;
-    try {
-      await (await this.broker()).heartbeat({ groupId: this.o.groupId, memberId: this.memberId, generationId: this.generationId });
-      this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId });
-    } catch (e) {
-      if (!this.active) return;
-      if (isFenced(e)) this.fenced = true;
-      if (isRebalancing(e)) void this.rejoin();
+  /** Feeds an event to the state machine and performs the commands it answers with. */
+  private dispatch(e: MemberEvent): void {
+    if (!this.state) return;
+    const { state, commands } = memberStep(this.state, e);
+    const staleBefore = this.state.stale;
+    this.state = state;
+    for (const c of commands) this.exec(c);
+    if (staleBefore && !state.stale) this.positions.wake();
+    for (const f of this.stateChanged.splice(0)) f();
+  }
+
+  private exec(c: MemberCommand): void {
+    switch (c.type) {
+      case 'join': this.join(c.owned); return;
+      case 'heartbeat': this.sendHeartbeat(c.generationId); return;
+      case 'assign': this.assign(c.assignment, c.revoked); return;
+      case 'drain': void this.drain(c.partitions).then(() => this.dispatch({ type: 'drained', now: this.now() })); return;
+      case 'commit': this.autoCommitNow(c.partitions, c.reason); return;
+      case 'setTimer': this.setTimer(c.timer, c.ms); return;
+      case 'clearTimer': clearTimeout(this.timers.get(c.timer)); this.timers.delete(c.timer); return;
+      case 'rebalancing': this.events.emit(CONSUMER_EVENTS.REBALANCING, { groupId: this.o.groupId, memberId: this.memberId }); return;
+      case 'groupJoin':
+        this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
+          duration: this.now() - this.joinStarted, groupId: this.o.groupId, isLeader: this.lastResult?.leaderId === this.memberId,
+          leaderId: this.lastResult?.leaderId ?? '', groupProtocol: c.protocol,
+          memberId: this.memberId, memberAssignment: c.assignment, generationId: c.generationId,
+        });
+        return;
+      case 'settled': this.settle?.resolve(); this.settle = undefined; return;
+      case 'failed':
+        if (this.settle) { this.settle.reject(c.error); this.settle = undefined; } else this.onFailure(c.error);
+        return;
+      case 'leave': this.leaving = this.leaving.then(() => this.sendLeave()); return;
     }
   }
 
-  /** True while this member's assignment is being replaced: batches stop between records. */
-  isStale(): boolean {
-    return this.stale;
+  private setTimer(timer: MemberTimer, ms: number): void {
+    clearTimeout(this.timers.get(timer));
+    const t = setTimeout(() => { this.timers.delete(timer); this.dispatch({ type: 'timer', timer, now: this.now() }); }, ms);
+    (t as { unref?: () => void }).unref?.();
+    this.timers.set(timer, t);
   }
 
-  /** The runner calls this before each fetch: parks it while a join is in progress. */
+  private join(owned: TopicPartitions): void {
+    this.revoking = [];
+    this.joinStarted = this.now();
+    void (async () => {
+      const broker = await this.broker();
+      const topics = await this.resolveTopics(broker);
+      return broker.joinGroup({
+        groupId: this.o.groupId, memberId: this.memberId, groupInstanceId: this.o.groupInstanceId, clientId: this.o.clientId,
+        topics, owned, protocols: this.o.protocols,
+        sessionTimeout: this.o.sessionTimeout, rebalanceTimeout: this.o.rebalanceTimeout,
+      });
+    })().then(
+      (res) => {
+        this.lastResult = res;
+        this.dispatch({ type: 'joined', generationId: res.generationId, protocol: res.protocol, assignment: res.assignment, now: this.now() });
+      },
+      (error: unknown) => {
+        const retriable = isRebalancing(error) || (error instanceof LanesError && error.retriable);
+        this.dispatch({ type: 'joinFailed', retriable, error, now: this.now() });
+      },
+    );
+  }
+
+  /** Replaces the runner's partitions with the assignment of the last join. */
+  private assign(assignment: TopicPartitions, revoked: TopicPartitions): void {
+    for (const c of this.positions.all()) if (has(revoked, c.topic, c.partition)) this.revoking.push(c);
+    const committed = new Map((this.lastResult?.committed ?? []).map((c) => [tpKey(c.topic, c.partition), c.offset]));
+    const next: { topic: string; partition: number; position: number | null; reset: 'earliest' | 'latest' }[] = [];
+    const reset = this.fromBeginning ? 'earliest' as const : 'latest' as const;
+    for (const [topic, parts] of Object.entries(assignment)) {
+      for (const partition of parts) {
+        const k = tpKey(topic, partition);
+        const c = committed.get(k);
+        if (c !== undefined && !this.positions.get(topic, partition)) this.committed.set(k, c);
+        next.push({ topic, partition, position: c ?? null, reset });
+      }
+    }
+    this.positions.set(next);
+  }
+
+  /** Waits until the runner no longer processes `partitions` ('all': until it is parked). */
+  private async drain(partitions: TopicPartitions | 'all'): Promise<void> {
+    if (partitions !== 'all') {
+      const cursors = this.revoking.filter((c) => has(partitions, c.topic, c.partition));
+      await this.runner?.whenIdle(cursors);
+      return;
+    }
+    this.positions.wake(); // ends a fetch that is waiting at the log end
+    while (this.runner && !this.isParked && this.state?.stale && this.active) {
+      await new Promise<void>((r) => this.stateChanged.push(r));
+    }
+  }
+
+  /** The runner calls this before each fetch: parks it while an eager rejoin is in progress. */
   async beforeFetch(): Promise<void> {
-    while (this.joining && this.runnerActive) {
+    while (this.state?.stale && this.runner && this.active) {
       this.isParked = true;
-      this.parked?.();
-      // A stopping consumer does not wait for a round that other members may hold up.
-      await Promise.race([this.joining.catch(() => undefined), this.runnerStop]);
+      for (const f of this.stateChanged.splice(0)) f();
+      await new Promise<void>((r) => this.stateChanged.push(r));
       this.isParked = false;
     }
   }
 
-  /** The runner started (again): joins park it. */
-  runnerStarted(): void {
-    this.runnerActive = true;
-    this.runnerStop = new Promise<void>((r) => { this.stopRunner = r; });
+  /** True while this member's assignment is being replaced as a whole: batches stop between records. */
+  isStale(): boolean {
+    return this.state?.stale ?? false;
+  }
+
+  /** The runner started (again). */
+  runnerStarted(runner: RunnerControl): void {
+    this.runner = runner;
   }
 
   /** The runner stopped: nothing to wait for any more. */
   runnerStopped(): void {
-    this.runnerActive = false;
-    this.parked?.();
-    this.stopRunner();
+    this.runner = undefined;
+    this.isParked = false;
+    for (const f of this.stateChanged.splice(0)) f();
   }
 
-  /** Rejoins the group (once at a time); resolves when this member has its new assignment. */
-  rejoin(): Promise<void> {
-    if (!this.joining) {
-      this.stale = true;
-      this.events.emit(CONSUMER_EVENTS.REBALANCING, { groupId: this.o.groupId, memberId: this.memberId });
-      this.joining = this.joinLoop().finally(() => {
-        this.joining = undefined;
-        this.stale = false;
-        this.positions.wake();
-      });
-    }
-    return this.joining;
-  }
-
-  private async waitRunnerParked(): Promise<void> {
-    if (!this.runnerActive || this.isParked) return;
-    this.parkedSignal ??= new Promise<void>((r) => { this.parked = () => { this.parked = undefined; this.parkedSignal = undefined; r(); }; });
-    const signal = this.parkedSignal;
-    this.positions.wake(); // ends a fetch that is waiting at the log end
-    await signal;
-  }
-
-  private async joinLoop(): Promise<void> {
-    const paused = new Set<string>(); // pause() outlives a rebalance for partitions this member keeps
-    for (let round = 0; this.active; round++) {
-      await this.waitRunnerParked();
-      if (!this.active) return;
-      const broker = await this.broker();
-      if (this.autoCommit.enabled && !this.fenced) await this.commit().catch(() => undefined);
-      for (const c of this.positions.all()) if (c.paused) paused.add(tpKey(c.topic, c.partition));
-      const owned: { [topic: string]: number[] } = {};
-      if (this.cooperative && !this.fenced) {
-        for (const c of this.positions.all()) (owned[c.topic] ??= []).push(c.partition);
-      } else {
-        this.positions.set([]); // eager (or fenced): give everything up before joining
-      }
-      const started = Date.now();
-      let res: JoinGroupResult;
+  private sendHeartbeat(generationId: number): void {
+    const ref = { groupId: this.o.groupId, memberId: this.memberId, generationId };
+    this.heartbeatInFlight = (async () => {
+      let outcome: 'ok' | 'rebalancing' | 'fenced' | 'failed' = 'ok';
       try {
-        const topics = await this.resolveTopics(broker);
-        this.joinPending = true;
-        res = await broker.joinGroup({
-          groupId: this.o.groupId, memberId: this.memberId, groupInstanceId: this.o.groupInstanceId, clientId: this.o.clientId,
-          topics, owned, protocols: this.o.protocols,
-          sessionTimeout: this.o.sessionTimeout, rebalanceTimeout: this.o.rebalanceTimeout,
-        });
+        await (await this.broker()).heartbeat(ref);
+        this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: generationId });
       } catch (e) {
-        this.joinPending = false;
-        if (!this.active) return;
-        if (isRebalancing(e) || (e instanceof LanesError && e.retriable)) {
-          await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(round, 5))));
-          continue;
-        }
-        throw e;
+        outcome = isFenced(e) ? 'fenced' : isRebalancing(e) ? 'rebalancing' : 'failed';
       }
-      this.joinPending = false;
-      this.fenced = false;
-      this.generationId = res.generationId;
-      this.protocol = res.protocol;
-      const committed = new Map(res.committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
-      const next: { topic: string; partition: number; position: number | null }[] = [];
-      for (const [topic, parts] of Object.entries(res.assignment)) {
-        for (const partition of parts) {
-          const k = tpKey(topic, partition);
-          const c = committed.get(k);
-          if (c !== undefined) this.committed.set(k, c);
-          next.push({ topic, partition, position: c ?? null });
-        }
-      }
-      const before = new Set(this.positions.all().map((c) => tpKey(c.topic, c.partition)));
-      this.positions.set(next.map((n) => ({ ...n, reset: this.fromBeginning ? 'earliest' as const : 'latest' as const })));
-      for (const c of this.positions.all()) if (paused.has(tpKey(c.topic, c.partition))) c.paused = true;
-      const after = new Set(next.map((n) => tpKey(n.topic, n.partition)));
-      const revoked = [...before].filter((k) => !after.has(k));
-      for (const k of revoked) this.committed.delete(k);
-      this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
-        duration: Date.now() - started, groupId: this.o.groupId, isLeader: res.leaderId === this.memberId, leaderId: res.leaderId ?? '', groupProtocol: res.protocol,
-        memberId: this.memberId, memberAssignment: res.assignment, generationId: res.generationId,
-      });
-      if (!(this.cooperative && revoked.length > 0)) return;
-      // Cooperative: what we gave up is withheld from its new owner until we rejoin.
-    }
+      this.heartbeatInFlight = undefined;
+      this.dispatch({ type: 'heartbeatDone', generationId, outcome, now: this.now() });
+    })();
   }
 
-  /** Offsets this member processed but has not committed. */
-  uncommitted(): { topic: string; partition: number; offset: number }[] {
-    const out: { topic: string; partition: number; offset: number }[] = [];
-    for (const c of this.positions.all()) {
+  /**
+   * A handler's heartbeat(): sends one only when heartbeatInterval has passed since the last
+   * (KafkaJS's throttle), and waits for the one in flight.
+   */
+  async heartbeat(): Promise<void> {
+    if (!this.active) return;
+    this.dispatch({ type: 'heartbeatRequested', now: this.now() });
+    await this.heartbeatInFlight;
+  }
+
+  /** Offsets processed but not committed, of owned partitions (and, with `revoking`, of those being revoked). */
+  uncommitted(only?: TopicPartitions): OffsetToCommit[] {
+    const out: OffsetToCommit[] = [];
+    const cursors = only ? this.revoking.filter((c) => has(only, c.topic, c.partition)) : [...this.positions.all(), ...this.revoking];
+    for (const c of cursors) {
       if (c.position === null) continue;
-      const k = tpKey(c.topic, c.partition);
-      if (this.committed.get(k) !== c.position) out.push({ topic: c.topic, partition: c.partition, offset: c.position });
+      if (this.committed.get(tpKey(c.topic, c.partition)) !== c.position) out.push({ topic: c.topic, partition: c.partition, offset: c.position });
     }
     return out;
   }
 
-  /** Commits offsets (default: every owned partition's position). Fencing errors trigger a rejoin and are rethrown. */
-  async commit(offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[] = this.uncommitted()): Promise<void> {
+  private autoCommitNow(partitions: TopicPartitions | 'all', reason: CommitReason): void {
+    const offsets = this.uncommitted(partitions === 'all' ? undefined : partitions);
+    const done = this.commit(offsets).catch(() => undefined).then(() => this.dispatch({ type: 'committed', reason, now: this.now() }));
+    if (reason === 'leave') this.leaving = this.leaving.then(() => done);
+  }
+
+  /** Commits offsets (default: every owned partition's position). A fencing answer is fed to the state machine and rethrown. */
+  async commit(offsets = this.uncommitted()): Promise<void> {
     if (offsets.length === 0) return;
+    if (this.generationId < 0 && this.state) throw new NotConnectedError('commitOffsets: this consumer is not a member of its group (not running, or disconnected)');
+    const generationId = this.generationId;
     // KafkaJS's COMMIT_OFFSETS shape: offsets grouped by topic, as strings.
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     for (const o of offsets) { const l = byTopic.get(o.topic) ?? []; l.push({ partition: o.partition, offset: String(o.offset) }); byTopic.set(o.topic, l); }
-    const info = { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: this.generationId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+    const info = { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: generationId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
     try {
-      await (await this.broker()).commitOffsets({ groupId: this.o.groupId, memberId: this.memberId, generationId: this.generationId, offsets });
+      await (await this.broker()).commitOffsets({ groupId: this.o.groupId, memberId: this.memberId, generationId, offsets });
     } catch (e) {
       // Also when the caller drops the error (commits before a rejoin or on leave): it is seen.
       this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS_ERROR, { ...info, error: e });
-      if (isFenced(e)) {
-        this.fenced = true;
-        if (this.active) void this.rejoin();
-      }
+      if (isFenced(e)) this.dispatch({ type: 'fenced', generationId, now: this.now() });
       throw e;
     }
     for (const o of offsets) this.committed.set(tpKey(o.topic, o.partition), o.offset);
-    this.lastCommit = Date.now();
+    this.lastCommitAt = this.now();
     this.sinceCommit = 0;
     this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, info);
   }
 
-  /** After records were processed: commits when the threshold or interval says so. */
-  async processed(_c: PartitionCursor): Promise<void> {
-    this.sinceCommit++;
-    await this.commitIfNecessary();
+  /**
+   * After `count` records were processed (hot path): commits when autoCommitThreshold is
+   * reached or autoCommitInterval has passed, or every time when neither is set (KafkaJS).
+   */
+  async processed(_c: PartitionCursor, count = 1): Promise<void> {
+    this.sinceCommit += count;
+    const a = this.autoCommit;
+    if (!a.enabled) return;
+    const due = a.threshold !== null && a.threshold > 0 && this.sinceCommit >= a.threshold ||
+      (a.interval === null ? a.threshold === null : this.now() - this.lastCommitAt >= a.interval);
+    if (due) await this.commitIfNecessary();
   }
 
-  /** KafkaJS's commitOffsetsIfNecessary. */
+  /** KafkaJS's commitOffsetsIfNecessary: commits when the threshold or the interval says so. */
   async commitIfNecessary(): Promise<void> {
-    if (!this.autoCommit.enabled || this.stale) return;
+    if (!this.autoCommit.enabled || this.isStale() || !this.active) return;
+    const { threshold, interval } = this.autoCommit;
+    const byThreshold = threshold !== null && threshold > 0 && this.sinceCommit >= threshold;
+    const byInterval = interval !== null && interval >= 0 && this.now() - this.lastCommitAt >= interval;
+    if (!byThreshold && !byInterval && !(threshold === null && interval === null)) return;
     const pending = this.uncommitted();
     if (pending.length === 0) return;
-    const { threshold, interval } = this.autoCommit;
-    const byThreshold = threshold !== null && threshold > 0 && this.pendingCount() >= threshold;
-    const byInterval = interval !== null && interval >= 0 && Date.now() - this.lastCommit >= interval;
-    if (!byThreshold && !byInterval && !(threshold === null && interval === null)) return;
     try {
       await this.commit(pending);
     } catch (e) {
@@ -333,27 +416,31 @@ export class Membership {
     }
   }
 
-  private pendingCount(): number {
-    return this.sinceCommit;
-  }
-
   /** Commits (autoCommit), leaves the group and releases the member lock. */
   async leave(): Promise<void> {
     if (!this.active) return;
-    if (this.autoCommit.enabled && !this.fenced && !this.joining) await this.commit().catch(() => undefined);
+    this.dispatch({ type: 'stop', now: this.now() });
     this.active = false;
-    clearInterval(this.heartbeatTimer);
+    this.settle?.reject(new NotConnectedError('the consumer stopped before it joined its group'));
+    this.settle = undefined;
     this.channel?.close();
     (globalThis as { removeEventListener?: (t: string, f: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
+    for (const f of this.stateChanged.splice(0)) f();
+    await this.leaving;
+    this.releaseLock?.();
+    this.releaseLock = undefined;
+    this.positions.set([]);
+    this.revoking = [];
+    this.committed.clear();
+    this.state = undefined;
+  }
+
+  private async sendLeave(): Promise<void> {
     // A static member does not leave: a reload gets its partitions back without a rebalance;
     // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
-    if (this.o.groupInstanceId === null) {
-      try {
-        await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
-      } catch { /* the lock release tells the coordinator anyway */ }
-    }
-    this.releaseLock?.();
-    this.positions.set([]);
-    this.generationId = -1;
+    if (this.o.groupInstanceId !== null) return;
+    try {
+      await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
+    } catch { /* the lock release tells the coordinator anyway */ }
   }
 }

@@ -8,10 +8,15 @@
  *   the handler resolved (eachMessage) or the offset was resolved (eachBatch).
  * - A fetch answer is dropped for a partition whose cursor moved (seek, reassignment) while it
  *   was in flight; the loop never busy-waits: with nothing assigned it sleeps until a change.
- * - A handler that throws is retried from the same offset with exponential backoff; after
- *   `retries` failures the consumer crashes (CRASH event) and stops.
+ * - A handler that throws is retried from the same offset with the consumer's retry settings
+ *   (retry.ts, KafkaJS's schedule); when retries run out the loop ends and `onCrash` gets
+ *   NumberOfRetriesExceededError with the handler's error as cause (the consumer decides on
+ *   a restart). A handler error marked `retriable: false` is not retried.
+ * - `whenIdle(cursors)` resolves only once no handler runs on those partitions: a revoked
+ *   partition is handed on only after its last handler returned.
  */
 import { errorFromData, isRebalancing, LanesError, type ErrorData } from '../../errors.js';
+import { createRetry, type RetryOptions } from '../retry.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
@@ -77,14 +82,15 @@ export interface FetchConfig {
   maxBytesPerPartition: number;
   /** Records handed over per partition per fetch (Kafka's max.poll.records, per partition). */
   maxRecordsPerPartition: number;
-  retry: { retries: number; initialRetryTime: number };
+  /** Handler retries (KafkaJS's retry options). */
+  retry: RetryOptions;
   resetPolicy: ResetPolicy;
 }
 
 /** What the group membership adds to the loop; a free consumer uses the defaults. */
 export interface RunnerHooks {
-  /** Called after records are processed (position advanced); awaited (auto-commit). */
-  processed?(cursor: PartitionCursor): Promise<void>;
+  /** Called after `count` records are processed (position advanced); awaited (auto-commit). */
+  processed?(cursor: PartitionCursor, count: number): Promise<void>;
   heartbeat?(): Promise<void>;
   commitOffsetsIfNecessary?(offsets?: Offsets): Promise<void>;
   uncommittedOffsets?(): EachBatchPayload['uncommittedOffsets'] extends () => infer R ? R : never;
@@ -92,6 +98,8 @@ export interface RunnerHooks {
   beforeFetch?(): Promise<void>;
   /** True when this consumer's assignment is no longer current. */
   isStale?(): boolean;
+  /** The loop ended on an error (handler retries exhausted, or a fetch that cannot go on). */
+  onCrash?(error: unknown): void;
 }
 
 /** Identifies a fetch by its partitions and offsets. */
@@ -105,6 +113,10 @@ export class Runner {
   private loop: Promise<void> | undefined;
   /** A fetch issued ahead, for the offsets that follow the batches being processed. */
   private prefetched: { key: string; answer: Promise<FetchPartitionResult[]> } | undefined;
+  /** Partitions whose batches are being handed to the handler now. */
+  private busy = new Set<PartitionCursor>();
+  private idleWaiters: (() => void)[] = [];
+  private abort = new AbortController();
 
   constructor(
     private readonly broker: () => Promise<BrokerApi>,
@@ -117,13 +129,20 @@ export class Runner {
 
   start(): void {
     this.running = true;
+    this.abort = new AbortController();
     this.loop = this.main().finally(() => { this.running = false; });
+  }
+
+  /** Resolves once no handler runs on any of `cursors`. */
+  async whenIdle(cursors: PartitionCursor[]): Promise<void> {
+    while (cursors.some((c) => this.busy.has(c))) await new Promise<void>((r) => this.idleWaiters.push(r));
   }
 
   /** Stops after the handler in progress returns. */
   async stop(): Promise<void> {
     if (!this.loop) return;
     this.running = false;
+    this.abort.abort(); // ends a handler retry's backoff
     this.prefetched = undefined;
     this.positions.wake();
     await this.loop;
@@ -139,8 +158,9 @@ export class Runner {
       } catch (e) {
         if (!this.running) return;
         if (isRebalancing(e)) continue; // the membership is rejoining; the next fetch waits for it
-        this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: false });
         this.running = false;
+        if (this.hooks.onCrash) this.hooks.onCrash(e);
+        else this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: false });
         return;
       }
     }
@@ -263,23 +283,24 @@ export class Runner {
   }
 
   /**
-   * Retries a handler that failed with `error`, with exponential backoff. Stopping, fencing or
-   * running out of retries rethrows: the batch ends there and the position stays on the
-   * record that failed (the loop ignores errors once stopped).
+   * Retries a handler that failed with `error` (its first try), with the consumer's retry
+   * schedule. Stopping or fencing rethrows at once: the batch ends there and the position
+   * stays on the record that failed (the loop ignores errors once stopped).
    */
-  private async retry(fn: () => Promise<void>, error: unknown): Promise<void> {
-    const { retries, initialRetryTime } = this.fetchConfig.retry;
-    let err = error;
-    for (let attempt = 0; ; attempt++) {
-      if (!this.running || isRebalancing(err) || attempt >= retries) throw err;
-      await new Promise((res) => setTimeout(res, initialRetryTime * 2 ** attempt));
+  private retry(fn: () => Promise<void>, error: unknown): Promise<void> {
+    return createRetry(this.fetchConfig.retry, { signal: this.abort.signal })(async (bail, retryCount) => {
+      if (retryCount === 0) {
+        if (isRebalancing(error)) bail(error);
+        throw error;
+      }
+      if (!this.running) bail(error);
       try {
         await fn();
-        return;
       } catch (e) {
-        err = e;
+        if (isRebalancing(e)) bail(e);
+        throw e;
       }
-    }
+    });
   }
 
   /**
@@ -289,13 +310,29 @@ export class Runner {
    */
   private async processPartition(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
     if (r.error) return this.handleFetchError(r, c, r.error);
+    // Checked here, not only when the fetch came back: with the cooperative protocol the
+    // assignment changes while the cycle runs, and live() below trusts an unchanged generation.
+    if (r.batches.length === 0 || this.positions.get(c.topic, c.partition) !== c) return;
+    this.busy.add(c);
+    try {
+      await this.processBatches(r, c, epoch);
+    } finally {
+      this.busy.delete(c);
+      if (this.idleWaiters.length) for (const f of this.idleWaiters.splice(0)) f();
+    }
+  }
+
+  private async processBatches(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
     // Runs once per record: the assignment lookup only happens when the assignment changed.
     const generation = this.positions.generation;
     const isStale = this.hooks.isStale;
     const live = () => this.running && c.epoch === epoch && !c.paused &&
       (this.positions.generation === generation || this.positions.get(c.topic, c.partition) === c) &&
       !(isStale ? isStale.call(this.hooks) : false);
-    const pause = () => { c.paused = true; this.positions.wake(); return () => { c.paused = false; this.positions.wake(); }; };
+    const pause = () => {
+      this.positions.pause(c.topic, [c.partition]);
+      return () => { this.positions.resume(c.topic, [c.partition]); };
+    };
     const heartbeat = async () => { await this.hooks.heartbeat?.(); };
     let budget = this.fetchConfig.maxRecordsPerPartition;
     for (const stored of r.batches) {
@@ -341,9 +378,10 @@ export class Runner {
         }
         if (c.epoch !== epoch) break; // seek inside the handler wins
         c.position = Number(message.offset) + 1;
-        if (processed) await processed.call(this.hooks, c);
+        if (processed) await processed.call(this.hooks, c, 1);
       }
     } else if (this.run.eachBatch) {
+      const before = c.position!;
       const high = r.high;
       const batch: Batch = {
         topic: c.topic, partition: c.partition, highWatermark: String(high), messages,
@@ -368,7 +406,7 @@ export class Runner {
       // A handler that returned early because the batch went stale (seek, rebalance, stop) has
       // not processed the rest: only resolve the whole batch when it is still current.
       if ((this.run.eachBatchAutoResolve ?? true) && live()) resolveOffset(batch.lastOffset());
-      await this.hooks.processed?.(c);
+      await this.hooks.processed?.(c, Math.max(0, (c.position ?? before) - before));
     }
     this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...info, duration: Date.now() - started });
   }
