@@ -116,6 +116,7 @@ describe('producer events and logs', () => {
     expect(entries).toHaveLength(1); // INFO and DEBUG lines are below WARN
     expect(entries[0]).toMatchObject({ namespace: 'Producer', level: logLevel.WARN, label: 'WARN', log: { logger: 'lanes', message: 'Failed to send messages, retrying', retryCount: 0, error: 'gone for a moment' } });
     expect(typeof entries[0]!.log.timestamp).toBe('string');
-    expect(p.logger()).toBeDefined();
+    p.logger().error('from the producer logger');
+    expect(entries.at(-1)).toMatchObject({ namespace: 'Producer', label: 'ERROR', log: { message: 'from the producer logger' } });
   });
 });
