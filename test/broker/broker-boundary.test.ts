@@ -27,6 +27,9 @@ describe.each(['shared-worker', 'leader-tab'] as const)('errors cross the bounda
     const e = await other.page.evaluate(([d]) => (window as any).harness.brokerError(d), [database]) as Record<string, unknown>;
     expect(e).toMatchObject({ name: 'InvalidPartitionsError', code: 'INVALID_PARTITIONS', retriable: false, isLanesError: true, isSubclass: true });
     expect(e.details).toMatchObject({ topic: 'bad-topic', numPartitions: 0 });
+    expect(e.type).toBe('INVALID_PARTITIONS');
+    const oor = await other.page.evaluate(([d]) => (window as any).harness.offsetOutOfRange(d), [database]) as Record<string, unknown>;
+    expect(oor).toMatchObject({ name: 'OffsetOutOfRangeError', code: 'OFFSET_OUT_OF_RANGE', type: 'OFFSET_OUT_OF_RANGE', retriable: false, isSubclass: true });
     await other.page.close();
     await leader.page.close();
   }, 60_000);

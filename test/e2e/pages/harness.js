@@ -117,10 +117,25 @@ export async function brokerError(database) {
     return null;
   } catch (e) {
     return {
-      name: e.name, code: e.code, retriable: e.retriable, details: e.details,
+      name: e.name, code: e.code, type: e.type, retriable: e.retriable, details: e.details,
       isLanesError: e instanceof window.lanes.LanesError,
       isSubclass: e instanceof window.lanes.InvalidPartitionsError,
     };
+  }
+}
+
+/** A fetch below the low watermark: OffsetOutOfRange with KafkaJS's type, from the broker. */
+export async function offsetOutOfRange(database) {
+  const admin = client(database).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'oor' }] });
+  try {
+    await admin.deleteTopicRecords({ topic: 'oor', partitions: [{ partition: 0, offset: '5' }] });
+    return null;
+  } catch (e) {
+    return { name: e.name, code: e.code, type: e.type, retriable: e.retriable, isSubclass: e instanceof window.lanes.OffsetOutOfRangeError };
+  } finally {
+    await admin.disconnect();
   }
 }
 
