@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import type { ReplicaMetrics } from './metrics.js';
 import type { ReplicaStore } from './store.js';
 import type { Authenticator } from './auth.js';
+import { kafkaExtension } from './kafka/extension.js';
 
 /** One command-line option of an extension. */
 export interface CliOption {
@@ -47,4 +48,4 @@ export interface ServeExtension {
 }
 
 /** The extensions `lanes-replica serve` knows. */
-export const SERVE_EXTENSIONS: ServeExtension[] = [];
+export const SERVE_EXTENSIONS: ServeExtension[] = [kafkaExtension];
