@@ -1,38 +1,59 @@
-// ESM bundles for browsers and Node. Dependencies (idb, comlink) are bundled in, and each entry
-// is self-contained (no shared chunks), so a page can import dist/index.js with no build step of
-// its own and an app bundler that copies dist/lanes-broker.js as a worker asset gets all of it.
-// Types come from tsc (tsconfig.build.json).
+// ESM bundles for browsers and Node; dependencies (idb, comlink) are bundled in. Types come from
+// tsc (tsconfig.build.json).
+//
+// Two builds:
+// - The tab side: every entry of `entries` (one per `exports` path of package.json), split into
+//   chunks. What a page loads up front is its entry and the chunks it imports statically; the
+//   hosts that run the broker in the page (in-page, leader-tab) are a chunk loaded by a dynamic
+//   import() only when used, so a page whose broker is the SharedWorker never downloads the
+//   broker. Chunks sit beside the entries in dist/ (no subfolder): the client finds the worker
+//   script as `new URL('./lanes-broker.js', import.meta.url)`, which must resolve to dist/ from
+//   whichever file that code lands in. A page with no build step imports dist/index.js and the
+//   browser fetches the chunks itself; an app bundler follows them like any import.
+// - The SharedWorker script dist/lanes-broker.js: one self-contained file (no chunks, dynamic
+//   imports inlined), so an app bundler or a server can copy it alone as a worker asset.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 
-const entry = (input, file) => ({
-  input,
-  output: { file, format: 'es', sourcemap: true, inlineDynamicImports: true },
-  plugins: [
-    nodeResolve({ browser: true }),
-    typescript({ tsconfig: './tsconfig.json', declaration: false, declarationMap: false, outDir: 'dist', sourceMap: true, include: ['src/**/*.ts'] }),
-  ],
-});
-
-// The elements (lit bundled in) import the client from the core bundle beside them, so a page
-// that uses both loads the client once, and the core bundle does not grow by a byte.
-const components = {
-  ...entry('src/components/index.ts', 'dist/components.js'),
-  external: ['./index.js'],
+/**
+ * Entry points of the tab side: output name (dist/<name>.js) -> source. An entry whose source
+ * does not exist yet is skipped, so a reserved `exports` path (./components) does not break
+ * the build before its code lands. Adding an entry: add it here and to package.json `exports`,
+ * and the bundle-size report (bench/size.mjs) picks it up from there.
+ */
+export const entries = {
+  index: 'src/index.ts',
+  // The lit elements (lit bundled in). They import the client from index.js, so a page that
+  // uses both loads the client once and index.js does not grow by a byte.
+  components: 'src/components/index.ts',
 };
-components.plugins = [
-  {
-    name: 'core-bundle-external',
-    resolveId(source, importer) {
-      if (source === '../index.js' && importer && /[\\/]src[\\/]components[\\/]/.test(importer)) return { id: './index.js', external: true };
-      return null;
-    },
-  },
-  ...components.plugins,
+
+const plugins = () => [
+  nodeResolve({ browser: true }),
+  typescript({ tsconfig: './tsconfig.json', declaration: false, declarationMap: false, outDir: 'dist', sourceMap: true, include: ['src/**/*.ts'] }),
 ];
 
+/** Chunk files have content hashes in their names: drop those of earlier builds. */
+const dropOldChunks = {
+  name: 'drop-old-chunks',
+  buildStart() {
+    if (!existsSync('dist')) return;
+    for (const f of readdirSync('dist')) if (/^[\w.-]+-[\w-]{8}\.js(\.map)?$/.test(f) && f !== 'lanes-broker.js') rmSync(`dist/${f}`);
+  },
+};
+
 export default [
-  entry('src/index.ts', 'dist/index.js'),
-  components,
-  entry('src/broker/shared-worker.ts', 'dist/lanes-broker.js'),
+  {
+    input: Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src))),
+    output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+    // The on-demand chunk imports the shared modules from index.js itself (no facade chunk).
+    preserveEntrySignatures: 'allow-extension',
+    plugins: [dropOldChunks, ...plugins()],
+  },
+  {
+    input: 'src/broker/shared-worker.ts',
+    output: { file: 'dist/lanes-broker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: plugins(),
+  },
 ];

@@ -3,12 +3,9 @@
  * connection, opened by the first connect() and released by the last disconnect().
  */
 import { wrap, releaseProxy, type Remote } from 'comlink';
-import { acquireInPageBroker } from '../broker/in-page.js';
-import { BrokerHost } from '../broker/broker-host.js';
 import { installErrorTransfer } from '../protocol/comlink-errors.js';
 import { PROTOCOL_VERSION } from '../protocol/broker-api.js';
 import { BrokerUnavailableError, InvalidArgumentError, NotConnectedError } from '../errors.js';
-import type { KeyRangeCtor } from '../log/log-db.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
 import type { Instrumentation } from './instrumentation.js';
 import { DEFAULT_REQUEST_TIMEOUT, withRequestLayer } from './requests.js';
@@ -34,7 +31,7 @@ export interface ClientConfig {
   /** An IDBFactory to use instead of the global one (Node: fake-indexeddb). */
   indexedDB?: IDBFactory;
   /** The IDBKeyRange of the same implementation as `indexedDB`, when it is not global. */
-  IDBKeyRange?: KeyRangeCtor;
+  IDBKeyRange?: typeof IDBKeyRange;
   /** Partitions of auto-created topics (Kafka's num.partitions). Default 1. */
   defaultNumPartitions?: number;
   /** How often the broker's log cleaner runs, in ms; 0 turns the timer off. Default 30000. */
@@ -102,13 +99,10 @@ export class Connection {
   private async open(): Promise<{ broker: BrokerApi; release: () => void }> {
     const c = this.config;
     const host = resolveHost(c.broker ?? 'auto');
-    if (host === 'in-page') {
-      return acquireInPageBroker({ database: c.database, indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
-    }
-    if (host === 'leader-tab') {
-      const h = new BrokerHost({ database: c.database, kind: 'leader-tab', indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
-      h.start();
-      return { broker: h.api, release: () => h.close() };
+    if (host === 'in-page' || host === 'leader-tab') {
+      // Loaded on demand: a page whose broker runs in the SharedWorker never downloads it.
+      const { openLocalBroker } = await import('../broker/local-host.js');
+      return openLocalBroker(host, { database: c.database, indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
     }
     installErrorTransfer();
     const url = new URL(c.workerUrl ?? new URL('./lanes-broker.js', import.meta.url), globalThis.location?.href);
