@@ -1,7 +1,7 @@
 // ESM bundles for browsers and Node; dependencies (idb, comlink) are bundled in. Types come from
 // tsc (tsconfig.build.json).
 //
-// Two builds:
+// Three builds:
 // - The tab side: every entry of `entries` (one per `exports` path of package.json), split into
 //   chunks. What a page loads up front is its entry and the chunks it imports statically; the
 //   hosts that run the broker in the page (in-page, leader-tab) are a chunk loaded by a dynamic
@@ -10,6 +10,8 @@
 //   script as `new URL('./lanes-broker.js', import.meta.url)`, which must resolve to dist/ from
 //   whichever file that code lands in. A page with no build step imports dist/index.js and the
 //   browser fetches the chunks itself; an app bundler follows them like any import.
+// - The elements dist/components.js (lit bundled in): they import the client from './index.js'
+//   beside them, so a page that uses both loads the client once and index.js does not grow.
 // - The SharedWorker script dist/lanes-broker.js: one self-contained file (no chunks, dynamic
 //   imports inlined), so an app bundler or a server can copy it alone as a worker asset.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -17,16 +19,12 @@ import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 
 /**
- * Entry points of the tab side: output name (dist/<name>.js) -> source. An entry whose source
- * does not exist yet is skipped, so a reserved `exports` path (./components) does not break
- * the build before its code lands. Adding an entry: add it here and to package.json `exports`,
- * and the bundle-size report (bench/size.mjs) picks it up from there.
+ * Entry points of the core build: output name (dist/<name>.js) -> source. Adding an entry: add
+ * it here and to package.json `exports`; the bundle-size report (bench/size.mjs) measures every
+ * entry of `exports`. An entry whose source does not exist yet is skipped.
  */
 export const entries = {
   index: 'src/index.ts',
-  // The lit elements (lit bundled in). They import the client from index.js, so a page that
-  // uses both loads the client once and index.js does not grow by a byte.
-  components: 'src/components/index.ts',
 };
 
 const plugins = () => [
@@ -43,6 +41,22 @@ const dropOldChunks = {
   },
 };
 
+const components = {
+  input: 'src/components/index.ts',
+  external: ['./index.js'],
+  output: { file: 'dist/components.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+  plugins: [
+    {
+      name: 'core-bundle-external',
+      resolveId(source, importer) {
+        if (source === '../index.js' && importer && /[\\/]src[\\/]components[\\/]/.test(importer)) return { id: './index.js', external: true };
+        return null;
+      },
+    },
+    ...plugins(),
+  ],
+};
+
 export default [
   {
     input: Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src))),
@@ -51,6 +65,7 @@ export default [
     preserveEntrySignatures: 'allow-extension',
     plugins: [dropOldChunks, ...plugins()],
   },
+  ...(existsSync(components.input) ? [components] : []),
   {
     input: 'src/broker/shared-worker.ts',
     output: { file: 'dist/lanes-broker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
