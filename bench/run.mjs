@@ -23,6 +23,7 @@ import {
   startEnv, runCase, summarize, evaluateRows, textTable, markdownReport, chromiumVersion, machine,
   profilePageCase, writeFileEnsured,
 } from './lib/harness.mjs';
+import { bundleSizes, sizeMarkdown, sizeTable } from './size.mjs';
 import { logSuite } from './suites/log.mjs';
 import { groupsSuite } from './suites/groups.mjs';
 
@@ -68,10 +69,13 @@ function selected(only) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const picks = selected(args.only);
-  if (!picks.length) {
+  const sizesOnly = args.only?.length === 1 && args.only[0] === 'size';
+  const wantSizes = !args.only || args.only.includes('size');
+  if (args.only) args.only = args.only.filter((n) => n !== 'size');
+  const picks = sizesOnly ? [] : selected(args.only?.length ? args.only : null);
+  if (!picks.length && !sizesOnly) {
     const names = SUITES.flatMap((s) => [s.name, ...s.cases.flatMap((c) => [c.name, c.id])]);
-    throw new Error(`--only ${args.only.join(',')} matches nothing; choose from: ${names.join(', ')}`);
+    throw new Error(`--only ${args.only.join(',')} matches nothing; choose from: size, ${names.join(', ')}`);
   }
   const stale = bundleStale();
   if (stale && args.build) {
@@ -83,6 +87,24 @@ async function main() {
   }
 
   const bundle = bundleId(); // taken before the run: someone may rebuild dist/ meanwhile
+  const sizes = wantSizes ? await bundleSizes() : null;
+  if (sizes) console.log(`[bench] bundle sizes (min+gzip, from dist/)\n${sizeTable(sizes)}\n`);
+  if (sizesOnly) {
+    if (args.write) {
+      // Only the size section of RESULTS.md changes; the benchmarks recorded there stay.
+      const file = join(BENCH, 'RESULTS.md');
+      const old = existsSync(file) ? readFileSync(file, 'utf8') : '# lanes benchmark results\n\n';
+      const section = sizeMarkdown(sizes);
+      const at = old.indexOf('## Bundle sizes');
+      const next = at < 0 ? -1 : old.indexOf('\n## ', at + 3);
+      const text = at < 0
+        ? old.replace('\n## Benchmarks', `\n${section}\n## Benchmarks`).replace(/^(?![\s\S]*## Bundle sizes)([\s\S]*)$/, `$1\n${section}`)
+        : old.slice(0, at) + section + (next < 0 ? '' : old.slice(next + 1));
+      writeFileEnsured(file, text);
+      console.log(`[bench] wrote the bundle sizes into ${file}`);
+    }
+    return;
+  }
   const started = Date.now();
   const loadBefore = loadavg()[0];
   const env = await startEnv();
@@ -145,6 +167,7 @@ async function main() {
       partial: args.only ? `--only ${args.only.join(',')}` : null,
       results,
       seconds,
+      sizes: sizes ? sizeMarkdown(sizes) : null,
     });
     const file = join(BENCH, 'RESULTS.md');
     writeFileEnsured(file, report);

@@ -228,7 +228,7 @@ export function textTable(lines) {
 }
 
 /** The markdown report. */
-export function markdownReport({ date, chromium, machine: m, bundle, loadBefore, loadAfter, rounds, argv, partial, results, seconds }) {
+export function markdownReport({ date, chromium, machine: m, bundle, loadBefore, loadAfter, rounds, argv, partial, results, seconds, sizes = null }) {
   const out = [];
   out.push('# lanes benchmark results', '');
   out.push(`Written by \`node bench/run.mjs\`${argv.length ? ` (\`${argv.join(' ')}\`)` : ''}; do not edit by hand, it is overwritten on every run.`, '');
@@ -250,6 +250,7 @@ export function markdownReport({ date, chromium, machine: m, bundle, loadBefore,
     }
   }
   out.push('');
+  if (sizes) out.push(sizes);
   out.push('## Benchmarks', '');
   for (const r of results) {
     out.push(`### ${r.case.title}`, '');
