@@ -23,6 +23,7 @@ import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js'
 import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
 import { GroupService } from '../group/group-service.js';
 import { assertNotInternal } from '../protocol/internal-topics.js';
+import { RecentDeletions } from './recent-deletions.js';
 import { WatchHub } from './watch.js';
 import type { WatchRequest, WatchState } from '../protocol/broker-api.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
@@ -42,6 +43,8 @@ export class Broker implements BrokerApi {
   private maintenance: Promise<unknown> = Promise.resolve();
   private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Recently deleted topics: a consumer does not auto-create them within its metadata window. */
+  private readonly recentDeletions = new RecentDeletions();
   /** Fetches waiting at the log end; close() ends their waits (and their timers) at once. */
   private waiting = new Set<() => void>();
 
@@ -113,12 +116,20 @@ export class Broker implements BrokerApi {
     const out: TopicInfo[] = [];
     for (const topic of req.topics) {
       if (!this.store.topics.has(topic)) {
-        if (!req.allowAutoTopicCreation) throw new TopicNotFoundError(`topic ${JSON.stringify(topic)} does not exist and auto-creation is off`, { details: { topic } });
+        const window = req.notDeletedWithinMs;
+        const since = window === undefined ? undefined : this.recentDeletions.deletedWithin(topic, window, this.store.now());
+        if (!req.allowAutoTopicCreation || since !== undefined) {
+          if (req.allowMissing) continue;
+          throw new TopicNotFoundError(since === undefined
+            ? `topic ${JSON.stringify(topic)} does not exist and auto-creation is off`
+            : `topic ${JSON.stringify(topic)} was deleted ${since} ms ago; it is not auto-created within ${window} ms (metadataMaxAge)`, { details: { topic } });
+        }
         validateTopicName(topic);
         assertNotInternal(topic, 'auto-creation');
         await this.serial(async () => {
           if (!this.store.topics.has(topic)) {
             await this.store.createTopic(topic, req.numPartitions ?? 1);
+            this.recentDeletions.created(topic);
             this.groups.topicChanged(topic);
           }
         });
@@ -144,6 +155,7 @@ export class Broker implements BrokerApi {
         if (this.store.topics.has(t.topic)) { createdAll = false; continue; }
         if (validateOnly) continue;
         await this.store.createTopic(t.topic, t.numPartitions ?? 1, t.configEntries);
+        this.recentDeletions.created(t.topic);
         this.groups.topicChanged(t.topic);
       }
       return createdAll;
@@ -157,6 +169,7 @@ export class Broker implements BrokerApi {
       }
       for (const t of topics) {
         await this.store.deleteTopic(t);
+        this.recentDeletions.deleted(t, this.store.now());
         await this.groups.offsets.deleteTopic(t);
         this.groups.topicChanged(t);
       }

@@ -51,6 +51,12 @@ export const CONSUMER_EVENTS = {
   CRASH: 'consumer.crash',
   REBALANCING: 'consumer.rebalancing',
   RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
+  /**
+   * lanes: a partition this consumer was reading no longer exists (its topic was deleted, or a
+   * free consumer was assigned a partition that is not there). The consumer drops it and goes
+   * on with the rest. Payload `{ topic, partition, error }`, error a TopicNotFoundError.
+   */
+  PARTITION_UNAVAILABLE: 'consumer.partition_unavailable',
 } as const;
 
 /** A consumer event name. */

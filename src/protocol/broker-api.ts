@@ -23,6 +23,10 @@ export interface MetadataRequest {
   /** Create missing topics (with numPartitions) instead of failing. */
   allowAutoTopicCreation?: boolean;
   numPartitions?: number;
+  /** Leave topics that do not exist (and are not created) out of the answer instead of failing. */
+  allowMissing?: boolean;
+  /** Do not auto-create a topic deleted less than this many ms ago (a consumer's metadataMaxAge). */
+  notDeletedWithinMs?: number;
 }
 
 /** Records for one partition in a produce request. */

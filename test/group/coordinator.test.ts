@@ -498,6 +498,38 @@ describe('GroupCoordinator', () => {
       expect(a).toMatchObject({ generationId: 2, assignment: { t: [0, 1, 2, 3] } });
     });
 
+    it.each(['range', 'roundrobin', 'cooperative-sticky'])('a subscribed topic that is deleted assigns nothing of it, keeps the rest, and its re-creation rebalances it back (%s)', async (protocol) => {
+      const h = setup({ gone: 3, kept: 2 });
+      const cooperative = protocol === 'cooperative-sticky';
+      let owned: Record<string, JoinResult['assignment']> = { A: {}, B: {} };
+      // One round in which both members rejoin, reporting what they own (cooperative); a
+      // cooperative member that gave partitions up rejoins once more so they reach their new owner.
+      const round = async () => {
+        for (let i = 0; i < 2; i++) {
+          const r = (m: string) => h.c.join(req(m, { topics: ['gone', 'kept'], protocols: [protocol], owned: cooperative ? owned[m]! : {} }));
+          const [rb, ra] = await Promise.all([r('B'), r('A')]);
+          owned = { A: ra.assignment, B: rb.assignment };
+          if (!cooperative) break;
+        }
+      };
+      const union = (t: string) => [...(owned.A![t] ?? []), ...(owned.B![t] ?? [])].sort();
+      await h.c.join(req('A', { topics: ['gone', 'kept'], protocols: [protocol] }));
+      await round();
+      expect(union('gone')).toEqual([0, 1, 2]);
+      h.counts.delete('gone'); // deleteTopics
+      h.c.topicChanged('gone');
+      await round();
+      expect(union('gone')).toEqual([]);
+      expect(union('kept')).toEqual([0, 1]);
+      h.events.length = 0;
+      h.counts.set('gone', 4); // createTopics again, with another partition count
+      h.c.topicChanged('gone');
+      expect(h.events).toEqual([{ groupId: 'g', type: 'rebalance', generationId: h.c.describeGroup('g').generationId }]);
+      await round();
+      expect(union('gone')).toEqual([0, 1, 2, 3]);
+      expect(union('kept')).toEqual([0, 1]);
+    });
+
     it('close rejects pending joins with a retriable BrokerUnavailable and cancels every timer', async () => {
       const h = setup();
       await twoMembers(h);

@@ -50,8 +50,14 @@ export interface ConsumerConfig {
   groupInstanceId?: string | true;
   /** Accepted for KafkaJS compatibility; meaningful once transactions exist. */
   readUncommitted?: boolean;
-  /** Create subscribed topics that do not exist. Default true. */
+  /**
+   * Create subscribed topics that do not exist. Default true. A topic deleted less than
+   * `metadataMaxAge` ago is not re-created: the consumer goes on without it and picks it up
+   * when it is created again.
+   */
   allowAutoTopicCreation?: boolean;
+  /** KafkaJS's metadataMaxAge (ms): the window in which a deleted topic is not auto-created. Default 300000. */
+  metadataMaxAge?: number;
   /** Longest a fetch waits at the log end before answering empty. Default 5000. */
   maxWaitTimeInMs?: number;
   /** Bytes per fetch across partitions. Default 10 MiB. */
@@ -169,6 +175,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       groupInstanceId: instanceId(conn.config.database, config.groupId, config.groupInstanceId),
       allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
       retry: fetchConfig.retry,
+      metadataMaxAge: config.metadataMaxAge ?? 300_000,
     }, positions, events);
   }
   let connected = false;

@@ -31,6 +31,7 @@ import {
   type TopicPartitions,
 } from './membership-state.js';
 import { Positions, type PartitionCursor } from './positions.js';
+import { resolveSubscription } from './subscription.js';
 
 /** Group options of consumer(). */
 export interface GroupOptions {
@@ -46,6 +47,8 @@ export interface GroupOptions {
   allowAutoTopicCreation: boolean;
   /** Backoff of join retries. */
   retry?: RetryOptions;
+  /** KafkaJS's metadataMaxAge: a topic deleted this recently is not auto-created. Default 300000. */
+  metadataMaxAge?: number;
 }
 
 /** Auto-commit settings of run(). */
@@ -145,19 +148,12 @@ export class Membership {
     return this.subscription.some((t) => (typeof t === 'string' ? t === topic : ((t.lastIndex = 0), t.test(topic))));
   }
 
-  /** Topic names the subscription covers now; creates missing named topics when allowed. */
-  private async resolveTopics(broker: BrokerApi): Promise<string[]> {
-    const found = new Set<string>();
-    const plain = this.subscription.filter((t): t is string => typeof t === 'string');
-    if (plain.length) {
-      const infos = await broker.metadata({ topics: plain, allowAutoTopicCreation: this.o.allowAutoTopicCreation, numPartitions: this.conn.config.defaultNumPartitions });
-      for (const i of infos) found.add(i.topic);
-    }
-    const patterns = this.subscription.filter((t): t is RegExp => t instanceof RegExp);
-    if (patterns.length) {
-      for (const i of await broker.metadata({})) if (patterns.some((p) => { p.lastIndex = 0; return p.test(i.topic); })) found.add(i.topic);
-    }
-    return [...found].sort();
+  /** Topic names the subscription covers now (see subscription.ts for deleted and missing topics). */
+  private resolveTopics(broker: BrokerApi): Promise<string[]> {
+    return resolveSubscription(broker, this.subscription, {
+      allowAutoTopicCreation: this.o.allowAutoTopicCreation, numPartitions: this.conn.config.defaultNumPartitions,
+      metadataMaxAge: this.o.metadataMaxAge ?? 300_000, first: this.generationId < 0,
+    });
   }
 
   /** Takes the member lock, starts listening, and joins; resolves with the first assignment. */
@@ -360,7 +356,7 @@ export class Membership {
 
   private autoCommitNow(partitions: TopicPartitions | 'all', reason: CommitReason): void {
     const offsets = this.uncommitted(partitions === 'all' ? undefined : partitions);
-    const done = this.commit(offsets).catch(() => undefined).then(() => this.dispatch({ type: 'committed', reason, now: this.now() }));
+    const done = this.commitOwned(offsets).catch(() => undefined).then(() => this.dispatch({ type: 'committed', reason, now: this.now() }));
     if (reason === 'leave') this.leaving = this.leaving.then(() => done);
   }
 
@@ -388,6 +384,24 @@ export class Membership {
   }
 
   /**
+   * Auto-commit of owned positions. A topic deleted meanwhile (TopicNotFoundError naming it) is
+   * left out and the rest committed: its partitions are being dropped, and they must not keep
+   * the other partitions' progress from being committed.
+   */
+  private async commitOwned(offsets: OffsetToCommit[]): Promise<void> {
+    for (;;) {
+      try {
+        return await this.commit(offsets);
+      } catch (e) {
+        const gone = e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION' ? e.details.topic : undefined;
+        const rest = offsets.filter((o) => o.topic !== gone);
+        if (typeof gone !== 'string' || rest.length === offsets.length) throw e;
+        offsets = rest;
+      }
+    }
+  }
+
+  /**
    * After `count` records were processed (hot path): commits when autoCommitThreshold is
    * reached or autoCommitInterval has passed, or every time when neither is set (KafkaJS).
    */
@@ -410,7 +424,7 @@ export class Membership {
     const pending = this.uncommitted();
     if (pending.length === 0) return;
     try {
-      await this.commit(pending);
+      await this.commitOwned(pending);
     } catch (e) {
       if (!isRebalancing(e)) throw e;
     }

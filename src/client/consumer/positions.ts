@@ -76,6 +76,14 @@ export class Positions {
     this.wake();
   }
 
+  /** Removes one partition (it no longer exists); the others keep their cursors. */
+  drop(topic: string, partition: number): boolean {
+    if (!this.map.delete(tpKey(topic, partition))) return false;
+    this.generation++;
+    this.wake();
+    return true;
+  }
+
   /**
    * Moves a partition's position (seek); null with `reset` resolves from that policy. A
    * partition not assigned is refused (false), or with `later` kept until it is assigned.

@@ -15,7 +15,7 @@
  * - `whenIdle(cursors)` resolves only once no handler runs on those partitions: a revoked
  *   partition is handed on only after its last handler returned.
  */
-import { errorFromData, isRebalancing, LanesError, type ErrorData } from '../../errors.js';
+import { errorFromData, isRebalancing, LanesError, TopicNotFoundError, type ErrorData } from '../../errors.js';
 import { createRetry, type RetryOptions } from '../retry.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
@@ -170,13 +170,36 @@ export class Runner {
     const need = cursors.filter((c) => c.position === null);
     const topics = new Set(need.map((c) => c.topic));
     for (const topic of topics) {
-      const marks = await broker.listOffsets(topic);
+      let marks;
+      try {
+        marks = await broker.listOffsets(topic);
+      } catch (e) {
+        if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION')) throw e;
+        for (const c of need) if (c.topic === topic) this.unavailable(c, e);
+        continue;
+      }
       for (const c of need) {
         if (c.topic !== topic || c.position !== null) continue;
         const m = marks.find((x) => x.partition === c.partition);
         if (m) c.position = (c.reset ?? this.fetchConfig.resetPolicy) === 'earliest' ? m.low : m.high;
+        else {
+          this.unavailable(c, new TopicNotFoundError(`partition ${c.partition} of topic ${JSON.stringify(topic)} does not exist (it has ${marks.length} partitions)`, {
+            details: { topic, partition: c.partition, numPartitions: marks.length },
+          }));
+        }
       }
     }
+  }
+
+  /**
+   * A partition that no longer exists (its topic was deleted, or it never existed) is dropped
+   * and reported; the rest go on: one missing partition never stops the consumer. A group
+   * member gets its new assignment from the round the coordinator starts on the deletion.
+   */
+  private unavailable(c: PartitionCursor, error: LanesError): void {
+    if (this.positions.get(c.topic, c.partition) !== c) return;
+    this.positions.drop(c.topic, c.partition);
+    this.events.emit(CONSUMER_EVENTS.PARTITION_UNAVAILABLE, { topic: c.topic, partition: c.partition, error });
   }
 
   private async fetchOnce(): Promise<void> {
@@ -266,6 +289,7 @@ export class Runner {
 
   private handleFetchError(r: FetchPartitionResult, c: PartitionCursor, err: ErrorData): void {
     const e = errorFromData(err);
+    if (e.code === 'UNKNOWN_TOPIC_OR_PARTITION') return this.unavailable(c, e);
     if (e.code === 'OFFSET_OUT_OF_RANGE' && r.low >= 0) {
       // Kafka's auto.offset.reset: below the log start go to the start; past the end go to the end.
       c.position = r.offset < r.low ? r.low : (c.reset ?? this.fetchConfig.resetPolicy) === 'earliest' ? r.low : r.high;

@@ -129,7 +129,13 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       }
     });
     if (!metadata.has(topic)) encodeRecords(messages, now, `${field}.messages`);
-    const info = await topicInfo(topic);
+    let info = await topicInfo(topic);
+    // A partition beyond the cached count: the topic may have grown or been re-created since the
+    // lookup (KafkaJS refreshes its metadata then too). Ask once more before refusing.
+    if (messages.some((m: Message) => typeof m.partition === 'number' && m.partition >= info.numPartitions)) {
+      if (metadata.get(topic) !== undefined) metadata.delete(topic);
+      info = await topicInfo(topic);
+    }
     const partitionMetadata = Array.from({ length: info.numPartitions }, (_, i) => ({ partitionId: i, leader: 0 }));
     const byPartition = new Map<number, { msgs: Message[]; indices: number[] }>();
     messages.forEach((m: Message, i: number) => {
