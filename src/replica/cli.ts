@@ -107,7 +107,8 @@ async function serve(argv: readonly string[]): Promise<void> {
     if (s) started.push(s);
   }
   const url = await http.listen(host, port);
-  logger.info(`listening on ${url}`, { url, store: store.kind, allowOrigins });
+  // Printed whatever the log level: scripts wait for this line.
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: `listening on ${url}`, url, store: store.kind, allowOrigins })}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
