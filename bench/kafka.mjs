@@ -9,7 +9,7 @@
 //   node bench/kafka.mjs [--records N] [--rounds R] [--no-write]
 //
 // Needs `npm run build` (dist/node/) and kcat (/usr/bin/kcat or KCAT_PATH).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,13 @@ async function httpRead(http, token, partitions, expected, limit = 10_000) {
   return performance.now() - t0;
 }
 
+/** "kcat 1.7.1, librdkafka 2.0.2" from `kcat -V`. */
+function kcatVersion() {
+  const out = spawnSync(KCAT, ['-V'], { encoding: 'utf8' }).stdout ?? '';
+  const m = /Version (\S+) .*librdkafka (\S+)/.exec(out);
+  return m ? `kcat ${m[1]}, librdkafka ${m[2]}` : 'kcat';
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
@@ -154,7 +161,7 @@ async function main() {
       '',
       '| what | records/s | vs records route |',
       '|---|---:|---:|',
-      `| kcat -C -o beginning -e (librdkafka ${'2.x'}, Kafka Fetch v11, RecordBatch v2) | ${fmt(km)} | ${(km / hm).toFixed(2)}x |`,
+      `| kcat -C -o beginning -e (${kcatVersion()}; Fetch v11, RecordBatch v2) | ${fmt(km)} | ${(km / hm).toFixed(2)}x |`,
       `| HTTP records route, pages of 10,000, partitions in parallel (baseline) | ${fmt(hm)} | 1.00x |`,
       '',
       `Rounds: kcat ${kafka.map(fmt).join(', ')}; records route ${http.map(fmt).join(', ')}. kcat's time includes its start, metadata and offset lookups; records are counted on its stdout (one offset per line).`,
