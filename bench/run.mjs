@@ -26,9 +26,10 @@ import {
 import { bundleSizes, sizeMarkdown, sizeTable } from './size.mjs';
 import { logSuite } from './suites/log.mjs';
 import { groupsSuite } from './suites/groups.mjs';
+import { replicaSuite } from './suites/replica.mjs';
 
 /** Every suite, in run order. */
-const SUITES = [logSuite, groupsSuite];
+const SUITES = [logSuite, groupsSuite, replicaSuite];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
