@@ -7,7 +7,7 @@ export type { ClientConfig, BrokerHostKind } from './client/connection.js';
 export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch } from './client/producer/producer.js';
 export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consumer/consumer.js';
 export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';
-export type { Admin, GroupInfo } from './client/admin/admin.js';
+export type { Admin, AdminConfig, GroupInfo } from './client/admin/admin.js';
 export type { Watch, WatchEvent, WatchOptions } from './client/watch.js';
 export { ADMIN_EVENTS, CONSUMER_EVENTS, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './client/instrumentation.js';
 export { logLevel, type LogCreator, type LogEntry, type Logger, type LogLevel } from './client/logger.js';

@@ -87,7 +87,8 @@ export class BrokerHost {
   /** The log could not be opened: every pending and later call fails with the cause. */
   private fail(cause: unknown): void {
     const why = cause instanceof Error ? cause.message : String(cause);
-    this.failed = new BrokerUnavailableError(`the broker of ${JSON.stringify(this.options.database)} failed to open: ${why}`, { cause, details: { database: this.options.database } });
+    // Not retriable: this host stays failed; a new connection (another host) may succeed.
+    this.failed = new BrokerUnavailableError(`the broker of ${JSON.stringify(this.options.database)} failed to open: ${why}`, { cause, retriable: false, details: { database: this.options.database } });
     this.local = undefined;
     this.rpc.close(this.failed);
   }

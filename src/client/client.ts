@@ -3,7 +3,7 @@
  * consumers and admins of one client share one broker connection.
  */
 import type { TopicSchema, UntypedTopics } from '../types.js';
-import { createAdmin, type Admin } from './admin/admin.js';
+import { createAdmin, type Admin, type AdminConfig } from './admin/admin.js';
 import { Connection, type ClientConfig } from './connection.js';
 import { createConsumer, type Consumer, type ConsumerConfig } from './consumer/consumer.js';
 import { createProducer, type Producer, type ProducerConfig } from './producer/producer.js';
@@ -14,7 +14,7 @@ import type { Logger } from './logger.js';
 export interface Client<S extends TopicSchema = UntypedTopics> {
   producer(config?: ProducerConfig): Producer<S>;
   consumer(config?: ConsumerConfig): Consumer<S>;
-  admin(): Admin;
+  admin(config?: AdminConfig): Admin;
   /**
    * Live changes of topics' watermarks and of groups (rebalances, commits), pushed by the
    * broker: `for await (const e of client.watch({ topics, groups })) ...`; `close()` ends it.
@@ -38,7 +38,7 @@ export function createClient<S extends TopicSchema = UntypedTopics>(config: Clie
   return {
     producer: (c) => createProducer<S>(conn, c),
     consumer: (c) => createConsumer<S>(conn, c),
-    admin: () => createAdmin(conn),
+    admin: (c) => createAdmin(conn, c),
     watch: (o) => createWatch(conn, o),
     logger: () => conn.logger,
   };

@@ -3,7 +3,7 @@
  * plus lanes' own log tools (segments, cleaner).
  */
 import { errorFromData, InvalidArgumentError, NotConnectedError, type ErrorData } from '../../errors.js';
-import { names } from '../../protocol/broker-api.js';
+import { names, type BrokerApi } from '../../protocol/broker-api.js';
 import { checkPartitionCount } from '../../protocol/topic-partition.js';
 import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
 import { DEFAULT_TOPIC_CONFIG, parseTopicConfig, topicConfigEntries } from '../../protocol/topic-config.js';
@@ -11,7 +11,14 @@ import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from
 import type { Connection } from '../connection.js';
 import { ADMIN_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
+import { createRetry, type RetryOptions } from '../retry.js';
 import { parseOffset } from '../offsets.js';
+
+/** Options of admin(). */
+export interface AdminConfig {
+  /** KafkaJS's retry options for retriable failures (broker unavailable, request timeout). Default 5 retries from 300 ms. */
+  retry?: RetryOptions;
+}
 
 /** The admin client. */
 export interface Admin {
@@ -71,14 +78,18 @@ export interface GroupInfo {
 const TOPIC = 2;
 
 /** Creates an admin client on a connection. */
-export function createAdmin(conn: Connection): Admin {
+export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
+  const retry = createRetry(config.retry);
   let connected = false;
   const events = new Instrumentation(ADMIN_EVENTS);
   const logger = conn.logger.namespace('Admin');
   let notices: BroadcastChannel | undefined;
   const broker = async () => {
     if (!connected) throw new NotConnectedError('admin is not connected: call admin.connect() first');
-    return conn.broker(events, 'admin');
+    const b = await conn.broker(events, 'admin');
+    // Every call is retried on retriable errors (KafkaJS's admin retry).
+    // (No `then`: the proxy is resolved as a promise's value and must not look like a thenable.)
+    return new Proxy(b, { get: (t, m: keyof BrokerApi | 'then') => m === 'then' ? undefined : (...a: unknown[]) => retry(() => (t[m] as (...x: unknown[]) => Promise<unknown>)(...a)) });
   };
   const deleteRecords: Admin['deleteRecords'] = async ({ topic, partitions }) => {
     if (!Array.isArray(partitions)) throw new InvalidArgumentError('deleteTopicRecords needs partitions: [{ partition, offset }]');

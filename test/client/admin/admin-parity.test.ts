@@ -1,6 +1,6 @@
 /** KafkaJS parity of the admin: events (CONNECT, REQUEST, DISCONNECT), a failed cleaner run as LOG_CLEANER_ERROR and a log line. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { logLevel, StorageError, type InstrumentationEvent, type LogEntry } from '../../../src/index.js';
+import { BrokerUnavailableError, logLevel, NumberOfRetriesExceededError, StorageError, TopicNotFoundError, type InstrumentationEvent, type LogEntry } from '../../../src/index.js';
 import { setup } from '../helpers.js';
 
 type Env = Awaited<ReturnType<typeof setup>>;
@@ -41,5 +41,33 @@ describe('admin events and logs', () => {
     await admin.disconnect();
     (broker as unknown as { options: { logCleanerIntervalMs: number } }).options.logCleanerIntervalMs = 0;
     expect(entries.find((x) => x.namespace === 'Admin')).toMatchObject({ label: 'ERROR', log: { message: 'Log cleaner run failed', error: 'the disk went away', code: 'STORAGE_ERROR' } });
+  });
+
+  it('retries retriable failures with the shared retry helper, and only those', async () => {
+    env = await setup();
+    const { broker, client } = env;
+    const admin = client.admin({ retry: { retries: 2, initialRetryTime: 1 } });
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'r' }] });
+    const listOffsets = broker.listOffsets.bind(broker);
+    let calls = 0;
+    let failures = 1;
+    broker.listOffsets = async (t) => { calls++; if (failures-- > 0) throw new BrokerUnavailableError('a moment away'); return listOffsets(t); };
+    expect(await admin.fetchTopicOffsets('r')).toEqual([{ partition: 0, offset: '0', high: '0', low: '0' }]);
+    expect(calls).toBe(2);
+    calls = 0;
+    failures = 10;
+    const e = await admin.fetchTopicOffsets('r').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(NumberOfRetriesExceededError);
+    expect((e as Error).cause).toBeInstanceOf(BrokerUnavailableError);
+    expect(calls).toBe(3);
+    broker.listOffsets = listOffsets;
+    calls = 0;
+    const metadata = broker.metadata.bind(broker);
+    broker.metadata = async (r) => { calls++; return metadata(r); };
+    await expect(admin.fetchTopicMetadata({ topics: ['missing'] })).rejects.toBeInstanceOf(TopicNotFoundError);
+    expect(calls).toBe(1); // not retriable: no retry
+    broker.metadata = metadata;
+    await admin.disconnect();
   });
 });
