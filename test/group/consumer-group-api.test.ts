@@ -339,6 +339,24 @@ describe('instrumentation events', () => {
     expect(crashes.got).toHaveLength(1);
   });
 
+  it('stop() during the backoff before a restart cancels the restart', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't' }] });
+    const c = await e.consumer({ retry: { retries: 0, initialRetryTime: 100, factor: 0 } });
+    const events = collect(c, [c.events.CRASH, c.events.GROUP_JOIN]);
+    await c.subscribe({ topics: ['t'], fromBeginning: true });
+    await c.run({ eachMessage: async () => { throw new Error('boom'); } });
+    // stop() once the restart is scheduled (a macrotask after CRASH), well within its 100 ms backoff.
+    const crashed = new Promise<void>((r) => { const off = c.on(c.events.CRASH, () => { off(); setTimeout(() => { void c.stop().then(() => r()); }, 0); }); });
+    await e.producer.send({ topic: 't', messages: [{ value: 'x' }] });
+    await crashed;
+    expect(events.of(c.events.CRASH)[0]!.payload).toMatchObject({ restart: true });
+    const stoppedAt = Date.now();
+    await waitFor(() => Date.now() - stoppedAt > 1000, 'ten times the restart backoff to pass');
+    expect(events.of(c.events.GROUP_JOIN)).toHaveLength(1); // the first run's join only
+    expect(c.assignment()).toEqual([]);
+  });
+
   it('a handler error marked retriable: false is not retried and does not restart the consumer', async () => {
     const e = await connect();
     await e.admin.createTopics({ topics: [{ topic: 't' }] });

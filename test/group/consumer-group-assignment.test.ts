@@ -234,4 +234,43 @@ describe('a slow handler during a rebalance', () => {
     expect(log).toEqual(['a 0:0', 'b 1:0', 'a returned', 'a 0:1']);
     expect(a.assignment()).toEqual([{ topic: 't', partition: 0 }]);
   });
+
+  it('cooperative protocol: a partition that moves is handed on only after the handler running on it returned and its offset was committed', async () => {
+    const e = await open();
+    await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 2 }] });
+    const log: string[] = [];
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => { entered = r; });
+    let release!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    const a = await e.consumer({ sessionTimeout: 500 });
+    await a.subscribe({ topics: ['t'], fromBeginning: true });
+    await a.run({
+      autoCommitThreshold: 1,
+      eachMessage: async ({ partition, message }) => {
+        log.push(`a ${partition}:${message.offset}`);
+        if (message.value === 'block') { entered(); await released; log.push('a returned'); }
+      },
+    });
+    // Partition 1 is the one the assignor moves to the second member (see the test above).
+    await e.producer.send({ topic: 't', messages: [{ value: 'block', partition: 1 }, { value: 'next', partition: 1 }] });
+    await inside;
+    const b = await e.consumer({ sessionTimeout: 500 });
+    await b.subscribe({ topics: ['t'], fromBeginning: true });
+    try {
+      await b.run({ autoCommitThreshold: 1, eachMessage: async ({ partition, message }) => { log.push(`b ${partition}:${message.offset}`); } });
+      await waitFor(() => a.assignment().length === 1, 'a to give partition 1 up');
+      expect(a.assignment()).toEqual([{ topic: 't', partition: 0 }]);
+      expect(b.assignment()).toEqual([]); // withheld while a's handler runs on it
+      const blockedAt = Date.now();
+      await waitFor(() => Date.now() - blockedAt > 1000, 'twice the session timeout to pass');
+      expect(b.assignment()).toEqual([]);
+      expect(log).toEqual(['a 1:0']);
+    } finally {
+      release();
+    }
+    await waitFor(() => b.assignment().length === 1, 'b to get partition 1');
+    await waitFor(() => log.includes('b 1:1'), 'b to process the record after the one a finished');
+    expect(log).toEqual(['a 1:0', 'a returned', 'b 1:1']); // a stopped after its record; b went on from a's commit
+  });
 });
