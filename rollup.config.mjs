@@ -29,7 +29,7 @@ export const entries = {
 
 const plugins = () => [
   nodeResolve({ browser: true }),
-  typescript({ tsconfig: './tsconfig.json', declaration: false, declarationMap: false, outDir: 'dist', sourceMap: true, include: ['src/**/*.ts'] }),
+  typescript({ tsconfig: './tsconfig.json', declaration: false, declarationMap: false, outDir: 'dist', sourceMap: true, include: ['src/**/*.ts', 'sw/**/*.ts'] }),
 ];
 
 /** Chunk files have content hashes in their names: drop those of earlier builds. */
@@ -69,6 +69,18 @@ export default [
   {
     input: 'src/broker/shared-worker.ts',
     output: { file: 'dist/lanes-broker.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
+    plugins: plugins(),
+  },
+  // The ready-made service worker is a classic script (every engine runs those); the module
+  // (package export `lanes/sw`) is for an app's own service worker to import.
+  {
+    input: 'sw/lanes-sw.ts',
+    output: { file: 'dist/lanes-sw.js', format: 'iife', sourcemap: true, inlineDynamicImports: true },
+    plugins: plugins(),
+  },
+  {
+    input: 'sw/lanes-sync.ts',
+    output: { file: 'dist/lanes-sync-sw.js', format: 'es', sourcemap: true, inlineDynamicImports: true },
     plugins: plugins(),
   },
 ];

@@ -18,4 +18,5 @@ export type { Assigner, AssignInput, AssignMember, Assignment } from './group/as
 export * from './errors.js';
 export * from './types.js';
 export type { TopicConfig, CleanupPolicy } from './protocol/topic-config.js';
-export type { CleanerStats, SegmentInfo } from './protocol/broker-api.js';
+export type { CleanerStats, SegmentInfo, SyncStatus, SyncFailureInfo, SyncTopicPending } from './protocol/broker-api.js';
+export { SYNC_EVENTS, type SyncClient, type SyncOptions, type SyncEventName } from './client/sync/sync-client.js';

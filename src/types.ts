@@ -100,6 +100,8 @@ export interface PartitionOffsets {
   offset: string;
   high: string;
   low: string;
+  /** End of what the sync replica holds: every record below it is replicated ('0' without sync). */
+  replicated: string;
 }
 
 /** A config entry, as KafkaJS. */

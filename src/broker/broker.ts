@@ -10,7 +10,8 @@
  * - A fetch with nothing to return waits for an append to one of its partitions (or maxWaitMs);
  *   consumers never poll.
  */
-import { errorToData, InvalidArgumentError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, QuotaExceededError, TopicNotFoundError } from '../errors.js';
+import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
 import { LogStore, validateTopicName } from '../log/log-store.js';
@@ -26,6 +27,9 @@ import { assertNotInternal } from '../protocol/internal-topics.js';
 import { RecentDeletions } from './recent-deletions.js';
 import { WatchHub } from './watch.js';
 import type { WatchRequest, WatchState } from '../protocol/broker-api.js';
+import { BrokerSync } from '../sync/broker-sync.js';
+import { dropReplicatedSegments } from '../log/cleaner.js';
+import type { SyncConfigureRequest, SyncStatus } from '../protocol/broker-api.js';
 import type { ConfigEntry, ITopicConfig } from '../types.js';
 import { checkNumPartitions, checkPartitionCount, deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 
@@ -52,9 +56,23 @@ export class Broker implements BrokerApi {
   groups!: GroupService;
   /** Waiting watches: woken by appends, group events and every maintenance task. */
   private readonly watches = new WatchHub(this);
+  /** Sync to the replica (configuration, uploader, mirrors). */
+  readonly sync: BrokerSync;
 
   private constructor(readonly store: LogStore, private readonly options: BrokerOptions) {
     this.appender = new Appender(store);
+    this.sync = new BrokerSync(store, this.appender, options.database, (topic, partitions) => this.ensureTopic(topic, partitions));
+  }
+
+  /** Creates `topic` with `partitions` partitions, or grows it to that many (mirrors). */
+  private ensureTopic(topic: string, partitions: number): Promise<void> {
+    return this.serial(async () => {
+      const t = this.store.topics.get(topic);
+      if (!t) await this.store.createTopic(topic, partitions);
+      else if (t.numPartitions < partitions) await this.store.createPartitions(topic, partitions);
+      else return;
+      this.groups.topicChanged(topic);
+    });
   }
 
   /** Opens the broker of a log: loads committed offsets and starts the cleaner's timer. */
@@ -68,6 +86,7 @@ export class Broker implements BrokerApi {
     }
     store.onAppend(() => b.watches.poke());
     b.groups.onEvent(() => b.watches.poke());
+    await b.sync.resume();
     b.scheduleCleaner();
     return b;
   }
@@ -99,6 +118,7 @@ export class Broker implements BrokerApi {
     this.waiting.clear();
     this.watches.close();
     this.groups.close();
+    this.sync.close();
     this.store.close();
   }
 
@@ -170,6 +190,7 @@ export class Broker implements BrokerApi {
       for (const t of topics) {
         await this.store.deleteTopic(t);
         this.recentDeletions.deleted(t, this.store.now());
+        await dropReplicated(this.store, t);
         await this.groups.offsets.deleteTopic(t);
         this.groups.topicChanged(t);
       }
@@ -200,7 +221,21 @@ export class Broker implements BrokerApi {
     // Only the broker writes internal topics (its OffsetStore appends through the appender
     // directly); a user write there would be read back as committed offsets.
     if (req && Array.isArray(req.batches)) for (const b of req.batches) assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
-    return this.appender.append(req);
+    try {
+      return await this.appender.append(req);
+    } catch (e) {
+      if (!(e instanceof QuotaExceededError) || !this.store.syncEnabled) throw e;
+      // Under quota pressure replicated segments go first; then one more try.
+      const freed = await this.serial(() => dropReplicatedSegments(this.store));
+      if (freed > 0) {
+        try { return await this.appender.append(req); } catch (again) { if (!(again instanceof QuotaExceededError)) throw again; }
+      }
+      const s = this.sync.status();
+      throw new QuotaExceededError(
+        `storage quota exceeded; nothing of this send was written. ${s.pendingRecords} records (${s.pendingBytes} bytes) are waiting to reach the sync replica and are kept until it acknowledges them`,
+        { cause: e, details: { pendingRecords: s.pendingRecords, pendingBytes: s.pendingBytes, freedSegments: freed } },
+      );
+    }
   }
 
   async fetch(req: FetchRequest): Promise<FetchPartitionResult[]> {
@@ -232,6 +267,11 @@ export class Broker implements BrokerApi {
     const results = await Promise.all(req.partitions.map(async (fp): Promise<FetchPartitionResult> => {
       try {
         const r = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition, req.maxRecordsPerPartition ?? Infinity);
+        if (req.isolation === 'replicated') {
+          // Only what the replica holds; acknowledged ranges end on batch boundaries.
+          const cap = this.store.replicatedOf(fp.topic, fp.partition);
+          return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: Math.min(r.high, cap), low: r.low, batches: r.batches.filter((b) => b.baseOffset < cap) };
+        }
         return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: r.high, low: r.low, batches: r.batches };
       } catch (e) {
         let low = -1, high = -1;
@@ -256,7 +296,7 @@ export class Broker implements BrokerApi {
   async listOffsets(topic: string): Promise<PartitionWatermarks[]> {
     const t = this.store.topic(topic);
     const out: PartitionWatermarks[] = [];
-    for (let p = 0; p < t.numPartitions; p++) out.push({ partition: p, ...this.store.watermarks(topic, p) });
+    for (let p = 0; p < t.numPartitions; p++) out.push({ partition: p, ...this.store.watermarks(topic, p), replicated: this.store.replicatedOf(topic, p) });
     return out;
   }
 
@@ -330,5 +370,29 @@ export class Broker implements BrokerApi {
 
   async watch(req: WatchRequest): Promise<WatchState> {
     return this.watches.watch(req);
+  }
+
+  async syncConfigure(req: SyncConfigureRequest): Promise<SyncStatus> {
+    return this.sync.configure(req);
+  }
+
+  async syncSetToken(token: string | null): Promise<void> {
+    return this.sync.setToken(token);
+  }
+
+  async syncStatus(): Promise<SyncStatus> {
+    return this.sync.status();
+  }
+
+  async syncNetwork(online: boolean): Promise<void> {
+    this.sync.network(online === true);
+  }
+
+  async syncMirror(req: { topic: string; into: string }): Promise<void> {
+    return this.sync.mirror(req);
+  }
+
+  async syncStopMirror(into: string): Promise<void> {
+    return this.sync.stopMirror(into);
   }
 }

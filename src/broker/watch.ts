@@ -51,7 +51,7 @@ export class WatchHub {
       const t = store.topics.get(topic);
       if (!t) continue;
       const partitions = [];
-      for (let p = 0; p < t.numPartitions; p++) partitions.push({ partition: p, ...store.watermarks(topic, p) });
+      for (let p = 0; p < t.numPartitions; p++) partitions.push({ partition: p, ...store.watermarks(topic, p), replicated: store.replicatedOf(topic, p) });
       topics.push({ topic, partitions });
     }
     const out: WatchState['groups'] = [];

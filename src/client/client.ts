@@ -9,6 +9,7 @@ import { createConsumer, type Consumer, type ConsumerConfig } from './consumer/c
 import { createProducer, type Producer, type ProducerConfig } from './producer/producer.js';
 import { createWatch, type Watch, type WatchOptions } from './watch.js';
 import type { Logger } from './logger.js';
+import { createSyncClient, type SyncClient } from './sync/sync-client.js';
 
 /** A lanes client, typed by an optional topic schema. */
 export interface Client<S extends TopicSchema = UntypedTopics> {
@@ -22,6 +23,8 @@ export interface Client<S extends TopicSchema = UntypedTopics> {
   watch(options?: WatchOptions): Watch;
   /** The client's root logger (KafkaJS's `kafka.logger()`). */
   logger(): Logger;
+  /** Sync to the replica: status, events, mirror, tokens (active when createClient got `sync`). */
+  readonly sync: SyncClient;
 }
 
 /**
@@ -41,5 +44,6 @@ export function createClient<S extends TopicSchema = UntypedTopics>(config: Clie
     admin: (c) => createAdmin(conn, c),
     watch: (o) => createWatch(conn, o),
     logger: () => conn.logger,
+    sync: createSyncClient(conn, config.sync),
   };
 }

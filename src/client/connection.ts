@@ -10,6 +10,7 @@ import type { BrokerApi } from '../protocol/broker-api.js';
 import type { Instrumentation } from './instrumentation.js';
 import { DEFAULT_REQUEST_TIMEOUT, withRequestLayer } from './requests.js';
 import { createLogger, type LogCreator, type Logger, type LogLevel } from './logger.js';
+import type { SyncOptions } from './sync/sync-client.js';
 
 /** Where the broker runs. */
 export type BrokerHostKind = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto';
@@ -46,6 +47,8 @@ export interface ClientConfig {
   logLevel?: LogLevel;
   /** KafkaJS's logCreator: `(level) => ({ namespace, level, label, log }) => void`. Default: JSON lines on the console. */
   logCreator?: LogCreator;
+  /** Sync to a replica server: `{ url, token }` (see docs/API.md, Sync). */
+  sync?: SyncOptions;
 }
 
 /** A shared, reference-counted broker connection. */
@@ -57,6 +60,8 @@ export class Connection {
   private viewsOf: BrokerApi | undefined;
   /** The client's root logger (KafkaJS's `kafka.logger()`). */
   readonly logger: Logger;
+  private hooks: ((broker: BrokerApi) => Promise<(() => void) | void>)[] = [];
+  private stops: (() => void)[] = [];
 
   constructor(readonly config: ClientConfig) {
     if (!config || typeof config.database !== 'string' || config.database === '') {
@@ -87,7 +92,15 @@ export class Connection {
   async acquire(): Promise<BrokerApi> {
     this.refs++;
     try {
-      this.current ??= this.open();
+      this.current ??= this.open().then(async (c) => {
+        try {
+          for (const hook of this.hooks) { const stop = await hook(c.broker); if (stop) this.stops.push(stop); }
+        } catch (e) {
+          c.release();
+          throw e;
+        }
+        return c;
+      });
       return this.view((await this.current).broker);
     } catch (e) {
       this.refs--;
@@ -133,6 +146,11 @@ export class Connection {
     return { broker: remote as unknown as BrokerApi, release: () => { remote[releaseProxy](); worker.port.close(); } };
   }
 
+  /** Runs `hook` each time the connection opens (sync starts there); the function it answers runs when it closes. */
+  onOpen(hook: (broker: BrokerApi) => Promise<(() => void) | void>): void {
+    this.hooks.push(hook);
+  }
+
   /**
    * The broker, for a connected member; throws NotConnectedError otherwise. Every call has a
    * deadline; a member passing its `events` (and their prefix, e.g. 'producer') gets KafkaJS's
@@ -149,6 +167,7 @@ export class Connection {
     if (--this.refs > 0) return;
     const cur = this.current;
     this.current = undefined;
+    for (const stop of this.stops.splice(0)) stop();
     if (cur) (await cur.catch(() => undefined))?.release();
   }
 }

@@ -57,7 +57,7 @@ export function watchEvents(prev: WatchState | null, next: WatchState): WatchEve
     if (before.get(t.topic) === JSON.stringify(t.partitions)) continue;
     out.push({
       type: 'offsets', topic: t.topic,
-      partitions: t.partitions.map((p) => ({ partition: p.partition, offset: String(p.high), high: String(p.high), low: String(p.low) })),
+      partitions: t.partitions.map((p) => ({ partition: p.partition, offset: String(p.high), high: String(p.high), low: String(p.low), replicated: String(p.replicated ?? 0) })),
     });
   }
   const groups = new Map(prev?.groups.map((g) => [g.groupId, g]));

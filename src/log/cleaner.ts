@@ -95,7 +95,10 @@ async function enforceRetention(store: LogStore, topic: string, partition: numbe
   const now = store.now();
   let size = store.partitionBytes(p);
   const doomed: SegmentRow[] = [];
+  // With sync on, a segment the replica has not acknowledged stays unless the topic says otherwise.
+  const guard = store.syncEnabled && cfg.syncRetentionUnreplicated !== 'delete' ? store.replicatedOf(topic, partition) : Infinity;
   for (const s of p.sealed) {
+    if (s.nextOffset > guard) break;
     const byTime = cfg.retentionMs >= 0 && s.maxTimestamp >= 0 && now - s.maxTimestamp > cfg.retentionMs;
     const byBytes = cfg.retentionBytes >= 0 && size - s.sizeBytes >= cfg.retentionBytes;
     const empty = s.batchCount === 0 && s.nextOffset <= p.logStartOffset;
@@ -106,6 +109,25 @@ async function enforceRetention(store: LogStore, topic: string, partition: numbe
   if (doomed.length === 0) return;
   const next = p.sealed[doomed.length]?.baseOffset ?? p.active.baseOffset;
   await deleteSegments(store, p, doomed, next, stats);
+}
+
+/**
+ * Quota pressure: deletes, in every partition, the oldest sealed segments the sync replica
+ * already holds (never one it does not). Answers how many segments went.
+ */
+export async function dropReplicatedSegments(store: LogStore): Promise<number> {
+  const stats: CleanerStats = { segmentsSealed: 0, segmentsDeleted: 0, segmentsCompacted: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
+  for (const p of [...store.partitions.values()]) {
+    const t = store.topics.get(p.topic);
+    if (!t || t.internal) continue;
+    const held = store.replicatedOf(p.topic, p.partition);
+    const doomed: SegmentRow[] = [];
+    for (const s of p.sealed) { if (s.nextOffset > held) break; doomed.push(s); }
+    if (doomed.length === 0) continue;
+    const next = p.sealed[doomed.length]?.baseOffset ?? p.active.baseOffset;
+    await deleteSegments(store, p, doomed, next, stats);
+  }
+  return stats.segmentsDeleted;
 }
 
 /** Sealed segments wholly below the low watermark (after deleteRecords) go. */

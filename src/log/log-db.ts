@@ -8,7 +8,7 @@
  * - segments    [topic, partition, baseOffset]        -> SegmentRow
  * - batches     [topic, partition, baseOffset]        -> RecordBatch (one value per batch)
  * - producers   [producerId, topic, partition]        -> ProducerRow (idempotence state)
- * - meta        key                                   -> number (nextProducerId)
+ * - meta        key                                   -> nextProducerId (number); sync's keys (sync-meta.ts)
  *
  * Invariants:
  * - `UPGRADES[v]` turns a database of version v into version v + 1 without losing a row;
@@ -86,8 +86,13 @@ export interface LogSchema extends DBSchema {
   segments: { key: [string, number, number]; value: SegmentRow };
   batches: { key: [string, number, number]; value: RecordBatch };
   producers: { key: [number, string, number]; value: ProducerRow };
-  meta: { key: 'nextProducerId'; value: number };
+  meta: { key: MetaKey; value: MetaValue };
 }
+
+/** Keys of the meta store: the producer id counter, and sync's keys (see sync-meta.ts). */
+export type MetaKey = 'nextProducerId' | 'deviceId' | 'syncConfig' | ['replicated', string, number] | ['mirror', string];
+/** Values of the meta store (each key's type is fixed by the module that writes it). */
+export type MetaValue = number | string | object;
 
 /** An open log database. */
 export type LogDb = IDBPDatabase<LogSchema>;

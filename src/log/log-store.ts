@@ -70,6 +70,12 @@ export class LogStore {
   readonly partitions = new Map<string, PartitionState>();
   readonly producers = new Map<string, ProducerRow>();
   readonly now: () => number;
+  /** Per partition, the end of what the sync replica acknowledged (local offsets; see sync-meta.ts). */
+  readonly replicated = new Map<string, number>();
+  /** Local topics that mirror a replica topic (into -> replica topic): never pushed back. */
+  readonly mirrors = new Map<string, string>();
+  /** True once sync is configured for this log: retention then keeps unreplicated segments. */
+  syncEnabled = false;
   private listeners = new Set<AppendListener>();
   private nextProducerId = 1;
   private writing: Promise<unknown> = Promise.resolve();
@@ -125,7 +131,7 @@ export class LogStore {
       });
     }
     for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
-    this.nextProducerId = npid ?? 1;
+    this.nextProducerId = (npid as number | undefined) ?? 1;
   }
 
   /** Closes the database connection. */
@@ -163,6 +169,19 @@ export class LogStore {
     let n = p.active.sizeBytes;
     for (const s of p.sealed) n += s.sizeBytes;
     return n;
+  }
+
+  /** End of what the replica holds of a partition (0 when nothing was acknowledged). */
+  replicatedOf(topic: string, partition: number): number {
+    return this.replicated.get(tpKey(topic, partition)) ?? 0;
+  }
+
+  /** Raises the in-memory replicated offset of a partition (never lowers it); true when it moved. */
+  setReplicated(topic: string, partition: number, offset: number): boolean {
+    const k = tpKey(topic, partition);
+    if ((this.replicated.get(k) ?? 0) >= offset) return false;
+    this.replicated.set(k, offset);
+    return true;
   }
 
   /** Producer state of one producer on one partition. */

@@ -70,6 +70,8 @@ export interface FetchRequest {
   maxBytesPerPartition: number;
   /** Stop adding batches to a partition's answer once they hold this many records. */
   maxRecordsPerPartition?: number;
+  /** 'replicated': read only what the sync replica holds (as Kafka consumers read up to the high watermark). */
+  isolation?: 'replicated';
 }
 
 /** One partition's answer to a fetch. */
@@ -89,6 +91,8 @@ export interface PartitionWatermarks {
   partition: number;
   low: number;
   high: number;
+  /** End of what the sync replica holds (every record below it is replicated); listOffsets always sets it. */
+  replicated?: number;
 }
 
 /** What a log-cleaner run did. */
@@ -190,6 +194,68 @@ export interface WatchState {
   groups: { groupId: string; state: string; generationId: number; committed: { topic: string; partition: number; offset: number }[] }[];
 }
 
+/** What a tab gives the broker to turn sync on (createClient's `sync`, token resolved). */
+export interface SyncConfigureRequest {
+  /** Base URL of the replica server. */
+  url: string;
+  /** The bearer token to upload with (stored with the log for the service worker). */
+  token: string | null;
+  /** How long the active segment's tail waits for more records before it is pushed (ms). */
+  lingerMs?: number;
+  /** Upper bound of one push request's record bytes. */
+  maxRequestBytes?: number;
+  /** Pause between a mirror's polls once it caught up (ms). */
+  mirrorIntervalMs?: number;
+}
+
+/** Pending records and bytes of one topic. */
+export interface SyncTopicPending {
+  records: number;
+  bytes: number;
+}
+
+/** The last failure of the uploader. */
+export interface SyncFailureInfo {
+  /** network: unreachable; unauthorized: token refused or expired; rejected: the replica refused the data; server: 5xx. */
+  kind: 'network' | 'unauthorized' | 'rejected' | 'server';
+  message: string;
+  code?: string;
+  /** When it happened (ms since the epoch). */
+  at: number;
+}
+
+/** Sync status: what components render, as snapshot and as events. */
+export interface SyncStatus {
+  /** False until a client configured sync for this database. */
+  configured: boolean;
+  online: boolean;
+  /**
+   * idle: everything replicated; uploading; waiting (linger or backoff, see retryAt); offline;
+   * unauthorized: the token was refused or expired, waiting for a fresh one (sync.getToken);
+   * standby: another context (the service worker) holds the upload lock; off: not configured.
+   */
+  state: 'idle' | 'uploading' | 'waiting' | 'offline' | 'unauthorized' | 'standby' | 'off';
+  /** Records and stored bytes not yet acknowledged by the replica, in total and per topic. */
+  pendingRecords: number;
+  pendingBytes: number;
+  topics: Record<string, SyncTopicPending>;
+  /** When the replica last acknowledged a push (ms since the epoch). */
+  lastSuccessAt: number | null;
+  lastError: SyncFailureInfo | null;
+  /** While a backlog uploads: records uploaded of it, and its size. */
+  progress: { uploaded: number; total: number } | null;
+  /** When the next retry is due, while backing off. */
+  retryAt: number | null;
+  /** Who reported this status: the broker (a tab is open) or the service worker. */
+  uploader: 'broker' | 'service-worker' | null;
+  deviceId: string | null;
+  url: string | null;
+  /** Local topics following replica topics. */
+  mirrors: { topic: string; into: string }[];
+  /** Result of navigator.storage.persist() (filled in by the tab; null where unknown). */
+  persisted: boolean | null;
+}
+
 /** The broker, as clients reach it. Every method is async: it runs in another context. */
 export interface BrokerApi {
   /** Protocol version and the host the broker runs in. */
@@ -220,6 +286,18 @@ export interface BrokerApi {
   deleteGroups(groupIds: string[]): Promise<void>;
   /** Long-polls for a change of the watched state (appends, topic changes, rebalances, commits). */
   watch(req: WatchRequest): Promise<WatchState>;
+  /** Turns sync on (or updates its URL, token and tunables); answers the status. */
+  syncConfigure(req: SyncConfigureRequest): Promise<SyncStatus>;
+  /** Stores a fresh token (used by the broker now and by the service worker later). */
+  syncSetToken(token: string | null): Promise<void>;
+  /** The sync status now. */
+  syncStatus(): Promise<SyncStatus>;
+  /** The network state a tab sees (a worker's navigator.onLine can lag behind it). */
+  syncNetwork(online: boolean): Promise<void>;
+  /** Follows replica topic `topic` into local topic `into` (persisted: resumed by every later broker). */
+  syncMirror(req: { topic: string; into: string }): Promise<void>;
+  /** Stops following into `into` (records already mirrored stay). */
+  syncStopMirror(into: string): Promise<void>;
 }
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
@@ -231,6 +309,7 @@ export const BROKER_METHODS = [
   'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
   'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
   'watch',
+  'syncConfigure', 'syncSetToken', 'syncStatus', 'syncNetwork', 'syncMirror', 'syncStopMirror',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
 /** Compile-time check that BROKER_METHODS lists every method of BrokerApi. */
@@ -243,6 +322,10 @@ export const names = {
   brokerLock: (db: string) => `lanes:${db}:broker`,
   memberLock: (db: string, memberId: string) => `lanes:${db}:member:${memberId}`,
   syncLock: (db: string) => `lanes:${db}:sync`,
+  /** Sync status and replicated-offset notices from whichever context uploads. */
+  syncChannel: (db: string) => `lanes:${db}:sync`,
+  /** Background Sync tag of a database (service worker). */
+  syncTag: (db: string) => `lanes:${db}`,
   rpcChannel: (db: string) => `lanes:${db}:rpc`,
   groupChannel: (db: string) => `lanes:${db}:group`,
 };

@@ -29,6 +29,11 @@ export interface TopicConfig {
   maxMessageBytes: number;
   /** message.timestamp.type. */
   timestampType: TimestampType;
+  /**
+   * sync.retention.unreplicated: what retention does with sealed segments the sync replica has
+   * not acknowledged yet, when sync is on: 'keep' them (default) or 'delete' them as usual.
+   */
+  syncRetentionUnreplicated: 'keep' | 'delete';
 }
 
 /** Defaults, sized for a browser: small segments so sync ships them often. */
@@ -41,12 +46,13 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
   segmentMs: 3600 * 1000,
   maxMessageBytes: 1024 * 1024,
   timestampType: 'CreateTime',
+  syncRetentionUnreplicated: 'keep',
 });
 
 /** Config names lanes knows, for describeConfigs. */
 export const TOPIC_CONFIG_NAMES = [
   'retention.ms', 'retention.bytes', 'cleanup.policy', 'delete.retention.ms',
-  'segment.bytes', 'segment.ms', 'max.message.bytes', 'message.timestamp.type',
+  'segment.bytes', 'segment.ms', 'max.message.bytes', 'message.timestamp.type', 'sync.retention.unreplicated',
 ] as const;
 
 function int(name: string, value: string, min: number): number {
@@ -78,6 +84,12 @@ export function parseTopicConfig(entries: readonly ConfigEntry[] | undefined, ba
         }
         c.timestampType = value;
         break;
+      case 'sync.retention.unreplicated':
+        if (value !== 'keep' && value !== 'delete') {
+          throw new InvalidConfigError(`config sync.retention.unreplicated must be keep or delete; got ${JSON.stringify(value)}`, { details: { name: e.name, value } });
+        }
+        c.syncRetentionUnreplicated = value;
+        break;
       case 'cleanup.policy': {
         const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
         if (parts.length === 0 || parts.some((p) => p !== 'delete' && p !== 'compact')) {
@@ -105,5 +117,6 @@ export function topicConfigEntries(c: TopicConfig): ConfigEntry[] {
     { name: 'segment.ms', value: String(c.segmentMs) },
     { name: 'max.message.bytes', value: String(c.maxMessageBytes) },
     { name: 'message.timestamp.type', value: c.timestampType },
+    { name: 'sync.retention.unreplicated', value: c.syncRetentionUnreplicated ?? 'keep' },
   ];
 }

@@ -35,8 +35,8 @@ describe('client.watch', () => {
     expect(first).toEqual([
       { type: 'topics', topics: ['orders'] },
       { type: 'offsets', topic: 'orders', partitions: [
-        { partition: 0, offset: '0', high: '0', low: '0' },
-        { partition: 1, offset: '1', high: '1', low: '0' },
+        { partition: 0, offset: '0', high: '0', low: '0', replicated: '0' },
+        { partition: 1, offset: '1', high: '1', low: '0', replicated: '0' },
       ] },
     ]);
     await producer.send({ topic: 'orders', messages: [{ value: 2, partition: 0 }, { value: 3, partition: 0 }] });

@@ -26,11 +26,17 @@ describe('parseTopicConfig', () => {
       { name: 'cleanup.policy', value: 'compact' }, { name: 'delete.retention.ms', value: '0' },
       { name: 'segment.bytes', value: '1' }, { name: 'segment.ms', value: '60000' },
       { name: 'max.message.bytes', value: '100' }, { name: 'message.timestamp.type', value: 'LogAppendTime' },
+      { name: 'sync.retention.unreplicated', value: 'delete' },
     ]);
     expect(c).toEqual({
       retentionMs: -1, retentionBytes: 4096, cleanupPolicy: { delete: false, compact: true }, deleteRetentionMs: 0,
-      segmentBytes: 1, segmentMs: 60000, maxMessageBytes: 100, timestampType: 'LogAppendTime',
+      segmentBytes: 1, segmentMs: 60000, maxMessageBytes: 100, timestampType: 'LogAppendTime', syncRetentionUnreplicated: 'delete',
     });
+  });
+
+  it('refuses a sync.retention.unreplicated other than keep or delete, naming it', () => {
+    expect(parseTopicConfig([{ name: 'sync.retention.unreplicated', value: 'keep' }]).syncRetentionUnreplicated).toBe('keep');
+    expect(() => parseTopicConfig([{ name: 'sync.retention.unreplicated', value: 'drop' }])).toThrow(/sync\.retention\.unreplicated must be keep or delete/);
   });
 
   it('accepts both cleanup policies in either order', () => {

@@ -73,6 +73,8 @@ export interface ConsumerConfig {
   retry?: RetryOptions;
   /** Where a free consumer's partition without a position starts. Default 'latest'. */
   autoOffsetReset?: 'earliest' | 'latest';
+  /** 'replicated': read only records the sync replica holds (below `replicated` of fetchTopicOffsets). Default: everything in the log. */
+  isolation?: 'replicated';
 }
 
 /** A partition to read, for a free consumer. offset: decimal string, 'earliest' or 'latest'. */
@@ -154,7 +156,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     maxRecordsPerPartition: config.maxRecordsPerPartition ?? Infinity,
     retry: retryConfig(config.retry, 'consumer: retry'),
     resetPolicy: config.autoOffsetReset ?? 'latest',
+    isolation: config.isolation,
   };
+  if (config.isolation !== undefined && config.isolation !== 'replicated') throw new InvalidArgumentError(`consumer: isolation must be 'replicated' or omitted; got ${JSON.stringify(config.isolation)}`, { details: { field: 'isolation' } });
   if (!(fetchConfig.maxRecordsPerPartition >= 1)) throw new InvalidArgumentError(`consumer: maxRecordsPerPartition must be >= 1; got ${String(config.maxRecordsPerPartition)}`);
   let membership: Membership | undefined;
   if (config.groupId !== undefined) {

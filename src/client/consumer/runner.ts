@@ -85,6 +85,8 @@ export interface FetchConfig {
   /** Handler retries (KafkaJS's retry options). */
   retry: RetryOptions;
   resetPolicy: ResetPolicy;
+  /** 'replicated': fetch only what the sync replica holds. */
+  isolation?: 'replicated';
 }
 
 /** What the group membership adds to the loop; a free consumer uses the defaults. */
@@ -267,6 +269,7 @@ export class Runner {
       maxBytes: this.fetchConfig.maxBytes,
       maxBytesPerPartition: this.fetchConfig.maxBytesPerPartition,
       maxRecordsPerPartition: Number.isFinite(this.fetchConfig.maxRecordsPerPartition) ? this.fetchConfig.maxRecordsPerPartition : undefined,
+      ...(this.fetchConfig.isolation ? { isolation: this.fetchConfig.isolation } : {}),
     });
   }
 

@@ -174,7 +174,7 @@ describe('describeConfigs / alterConfigs', () => {
     expect(byName.get('cleanup.policy')).toMatchObject({ configValue: 'compact', value: 'compact', isDefault: false });
     expect(byName.get('segment.bytes')).toMatchObject({ configValue: '2048', isDefault: false });
     expect(byName.get('max.message.bytes')).toMatchObject({ configValue: String(1024 * 1024), isDefault: true });
-    expect(byName.size).toBe(8);
+    expect(byName.size).toBe(9);
     const some = await admin.describeConfigs({ resources: [{ name: 'c', configNames: ['retention.ms'] }] });
     expect(some.resources[0]!.configEntries.map((e) => e.name)).toEqual(['retention.ms']);
     await expect(admin.describeConfigs({ resources: [{ name: 'nope' }] })).rejects.toBeInstanceOf(TopicNotFoundError);

@@ -1,0 +1,75 @@
+/**
+ * The tab's sync runtime, imported on demand when `createClient({ sync })` connects: stores the
+ * configuration with the broker, asks for persistent storage, registers the service worker
+ * (workbox-window) and its Background Sync, forwards the page's network state, and answers an
+ * unauthorized status with a fresh token from `getToken`.
+ *
+ * Invariants:
+ * - A token is fetched again only for a new refusal (a new `lastError.at`), never in a loop.
+ * - Background Sync is registered while records are pending, so the service worker uploads
+ *   them when the network is back even if every tab is closed by then.
+ */
+import { names, type BrokerApi, type SyncStatus } from '../../protocol/broker-api.js';
+import type { SyncHub, SyncOptions } from './sync-client.js';
+
+interface SyncRegistration { sync?: { register(tag: string): Promise<void> } }
+
+/** Starts the runtime; answers a function that stops it. */
+export async function startSyncRuntime(broker: BrokerApi, database: string, o: SyncOptions, hub: SyncHub): Promise<() => void> {
+  const win = globalThis as unknown as Window & typeof globalThis;
+  const fresh = async (): Promise<string | null> => {
+    const source = typeof o.token === 'function' ? o.token : o.getToken;
+    if (source) return source();
+    return typeof o.token === 'string' ? o.token : null;
+  };
+  const token = typeof o.token === 'string' ? o.token : await fresh();
+  const status = await broker.syncConfigure({ url: o.url, token, lingerMs: o.lingerMs, maxRequestBytes: o.maxRequestBytes, mirrorIntervalMs: o.mirrorIntervalMs });
+  hub.update(status);
+
+  const stops: (() => void)[] = [];
+  if (o.persist !== false && win.navigator?.storage?.persist) {
+    void win.navigator.storage.persist().then((granted) => { hub.persisted = granted; hub.update({ persisted: granted }); }, () => undefined);
+  }
+
+  if (typeof win.addEventListener === 'function' && win.navigator && 'onLine' in win.navigator) {
+    const net = () => void broker.syncNetwork(win.navigator.onLine).catch(() => undefined);
+    win.addEventListener('online', net);
+    win.addEventListener('offline', net);
+    stops.push(() => { win.removeEventListener('online', net); win.removeEventListener('offline', net); });
+    net();
+  }
+
+  let registration: SyncRegistration | undefined;
+  if (o.serviceWorker !== false && win.navigator?.serviceWorker) {
+    // Not awaited: connecting does not wait for the service worker to install.
+    void (async () => {
+      try {
+        const { Workbox } = await import('workbox-window');
+        const url = new URL(o.serviceWorker || new URL('./lanes-sw.js', import.meta.url), win.location?.href);
+        const wb = new Workbox(url.href, o.serviceWorkerScope ? { scope: o.serviceWorkerScope } : undefined);
+        registration = (await wb.register()) as SyncRegistration | undefined;
+        onStatus(hub.last);
+      } catch {
+        // No service worker (unsupported, blocked, or a file:// page): sync still runs while a tab is open.
+      }
+    })();
+  }
+
+  let lastRegister = 0;
+  let refusedAt = 0;
+  function onStatus(s: SyncStatus): void {
+    if (registration?.sync && s.pendingRecords > 0 && Date.now() - lastRegister > 1000) {
+      lastRegister = Date.now();
+      void registration.sync.register(names.syncTag(database)).catch(() => undefined);
+    }
+    if (s.state === 'unauthorized' && s.lastError && s.lastError.at !== refusedAt && (typeof o.token === 'function' || o.getToken)) {
+      refusedAt = s.lastError.at;
+      void fresh().then((t) => (t ? broker.syncSetToken(t) : undefined)).catch(() => undefined);
+    }
+  }
+  const prevUpdate = hub.update;
+  hub.update = (next) => { prevUpdate(next); onStatus(hub.last); };
+  stops.push(() => { hub.update = prevUpdate; });
+  onStatus(hub.last);
+  return () => { for (const s of stops) s(); };
+}

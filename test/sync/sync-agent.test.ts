@@ -1,0 +1,192 @@
+// The sync agent against the real replica server (in-process, SQLite), with the broker in-page
+// on fake-indexeddb: exactly once, per partition in order, resumed after a restart, mirror,
+// isolation 'replicated', tokens, retention.
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type Client, type SyncStatus } from '../../src/index.js';
+import { readAll, startServer } from '../replica/helpers.js';
+
+const servers: { http: { close(): Promise<void> } }[] = [];
+const clients: { disconnect(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.disconnect().catch(() => undefined);
+  for (const s of servers.splice(0)) await s.http.close().catch(() => undefined);
+});
+
+async function until<T>(what: string, f: () => Promise<T | false | null | undefined> | T | false | null | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function device(factory: IDBFactory, url: string, token: string | (() => Promise<string>), database = 'dev') {
+  const client = createClient({ clientId: 'd', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0, sync: { url, token, lingerMs: 5, mirrorIntervalMs: 20 } });
+  const admin = client.admin();
+  const producer = client.producer();
+  clients.push(producer, admin);
+  return { client, admin, producer };
+}
+
+async function idle(client: Client, pending = 0): Promise<SyncStatus> {
+  return until('sync idle', async () => { const s = await client.sync.status(); return s.state === 'idle' && s.pendingRecords === pending ? s : false; });
+}
+
+describe('sync agent against the replica server', () => {
+  it('uploads every record once, per partition in order, and reports replicated offsets and status', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '2000' }] }] });
+    await producer.connect();
+    const statuses: SyncStatus[] = [];
+    client.sync.on('status', (s) => statuses.push(s));
+    for (let i = 0; i < 30; i++) {
+      await producer.send({ topic: 'orders', messages: Array.from({ length: 10 }, (_, j) => ({ value: `v${i * 10 + j}`, partition: (i * 10 + j) % 3 })) });
+    }
+    const s = await idle(client);
+    expect(s).toMatchObject({ configured: true, uploader: 'broker', pendingRecords: 0, pendingBytes: 0, lastError: null });
+    expect(s.deviceId).toMatch(/.+/);
+    expect(s.lastSuccessAt).toBeGreaterThan(0);
+    expect(statuses.some((x) => x.state === 'uploading' || x.pendingRecords > 0)).toBe(true);
+    const offsets = await admin.fetchTopicOffsets('orders');
+    for (const o of offsets) expect(o.replicated).toBe(o.high);
+    const all: string[] = [];
+    for (let p = 0; p < 3; p++) {
+      const recs = await readAll(server.url, token, 'orders', p);
+      expect(recs.map((r) => Number(r.offset))).toEqual(recs.map((_, i) => i));
+      const values = recs.map((r) => r.value!);
+      expect(values).toEqual([...values].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
+      for (const v of values) expect(Number(v.slice(1)) % 3).toBe(p);
+      all.push(...values);
+    }
+    expect(all.sort()).toEqual(Array.from({ length: 300 }, (_, i) => `v${i}`).sort());
+  });
+
+  it('resumes from the persisted replicated offsets after a restart: nothing twice, nothing lost', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const factory = new IDBFactory();
+    let d = device(factory, server.url, token);
+    await d.producer.connect();
+    await d.producer.send({ topic: 'notes', messages: Array.from({ length: 50 }, (_, i) => ({ value: `a${i}` })) });
+    await idle(d.client);
+    await d.producer.disconnect();
+    d = device(factory, server.url, token);
+    await d.producer.connect();
+    await d.producer.send({ topic: 'notes', messages: Array.from({ length: 20 }, (_, i) => ({ value: `b${i}` })) });
+    await idle(d.client);
+    const recs = await readAll(server.url, token, 'notes', 0);
+    expect(recs.map((r) => r.value)).toEqual([...Array.from({ length: 50 }, (_, i) => `a${i}`), ...Array.from({ length: 20 }, (_, i) => `b${i}`)]);
+  });
+
+  it("a consumer with isolation 'replicated' reads only what the replica holds", async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
+    await admin.connect();
+    await producer.connect();
+    await producer.send({ topic: 'iso', messages: Array.from({ length: 5 }, (_, i) => ({ value: `x${i}` })) });
+    await idle(client);
+    await server.http.close();
+    servers.pop();
+    await producer.send({ topic: 'iso', messages: Array.from({ length: 5 }, (_, i) => ({ value: `y${i}` })) });
+    const s = await until('a failed push', async () => { const x = await client.sync.status(); return x.lastError ? x : false; });
+    expect(s).toMatchObject({ pendingRecords: 5, lastError: { kind: 'network' } });
+    const [o] = await admin.fetchTopicOffsets('iso');
+    expect(o).toMatchObject({ high: '10', replicated: '5' });
+    const seen: string[] = [];
+    const consumer = client.consumer({ isolation: 'replicated', maxWaitTimeInMs: 50 });
+    clients.push(consumer);
+    await consumer.connect();
+    consumer.assign([{ topic: 'iso', partition: 0, offset: 'earliest' }]);
+    await consumer.run({ eachMessage: async ({ message }) => { seen.push(String(message.value)); } });
+    await until('replicated records consumed', () => seen.length >= 5);
+    const all = client.consumer({ maxWaitTimeInMs: 50 });
+    clients.push(all);
+    const seenAll: string[] = [];
+    await all.connect();
+    all.assign([{ topic: 'iso', partition: 0, offset: 'earliest' }]);
+    await all.run({ eachMessage: async ({ message }) => { seenAll.push(String(message.value)); } });
+    await until('all records consumed', () => seenAll.length >= 10);
+    expect(seen).toEqual(['x0', 'x1', 'x2', 'x3', 'x4']);
+  });
+
+  it('an expired token parks the upload until getToken gives a fresh one', async () => {
+    const server = await startServer();
+    servers.push(server);
+    let calls = 0;
+    const getToken = async () => (++calls === 1 ? server.token('acme', -10) : server.token('acme'));
+    const { client, producer } = device(new IDBFactory(), server.url, getToken);
+    const states: string[] = [];
+    client.sync.on('status', (s) => states.push(s.state));
+    await producer.connect();
+    await producer.send({ topic: 'tok', messages: [{ value: 'one' }] });
+    await idle(client);
+    expect(states).toContain('unauthorized');
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect((await readAll(server.url, await server.token(), 'tok', 0)).map((r) => r.value)).toEqual(['one']);
+  });
+
+  it('mirror: two devices see the same replica topic in the same order, and mirrored topics are not pushed back', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const a = device(new IDBFactory(), server.url, token, 'a');
+    const b = device(new IDBFactory(), server.url, token, 'b');
+    for (const d of [a, b]) { await d.admin.connect(); await d.producer.connect(); }
+    await a.producer.send({ topic: 'chat', messages: Array.from({ length: 7 }, (_, i) => ({ key: 'a', value: `a${i}`, headers: { h: 'x' } })) });
+    await b.producer.send({ topic: 'chat', messages: Array.from({ length: 5 }, (_, i) => ({ key: 'b', value: { n: i } })) });
+    await a.client.sync.mirror({ topic: 'chat', into: 'chat-all' });
+    await b.client.sync.mirror({ topic: 'chat', into: 'chat-all' });
+    const read = async (d: typeof a) => {
+      const out: { v: unknown; ro: unknown; h: unknown }[] = [];
+      await until('the mirror to hold 12 records', async () => (await d.admin.fetchTopicOffsets('chat-all').catch(() => []))[0]?.high === '12');
+      const c = d.client.consumer({ maxWaitTimeInMs: 50 });
+      clients.push(c);
+      await c.connect();
+      c.assign([{ topic: 'chat-all', partition: 0, offset: 'earliest' }]);
+      await c.run({ eachMessage: async ({ message }) => { out.push({ v: message.value, ro: message.headers['lanes-replica-offset'], h: message.headers.h }); } });
+      await until('12 mirrored records consumed', () => out.length >= 12);
+      await c.disconnect();
+      return out;
+    };
+    const [ra, rb] = [await read(a), await read(b)];
+    expect(ra).toEqual(rb);
+    expect(ra.map((r) => r.ro)).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
+    expect(ra.filter((r) => r.h === 'x')).toHaveLength(7);
+    expect(ra.some((r) => JSON.stringify(r.v) === JSON.stringify({ n: 4 }))).toBe(true);
+    await idle(a.client);
+    const topics = (await (await fetch(`${server.url}/v1/topics`, { headers: { authorization: `Bearer ${token}` } })).json()) as { topics: { topic: string }[] };
+    expect(topics.topics.map((t) => t.topic)).toEqual(['chat']);
+  });
+
+  it('retention keeps segments the replica has not acknowledged', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
+    await admin.connect();
+    await server.http.close();
+    servers.pop();
+    await admin.createTopics({ topics: [{ topic: 'keep', configEntries: [{ name: 'segment.bytes', value: '200' }, { name: 'retention.bytes', value: '0' }] }, { topic: 'drop', configEntries: [{ name: 'segment.bytes', value: '200' }, { name: 'retention.bytes', value: '0' }, { name: 'sync.retention.unreplicated', value: 'delete' }] }] });
+    await producer.connect();
+    for (let i = 0; i < 10; i++) {
+      await producer.send({ topic: 'keep', messages: [{ value: 'x'.repeat(150) }] });
+      await producer.send({ topic: 'drop', messages: [{ value: 'x'.repeat(150) }] });
+    }
+    await admin.runLogCleaner();
+    const [k] = await admin.fetchTopicOffsets('keep');
+    const [d] = await admin.fetchTopicOffsets('drop');
+    expect(k).toMatchObject({ low: '0', replicated: '0' });
+    expect(Number(d!.low)).toBeGreaterThan(0);
+    expect((await client.sync.status()).topics.keep!.records).toBe(10);
+  });
+});
