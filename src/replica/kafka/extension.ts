@@ -24,6 +24,7 @@ export const kafkaExtension: ServeExtension = {
   options: [
     { name: 'kafka-port', takesValue: true, help: 'also serve the Kafka protocol on this port (0 picks a free one)' },
     { name: 'kafka-auth', takesValue: true, help: 'plain (default: SASL/PLAIN, username = tenant, password = token) or none (plaintext, tenant "default"; tests and local use only)' },
+    { name: 'kafka-advertised-host', takesValue: true, help: 'host Kafka clients are told to connect to (default: --host; set it when binding 0.0.0.0)' },
     { name: 'kafka-max-frame-bytes', takesValue: true, help: 'largest Kafka request accepted (default 16777216)' },
     { name: 'kafka-request-timeout-ms', takesValue: true, help: 'a started request must arrive within this (default 30000)' },
   ],
@@ -40,6 +41,7 @@ export const kafkaExtension: ServeExtension = {
     const listener = await startKafkaListener({
       store: ctx.store,
       host: ctx.host,
+      advertisedHost: typeof ctx.options['kafka-advertised-host'] === 'string' ? ctx.options['kafka-advertised-host'] : undefined,
       port,
       auth: mode === 'none' ? 'none' : {
         verify: async (tenant, token) => (await ctx.auth.verify(`Bearer ${token}`)).tenant === tenant,
