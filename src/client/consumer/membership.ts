@@ -225,7 +225,7 @@ export class Membership {
         return;
       case 'settled': this.settle?.resolve(); this.settle = undefined; return;
       case 'failed':
-        if (this.settle) { this.settle.reject(c.error); this.settle = undefined; } else this.onFailure(c.error);
+        if (this.settle) { this.settle.reject(c.error); this.settle = undefined; } else queueMicrotask(() => this.onFailure(c.error));
         return;
       case 'leave': this.leaving = this.leaving.then(() => this.sendLeave()); return;
     }
