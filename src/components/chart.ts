@@ -60,15 +60,19 @@ export function compact(n: number): string {
 }
 
 /** A sparkline with its label and the latest value. */
-export function sparkline(label: string, s: Series, opts: { width?: number; height?: number; part?: string } = {}): TemplateResult {
+export function sparkline(label: string, s: Series, opts: { width?: number; height?: number; part?: string; summary?: 'last' | 'sum' } = {}): TemplateResult {
   const w = opts.width ?? 160, h = opts.height ?? 36;
   const v = s.values;
   const max = Math.max(1, ...v);
-  const last = v[v.length - 1] ?? 0;
+  // Rates read better as a total over the window; levels (lag) as their latest value.
+  const last = opts.summary === 'sum' ? v.reduce((a, b) => a + b, 0) : v[v.length - 1] ?? 0;
   const step = v.length > 1 ? w / (v.length - 1) : w;
   const pts = v.map((y, i) => `${(i * step).toFixed(1)},${(h - 2 - (y / max) * (h - 4)).toFixed(1)}`).join(' ');
   const area = `0,${h} ${pts} ${w},${h}`;
-  const words = `${label}: ${compact(last)} ${s.unit} now, peak ${compact(max === 1 && Math.max(...v) < 1 ? 0 : max)} over the last ${v.length} seconds`;
+  const peak = Math.max(0, ...v);
+  const words = opts.summary === 'sum'
+    ? `${label}: ${compact(last)} ${s.unit} in the last ${v.length} seconds, at most ${compact(peak)} in one second`
+    : `${label}: ${compact(last)} ${s.unit} now, at most ${compact(peak)} in the last ${v.length} seconds`;
   return html`<figure class="spark" part=${opts.part ?? 'chart'}>
     <figcaption><span class="spark-label">${label}</span> <strong class="num">${compact(last)}</strong> <span class="muted">${s.unit}</span></figcaption>
     <svg role="img" aria-label=${words} viewBox="0 0 ${w} ${h}" width=${w} height=${h} preserveAspectRatio="none">

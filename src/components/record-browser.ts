@@ -126,6 +126,8 @@ export class LanesRecordBrowser extends LanesElement {
   private follow = false;
   private setScroll = -1;
   private resize: ResizeObserver | undefined;
+  /** Set while the user flicks through the list: page reads wait until the scrolling slows. */
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     super();
@@ -155,6 +157,8 @@ export class LanesRecordBrowser extends LanesElement {
     super.disconnectedCallback();
     this.resize?.disconnect();
     this.resize = undefined;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
   }
 
   private get bounds(): { low: number; high: number } {
@@ -239,8 +243,15 @@ export class LanesRecordBrowser extends LanesElement {
     if (Math.abs(vp.scrollTop - this.setScroll) < 1) return;
     this.setScroll = -1;
     const g = this.geometry;
+    const before = this.virtualTop;
     this.virtualTop = virtualTopOf(g, vp.scrollTop);
     this.follow = this.virtualTop >= maxVirtualTop(g) - 1 && g.rows > 0;
+    // A jump of more than two screens is a flick: reading the pages it passes would only delay
+    // the one it stops at, so reads wait until the position holds for a moment.
+    if (Math.abs(this.virtualTop - before) > 2 * g.viewPx) {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = setTimeout(() => { this.settleTimer = undefined; this.loadVisible(); }, 120);
+    }
   }
 
   /** Moves to an offset: selects it and scrolls it into view ('top' or 'end' of the viewport, or as little as needed). */
@@ -285,7 +296,7 @@ export class LanesRecordBrowser extends LanesElement {
   }
 
   private loadVisible(): void {
-    if (!this.pager || !this.topic) return;
+    if (!this.pager || !this.topic || this.settleTimer !== undefined) return;
     const { low, high } = this.bounds;
     const w = virtualWindow(this.geometry, this.virtualTop, 0, 2);
     if (w.count === 0) return;
@@ -370,6 +381,7 @@ export class LanesRecordBrowser extends LanesElement {
       </div>
       <div class="head" aria-hidden="true"><span>Offset</span><span class="ts">Timestamp</span><span>Key</span><span>Value</span></div>
       <div class="viewport" part="list" role="listbox" tabindex="0" aria-label=${label}
+        style=${g.rows < 64 ? `height: min(var(--lanes-browser-height, 420px), ${Math.max(2, g.rows) * ROW_PX + 2}px)` : ''}
         aria-activedescendant=${this.active !== null && this.active >= low + w.first && this.active < low + w.first + w.count ? `r-${this.active}` : ''}
         @scroll=${this.onScroll} @keydown=${this.onKey}>
         <div class="content" style="height:${w.contentPx}px">

@@ -113,7 +113,7 @@ export class LanesTopicView extends LanesElement {
           <h2 id=${id}>${topic}</h2>
           <div class="meta muted"><span>${rows.length} partition${rows.length === 1 ? '' : 's'}</span><span>${compact(records)} record${records === 1 ? '' : 's'}</span></div>
         </div>
-        ${sparkline(`${topic} throughput`, { values: this.rates.get(topic)?.values() ?? new Array(60).fill(0), unit: 'records/s' }, { width: 140, height: 32 })}
+        ${sparkline(`${topic} appended`, { values: this.rates.get(topic)?.values() ?? new Array(60).fill(0), unit: 'in 60 s' }, { width: 140, height: 32, summary: 'sum' })}
       </div>
       <div class="scroll-x">
       <table part="table">

@@ -8,7 +8,7 @@ afterAll(async () => { await h?.close(); });
 
 it('creates a topic, produces and reads records back through the page', async () => {
   const page = await h.context.newPage();
-  await page.goto(`${h.url}/web/`);
+  await page.goto(`${h.url}/web/playground.html`);
   await page.waitForFunction(() => /no topics yet|demo/.test(document.getElementById('status')!.textContent ?? ''));
   await page.fill('#topic', 'clicks');
   await page.fill('#partitions', '2');

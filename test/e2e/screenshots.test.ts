@@ -1,0 +1,127 @@
+/**
+ * Screenshots of the demo and of <lanes-inspector> in headless Chromium, at desktop and phone
+ * widths, light and dark, with real data (two tabs in the groups). They are written to
+ * docs/screenshots/ (shown in the README) when UPDATE_SCREENSHOTS=1, otherwise to a temporary
+ * directory, so the suite always takes them and checks they are real images of the right size.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CHROMIUM_ARGS } from './browser.js';
+// @ts-expect-error plain ESM script without types
+import { startStaticServer } from '../../scripts/static-server.mjs';
+
+const update = process.env.UPDATE_SCREENSHOTS === '1';
+const outDir = update ? 'docs/screenshots' : mkdtempSync(join(tmpdir(), 'lanes-shots-'));
+let server: { url: string; close(): Promise<void> };
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(outDir, { recursive: true });
+  server = await startStaticServer({ port: 0 });
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (!update) rmSync(outDir, { recursive: true, force: true });
+});
+
+/** PNG width and height from the IHDR chunk. */
+function pngSize(file: string): { width: number; height: number } {
+  const b = readFileSync(file);
+  expect(b.subarray(1, 4).toString()).toBe('PNG');
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+}
+
+const VIEWS = [
+  { name: 'desktop', viewport: { width: 1280, height: 900 }, scale: 1 },
+  { name: 'phone', viewport: { width: 390, height: 844 }, scale: 2 },
+] as const;
+
+for (const scheme of ['light', 'dark'] as const) {
+  it(`demo and inspector, ${scheme}`, async () => {
+    for (const v of VIEWS) {
+      // A fresh profile per shot: the same data every time.
+      const context = await browser.newContext({ viewport: v.viewport, deviceScaleFactor: v.scale, colorScheme: scheme });
+      const open = async (): Promise<Page> => {
+        const p = await context.newPage();
+        await p.goto(`${server.url}/web/`);
+        await p.waitForFunction(() => document.documentElement.dataset.ready === 'true', undefined, { timeout: 30_000 });
+        return p;
+      };
+      const page = await open();
+      const other = await open();
+      await page.waitForFunction(() => (window as any).demo.ownedPartitions().length === 3, undefined, { timeout: 30_000 });
+      await page.evaluate(async () => {
+        const d = (window as any).demo;
+        for (let i = 0; i < 14; i++) await d.placeOrder(['c-ada', 'c-grace', 'c-linus', 'c-margaret'][i % 4], ['Coffee beans', 'Teapot', 'Mug', 'Grinder'][i % 4], 1 + (i % 3));
+      });
+      await page.evaluate(async () => {
+        const d = (window as any).demo;
+        const p = d.client.producer();
+        await p.connect();
+        await p.send({ topic: 'customers', messages: [
+          { key: 'c-ada', value: { name: 'Ada Lovelace', address: '12 St James Square, London' } },
+          { key: 'c-grace', value: { name: 'Grace Hopper', address: '1 Navy Way, Arlington' } },
+          { key: 'c-ada', value: { name: 'Ada Lovelace', address: '5 Marylebone Rd, London' } },
+        ] });
+        await p.disconnect();
+      });
+      await page.evaluate(() => (window as any).demo.updateOrder(document.querySelector('#orders code')!.textContent));
+      await page.waitForFunction(() => document.querySelectorAll('#notifications li').length > 0 && document.querySelectorAll('#customers tr').length === 2);
+      await other.waitForFunction(() => document.querySelectorAll('#invoices tr').length > 0 || document.querySelectorAll('#notifications li').length > 0, undefined, { timeout: 30_000 });
+      const demo = join(outDir, `demo-${v.name}-${scheme}.png`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: demo, fullPage: v.name === 'desktop', animations: 'disabled' });
+      expect(pngSize(demo).width).toBe(v.viewport.width * v.scale);
+
+      // The inspector: groups on desktop, records (with one selected) on both.
+      const ins = page.locator('lanes-inspector');
+      await page.click('lanes-inspector >> role=tab[name="Groups"]');
+      await page.waitForFunction(() => {
+        const view = document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-group-view')!;
+        return view.shadowRoot!.querySelectorAll('[part=group]').length === 2 && [...view.shadowRoot!.querySelectorAll('[part=members] tbody')].every((t) => t.querySelectorAll('tr').length === 2);
+      }, undefined, { timeout: 30_000 });
+      if (v.name === 'desktop') {
+        const file = join(outDir, `inspector-groups-${v.name}-${scheme}.png`);
+        await ins.screenshot({ path: file, animations: 'disabled' });
+        expect(pngSize(file).width).toBeGreaterThan(600);
+      }
+      await page.click('lanes-inspector >> role=tab[name="Topics"]');
+      if (v.name === 'desktop') {
+        const file = join(outDir, `inspector-topics-${v.name}-${scheme}.png`);
+        await ins.screenshot({ path: file, animations: 'disabled' });
+      }
+      await page.click('lanes-inspector >> role=tab[name="Records"]');
+      await page.evaluate(async () => {
+        const b = document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-record-browser') as any;
+        const admin = (window as any).demo.client.admin();
+        await admin.connect();
+        const offsets = await admin.fetchTopicOffsets('orders');
+        await admin.disconnect();
+        b.topic = 'orders';
+        b.partition = [...offsets].sort((x: any, y: any) => Number(y.high) - Number(x.high))[0].partition;
+      });
+      await page.waitForFunction(() => {
+        const b = document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-record-browser')!.shadowRoot!;
+        return (b.querySelector('#r-0')?.textContent ?? '').includes('neworder');
+      }, undefined, { timeout: 30_000 });
+      await page.evaluate(() => {
+        const b = document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-record-browser') as any;
+        b.showOffset(1, 'reveal');
+      });
+      await page.waitForFunction(() => {
+        const b = document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-record-browser')!.shadowRoot!;
+        return (b.querySelector('[part=details] pre')?.textContent ?? '').includes('orderId');
+      });
+      const file = join(outDir, `inspector-records-${v.name}-${scheme}.png`);
+      await ins.screenshot({ path: file, animations: 'disabled' });
+      expect(pngSize(file).height).toBeGreaterThan(300);
+      await context.close();
+    }
+  }, 180_000);
+}
