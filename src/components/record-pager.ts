@@ -67,8 +67,10 @@ export class RecordPager {
       want.done = finish;
       want.timer = setTimeout(finish, this.timeoutMs);
       this.want = want;
-      // assign() replaces the previous (paused) partition and wakes the runner.
+      // assign() replaces the previous partition; a pause outlives assignments (as in KafkaJS),
+      // so the partition is resumed explicitly.
       consumer.assign([{ topic, partition, offset: String(from) }]);
+      consumer.resume([{ topic, partitions: [partition] }]);
     });
   }
 
