@@ -16,6 +16,7 @@ import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from '../
 import { crc32c } from '../protocol/crc32c.js';
 import { FieldType } from '../protocol/record-batch.js';
 import type { PushBatch } from '../protocol/replica-wire.js';
+import { isValidJson, isValidUtf8 } from './json-check.js';
 
 /** Server limits on what one batch may hold. */
 export interface RecordLimits {
@@ -49,11 +50,16 @@ export interface CheckedBatch {
   payload: Uint8Array;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
+/** A bounds-checked reader over one record; the field name is built only when an error needs it. */
 class Cursor {
-  p: number;
-  constructor(readonly b: Uint8Array, readonly end: number, start: number, readonly field: string) { this.p = start; }
+  p = 0;
+  end = 0;
+  n = 0;
+  /** Start and length of the last span read. */
+  s = 0;
+  l = 0;
+  constructor(readonly b: Uint8Array, readonly batchField: string) {}
+  get field(): string { return `${this.batchField}.records[${this.n}]`; }
   fail(what: string): never {
     throw new InvalidRecordError(`${this.field} is malformed: ${what}`, { details: { field: this.field } });
   }
@@ -76,27 +82,20 @@ class Cursor {
     if (this.p >= this.end) this.fail(`truncated ${what}`);
     return this.b[this.p++]!;
   }
-  /** Skips a length-prefixed field; returns [start, len]. */
-  span(what: string): [number, number] {
+  /** Skips a length-prefixed field, leaving its start and length in `s` and `l`. */
+  span(what: string): void {
     const len = this.varint(`${what} length`);
     if (len > this.end - this.p) this.fail(`${what} runs past the record`);
-    const s = this.p;
+    this.s = this.p;
+    this.l = len;
     this.p += len;
-    return [s, len];
   }
 }
 
-function checkText(b: Uint8Array, s: number, len: number, field: string, json: boolean): void {
-  let text: string;
-  try {
-    text = utf8.decode(b.subarray(s, s + len));
-  } catch {
-    throw new InvalidRecordError(`${field} is not valid UTF-8`, { details: { field } });
-  }
-  if (json) {
-    try { JSON.parse(text); } catch {
-      throw new InvalidRecordError(`${field} is typed JSON but is not valid JSON text`, { details: { field } });
-    }
+function checkText(b: Uint8Array, s: number, len: number, c: Cursor, sub: string, json: boolean): void {
+  if (!isValidUtf8(b, s, len)) throw new InvalidRecordError(`${c.field}${sub} is not valid UTF-8`, { details: { field: `${c.field}${sub}` } });
+  if (json && !isValidJson(b, s, s + len)) {
+    throw new InvalidRecordError(`${c.field}${sub} is typed JSON but is not valid JSON text`, { details: { field: `${c.field}${sub}` } });
   }
 }
 
@@ -121,15 +120,17 @@ export function checkBatch(batch: PushBatch, limits: RecordLimits, field: string
   // Start of each record's fields after the offset skip, and its end, for a rewrite.
   const rests: number[] = [];
   const attrsOf: number[] = [];
+  const c = new Cursor(payload, field);
   while (p < payload.length) {
-    const rf = `${field}.records[${n}]`;
+    c.n = n;
     if (n >= limits.maxRecordsPerBatch) throw new RecordTooLargeError(`${field} has more than ${limits.maxRecordsPerBatch} records`, { details: { field: `${field}.count` } });
-    const head = new Cursor(payload, payload.length, p, rf);
-    const len = head.varint('record length');
-    if (len > payload.length - head.p) head.fail('record runs past the payload');
-    if (len > limits.maxRecordBytes) throw new RecordTooLargeError(`${rf} is ${len} bytes; at most ${limits.maxRecordBytes}`, { details: { field: rf } });
-    const end = head.p + len;
-    const c = new Cursor(payload, end, head.p, rf);
+    c.p = p;
+    c.end = payload.length;
+    const len = c.varint('record length');
+    if (len > payload.length - c.p) c.fail('record runs past the payload');
+    if (len > limits.maxRecordBytes) throw new RecordTooLargeError(`${c.field} is ${len} bytes; at most ${limits.maxRecordBytes}`, { details: { field: c.field } });
+    const end = c.p + len;
+    c.end = end;
     const attrs = c.u8('attributes');
     if (attrs & ~31) c.fail(`unknown attribute bits 0x${attrs.toString(16)}`);
     const kt = attrs & 3, vt = (attrs >> 2) & 3;
@@ -141,26 +142,26 @@ export function checkBatch(batch: PushBatch, limits: RecordLimits, field: string
     if (ts < first) first = ts;
     if (ts > max) max = ts;
     if (kt !== FieldType.Null) {
-      const [s, l] = c.span('key');
-      if (l > limits.maxKeyBytes) throw new RecordTooLargeError(`${rf}.key is ${l} bytes; at most ${limits.maxKeyBytes}`, { details: { field: `${rf}.key` } });
-      if (kt === FieldType.String) checkText(payload, s, l, `${rf}.key`, false);
+      c.span('key');
+      if (c.l > limits.maxKeyBytes) throw new RecordTooLargeError(`${c.field}.key is ${c.l} bytes; at most ${limits.maxKeyBytes}`, { details: { field: `${c.field}.key` } });
+      if (kt === FieldType.String) checkText(payload, c.s, c.l, c, '.key', false);
     }
     if (vt !== FieldType.Null) {
-      const [s, l] = c.span('value');
-      if (vt !== FieldType.Bytes) checkText(payload, s, l, `${rf}.value`, vt === FieldType.Json);
+      c.span('value');
+      if (vt !== FieldType.Bytes) checkText(payload, c.s, c.l, c, '.value', vt === FieldType.Json);
     }
     if (attrs & 16) {
       const h = c.varint('header count');
-      if (h > limits.maxHeaders) throw new RecordTooLargeError(`${rf}.headers has ${h} headers; at most ${limits.maxHeaders}`, { details: { field: `${rf}.headers` } });
+      if (h > limits.maxHeaders) throw new RecordTooLargeError(`${c.field}.headers has ${h} headers; at most ${limits.maxHeaders}`, { details: { field: `${c.field}.headers` } });
       for (let i = 0; i < h; i++) {
-        const hf = `${rf}.headers[${i}]`;
-        const [ns, nl] = c.span('header name');
-        checkText(payload, ns, nl, `${hf}.name`, false);
+        c.span('header name');
+        const nl = c.l;
+        checkText(payload, c.s, c.l, c, `.headers[${i}].name`, false);
         const ht = c.u8('header type');
         if (ht !== FieldType.String && ht !== FieldType.Bytes) c.fail(`header type ${ht} (string or bytes expected)`);
-        const [vs, vl] = c.span('header value');
-        if (nl + vl > limits.maxHeaderBytes) throw new RecordTooLargeError(`${hf} is ${nl + vl} bytes; at most ${limits.maxHeaderBytes}`, { details: { field: hf } });
-        if (ht === FieldType.String) checkText(payload, vs, vl, `${hf}.value`, false);
+        c.span('header value');
+        if (nl + c.l > limits.maxHeaderBytes) throw new RecordTooLargeError(`${c.field}.headers[${i}] is ${nl + c.l} bytes; at most ${limits.maxHeaderBytes}`, { details: { field: `${c.field}.headers[${i}]` } });
+        if (ht === FieldType.String) checkText(payload, c.s, c.l, c, `.headers[${i}].value`, false);
       }
     }
     if (c.p !== end) c.fail(`${end - c.p} unread bytes at the end of the record`);
