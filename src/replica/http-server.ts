@@ -142,7 +142,8 @@ export function createReplicaHttpServer(options: ReplicaHttpOptions): ReplicaHtt
 
   function tenantOf(principal: Principal, pathTenant: string | undefined): string {
     if (pathTenant === undefined) return principal.tenant;
-    const t = decodeURIComponent(pathTenant);
+    let t: string;
+    try { t = decodeURIComponent(pathTenant); } catch { throw new HttpError(400, 'INVALID_ARGUMENT', 'tenant is not valid percent-encoding', 'tenant'); }
     if (t !== principal.tenant) throw new HttpError(403, 'FORBIDDEN', `the token's tenant may not access tenant ${JSON.stringify(t)}'s topics`, 'tenant');
     return t;
   }

@@ -120,6 +120,12 @@ describe('bad requests', () => {
     expectClear({ status: bad.status, body: await bad.json() }, 400, /not a valid topic name/);
     const off = await fetch(`${s.url}/v1/topics/orders/partitions/0/records?offset=-1`, { headers: { Authorization: `Bearer ${token}` } });
     expectClear({ status: off.status, body: await off.json() }, 400, /offset must be a decimal integer/);
+    for (const path of ['/v1/tenants/%E0%A4%A/topics', '/v1/topics/%E0%A4%A', '/v1/topics/orders/partitions/x/records', '/v1/topics/orders/partitions/0/records?limit=999999', '/v1/topics/orders/partitions/0/batches?maxBytes=abc']) {
+      const r = await fetch(`${s.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(r.status, path).toBeGreaterThanOrEqual(400);
+      expect(r.status, path).toBeLessThan(500);
+      expect((await r.json()).error.message, path).toBeTypeOf('string');
+    }
     const nf = await fetch(`${s.url}/v2/push`, { headers: { Authorization: `Bearer ${token}` } });
     expect(nf.status).toBe(404);
   });
