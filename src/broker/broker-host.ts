@@ -12,8 +12,11 @@
  *   going round through the channel.
  * - A log that fails to open fails this host: pending and later calls reject with a
  *   BrokerUnavailableError whose cause says why, instead of waiting for a leader that never comes.
+ * - A database newer than this code (at open, or upgraded under the running broker) fails this
+ *   host with IncompatibleVersionError and gives up the lock, so the newer version's host (if
+ *   one waits) becomes the broker: the newer tab is never blocked by the older one.
  */
-import { BrokerUnavailableError } from '../errors.js';
+import { BrokerUnavailableError, IncompatibleVersionError, type LanesError } from '../errors.js';
 import type { KeyRangeCtor } from '../log/log-db.js';
 import { LogStore } from '../log/log-store.js';
 import { BROKER_METHODS, names, type BrokerApi } from '../protocol/broker-api.js';
@@ -41,7 +44,7 @@ export class BrokerHost {
   private release: (() => void) | undefined;
   private stopServing: (() => void) | undefined;
   private closed = false;
-  private failed: BrokerUnavailableError | undefined;
+  private failed: LanesError | undefined;
 
   constructor(readonly options: BrokerHostOptions) {
     this.rpc = new RpcClient(options.database, this.id);
@@ -67,9 +70,15 @@ export class BrokerHost {
     const hold = new Promise<void>((r) => { this.release = r; });
     void locks.request(names.brokerLock(this.options.database), async () => {
       if (this.closed) return;
-      this.local = resolveIndexedDB(this.options)
-        .then(({ factory, KR }) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(this.options.database) }))
-        .then((store) => Broker.open(store, { host: this.options.kind, database: this.options.database, logCleanerIntervalMs: this.options.logCleanerIntervalMs }));
+      // A newer lanes that upgraded the database under this broker ends its leadership: the
+      // lock goes to the newer version's host (waiting for it), and calls here fail typed.
+      let incompatible!: (e: unknown) => void;
+      const upgradedAway = new Promise<void>((r) => { incompatible = (e) => { this.fail(e); r(); }; });
+      const { database, kind, logCleanerIntervalMs } = this.options;
+      this.local = resolveIndexedDB(this.options).then(({ factory, KR }) => Broker.openLog(
+        (onLost) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(database), onLost }),
+        { host: kind, database, logCleanerIntervalMs, onReopenFailed: (e) => { if (e instanceof IncompatibleVersionError) incompatible(e); } },
+      ));
       let broker: Broker;
       try {
         broker = await this.local;
@@ -77,18 +86,23 @@ export class BrokerHost {
         this.fail(e);
         return;
       }
-      this.stopServing = serveRpc(this.options.database, broker, this.id);
-      await hold;
+      this.stopServing = serveRpc(database, broker, this.id);
+      await Promise.race([hold, upgradedAway]);
       this.stopServing();
       broker.close();
     }).catch((e: unknown) => this.fail(e));
   }
 
-  /** The log could not be opened: every pending and later call fails with the cause. */
+  /**
+   * The log could not be opened: every pending and later call fails with the cause (itself when
+   * the database is newer than this code: IncompatibleVersionError).
+   */
   private fail(cause: unknown): void {
     const why = cause instanceof Error ? cause.message : String(cause);
     // Not retriable: this host stays failed; a new connection (another host) may succeed.
-    this.failed = new BrokerUnavailableError(`the broker of ${JSON.stringify(this.options.database)} failed to open: ${why}`, { cause, retriable: false, details: { database: this.options.database } });
+    this.failed = cause instanceof IncompatibleVersionError
+      ? cause
+      : new BrokerUnavailableError(`the broker of ${JSON.stringify(this.options.database)} failed to open: ${why}`, { cause, retriable: false, details: { database: this.options.database } });
     this.local = undefined;
     this.rpc.close(this.failed);
   }

@@ -9,15 +9,21 @@
  *   never races a delete.
  * - A fetch with nothing to return waits for an append to one of its partitions (or maxWaitMs);
  *   consumers never poll.
+ * - The database may be deleted, upgraded or cleared under the broker (another connection, the
+ *   user clearing site data). The log closes its connection at once, so that never waits for
+ *   lanes; the broker then drops everything it held in memory for that log (partitions,
+ *   watermarks, groups, committed offsets), ends waiting fetches, and the next call reopens
+ *   the database: a fresh log after a deletion, or IncompatibleVersionError (nothing written)
+ *   when a newer lanes upgraded it. Calls caught in the middle fail with a retriable StorageError.
  */
-import { errorToData, InvalidArgumentError, QuotaExceededError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
 import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
 import { LogStore, validateTopicName } from '../log/log-store.js';
 import { offsetForTimestamp, readPartition } from '../log/reader.js';
 import {
-  PROTOCOL_VERSION, type BrokerApi, type CleanerStats, type FetchPartitionResult, type FetchRequest, type MetadataRequest,
+  BROKER_METHODS, PROTOCOL_VERSION, type BrokerApi, type CleanerStats, type FetchPartitionResult, type FetchRequest, type MetadataRequest,
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
@@ -39,11 +45,18 @@ export interface BrokerOptions {
   database: string;
   /** How often the log cleaner runs (retention, compaction); 0 disables the timer. Default 30 s. */
   logCleanerIntervalMs?: number;
+  /** Told when reopening a lost database fails (e.g. IncompatibleVersionError: a newer lanes upgraded it). */
+  onReopenFailed?: (e: unknown) => void;
 }
+
+/** Opens the log; `onLost` is to be called when its database connection is gone. */
+export type StoreOpener = (onLost: () => void) => Promise<LogStore>;
 
 /** The broker of one database. */
 export class Broker implements BrokerApi {
-  readonly appender: Appender;
+  /** The log; replaced when the database is reopened after a loss. */
+  store: LogStore;
+  appender: Appender;
   private maintenance: Promise<unknown> = Promise.resolve();
   private cleanerTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
@@ -56,12 +69,28 @@ export class Broker implements BrokerApi {
   groups!: GroupService;
   /** Waiting watches: woken by appends, group events and every maintenance task. */
   private readonly watches = new WatchHub(this);
-  /** Sync to the replica (configuration, uploader, mirrors). */
-  readonly sync: BrokerSync;
+  /** Sync to the replica (configuration, uploader, mirrors); replaced when the database is reopened. */
+  sync: BrokerSync;
 
-  private constructor(readonly store: LogStore, private readonly options: BrokerOptions) {
+  /** Set when the database connection was lost; the next call reopens. */
+  private lost = false;
+  private reopening: Promise<void> | undefined;
+  private reopenStore: (() => Promise<LogStore>) | undefined;
+
+  private constructor(store: LogStore, private readonly options: BrokerOptions) {
+    this.store = store;
     this.appender = new Appender(store);
-    this.sync = new BrokerSync(store, this.appender, options.database, (topic, partitions) => this.ensureTopic(topic, partitions));
+    // Every BrokerApi call first reopens a lost database (no cost while it is open).
+    const self = this as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const m of BROKER_METHODS) {
+      const call = self[m]!;
+      self[m] = (...args: unknown[]) => (this.lost ? this.ready().then(() => call.apply(this, args)) : call.apply(this, args));
+    }
+    this.sync = this.newSync(store, this.appender);
+  }
+
+  private newSync(store: LogStore, appender: Appender): BrokerSync {
+    return new BrokerSync(store, appender, this.options.database, (topic, partitions) => this.ensureTopic(topic, partitions));
   }
 
   /** Creates `topic` with `partitions` partitions, or grows it to that many (mirrors). */
@@ -78,17 +107,82 @@ export class Broker implements BrokerApi {
   /** Opens the broker of a log: loads committed offsets and starts the cleaner's timer. */
   static async open(store: LogStore, options: BrokerOptions): Promise<Broker> {
     const b = new Broker(store, options);
-    b.groups = await GroupService.open(store, b.appender, options.database);
-    const skipped = b.groups.offsets.skipped;
+    await b.attach(store);
+    return b;
+  }
+
+  /**
+   * Opens the broker of the log `openStore` opens, and reopens it whenever its database is
+   * deleted, upgraded or cleared under it (see the invariants above).
+   */
+  static async openLog(openStore: StoreOpener, options: BrokerOptions): Promise<Broker> {
+    let broker: Broker | undefined;
+    const onLost = () => broker?.lose();
+    const store = await openStore(onLost);
+    try {
+      broker = await Broker.open(store, options);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+    broker.reopenStore = () => openStore(onLost);
+    return broker;
+  }
+
+  /** Loads groups and committed offsets of `store` and wires its wake-ups. */
+  private async attach(store: LogStore): Promise<void> {
+    this.groups = await GroupService.open(store, this.appender, this.options.database);
+    const skipped = this.groups.offsets.skipped;
     if (skipped.length > 0) {
       // Reported, never fatal: the broker starts with every committed offset it could read.
-      console.warn(`lanes broker ${JSON.stringify(options.database)}: skipped ${skipped.length} unreadable record(s) of __consumer_offsets`, skipped.slice(0, 20));
+      console.warn(`lanes broker ${JSON.stringify(this.options.database)}: skipped ${skipped.length} unreadable record(s) of __consumer_offsets`, skipped.slice(0, 20));
     }
-    store.onAppend(() => b.watches.poke());
-    b.groups.onEvent(() => b.watches.poke());
-    await b.sync.resume();
-    b.scheduleCleaner();
-    return b;
+    store.onAppend(() => this.watches.poke());
+    this.groups.onEvent(() => this.watches.poke());
+    await this.sync.resume();
+    this.scheduleCleaner();
+  }
+
+  /** The database connection is gone: drop the log's in-memory state and end waits. */
+  private lose(): void {
+    if (this.closed || this.lost) return;
+    this.lost = true;
+    clearTimeout(this.cleanerTimer);
+    for (const end of this.waiting) end();
+    this.waiting.clear();
+    this.groups.close();
+    this.sync.close();
+    this.store.close();
+    this.watches.poke();
+  }
+
+  /** Reopens a lost database (once for all calls waiting on it). */
+  private ready(): Promise<void> {
+    if (!this.lost) return Promise.resolve();
+    if (this.closed) return Promise.reject(new StorageError('the broker is closed', { retriable: true }));
+    if (!this.reopenStore) return Promise.reject(new StorageError(`the database of ${JSON.stringify(this.options.database)} was deleted or upgraded under the broker`, { retriable: false }));
+    this.reopening ??= (async () => {
+      try {
+        const store = await this.reopenStore!();
+        // Producers of the lost log keep sending with their ids: a fresh log must not hand
+        // those ids out again, or a new producer's first batch would read as their retry.
+        store.reserveProducerIdsBelow(this.store.nextProducerIdToAllocate);
+        const appender = new Appender(store);
+        this.store = store;
+        this.appender = appender;
+        this.sync = this.newSync(store, appender);
+        this.maintenance = Promise.resolve();
+        await this.attach(store);
+        this.lost = false;
+        this.watches.poke();
+      } catch (e) {
+        this.options.onReopenFailed?.(e);
+        throw e;
+      } finally {
+        this.reopening = undefined;
+      }
+    })();
+    return this.reopening;
   }
 
   private scheduleCleaner(): void {
@@ -117,7 +211,7 @@ export class Broker implements BrokerApi {
     for (const end of this.waiting) end();
     this.waiting.clear();
     this.watches.close();
-    this.groups.close();
+    if (!this.lost) this.groups.close();
     this.sync.close();
     this.store.close();
   }

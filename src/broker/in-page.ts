@@ -62,9 +62,10 @@ export async function acquireInPageBroker(o: InPageOptions): Promise<{ broker: B
   if (!byName) registry.set(factory, (byName = new Map()));
   let entry = byName.get(o.database);
   if (!entry) {
-    const broker = resolveIndexedDB(o)
-      .then(({ KR }) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(o.database) }))
-      .then((store) => Broker.open(store, { host: 'in-page', database: o.database, logCleanerIntervalMs: o.logCleanerIntervalMs }));
+    const broker = resolveIndexedDB(o).then(({ KR }) => Broker.openLog(
+      (onLost) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(o.database), onLost }),
+      { host: 'in-page', database: o.database, logCleanerIntervalMs: o.logCleanerIntervalMs },
+    ));
     entry = { broker, refs: 0 };
     byName.set(o.database, entry);
     broker.catch(() => byName!.delete(o.database));

@@ -323,6 +323,19 @@ export class LogStore {
 
   // ---- producers ----------------------------------------------------------------------------
 
+  /** The id the next initProducerId hands out. */
+  get nextProducerIdToAllocate(): number {
+    return this.nextProducerId;
+  }
+
+  /**
+   * Never hand out an id below `id`: a log reopened after its database was deleted starts its
+   * counter over, while producers of the lost log still send with their ids.
+   */
+  reserveProducerIdsBelow(id: number): void {
+    if (id > this.nextProducerId) this.nextProducerId = id;
+  }
+
   /** Allocates a new producer id (epoch 0), persisted so ids are never reused. */
   async initProducerId(): Promise<{ producerId: number; producerEpoch: number }> {
     // Taken before the await: two producers connecting at once must never share an id (the
