@@ -155,6 +155,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     maxBytesPerPartition: config.maxBytesPerPartition ?? 1024 * 1024,
     maxRecordsPerPartition: config.maxRecordsPerPartition ?? Infinity,
     retry: retryConfig(config.retry, 'consumer: retry'),
+    logger,
     resetPolicy: config.autoOffsetReset ?? 'latest',
     isolation: config.isolation,
   };

@@ -17,6 +17,7 @@
  */
 import { errorFromData, isRebalancing, LanesError, TopicNotFoundError, type ErrorData } from '../../errors.js';
 import { createRetry, type RetryOptions } from '../retry.js';
+import type { Logger } from '../logger.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
@@ -84,6 +85,8 @@ export interface FetchConfig {
   maxRecordsPerPartition: number;
   /** Handler retries (KafkaJS's retry options). */
   retry: RetryOptions;
+  /** Where handler failures are logged before each retry (the consumer's logger). */
+  logger?: Logger;
   resetPolicy: ResetPolicy;
   /** 'replicated': fetch only what the sync replica holds. */
   isolation?: 'replicated';
@@ -315,9 +318,11 @@ export class Runner {
    * stays on the record that failed (the loop ignores errors once stopped).
    */
   private retry(fn: () => Promise<void>, error: unknown): Promise<void> {
-    return createRetry(this.fetchConfig.retry, { signal: this.abort.signal })(async (bail, retryCount) => {
+    const log = (e: unknown, retryCount: number, retryTime: number) => this.fetchConfig.logger?.error(`Error when calling the handler, retrying: ${(e as Error)?.message}`, { retryCount, retryTime });
+    return createRetry(this.fetchConfig.retry, { signal: this.abort.signal })(async (bail, retryCount, retryTime) => {
       if (retryCount === 0) {
         if (isRebalancing(error)) bail(error);
+        log(error, retryCount, retryTime);
         throw error;
       }
       if (!this.running) bail(error);
@@ -325,6 +330,7 @@ export class Runner {
         await fn();
       } catch (e) {
         if (isRebalancing(e)) bail(e);
+        log(e, retryCount, retryTime);
         throw e;
       }
     });

@@ -138,6 +138,20 @@ describe('consumer events (KafkaJS payloads)', () => {
     expect(e.entries.some((x) => x.namespace === 'Consumer' && x.log.message === 'Stopped')).toBe(true);
   });
 
+  it('logs handler retries and the crash that follows them', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 'x' }] });
+    await e.producer.send({ topic: 'x', messages: [{ value: 'poison' }] });
+    const c = await e.consumer({ retry: { retries: 1, initialRetryTime: 1, restartOnFailure: async () => false } });
+    const crashed = new Promise<void>((resolve) => c.on(c.events.CRASH, () => resolve()));
+    await c.subscribe({ topics: ['x'], fromBeginning: true });
+    await c.run({ eachMessage: async () => { throw new Error('handler says no'); } });
+    await crashed;
+    const errors = e.entries.filter((x) => x.namespace === 'Consumer' && x.label === 'ERROR').map((x) => x.log);
+    expect(errors.filter((l) => l.message === 'Error when calling the handler, retrying: handler says no').map((l) => l.retryCount)).toEqual([0, 1]);
+    expect(errors.some((l) => l.message.startsWith('Crash: ') && l.message.includes('handler says no'))).toBe(true);
+  });
+
   it('on() refuses an unknown event name (KafkaJS)', async () => {
     const e = await connect();
     const c = await e.consumer();
