@@ -116,7 +116,7 @@ export class Membership {
   }
 
   private broker(): Promise<BrokerApi> {
-    return this.conn.broker();
+    return this.conn.broker(this.events, 'consumer');
   }
 
   /** The generation of the current assignment (-1 before the first). */
