@@ -88,7 +88,7 @@ export interface AssignedPartition {
 export interface Consumer<S extends TopicSchema = UntypedTopics> {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  /** Free consumer: read exactly these partitions (replaces any earlier assignment). */
+  /** Free consumer: read exactly these partitions (replaces any earlier assignment and its pauses). */
   assign(partitions: AssignedPartition[]): void;
   /** The partitions this consumer reads now. */
   assignment(): TopicPartition[];
@@ -320,7 +320,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
         const reset: ResetPolicy | undefined = o === 'earliest' || o === 'latest' ? o : undefined;
         return { topic: p.topic, partition: p.partition, position, reset };
       });
-      positions.set([]); // assign() replaces: positions given now win over earlier ones
+      // assign() replaces: the partitions given start afresh, at the offsets given and unpaused.
+      positions.set([]);
+      positions.clearPauses();
       positions.set(list);
     },
     assignment() {

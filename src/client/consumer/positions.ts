@@ -148,6 +148,12 @@ export class Positions {
     this.wake();
   }
 
+  /** Forgets every pause (a free consumer's assign() starts its partitions afresh). */
+  clearPauses(): void {
+    this.pauses.clear();
+    for (const c of this.map.values()) c.paused = false;
+  }
+
   /** Forgets seeks waiting for their partition (a consumer that stops starts over). */
   clearPending(): void {
     this.pendingSeeks.clear();

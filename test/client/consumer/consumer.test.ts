@@ -211,6 +211,19 @@ describe('seek, pause, resume, stop', () => {
     expect((await r.until(3)).map((m) => m.value)).toEqual(['p1-a', 'p1-b', 'p0-a']);
   });
 
+  it('assign() starts its partitions afresh: a partition paused before is read again', async () => {
+    const e = await open();
+    await topicWith(e, 't', ['a', 'b']);
+    const c = await e.consumer();
+    c.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    c.pause([{ topic: 't' }]);
+    c.assign([{ topic: 't', partition: 0, offset: 1 }]);
+    expect(c.paused()).toEqual([]);
+    const r = recorder();
+    await c.run({ eachMessage: r.eachMessage });
+    expect((await r.until(1)).map((m) => m.value)).toEqual(['b']);
+  });
+
   it('pause() from inside eachMessage stops the partition after that record', async () => {
     const e = await open();
     await topicWith(e, 't', ['a', 'b', 'c']);
