@@ -20,6 +20,8 @@ const device = localStorage.getItem('demo-device') ?? `device-${Math.random().to
 localStorage.setItem('demo-device', device);
 $('tab-name').textContent = tab;
 
+/** Orders seen through the mirror (every device's), for tests. */
+const mirrored = [];
 const config = await fetch('/web/config.json').then((r) => (r.ok ? r.json() : { replica: null })).catch(() => ({ replica: null }));
 const client = createClient({
   clientId: tab,
@@ -170,8 +172,10 @@ $('address-form').addEventListener('submit', async (e) => {
 // ---- all devices: the replica topic mirrored into a local one (when the client syncs) ----------
 if (config.replica && client.sync?.mirror) {
   try {
+    // The local topic the replica's `orders` (every device's) is copied into.
+    await admin.createTopics({ topics: [{ topic: 'orders-all-devices', numPartitions: 6 }] });
     await client.sync.mirror({ topic: 'orders', into: 'orders-all-devices' });
-    $('devices-state').textContent = `Syncing to the replica at ${config.replica.url}. Orders from every device (this one is ${device}):`;
+    $('devices-state').textContent = `Syncing with the replica at ${config.replica.url}. Orders of every device, as the replica holds them (this one is ${device}):`;
     $('devices-table').hidden = false;
     const mirror = client.consumer({ maxWaitTimeInMs: 5000 });
     await mirror.connect();
@@ -184,6 +188,7 @@ if (config.replica && client.sync?.mirror) {
         tr.innerHTML = '<th scope="row"><code></code></th><td></td><td></td><td class="num"></td>';
         tr.querySelector('code').textContent = o?.orderId ?? String(message.key);
         tr.children[1].textContent = o?.device === device ? `${o.device} (this device)` : o?.device ?? '?';
+        mirrored.push({ orderId: o?.orderId, device: o?.device, type: o?.type });
         tr.children[2].textContent = o?.type ?? '';
         const h = message.headers ?? {};
         tr.children[3].textContent = String(h['lanes-replica-offset'] ?? h['replica-offset'] ?? message.offset);
@@ -213,7 +218,7 @@ $('theme').addEventListener('click', () => {
 
 /** For tests and the console: the demo's state and actions. */
 window.demo = {
-  tab, device, client, invoiced,
+  tab, device, client, invoiced, mirrored, config,
   placeOrder, updateOrder,
   async placeOrders(n) { const ids = []; for (let i = 0; i < n; i++) ids.push(await placeOrder(CUSTOMERS[i % 4][0], 'Mug', 1)); return ids; },
   /** Every record of a topic, read by a free consumer up to the high watermarks at the call. */

@@ -84,6 +84,8 @@ export class LanesSyncStatus extends LanesElement {
   declare private shown: SyncStatusView;
   declare private failure: string;
   private stopListening: (() => void) | undefined;
+  /** Redraws "last sync 5 s ago" as time passes (the status itself comes from events). */
+  private ticker: ReturnType<typeof setInterval> | undefined;
   private onNetwork = () => { if (!this.status) this.shown = { ...this.shown, online: navigator.onLine }; };
 
   constructor() {
@@ -100,12 +102,14 @@ export class LanesSyncStatus extends LanesElement {
     super.connectedCallback();
     addEventListener('online', this.onNetwork);
     addEventListener('offline', this.onNetwork);
+    this.ticker = setInterval(() => { if ((this.status ?? this.shown).lastSuccessAt) this.requestUpdate(); }, 5000);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     removeEventListener('online', this.onNetwork);
     removeEventListener('offline', this.onNetwork);
+    clearInterval(this.ticker);
   }
 
   protected override clientChanged(_client: Client): void {

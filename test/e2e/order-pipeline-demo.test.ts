@@ -3,7 +3,9 @@
  * runs after the build) on a free port, its printed URL opened in three tabs of one browser.
  * Orders placed in one tab are invoiced exactly once across the tabs; an order's events share a
  * partition, in order; when a tab closes, its partitions move and the inspector's group view
- * shows the member gone; Ctrl+C (SIGINT) stops the server and the replica.
+ * shows the member gone; the sync status goes offline and back and the records reach the
+ * replica; a second browser profile (another device) sees its orders arrive through the
+ * mirror; Ctrl+C (SIGINT) stops the server and the replica.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -124,6 +126,50 @@ it('prints its URL; orders placed in one of three tabs are invoiced exactly once
   }, gone, { timeout: 30_000 });
   for (const t of tabs.slice(0, 2)) await t.close();
 }, 180_000);
+
+/** The text of the page's <lanes-sync-status> badge and facts. */
+const syncText = (page: Page) => page.evaluate(() => {
+  const root = document.querySelector('#sync')!.shadowRoot!;
+  return { badge: root.querySelector('[part=badge]')?.textContent?.trim() ?? '', facts: root.querySelector('[part=facts]')?.textContent?.replace(/\s+/g, ' ').trim() ?? '' };
+});
+
+it('syncs to the replica through offline -> online, and another device\'s orders arrive through the mirror', async () => {
+  expect(output).toMatch(/lanes replica: http:\/\/127\.0\.0\.1:\d+/);
+  const page = await openTab();
+  expect(await page.evaluate(() => (window as any).demo.config.replica !== null)).toBe(true);
+  await page.waitForFunction(() => document.querySelector('#sync')!.shadowRoot!.querySelector('[part=badge]')?.textContent?.trim() === 'Synced', undefined, { timeout: 60_000 });
+  await context.setOffline(true);
+  await page.waitForFunction(() => document.querySelector('#sync')!.shadowRoot!.querySelector('[part=badge]')?.textContent?.trim() === 'Offline', undefined, { timeout: 30_000 });
+  const offlineIds = await page.evaluate(() => (window as any).demo.placeOrders(5)) as string[];
+  await page.waitForFunction(() => /Pending ?[1-9]\d* records/.test(document.querySelector('#sync')!.shadowRoot!.querySelector('[part=facts]')?.textContent?.replace(/\s+/g, ' ') ?? ''), undefined, { timeout: 30_000 });
+  expect((await syncText(page)).badge).toBe('Offline');
+  await context.setOffline(false);
+  await page.waitForFunction(() => {
+    const root = document.querySelector('#sync')!.shadowRoot!;
+    return root.querySelector('[part=badge]')?.textContent?.trim() === 'Synced' && /Pending ?0 records/.test(root.querySelector('[part=facts]')?.textContent?.replace(/\s+/g, ' ') ?? '');
+  }, undefined, { timeout: 60_000 });
+  // Orders written offline reach the replica and come back through this device's mirror.
+  await page.waitForFunction((ids) => ids.every((id: string) => (window as any).demo.mirrored.some((m: { orderId: string }) => m.orderId === id)), offlineIds, { timeout: 60_000 });
+
+  // Another device: a second browser profile (its own IndexedDB, its own device id).
+  const profile = mkdtempSync(join(tmpdir(), 'lanes-demo-device-b-'));
+  dirs.push(profile);
+  const deviceB = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  try {
+    const b = await deviceB.newPage();
+    await b.goto(url);
+    await b.waitForFunction(() => document.documentElement.dataset.ready === 'true', undefined, { timeout: 30_000 });
+    const [deviceA, other] = await Promise.all([page.evaluate(() => (window as any).demo.device), b.evaluate(() => (window as any).demo.device)]);
+    expect(other).not.toBe(deviceA);
+    const ids = await b.evaluate(() => (window as any).demo.placeOrders(3)) as string[];
+    await page.waitForFunction(([ids, other]) => (ids as string[]).every((id) => (window as any).demo.mirrored.some((m: { orderId: string; device: string }) => m.orderId === id && m.device === other)), [ids, other] as const, { timeout: 60_000 });
+    const rows = await page.evaluate(() => [...document.querySelectorAll('#mirror tr')].map((tr) => tr.textContent));
+    expect(rows.some((r) => r!.includes(other) && !r!.includes('this device'))).toBe(true);
+  } finally {
+    await deviceB.close();
+  }
+  await page.close();
+}, 240_000);
 
 it('stops on Ctrl+C (SIGINT), replica included', async () => {
   const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
