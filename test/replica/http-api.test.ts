@@ -69,9 +69,11 @@ describe('replica HTTP API (SQLite store)', () => {
       { topic: 'orders', partition: 0, baseOffset: 3, replicaBaseOffset: 3, count: 2, duplicate: true },
       { topic: 'orders', partition: 0, baseOffset: 5, replicaBaseOffset: 7, count: 1, duplicate: false },
     ]);
+    const twice = deviceBatch(texts('a', 6, 1), { baseOffset: 6, baseSequence: 6 });
+    expect((await push(url, t, 'dev-1', [twice, twice])).body.results.map((r) => [r.replicaBaseOffset, r.duplicate])).toEqual([[8, false], [8, true]]);
     const all = await readAll(url, t, 'orders', 0);
-    expect(all.map((r) => r.value)).toEqual(['a-0', 'a-1', 'a-2', 'a-3', 'a-4', 'z-0', 'z-1', 'a-5']);
-    expect(all.map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(all.map((r) => r.value)).toEqual(['a-0', 'a-1', 'a-2', 'a-3', 'a-4', 'z-0', 'z-1', 'a-5', 'a-6']);
+    expect(all.map((r) => r.offset)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8']);
   });
 
   it('the same sequence from another device or producer epoch is a different batch', async () => {

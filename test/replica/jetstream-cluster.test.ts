@@ -53,14 +53,18 @@ describe('JetStream store on a 3-node cluster', () => {
     const all = await readAll(servers[1]!.url, token, 'race', 0, 7);
     expect(all.map((r) => r.value)).toEqual(Array.from({ length: 100 }, (_, i) => `r-${i}`));
     expect(all.map((r) => Number(r.offset))).toEqual(Array.from({ length: 100 }, (_, i) => i));
-    // groups and producer ids live in KV
+    // the same batch twice in one frame is stored once
+    const twice = deviceBatch(texts('t', 0, 2), { topic: 'race', baseOffset: 500, baseSequence: 500 });
+    const tw = await push(servers[0]!.url, token, 'dev-r', [twice, twice]);
+    expect(tw.body.results.map((r) => [r.replicaBaseOffset, r.duplicate])).toEqual([[100, false], [100, true]]);
+    // groups, producer ids and topics live in JetStream
     const store = servers[0]!.store;
     await store.commitOffsets('race', 'g1', [{ topic: 'race', partition: 0, offset: 42, metadata: 'm' }]);
     expect(await servers[1]!.store.fetchOffsets('race', 'g1', null)).toEqual([{ topic: 'race', partition: 0, offset: 42, metadata: 'm' }]);
     expect(await servers[1]!.store.listGroups('race')).toEqual(['g1']);
     const ids = await Promise.all([store.allocateProducerId('race'), servers[1]!.store.allocateProducerId('race'), store.allocateProducerId('race')]);
     expect([...ids].sort()).toEqual([0, 1, 2]);
-    expect(await store.lastSequence('race', 'device:dev-r', 0, 0, 'race', 0)).toBe(99);
+    expect(await store.lastSequence('race', 'device:dev-r', 0, 0, 'race', 0)).toBe(501);
   }, 120_000);
 
   it('a node stopped while devices push: nothing acknowledged is lost or doubled', async () => {

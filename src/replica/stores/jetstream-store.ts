@@ -269,7 +269,39 @@ export class JetStreamStore implements ReplicaStore {
       const first = batches[idx[0]!]!;
       const { stream, prefix } = this.ids(tenant, first.topic, first.partition);
       await this.serial(stream, async () => {
-        for (const i of idx) results[i] = await this.appendOne(stream, prefix, batches[i]!);
+        // Look every batch up at once (one round trip for all), then publish the new ones in
+        // order, each with one round trip. A publish that conflicts or fails falls back to
+        // appendOne, which refreshes the tail and looks up again first. Sound because a
+        // publish succeeds only on the tail this server read, and the lookups ran after that
+        // tail was read or after our own writes on it; a batch written by anyone since would
+        // have moved the tail.
+        if (!this.tails.has(stream)) await this.retry(() => this.refresh(stream, prefix));
+        const seen = await this.retry(() => Promise.all(idx.map((i) => (batches[i]!.dedupe ? this.msg(stream, { last_by_subj: this.subjectOf(prefix, batches[i]!) }) : null))));
+        const mine = new Map<string, AppendResult>();
+        let fallback = false;
+        for (let k = 0; k < idx.length; k++) {
+          const i = idx[k]!, b = batches[i]!;
+          const subject = this.subjectOf(prefix, b);
+          const m = seen[k];
+          if (m) { results[i] = { topic: b.topic, partition: b.partition, baseOffset: Number(m.header.get('L-Base')), count: Number(m.header.get('L-Count')), duplicate: true }; continue; }
+          const again = b.dedupe ? mine.get(subject) : undefined;
+          if (again) { results[i] = { ...again, duplicate: true }; continue; }
+          const tail = this.tails.get(stream);
+          if (fallback || !tail || b.count === 0) {
+            fallback = true;
+            results[i] = await this.appendOne(stream, prefix, b);
+          } else {
+            try {
+              results[i] = await this.publish(stream, subject, b, tail);
+            } catch (e) {
+              this.tails.delete(stream);
+              fallback = true;
+              if (!isWrongLast(e) && !isTransient(e)) throw e;
+              results[i] = await this.appendOne(stream, prefix, b);
+            }
+          }
+          if (b.dedupe) mine.set(subject, results[i]!);
+        }
       });
     }));
     return results;
@@ -278,6 +310,21 @@ export class JetStreamStore implements ReplicaStore {
   private subjectOf(prefix: string, b: AppendBatch): string {
     const d = b.dedupe;
     return d ? `${prefix}.b.${sha(d.source, 24)}.${d.producerId}.${d.producerEpoch}.${d.baseSequence}` : `${prefix}.n`;
+  }
+
+  /** Publishes a batch on the tail this server knows; throws on a conflict (wrong last sequence). */
+  private async publish(stream: string, subject: string, b: AppendBatch, tail: Tail): Promise<AppendResult> {
+    const h = natsHeaders();
+    h.set('L-Base', String(tail.next));
+    h.set('L-Count', String(b.count));
+    h.set('L-First', String(b.firstTimestamp));
+    h.set('L-Max', String(b.maxTimestamp));
+    h.set('L-Crc', String(b.crc));
+    if (b.dedupe) h.set('L-Seq', String(b.dedupe.baseSequence));
+    const ack = await this.js.publish(subject, b.payload, { headers: h, expect: { lastSequence: tail.lastSeq, streamName: stream } });
+    this.tails.set(stream, { lastSeq: ack.seq, next: tail.next + b.count });
+    this.rememberStart(stream, tail.next, ack.seq);
+    return { topic: b.topic, partition: b.partition, baseOffset: tail.next, count: b.count, duplicate: false };
   }
 
   private async appendOne(stream: string, prefix: string, b: AppendBatch): Promise<AppendResult> {
@@ -292,18 +339,8 @@ export class JetStreamStore implements ReplicaStore {
           if (seen) return result(Number(seen.header.get('L-Base')), Number(seen.header.get('L-Count')), true);
         }
         if (b.count === 0) return result(tail.next, 0, false);
-        const h = natsHeaders();
-        h.set('L-Base', String(tail.next));
-        h.set('L-Count', String(b.count));
-        h.set('L-First', String(b.firstTimestamp));
-        h.set('L-Max', String(b.maxTimestamp));
-        h.set('L-Crc', String(b.crc));
-        if (b.dedupe) h.set('L-Seq', String(b.dedupe.baseSequence));
         try {
-          const ack = await this.js.publish(subject, b.payload, { headers: h, expect: { lastSequence: tail.lastSeq, streamName: stream } });
-          this.tails.set(stream, { lastSeq: ack.seq, next: tail.next + b.count });
-          this.rememberStart(stream, tail.next, ack.seq);
-          return result(tail.next, b.count, false);
+          return await this.publish(stream, subject, b, tail);
         } catch (e) {
           // Someone else wrote (or our cache is stale): refresh, look the batch up again.
           this.tails.delete(stream);
