@@ -8,6 +8,7 @@
  * Runs against the built bundle (npm run build).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_VERSION } from '../../src/log/log-db.js';
 import { startHarness, type Harness } from '../e2e/browser.js';
 import { openTab } from '../e2e/tabs.js';
 
@@ -175,6 +176,32 @@ describe('the database upgraded under the broker by a newer version', () => {
       expect(res).toMatchObject({ name: 'IncompatibleVersionError', code: 'INCOMPATIBLE_VERSION', retriable: false, details: { databaseVersion: r.current + 1, codeVersion: r.current } });
     }
     expect(r.version).toBe(r.current + 1);
+    await a.page.close();
+  }, 90_000);
+});
+
+describe('an older app version meeting a newer database', () => {
+  it('gets IncompatibleVersionError naming both versions, writes nothing, and leaves the broker lock to the newer version', async () => {
+    const database = db();
+    const a = await tab('a');
+    const r = await a.page.evaluate(async ([d, codeVersion]) => {
+      const t = (window as any).t;
+      const name = `lanes:${d}`;
+      // A newer lanes created the database at a version above this code's.
+      const created = await t.idb(() => { const req = indexedDB.open(name, codeVersion + 5); req.onupgradeneeded = () => req.result.createObjectStore('from-a-newer-version'); return req; });
+      let connect: unknown = 'connected';
+      try { await t.open(d); } catch (e) { connect = t.err(e); }
+      const version = await t.version(name);
+      const stores = await new Promise((resolve) => { const req = indexedDB.open(name); req.onsuccess = () => { resolve([...req.result.objectStoreNames]); req.result.close(); }; });
+      // The broker lock is free: a host of the newer version would take it at once.
+      const lockFree = await navigator.locks.request(`lanes:${d}:broker`, { ifAvailable: true }, (lock) => lock !== null);
+      return { created, connect, version, stores, lockFree, codeVersion };
+    }, [database, DB_VERSION] as const) as Outcome & { codeVersion: number };
+    expect(r.created).toBe('done');
+    expect(r.connect).toMatchObject({ name: 'IncompatibleVersionError', code: 'INCOMPATIBLE_VERSION', retriable: false, details: { databaseVersion: r.codeVersion + 5, codeVersion: r.codeVersion } });
+    expect(r.version).toBe(r.codeVersion + 5);
+    expect(r.stores).toEqual(['from-a-newer-version']);
+    expect(r.lockFree).toBe(true);
     await a.page.close();
   }, 90_000);
 });
