@@ -1,4 +1,4 @@
-// The replica server suite (Node, no browser): ingest of pushed device batches over HTTP on
+// The replica server suite (Node, no browser; run by bench/replica.mjs): ingest of pushed device batches over HTTP on
 // loopback into the SQLite store and into a 3-node JetStream cluster, each beside the store's
 // raw write of the same rows in the same round. Uses the built server in dist/node/.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -141,7 +141,6 @@ async function jetstreamIngest(_env, { rounds }) {
 export const replicaSuite = {
   name: 'replica',
   title: 'Replica server (Node): ingest of pushed device batches',
-  page: '/bench/log.html',
   cases: [
     {
       id: 'h',
