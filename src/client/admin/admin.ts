@@ -115,6 +115,7 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
           events.emit(ADMIN_EVENTS.LOG_CLEANER_ERROR, { error });
         };
       }
+      logger.debug('Connected');
       events.emit(ADMIN_EVENTS.CONNECT, {});
     },
     async disconnect() {

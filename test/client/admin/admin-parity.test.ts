@@ -8,8 +8,9 @@ let env: Env | undefined;
 afterEach(async () => { await env?.close(); env = undefined; });
 
 describe('admin events and logs', () => {
-  it('emits CONNECT, REQUEST and DISCONNECT with KafkaJS names', async () => {
-    env = await setup();
+  it('emits CONNECT, REQUEST and DISCONNECT with KafkaJS names, and logs the connect at DEBUG', async () => {
+    const entries: LogEntry[] = [];
+    env = await setup({ logLevel: logLevel.DEBUG, logCreator: () => (e) => entries.push(e) });
     const admin = env.client.admin();
     const seen: InstrumentationEvent[] = [];
     for (const name of Object.values(admin.events)) admin.on(name, (e) => seen.push(e));
@@ -21,6 +22,7 @@ describe('admin events and logs', () => {
       'admin.connect', 'admin.network.request', 'admin.network.request', 'admin.disconnect',
     ]);
     expect(seen.filter((e) => e.type === admin.events.REQUEST).map((e) => (e.payload as { apiName: string }).apiName)).toEqual(['createTopics', 'metadata']);
+    expect(entries.filter((e) => e.namespace === 'Admin').map((e) => [e.label, e.log.message])).toContainEqual(['DEBUG', 'Connected']);
   });
 
   it('a failed cleaner timer run reaches connected admins as LOG_CLEANER_ERROR and an error log line', async () => {
@@ -53,7 +55,7 @@ describe('admin events and logs', () => {
     let calls = 0;
     let failures = 1;
     broker.listOffsets = async (t) => { calls++; if (failures-- > 0) throw new BrokerUnavailableError('a moment away'); return listOffsets(t); };
-    expect(await admin.fetchTopicOffsets('r')).toEqual([{ partition: 0, offset: '0', high: '0', low: '0' }]);
+    expect(await admin.fetchTopicOffsets('r')).toMatchObject([{ partition: 0, offset: '0', high: '0', low: '0' }]);
     expect(calls).toBe(2);
     calls = 0;
     failures = 10;
