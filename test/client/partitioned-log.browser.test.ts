@@ -93,7 +93,8 @@ describe('partitioned log in Chromium', () => {
     const stats = await admin.runLogCleaner({ topics: ['c'] });
     expect(stats.recordsRemoved).to.equal(3);
     const offsets = await admin.fetchTopicOffsets('c');
-    expect(offsets).to.deep.equal([{ partition: 0, offset: '5', high: '5', low: '0' }]);
+    expect(offsets).to.have.length(1);
+    expect(offsets[0]).to.include({ partition: 0, offset: '5', high: '5', low: '0' });
     // A marker after the survivors shows nothing else comes before it.
     await producer.send({ topic: 'c', messages: [{ key: 'marker', value: 'm' }] });
     const all = await consume(lanes, 'c', 0, '0', 3);
