@@ -17,7 +17,7 @@
  * - `seek` and `pause` of a group consumer's partition not assigned yet (KafkaJS's
  *   `consumer.run(); consumer.seek(...)`) apply once the partition is assigned.
  */
-import { formatValue, InvalidArgumentError, LanesError, NotConnectedError, NumberOfRetriesExceededError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, NotConnectedError, NumberOfRetriesExceededError } from '../../errors.js';
 import type { Assigner } from '../../group/assigners/index.js';
 import type { GroupDescription } from '../../protocol/broker-api.js';
 import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics } from '../../types.js';
@@ -224,7 +224,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
   const shouldRestart = async (error: unknown): Promise<boolean> => {
     let root = error;
     while (root instanceof Error && root.cause !== undefined && !(root instanceof NumberOfRetriesExceededError)) root = root.cause;
-    const retriable = error instanceof NumberOfRetriesExceededError || (root instanceof LanesError && root.retriable);
+    const retriable = error instanceof NumberOfRetriesExceededError || (root as { retriable?: unknown } | null)?.retriable === true;
     if (!retriable || !restartOnFailure) return retriable;
     try {
       return (await restartOnFailure(error instanceof Error ? error : new Error(String(error)))) !== false;
