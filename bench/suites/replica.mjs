@@ -15,6 +15,7 @@ const RECORDS = 100_000;
 const PER_BATCH = 1000;
 const BATCHES_PER_PUSH = 5;
 const PARTITIONS = 3;
+const DEVICES_PER_PARTITION = 2;
 const SECRET = 'bench-secret';
 
 /** The device side: 100 batches of 1,000 ~100-byte JSON records, round-robin over partitions. */
@@ -37,14 +38,17 @@ async function deviceBatches(topic) {
   return out;
 }
 
-/** Push frames (gzip) grouped per partition, as a device's sync agent sends them. */
+/**
+ * Push frames (gzip) as devices' sync agents send them: DEVICES_PER_PARTITION devices write to
+ * each partition, each device's frames in order; returns one list of frames per device.
+ */
 async function frames(batches, deviceId) {
   const { encodePushFrame } = await load('protocol/replica-wire.js');
-  const byPartition = Array.from({ length: PARTITIONS }, () => []);
-  for (const b of batches) byPartition[b.partition].push(b);
-  return byPartition.map((list) => {
+  const byDevice = Array.from({ length: PARTITIONS * DEVICES_PER_PARTITION }, () => []);
+  batches.forEach((b, i) => byDevice[b.partition * DEVICES_PER_PARTITION + (Math.floor(i / PARTITIONS) % DEVICES_PER_PARTITION)].push(b));
+  return byDevice.map((list, d) => {
     const out = [];
-    for (let i = 0; i < list.length; i += BATCHES_PER_PUSH) out.push(gzipSync(encodePushFrame({ deviceId, batches: list.slice(i, i + BATCHES_PER_PUSH) }), { level: 1 }));
+    for (let i = 0; i < list.length; i += BATCHES_PER_PUSH) out.push(gzipSync(encodePushFrame({ deviceId: `${deviceId}-${d}`, batches: list.slice(i, i + BATCHES_PER_PUSH) }), { level: 1 }));
     return out;
   });
 }
@@ -58,7 +62,7 @@ async function startHttp(store) {
   return { http, url, token: await mintToken(SECRET, 'bench') };
 }
 
-/** Pushes every partition's frames, one request in flight per partition; returns elapsed ms and bytes sent. */
+/** Pushes every device's frames, one request in flight per device; returns elapsed ms and bytes sent. */
 async function pushAll(url, token, perPartition) {
   const { PUSH_CONTENT_TYPE } = await load('protocol/replica-wire.js');
   let bytes = 0;
@@ -148,7 +152,7 @@ export const replicaSuite = {
       title: '(h) replica ingest on SQLite: 100k records pushed over HTTP',
       description:
         `100,000 ~100-byte JSON records in ${RECORDS / PER_BATCH} device batches of ${PER_BATCH}, encoded by the record-batch codec, pushed as gzip push frames ` +
-        `of ${BATCHES_PER_PUSH} batches (one request in flight per partition, ${PARTITIONS} partitions) to the replica server on loopback: decode, CRC-32C, record checks, ` +
+        `of ${BATCHES_PER_PUSH} batches (${DEVICES_PER_PARTITION} devices per partition, one request in flight per device, ${PARTITIONS} partitions) to the replica server on loopback: decode, CRC-32C, record checks, ` +
         'dedupe lookup, dense offsets, WAL + synchronous=FULL commit. Baseline: the same rows written straight into the same schema (SqliteStore.rawInsert), ' +
         `${BATCHES_PER_PUSH} batches per transaction, in the same round.`,
       run: (env, o) => sqliteIngest(env, o),
