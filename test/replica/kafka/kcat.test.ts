@@ -2,9 +2,10 @@
 // (`lanes-replica serve --kafka-port 0 --kafka-auth none`, SQLite store): metadata, a plain
 // consumer, a consumer group with commits, and a producer whose records the HTTP records
 // route (what devices mirror) serves.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/types.js';
-import { kcat, pushRecords, readRecords, startReplica, type Replica } from './helpers.js';
+import { KCAT, kcat, pushRecords, readRecords, startReplica, type Replica } from './helpers.js';
 
 const FORMAT = '%p|%o|%k|%s|%T|%h\\n';
 
@@ -80,6 +81,33 @@ describe('kcat against the replica Kafka listener', () => {
     // And kcat reads them back from the same offsets.
     const out = await kcat(['-b', broker, '-C', '-t', 'orders', '-p', '1', '-o', String(counts[1]), '-e', '-q', '-f', '%o %k %s\\n']);
     expect(out).toBe(`${counts[1]} alpha first\n${counts[1]! + 1} beta {"n":2}\n`);
+  });
+
+  it('two kcat members with cooperative-sticky: the partition the first revokes incrementally is the one the second gets', async () => {
+    const children: ChildProcess[] = [];
+    const member = (name: string) => {
+      const child = spawn(KCAT, ['-b', broker, '-G', 'coop-group', '-X', 'partition.assignment.strategy=cooperative-sticky', '-X', 'auto.offset.reset=earliest', '-f', `${name} %p %o\\n`, 'orders'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let err = '';
+      const waitFor = (re: RegExp) => new Promise<RegExpExecArray>((resolve, reject) => {
+        const check = () => { const m = re.exec(err); if (m) resolve(m); };
+        child.stderr!.on('data', (d) => { err += d; check(); });
+        child.once('exit', () => reject(new Error(`${name} exited before ${re}: ${err}`)));
+        check();
+      });
+      return { waitFor };
+    };
+    try {
+      const a = member('A');
+      await a.waitFor(/incremental assignment of 3 partition\(s\)/);
+      const revoked = a.waitFor(/incremental revoke of 1 partition\(s\).*: orders \[(\d)\]/);
+      const b = member('B');
+      const [, bp] = await b.waitFor(/incremental assignment of 1 partition\(s\).*: orders \[(\d)\]/);
+      const [, ap] = await revoked;
+      expect(bp).toBe(ap);
+    } finally {
+      for (const c of children) c.kill('SIGTERM');
+    }
   });
 
   it('kcat -L for a topic that does not exist reports it unknown and creates nothing', async () => {
