@@ -276,6 +276,12 @@ export function createReplicaHttpServer(options: ReplicaHttpOptions): ReplicaHtt
     let url: URL;
     try { url = new URL(req.url ?? '/', 'http://replica'); } catch { url = new URL('http://replica/invalid'); }
     route(req, res, url).then((name) => { routeName = name; }, (e: unknown) => {
+      // The client went away mid-request: nothing to answer, nothing was stored.
+      if (req.destroyed && !req.complete) {
+        logger.debug('request aborted by the client', { method: req.method, path: url.pathname });
+        res.destroy();
+        return;
+      }
       const s = statusOf(e);
       const reason = s.status === 401 ? `unauthorized_${(e as LanesError).details?.reason ?? 'invalid'}` : s.code.toLowerCase();
       if (s.status >= 500) logger.error('request failed', { method: req.method, path: url.pathname, status: s.status, error: (e as Error)?.message, stack: (e as Error)?.stack });
