@@ -4,7 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamStore } from '../../src/replica/stores/jetstream-store.js';
 import type { PushBatch } from '../../src/protocol/replica-wire.js';
-import { deviceBatch, push, readAll, startServer, tempDir, texts } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { mintToken } from '../../src/replica/auth.js';
+import { deviceBatch, exited, push, readAll, ROOT, SECRET, spawnServer, startServer, tempDir, texts } from './helpers.js';
 import { startNatsCluster, type NatsCluster } from './nats-cluster.js';
 
 let cluster: NatsCluster;
@@ -111,4 +114,21 @@ describe('JetStream store on a 3-node cluster', () => {
     expect(total).toBe(partitions + devices * rounds * per);
     await cluster.start(0);
   }, 240_000);
+
+  it.skipIf(!existsSync(join(ROOT, 'dist', 'node', 'replica', 'cli.js')))('lanes-replica serve --store jetstream: a stateless server sees what the others wrote', async () => {
+    const { child, url } = await spawnServer(['--secret', SECRET, '--store', 'jetstream', '--nats', cluster.urls.join(',')]);
+    try {
+      const token = await mintToken(SECRET, 'race');
+      // the topic written through the in-process servers above
+      const before = await readAll(url, token, 'race', 0);
+      expect(before.length).toBe(102);
+      const r = await push(url, token, 'dev-cli', [deviceBatch(texts('cli', 0, 3), { topic: 'race', baseOffset: 0 })]);
+      expect(r.body.results[0]).toMatchObject({ replicaBaseOffset: 102, count: 3, duplicate: false });
+      expect((await readAll(servers[0]!.url, token, 'race', 0)).slice(-3).map((x) => x.value)).toEqual(['cli-0', 'cli-1', 'cli-2']);
+      expect(await (await fetch(`${url}/v1/health`)).json()).toEqual({ status: 'ok', store: 'jetstream' });
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited(child)).toBe(0);
+    }
+  }, 60_000);
 });
