@@ -3,8 +3,8 @@ const { createClient } = window.lanes;
 export const state = { client: null, admin: null, producer: null, statuses: [] };
 
 /** Creates the client (sync on) and connects an admin, so the broker and its uploader run. */
-export async function start({ database, url, token, lingerMs = 50, mirrorIntervalMs = 100 }) {
-  state.client = createClient({ clientId: 'sync-tab', database, logCleanerIntervalMs: 0, sync: { url, token, lingerMs, mirrorIntervalMs } });
+export async function start({ database, url, token, lingerMs = 50, mirrorIntervalMs = 100, maxRequestBytes }) {
+  state.client = createClient({ clientId: 'sync-tab', database, logCleanerIntervalMs: 0, sync: { url, token, lingerMs, mirrorIntervalMs, maxRequestBytes } });
   state.client.sync.on('status', (s) => state.statuses.push(s.state));
   state.admin = state.client.admin();
   await state.admin.connect();
