@@ -55,8 +55,8 @@ export interface ClientConfig {
 export class Connection {
   private current: Promise<{ broker: BrokerApi; release: () => void }> | undefined;
   private refs = 0;
-  /** Request-layer views of the open broker, per instrumented member (undefined: no events). */
-  private views = new Map<Instrumentation | undefined, BrokerApi>();
+  /** Request-layer views of the open broker, per instrumented member (this connection: no events); weak, so dropped members go. */
+  private views = new WeakMap<object, BrokerApi>();
   private viewsOf: BrokerApi | undefined;
   /** The client's root logger (KafkaJS's `kafka.logger()`). */
   readonly logger: Logger;
@@ -78,12 +78,12 @@ export class Connection {
 
   /** The broker behind the request layer (deadlines; request events when `events` is given). */
   private view(raw: BrokerApi, events?: Instrumentation, prefix?: string): BrokerApi {
-    if (this.viewsOf !== raw) { this.viewsOf = raw; this.views.clear(); }
-    let v = this.views.get(events);
+    if (this.viewsOf !== raw) { this.viewsOf = raw; this.views = new WeakMap(); }
+    let v = this.views.get(events ?? this);
     if (!v) {
       const c = this.config;
       v = withRequestLayer(raw, { requestTimeout: c.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, clientId: c.clientId ?? 'lanes', host: resolveHost(c.broker ?? 'auto'), events, prefix });
-      this.views.set(events, v);
+      this.views.set(events ?? this, v);
     }
     return v;
   }
