@@ -87,13 +87,13 @@ export class LanesRecordBrowser extends LanesElement {
     .viewport { position: relative; height: var(--lanes-browser-height, 420px); overflow-y: auto; overflow-x: hidden; contain: strict; outline-offset: -2px; }
     .content { position: relative; width: 100%; }
     .rows { position: absolute; left: 0; right: 0; top: 0; will-change: transform; }
-    .row { height: ${ROW_PX}px; display: grid; grid-template-columns: 7.5em 13.5em minmax(4em, 12em) 1fr; gap: 12px; align-items: center; padding: 0 12px; border-bottom: 1px solid var(--_border); cursor: pointer; white-space: nowrap; font-family: var(--_mono); font-size: 0.88em; }
+    .row { height: ${ROW_PX}px; display: grid; grid-template-columns: 6.5em 15.5em minmax(4em, 12em) 1fr; gap: 12px; align-items: center; padding: 0 12px; border-bottom: 1px solid var(--_border); cursor: pointer; white-space: nowrap; font-family: var(--_mono); font-size: 0.88em; }
     .row > span { overflow: hidden; text-overflow: ellipsis; }
     .row:hover { background: var(--_surface); }
     .row[aria-selected='true'] { background: color-mix(in srgb, var(--_accent) 14%, var(--_bg)); box-shadow: inset 3px 0 0 var(--_accent); }
     .row .off { text-align: right; color: var(--_muted); }
     .row .gap { color: var(--_muted); font-style: italic; font-family: var(--_font); }
-    .head { display: grid; grid-template-columns: 7.5em 13.5em minmax(4em, 12em) 1fr; gap: 12px; padding: 6px 12px; font-size: 0.78em; font-weight: 600; text-transform: uppercase; letter-spacing: 0.03em; color: var(--_muted); border-bottom: 1px solid var(--_border); background: var(--_surface); }
+    .head { display: grid; grid-template-columns: 6.5em 15.5em minmax(4em, 12em) 1fr; gap: 12px; padding: 6px 12px; font-size: 0.78em; font-weight: 600; text-transform: uppercase; letter-spacing: 0.03em; color: var(--_muted); border-bottom: 1px solid var(--_border); background: var(--_surface); }
     .head span:first-child { text-align: right; }
     .details { padding: 12px; border-top: 1px solid var(--_border); display: grid; gap: 8px 16px; grid-template-columns: max-content 1fr; align-items: start; }
     .details dt { color: var(--_muted); font-size: 0.85em; padding-top: 2px; }

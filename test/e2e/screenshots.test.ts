@@ -10,23 +10,35 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CHROMIUM_ARGS } from './browser.js';
-// @ts-expect-error plain ESM script without types
-import { startStaticServer } from '../../scripts/static-server.mjs';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 const update = process.env.UPDATE_SCREENSHOTS === '1';
 const outDir = update ? 'docs/screenshots' : mkdtempSync(join(tmpdir(), 'lanes-shots-'));
-let server: { url: string; close(): Promise<void> };
+let server: ChildProcess;
+let url: string;
 let browser: Browser;
+const data = mkdtempSync(join(tmpdir(), 'lanes-shots-data-'));
 
 beforeAll(async () => {
   mkdirSync(outDir, { recursive: true });
-  server = await startStaticServer({ port: 0 });
+  // What `npm start` runs after its build: the demo and the replica, so sync shows as it does for a person.
+  server = spawn(process.execPath, ['scripts/serve.mjs'], { env: { ...process.env, PORT: '0', LANES_DATA: data }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  url = await new Promise<string>((resolve, reject) => {
+    server.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = out.match(/lanes demo: (\S+)/); if (m) resolve(m[1]!); });
+    server.once('exit', (code) => reject(new Error(`serve.mjs exited (${code}): ${out}`)));
+  });
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT');
+    await exited;
+  }
+  rmSync(data, { recursive: true, force: true });
   if (!update) rmSync(outDir, { recursive: true, force: true });
 });
 
@@ -49,7 +61,7 @@ for (const scheme of ['light', 'dark'] as const) {
       const context = await browser.newContext({ viewport: v.viewport, deviceScaleFactor: v.scale, colorScheme: scheme });
       const open = async (): Promise<Page> => {
         const p = await context.newPage();
-        await p.goto(`${server.url}/web/`);
+        await p.goto(url);
         await p.waitForFunction(() => document.documentElement.dataset.ready === 'true', undefined, { timeout: 30_000 });
         return p;
       };
@@ -74,6 +86,7 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.evaluate(() => (window as any).demo.updateOrder(document.querySelector('#orders code')!.textContent));
       await page.waitForFunction(() => document.querySelectorAll('#notifications li').length > 0 && document.querySelectorAll('#customers tr').length === 2);
       await other.waitForFunction(() => document.querySelectorAll('#invoices tr').length > 0 || document.querySelectorAll('#notifications li').length > 0, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => document.querySelector('#sync')!.shadowRoot!.querySelector('[part=badge]')?.textContent?.trim() === 'Synced' && document.querySelectorAll('#mirror tr').length > 0, undefined, { timeout: 60_000 });
       const demo = join(outDir, `demo-${v.name}-${scheme}.png`);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: demo, fullPage: v.name === 'desktop', animations: 'disabled' });
