@@ -157,6 +157,9 @@ export class KafkaGroups {
       return fail(kafkaErrorCode(e));
     }
     const assignment = Object.fromEntries(Object.entries(result.assignment).map(([t, p]) => [unqualify(t), p]));
+    // Forget members the coordinator removed (session timeout, rebalance timeout).
+    const current = new Set(this.coordinator.describeGroup(groupKey).members.map((m) => `${groupKey}${SEP}${m.memberId}`));
+    for (const k of this.members.keys()) if (k.startsWith(groupKey + SEP) && !current.has(k)) this.members.delete(k);
     this.members.set(`${groupKey}${SEP}${memberId}`, {
       generationId: result.generationId, assignment, metadata: req.protocols[0]!.metadata, clientHost: req.clientHost,
     });
