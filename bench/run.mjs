@@ -27,9 +27,10 @@ import { bundleSizes, sizeMarkdown, sizeTable } from './size.mjs';
 import { logSuite } from './suites/log.mjs';
 import { groupsSuite } from './suites/groups.mjs';
 import { componentsSuite } from './suites/components.mjs';
+import { syncSuite } from './suites/sync.mjs';
 
 /** Every suite, in run order. */
-const SUITES = [logSuite, groupsSuite, componentsSuite];
+const SUITES = [logSuite, groupsSuite, componentsSuite, syncSuite];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
