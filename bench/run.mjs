@@ -23,7 +23,7 @@ import {
   startEnv, runCase, summarize, evaluateRows, textTable, markdownReport, chromiumVersion, machine,
   profilePageCase, writeFileEnsured,
 } from './lib/harness.mjs';
-import { bundleSizes, sizeMarkdown, sizeTable } from './size.mjs';
+import { bundleSizes, coreBreakdown, sizeMarkdown, sizeTable } from './size.mjs';
 import { logSuite } from './suites/log.mjs';
 import { groupsSuite } from './suites/groups.mjs';
 import { componentsSuite } from './suites/components.mjs';
@@ -90,13 +90,14 @@ async function main() {
 
   const bundle = bundleId(); // taken before the run: someone may rebuild dist/ meanwhile
   const sizes = wantSizes ? await bundleSizes() : null;
+  const breakdown = wantSizes ? await coreBreakdown() : [];
   if (sizes) console.log(`[bench] bundle sizes (min+gzip, from dist/)\n${sizeTable(sizes)}\n`);
   if (sizesOnly) {
     if (args.write) {
       // Only the size section of RESULTS.md changes; the benchmarks recorded there stay.
       const file = join(BENCH, 'RESULTS.md');
       const old = existsSync(file) ? readFileSync(file, 'utf8') : '# lanes benchmark results\n\n';
-      const section = sizeMarkdown(sizes);
+      const section = sizeMarkdown(sizes, breakdown);
       const at = old.indexOf('## Bundle sizes');
       const next = at < 0 ? -1 : old.indexOf('\n## ', at + 3);
       const text = at < 0
@@ -169,7 +170,7 @@ async function main() {
       partial: args.only ? `--only ${args.only.join(',')}` : null,
       results,
       seconds,
-      sizes: sizes ? sizeMarkdown(sizes) : null,
+      sizes: sizes ? sizeMarkdown(sizes, breakdown) : null,
     });
     const file = join(BENCH, 'RESULTS.md');
     writeFileEnsured(file, report);

@@ -96,6 +96,26 @@ async function bundled(code) {
   return { min, gz, files: seen.size };
 }
 
+/**
+ * What the core client is made of: `import { createClient }` bundled from the sources (so each
+ * module is seen), the minified bytes each source module contributes to what loads up front.
+ */
+export async function coreBreakdown() {
+  const { build } = await esbuild();
+  const r = await build({
+    stdin: { contents: "import { createClient } from './src/index.ts'; export { createClient };", resolveDir: ROOT, loader: 'ts' },
+    bundle: true, splitting: true, format: 'esm', minify: true, write: false, outdir: '/virtual', platform: 'browser', metafile: true, logLevel: 'error', target: 'es2022',
+  });
+  const outputs = r.metafile.outputs;
+  const entry = Object.keys(outputs).find((k) => outputs[k].entryPoint === '<stdin>');
+  const seen = new Set();
+  const visit = (k) => { if (seen.has(k)) return; seen.add(k); for (const i of outputs[k].imports) if (i.kind === 'import-statement') visit(i.path); };
+  visit(entry);
+  const bytes = new Map();
+  for (const k of seen) for (const [input, v] of Object.entries(outputs[k].inputs)) bytes.set(input, (bytes.get(input) ?? 0) + v.bytesInOutput);
+  return [...bytes].filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1]).map(([input, min]) => ({ input, min }));
+}
+
 /** Every measurement, as rows. */
 export async function bundleSizes() {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -137,15 +157,24 @@ export function sizeTable(rows) {
 }
 
 /** The RESULTS.md section. */
-export function sizeMarkdown(rows) {
+export function sizeMarkdown(rows, breakdown = []) {
   const out = ['## Bundle sizes', ''];
   out.push('Measured by `bench/size.mjs` from the built files in `dist/`: minified with esbuild, gzipped with node:zlib (level 9), each file on its own as a server sends it. "Up front" is what a page loads when it imports the entry (the entry and its static imports); "on demand" is what it loads only when it runs the broker itself (in-page or leader-tab host).', '');
   out.push('| bundle | files | min | min+gzip | goal | result |', '|---|---|---:|---:|---|---|');
   for (const r of rows) out.push(`| ${r.label} | ${r.what} | ${kB(r.min)} | ${kB(r.gz)} | ${r.goal ? `<= ${kB(r.goal)}` : '—'} | ${r.goal ? (r.gz <= r.goal ? 'PASS' : 'MISS') : '—'} |`);
   out.push('');
+  if (breakdown.length) {
+    const total = breakdown.reduce((n, b) => n + b.min, 0);
+    out.push('<details><summary>what the core client is made of (minified bytes per source module, bundled from src/)</summary>', '');
+    out.push('| module | min | share |', '|---|---:|---:|');
+    for (const b of breakdown) out.push(`| ${b.input} | ${kB(b.min)} | ${((100 * b.min) / total).toFixed(1)}% |`);
+    out.push('', '</details>', '');
+  }
   return out.join('\n');
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(sizeTable(await bundleSizes()));
+  console.log('\ncore client by source module (minified bytes):');
+  for (const b of (await coreBreakdown()).slice(0, 25)) console.log(`${kB(b.min).padStart(9)}  ${b.input}`);
 }
