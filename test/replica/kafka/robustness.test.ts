@@ -45,6 +45,9 @@ describe('Kafka listener robustness', () => {
     const after = JSON.stringify([await topicsOf(r, token), await readRecords(r, token, 'orders', 0), await readRecords(r, token, 'orders', 1)]);
     expect(after).toBe(before);
     expect(await kcat(['-b', `127.0.0.1:${r.kafkaPort}`, '-L'])).toContain('topic "orders" with 2 partitions');
+    const metrics = await (await fetch(`${r.http}/v1/metrics`, { headers: { Authorization: `Bearer ${token}` } })).text();
+    expect(metrics).toMatch(/lanes_replica_kafka_requests_total\{api="18"\} \d+/);
+    expect(metrics).toMatch(/lanes_replica_kafka_connections_closed_total\{reason="frame size"\} \d+/);
   });
 
   it('answers an ApiVersions of an unknown version with its v0 error body, and an unknown API with UNSUPPORTED_VERSION', async () => {
