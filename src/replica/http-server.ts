@@ -200,7 +200,10 @@ export function createReplicaHttpServer(options: ReplicaHttpOptions): ReplicaHtt
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
     const path = url.pathname;
     if (path === '/v1/health') {
-      send(res, 200, { status: draining ? 'draining' : 'ok', store: store.kind });
+      // 503 while draining or while the store is unreachable, so a load balancer moves on.
+      const h = store.health?.() ?? { ok: true };
+      if (draining || !h.ok) send(res, 503, { status: draining ? 'draining' : 'unavailable', store: store.kind, ...(h.detail ? { detail: h.detail } : {}) });
+      else send(res, 200, { status: 'ok', store: store.kind });
       return 'health';
     }
     if (path === '/v1/metrics') {

@@ -144,6 +144,9 @@ export interface ReplicaStore {
   /** Groups of a tenant that have committed offsets. */
   listGroups(tenant: string): Promise<string[]>;
 
+  /** Whether the backend is reachable now (for `/v1/health`); absent means always. */
+  health?(): { ok: boolean; detail?: string };
+
   /** Releases connections and files; in-flight calls finish first. */
   close(): Promise<void>;
 }

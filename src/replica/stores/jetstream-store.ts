@@ -78,6 +78,7 @@ export class JetStreamStore implements ReplicaStore {
   private readonly starts = new Map<string, Map<number, number>>();
   private readonly known = new Map<string, number>();
   private closed = false;
+  private connected = true;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -96,6 +97,12 @@ export class JetStreamStore implements ReplicaStore {
     const js = nc.jetstream({ timeout });
     const replicas = o.replicas ?? 3;
     const store = new JetStreamStore(nc, jsm, js, await js.views.kv('lanes_groups', { replicas, history: 1, timeout, allow_direct: false }), replicas, o.retryForMs ?? 30_000);
+    void (async () => {
+      for await (const st of nc.status()) {
+        if (st.type === 'disconnect') store.connected = false;
+        else if (st.type === 'reconnect') store.connected = true;
+      }
+    })().catch(() => undefined);
     await store.retry(() => store.addStreamConfig('LANES_META', 'lanes_meta.>', 'lanes replica topics and producer ids'));
     return store;
   }
@@ -463,6 +470,11 @@ export class JetStreamStore implements ReplicaStore {
       groups.add(Buffer.from(k.split('.')[1]!.slice(1), 'hex').toString('utf8'));
     }
     return [...groups].sort();
+  }
+
+  health(): { ok: boolean; detail?: string } {
+    if (this.closed || this.nc.isClosed()) return { ok: false, detail: 'NATS connection closed' };
+    return this.connected ? { ok: true } : { ok: false, detail: 'reconnecting to NATS' };
   }
 
   async close(): Promise<void> {
