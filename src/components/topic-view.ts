@@ -44,6 +44,9 @@ export class LanesTopicView extends LanesElement {
   private live = new Live();
   private rates = new Map<string, TimeSeries>();
   private ticker: ReturnType<typeof setInterval> | undefined;
+  /** Whether the client syncs: the replicated watermark means something only then. */
+  private syncOn = false;
+  private stopSync: (() => void) | undefined;
 
   constructor() {
     super();
@@ -54,6 +57,12 @@ export class LanesTopicView extends LanesElement {
   protected override clientChanged(client: Client): void {
     this.topics = new Map();
     this.rates.clear();
+    const sync = (client as { sync?: { status(): Promise<{ configured: boolean }>; on(e: 'status', l: (s: { configured: boolean }) => void): () => void } }).sync;
+    if (sync) {
+      const take = (s: { configured: boolean }) => { if (s.configured !== this.syncOn) { this.syncOn = s.configured; this.requestUpdate(); } };
+      this.stopSync = sync.on('status', take);
+      void sync.status().then(take, () => undefined);
+    }
     void this.live.start(client, { topics: this.topic ? [this.topic] : undefined }, (e) => this.onEvent(e), (e) => { this.error = errorText(e); });
     // Redraws the charts' time axis each second; the data itself only comes from events.
     this.ticker = setInterval(() => { if (this.rates.size) this.requestUpdate(); }, 1000);
@@ -62,6 +71,9 @@ export class LanesTopicView extends LanesElement {
   protected override clientGone(): void {
     this.live.stop();
     clearInterval(this.ticker);
+    this.stopSync?.();
+    this.stopSync = undefined;
+    this.syncOn = false;
   }
 
   protected override updated(changed: Map<PropertyKey, unknown>): void {
@@ -105,7 +117,7 @@ export class LanesTopicView extends LanesElement {
 
   private renderTopic(topic: string, rows: PartitionRow[]) {
     const records = rows.reduce((s, r) => s + (r.high - r.low), 0);
-    const hasReplica = rows.some((r) => r.replicated !== null);
+    const hasReplica = this.syncOn && rows.some((r) => r.replicated !== null);
     const id = `t-${topic.replace(/[^\w-]/g, '_')}`;
     return html`<section class="card" part="topic" aria-labelledby=${id}>
       <div class="card-head" part="header">
