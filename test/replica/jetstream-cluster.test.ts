@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamStore } from '../../src/replica/stores/jetstream-store.js';
 import type { PushBatch } from '../../src/protocol/replica-wire.js';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { connect } from 'nats';
 import { join } from 'node:path';
 import { mintToken } from '../../src/replica/auth.js';
 import { deviceBatch, exited, push, readAll, ROOT, SECRET, spawnServer, startServer, tempDir, texts } from './helpers.js';
@@ -77,6 +79,7 @@ describe('JetStream store on a 3-node cluster', () => {
     await pushUntilAcked(token, 'setup', Array.from({ length: partitions }, (_, p) => deviceBatch(texts('setup', p, 1), { topic: 'events', partition: p, baseOffset: p })), 0);
     const acked: { device: number; round: number; partition: number; replicaBaseOffset: number; duplicate: boolean }[] = [];
     let stopped = false;
+    let stoppedNode = -1;
     const runDevice = async (d: number) => {
       for (let r = 0; r < rounds; r++) {
         const partition = (d + r) % partitions;
@@ -84,8 +87,14 @@ describe('JetStream store on a 3-node cluster', () => {
         const [res] = await pushUntilAcked(token, `dev-${d}`, [b], d + r);
         acked.push({ device: d, round: r, partition, replicaBaseOffset: res!.replicaBaseOffset, duplicate: res!.duplicate });
         if (d === 0 && r === Math.floor(rounds / 3) && !stopped) {
+          // Stop the node leading partition 0's stream (leader failover while devices push).
           stopped = true;
-          await cluster.stop(0, true);
+          const stream = `LANES_${createHash('sha256').update('failover\u0000events').digest('hex').slice(0, 20)}_0`;
+          const nc = await connect({ servers: cluster.urls });
+          const info = await (await nc.jetstreamManager()).streams.info(stream);
+          await nc.close();
+          stoppedNode = Number(info.cluster!.leader!.slice(1));
+          await cluster.stop(stoppedNode, true);
         }
       }
     };
@@ -112,7 +121,7 @@ describe('JetStream store on a 3-node cluster', () => {
       }
     }
     expect(total).toBe(partitions + devices * rounds * per);
-    await cluster.start(0);
+    await cluster.start(stoppedNode);
   }, 240_000);
 
   it.skipIf(!existsSync(join(ROOT, 'dist', 'node', 'replica', 'cli.js')))('lanes-replica serve --store jetstream: a stateless server sees what the others wrote', async () => {
