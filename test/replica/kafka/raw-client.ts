@@ -52,7 +52,8 @@ export class RawKafkaConnection {
   async next(): Promise<Outcome> {
     for (;;) {
       const f = this.frames.shift();
-      if (f) return { kind: 'response', correlationId: f.readInt32BE(0), body: f.subarray(4) };
+      // A frame too short for a correlation id (SASL v0's raw token answer) reports -1.
+      if (f) return f.length < 4 ? { kind: 'response', correlationId: -1, body: f } : { kind: 'response', correlationId: f.readInt32BE(0), body: f.subarray(4) };
       if (this.closed) return { kind: 'closed' };
       await new Promise<void>((r) => { this.waiter = r; });
     }

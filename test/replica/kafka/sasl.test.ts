@@ -4,6 +4,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../../src/replica/auth.js';
 import { kcat, pushRecords, SECRET, startReplica, type Replica } from './helpers.js';
+import * as M from '../../../src/replica/kafka/messages.js';
+import { decodeMessage } from '../../../src/replica/kafka/schema.js';
+import { Reader } from '../../../src/replica/kafka/wire.js';
 import { RawKafkaConnection, requestFrame } from './raw-client.js';
 
 function kafka(r: Replica, username: string, password: string): Kafka {
@@ -57,6 +60,29 @@ describe('SASL/PLAIN with replica tokens', () => {
       await expect(admin.connect()).rejects.toThrow(/SASL|authentication/i);
       await admin.disconnect();
     }
+  });
+
+  it('SaslHandshake v0 (raw SASL token frames, as older clients do) authenticates the tenant too', async () => {
+    const c = await RawKafkaConnection.open(r.kafkaPort);
+    const mech = Buffer.alloc(2 + 5);
+    mech.writeInt16BE(5, 0);
+    mech.write('PLAIN', 2);
+    c.write(requestFrame(17, 0, 1, mech));
+    const hs = await c.next();
+    expect(hs).toMatchObject({ kind: 'response', correlationId: 1 });
+    expect((hs as { body: Buffer }).body.readInt16BE(0)).toBe(0);
+    const token = Buffer.from(`\u0000acme\u0000${acme}`);
+    const frame = Buffer.alloc(4);
+    frame.writeInt32BE(token.length);
+    c.write(Buffer.concat([frame, token]));
+    // The server answers a raw, empty token frame; the next frame is a Kafka response again.
+    c.write(requestFrame(3, 1, 2, new Uint8Array([0xff, 0xff, 0xff, 0xff]))); // Metadata v1, all topics
+    expect(await c.next()).toEqual({ kind: 'response', correlationId: -1, body: Buffer.alloc(0) });
+    const md = await c.next();
+    expect(md).toMatchObject({ kind: 'response', correlationId: 2 });
+    const body = decodeMessage(M.MetadataResponse, 1, new Reader((md as { body: Buffer }).body));
+    expect(body.topics.map((t: { name: string }) => t.name)).toEqual(['acme-orders']);
+    c.close();
   });
 
   it('closes a connection that sends a request before authenticating, and answers ApiVersions', async () => {
