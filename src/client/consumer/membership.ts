@@ -32,6 +32,7 @@ import {
 } from './membership-state.js';
 import { Positions, type PartitionCursor } from './positions.js';
 import { resolveSubscription } from './subscription.js';
+import { MetadataRefresh } from './metadata-refresh.js';
 
 /** Group options of consumer(). */
 export interface GroupOptions {
@@ -103,6 +104,8 @@ export class Membership {
   /** Called when the group refuses this member for good after run() returned (a crash). */
   onFailure: (error: unknown) => void = () => undefined;
   private onPageHide = () => { void this.leave(); };
+  /** Pattern subscriptions: resolved again every metadataMaxAge (see metadata-refresh.ts). */
+  private refresh: MetadataRefresh | undefined;
 
   constructor(
     private readonly conn: Connection,
@@ -180,6 +183,12 @@ export class Membership {
       };
     }
     (globalThis as { addEventListener?: (t: string, f: () => void) => void }).addEventListener?.('pagehide', this.onPageHide);
+    if (this.subscription.some((t) => t instanceof RegExp)) {
+      this.refresh = new MetadataRefresh(this.o.metadataMaxAge ?? 300_000,
+        async () => resolveSubscription(await this.broker(), this.subscription, { allowAutoTopicCreation: false, metadataMaxAge: 0, first: false }),
+        () => { if (this.active) this.dispatch({ type: 'rebalance', generationId: this.generationId, now: this.now() }); });
+      this.refresh.start();
+    }
     this.state = initialMemberState({
       cooperative: this.o.protocols.every((p) => p === 'cooperative-sticky'),
       heartbeatInterval: this.o.heartbeatInterval,
@@ -244,6 +253,7 @@ export class Membership {
     void (async () => {
       const broker = await this.broker();
       const topics = await this.resolveTopics(broker);
+      this.refresh?.joined(topics);
       return broker.joinGroup({
         groupId: this.o.groupId, memberId: this.memberId, groupInstanceId: this.o.groupInstanceId, clientId: this.o.clientId,
         topics, owned, protocols: this.o.protocols,
@@ -433,6 +443,8 @@ export class Membership {
   /** Commits (autoCommit), leaves the group and releases the member lock. */
   async leave(): Promise<void> {
     if (!this.active) return;
+    this.refresh?.stop();
+    this.refresh = undefined;
     this.dispatch({ type: 'stop', now: this.now() });
     this.active = false;
     this.settle?.reject(new NotConnectedError('the consumer stopped before it joined its group'));

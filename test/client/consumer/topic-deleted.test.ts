@@ -109,3 +109,36 @@ describe('a free consumer assigned a partition that does not exist', () => {
     await waitFor(() => seen.includes('1:c'), 'still consuming');
   });
 });
+
+describe('a pattern subscription (metadata refresh every metadataMaxAge)', () => {
+  it('picks up a matching topic created after run(), drops it when deleted, and picks it up again when re-created', async () => {
+    const { config, admin, producer } = await env();
+    await admin.createTopics({ topics: [{ topic: 'ev-first' }, { topic: 'other' }] });
+    const consumer = createClient({ ...config, clientId: 'pattern' }).consumer({ groupId: 'p', ...FAST, metadataMaxAge: 100 });
+    await consumer.connect();
+    open.push(consumer);
+    const seen: string[] = [];
+    const crashes: unknown[] = [];
+    consumer.on(consumer.events.CRASH, (e) => crashes.push(e.payload));
+    await consumer.subscribe({ topics: [/^ev-/], fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ topic, message }) => { seen.push(`${topic}:${String(message.value)}`); } });
+    expect(consumer.assignment().map((a) => a.topic)).toEqual(['ev-first']);
+
+    const withLate = nextJoin(consumer, (a) => owns(a, 'ev-late'));
+    await admin.createTopics({ topics: [{ topic: 'ev-late', numPartitions: 2 }] });
+    await withLate;
+    await producer.send({ topic: 'ev-late', messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
+    await waitFor(() => seen.includes('ev-late:a') && seen.includes('ev-late:b'), 'records of the topic created after run()');
+
+    const withoutLate = nextJoin(consumer, (a) => !owns(a, 'ev-late'));
+    await admin.deleteTopics({ topics: ['ev-late'] });
+    await withoutLate;
+    const back = nextJoin(consumer, (a) => owns(a, 'ev-late'));
+    await admin.createTopics({ topics: [{ topic: 'ev-late' }] });
+    await back;
+    await producer.send({ topic: 'ev-late', messages: [{ value: 'again', partition: 0 }] });
+    await waitFor(() => seen.includes('ev-late:again'), 'the re-created topic consumed');
+    expect(seen.some((s) => s.startsWith('other:'))).toBe(false);
+    expect(crashes).toEqual([]);
+  });
+});
