@@ -9,7 +9,7 @@
  * - a batch with a dedupe key is published on its own subject
  *   `lanes.<h>.<p>.b.<sha(source)>.<producerId>.<epoch>.<baseSequence>`: the dedupe index is
  *   the stream itself (get last message by that subject), written atomically with the batch.
- * - stream `LANES_META` (R3): `lanes_meta.topics.<tenant>` holds the tenant's topics (JSON
+ * - (jetstream-meta.ts) stream `LANES_META` (R3): `lanes_meta.topics.<tenant>` holds the tenant's topics (JSON
  *   topic -> partitions), `lanes_meta.pid.<tenant>` its next producer id. Updates are
  *   compare-and-set on the stream's last sequence (read, publish with
  *   `Nats-Expected-Last-Sequence`, retry on conflict). The stream-level check is used, not
@@ -29,7 +29,6 @@
  *   and the dedupe lookup repeated: an acknowledged or half-acknowledged batch is never doubled.
  * - Per partition, one append at a time per server (a promise chain), in call order.
  */
-import { createHash } from 'node:crypto';
 import {
   connect, headers as natsHeaders, StorageType, DiscardPolicy, RetentionPolicy,
   type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, type StoredMsg,
@@ -39,6 +38,7 @@ import type { ReplicaBatch } from '../../protocol/replica-wire.js';
 import type {
   AppendBatch, AppendResult, GroupOffset, ReadBounds, ReadResult, ReplicaStore, StoreTopic, Watermarks,
 } from '../store.js';
+import { getMessage, isStreamMissing, isTransient, isWrongLast, JetStreamMeta, sha } from './jetstream-meta.js';
 
 /** Options of {@link JetStreamStore.connect}. */
 export interface JetStreamStoreOptions {
@@ -51,25 +51,6 @@ export interface JetStreamStoreOptions {
 
 interface Tail { lastSeq: number; next: number }
 
-const sha = (s: string, n: number) => createHash('sha256').update(s).digest('hex').slice(0, n);
-const hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
-
-function apiCode(e: unknown): number | undefined {
-  return (e as { api_error?: { err_code?: number } })?.api_error?.err_code;
-}
-
-const isNotFound = (e: unknown) => apiCode(e) === 10037 || /no message found/i.test(String((e as Error)?.message));
-const isWrongLast = (e: unknown) => apiCode(e) === 10071 || /wrong last sequence/i.test(String((e as Error)?.message));
-const isStreamMissing = (e: unknown) => apiCode(e) === 10059 || /stream not found/i.test(String((e as Error)?.message));
-
-/** Errors worth retrying: timeouts, no responders, leader elections, reconnects. */
-function isTransient(e: unknown): boolean {
-  const code = String((e as { code?: unknown })?.code ?? '');
-  const msg = String((e as Error)?.message ?? '');
-  return code === 'TIMEOUT' || code === '503' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DRAINING' || code === 'DISCONNECT'
-    || /timeout|no responders|unavailable|leader|not current|catchup|insufficient resources|cluster|connection/i.test(msg);
-}
-
 /** The JetStream-backed replica store. */
 export class JetStreamStore implements ReplicaStore {
   readonly kind = 'jetstream';
@@ -79,15 +60,18 @@ export class JetStreamStore implements ReplicaStore {
   private readonly known = new Map<string, number>();
   private closed = false;
   private connected = true;
+  private readonly meta: JetStreamMeta;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly js: JetStreamClient,
-    private readonly groupsKv: KV,
+    groupsKv: KV,
     private readonly replicas: number,
     private readonly retryForMs: number,
-  ) {}
+  ) {
+    this.meta = new JetStreamMeta(jsm, js, groupsKv, (fn) => this.retry(fn));
+  }
 
   /** Connects to the cluster and binds (or creates) the KV buckets. */
   static async connect(o: JetStreamStoreOptions): Promise<JetStreamStore> {
@@ -131,42 +115,8 @@ export class JetStreamStore implements ReplicaStore {
     return { stream: `LANES_${h}_${partition}`, prefix: `lanes.${h}.${partition}` };
   }
 
-  private async topicsOf(tenant: string): Promise<Record<string, number>> {
-    const m = await this.retry(() => this.msg('LANES_META', { last_by_subj: `lanes_meta.topics.${tenant}` }));
-    return m ? (JSON.parse(new TextDecoder().decode(m.data)) as Record<string, number>) : {};
-  }
-
-  /**
-   * Compare-and-set of a meta subject: `change` maps the current JSON (null when none) to the
-   * next, or null to leave it. Returns the value written or kept.
-   */
-  private async casMeta<T>(subject: string, change: (cur: T | null) => T | null): Promise<T | null> {
-    for (;;) {
-      const res = await this.retry(async () => {
-        const tail = await this.msg('LANES_META', { last_by_subj: 'lanes_meta.>' });
-        const m = await this.msg('LANES_META', { last_by_subj: subject });
-        const cur = m ? (JSON.parse(new TextDecoder().decode(m.data)) as T) : null;
-        const next = change(cur);
-        if (next === null) return { done: true as const, value: cur };
-        try {
-          await this.js.publish(subject, new TextEncoder().encode(JSON.stringify(next)), { expect: { lastSequence: tail?.seq ?? 0, streamName: 'LANES_META' } });
-          return { done: true as const, value: next };
-        } catch (e) {
-          if (isWrongLast(e)) return { done: false as const, value: null };
-          throw e;
-        }
-      });
-      if (res.done) return res.value;
-    }
-  }
-
-  private async msg(stream: string, q: { seq: number } | { last_by_subj: string }): Promise<StoredMsg | null> {
-    try {
-      return await this.jsm.streams.getMessage(stream, q);
-    } catch (e) {
-      if (isNotFound(e)) return null;
-      throw e;
-    }
+  private msg(stream: string, q: { seq: number } | { last_by_subj: string }): Promise<StoredMsg | null> {
+    return getMessage(this.jsm, stream, q);
   }
 
   private static tailOf(m: StoredMsg): Tail {
@@ -195,26 +145,26 @@ export class JetStreamStore implements ReplicaStore {
   // topics
 
   async listTopics(tenant: string): Promise<StoreTopic[]> {
-    const map = await this.topicsOf(tenant);
+    const map = await this.meta.topicsOf(tenant);
     return Object.keys(map).sort().map((topic) => ({ topic, partitions: map[topic]! }));
   }
 
   async getTopic(tenant: string, topic: string): Promise<StoreTopic | null> {
-    const map = await this.topicsOf(tenant);
+    const map = await this.meta.topicsOf(tenant);
     return Object.hasOwn(map, topic) ? { topic, partitions: map[topic]! } : null;
   }
 
   async ensureTopic(tenant: string, topic: string, partitions: number): Promise<{ topic: StoreTopic; created: boolean }> {
     const key = `${tenant}\u0000${topic}`;
     if ((this.known.get(key) ?? 0) >= partitions) return { topic: { topic, partitions: this.known.get(key)! }, created: false };
-    const map = await this.topicsOf(tenant);
+    const map = await this.meta.topicsOf(tenant);
     const have = Object.hasOwn(map, topic) ? map[topic]! : 0;
     if (have < partitions) {
       // Streams first, then the registry: a partition listed always has its stream.
       for (let p = have; p < partitions; p++) await this.addStream(tenant, topic, p);
     }
     let created = false;
-    const now = await this.casMeta<Record<string, number>>(`lanes_meta.topics.${tenant}`, (cur) => {
+    const now = await this.meta.casMeta<Record<string, number>>(`lanes_meta.topics.${tenant}`, (cur) => {
       const n = cur && Object.hasOwn(cur, topic) ? cur[topic]! : 0;
       if (n >= partitions) return null;
       created = n === 0;
@@ -421,12 +371,7 @@ export class JetStreamStore implements ReplicaStore {
   // producers and groups
 
   async allocateProducerId(tenant: string): Promise<number> {
-    let got = -1;
-    await this.casMeta<{ next: number }>(`lanes_meta.pid.${tenant}`, (cur) => {
-      got = cur?.next ?? 0;
-      return { next: got + 1 };
-    });
-    return got;
+    return this.meta.allocateProducerId(tenant);
   }
 
   async lastSequence(tenant: string, source: string, producerId: number, producerEpoch: number, topic: string, partition: number): Promise<number | null> {
@@ -437,39 +382,16 @@ export class JetStreamStore implements ReplicaStore {
     return m ? Number(m.header.get('L-Seq')) + Number(m.header.get('L-Count')) - 1 : null;
   }
 
-  private groupPrefix(tenant: string, groupId: string): string {
-    return `${tenant}.g${hex(groupId)}`;
-  }
-
   async commitOffsets(tenant: string, groupId: string, offsets: readonly GroupOffset[]): Promise<void> {
-    const prefix = this.groupPrefix(tenant, groupId);
-    await Promise.all(offsets.map((o) => this.retry(() =>
-      this.groupsKv.put(`${prefix}.${hex(o.topic)}.${o.partition}`, JSON.stringify({ offset: o.offset, metadata: o.metadata })))));
+    return this.meta.commitOffsets(tenant, groupId, offsets);
   }
 
   async fetchOffsets(tenant: string, groupId: string, topics: readonly string[] | null): Promise<GroupOffset[]> {
-    const prefix = this.groupPrefix(tenant, groupId);
-    const keys: string[] = [];
-    for await (const k of await this.retry(() => this.groupsKv.keys(`${prefix}.>`))) keys.push(k);
-    const out: GroupOffset[] = [];
-    await Promise.all(keys.map(async (k) => {
-      const [, , th, p] = k.split('.');
-      const topic = Buffer.from(th!, 'hex').toString('utf8');
-      if (topics && !topics.includes(topic)) return;
-      const e = await this.retry(() => this.groupsKv.get(k));
-      if (!e || e.operation !== 'PUT' || !e.value.length) return;
-      const v = JSON.parse(e.string()) as { offset: number; metadata: string | null };
-      out.push({ topic, partition: Number(p), offset: v.offset, metadata: v.metadata });
-    }));
-    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    return this.meta.fetchOffsets(tenant, groupId, topics);
   }
 
   async listGroups(tenant: string): Promise<string[]> {
-    const groups = new Set<string>();
-    for await (const k of await this.retry(() => this.groupsKv.keys(`${tenant}.>`))) {
-      groups.add(Buffer.from(k.split('.')[1]!.slice(1), 'hex').toString('utf8'));
-    }
-    return [...groups].sort();
+    return this.meta.listGroups(tenant);
   }
 
   health(): { ok: boolean; detail?: string } {
