@@ -82,6 +82,8 @@ interface PendingSend {
   results: Map<string, ProduceResult>;
   resolve: (r: RecordMetadata[]) => void;
   reject: (e: unknown) => void;
+  /** Places the send's records again with fresh metadata (once: cleared when used). */
+  rebuild?: () => Promise<void>;
 }
 
 /** Creates a producer on a connection. */
@@ -231,6 +233,24 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     } });
   }
 
+  /**
+   * A send refused because a partition it was placed on is gone (its topic was deleted, or
+   * re-created with fewer partitions, since this producer looked it up) is placed again, once,
+   * with fresh metadata: the refused request dropped the cached metadata. Otherwise it fails.
+   */
+  async function failed(s: PendingSend, e: unknown): Promise<void> {
+    const rebuild = s.rebuild;
+    if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') || !rebuild) return s.reject(e);
+    s.rebuild = undefined;
+    try {
+      await rebuild();
+      await request([s]);
+      s.resolve(results(s));
+    } catch (e2) {
+      s.reject(e2);
+    }
+  }
+
   async function flush(): Promise<void> {
     if (flushing) return;
     flushing = true;
@@ -243,7 +263,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
           for (const s of sends) s.resolve(results(s));
         } catch (e) {
           if (sends.length === 1 || (e instanceof LanesError && (e.retriable || e.code === 'NUMBER_OF_RETRIES_EXCEEDED'))) {
-            for (const s of sends) s.reject(e);
+            for (const s of sends) await failed(s, e);
             continue;
           }
           // A joint request was refused: retry each send alone so only the bad one fails.
@@ -252,7 +272,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
               await request([s]);
               s.resolve(results(s));
             } catch (e2) {
-              s.reject(e2);
+              await failed(s, e2);
             }
           }
         }
@@ -267,6 +287,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     const send: PendingSend = { chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined };
     await build(send);
     if (send.chunks.length === 0) return [];
+    send.rebuild = async () => { send.chunks = []; send.results.clear(); await build(send); };
     const done = new Promise<RecordMetadata[]>((resolve, reject) => { send.resolve = resolve; send.reject = reject; });
     queue.push(send);
     void flush();

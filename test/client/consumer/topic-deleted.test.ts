@@ -6,7 +6,7 @@
  * that partition (PARTITION_UNAVAILABLE with a TopicNotFoundError) and reads the others.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, TopicNotFoundError, type Consumer, type InstrumentationEvent } from '../../../src/index.js';
+import { createClient, partitionForKey, TopicNotFoundError, type Consumer, type InstrumentationEvent } from '../../../src/index.js';
 import { nodeClient } from '../../helpers/node-client.js';
 import { disconnectAfterEach, FAST, waitFor } from '../../group/helpers.js';
 
@@ -136,9 +136,27 @@ describe('a pattern subscription (metadata refresh every metadataMaxAge)', () =>
     const back = nextJoin(consumer, (a) => owns(a, 'ev-late'));
     await admin.createTopics({ topics: [{ topic: 'ev-late' }] });
     await back;
-    await producer.send({ topic: 'ev-late', messages: [{ value: 'again', partition: 0 }] });
+    // Keyless: this producer's cached metadata says 2 partitions; the re-created topic has 1.
+    await producer.send({ topic: 'ev-late', messages: [{ value: 'again' }] });
     await waitFor(() => seen.includes('ev-late:again'), 'the re-created topic consumed');
     expect(seen.some((s) => s.startsWith('other:'))).toBe(false);
     expect(crashes).toEqual([]);
+  });
+});
+
+describe('a producer whose topic was deleted and re-created with fewer partitions', () => {
+  it('places a send on the new partitions instead of failing it on stale metadata', async () => {
+    const { admin, producer } = await env();
+    await admin.createTopics({ topics: [{ topic: 'shrinks', numPartitions: 4 }] });
+    const key = Array.from({ length: 100 }, (_, i) => `k${i}`).find((k) => partitionForKey(k, 4) === 3)!;
+    const [first] = await producer.send({ topic: 'shrinks', messages: [{ key, value: 'before' }] });
+    expect(first!.partition).toBe(3);
+    await admin.deleteTopics({ topics: ['shrinks'] });
+    await admin.createTopics({ topics: [{ topic: 'shrinks', numPartitions: 1 }] });
+    const [again] = await producer.send({ topic: 'shrinks', messages: [{ key, value: 'after' }] });
+    expect(again).toMatchObject({ partition: 0, baseOffset: '0' });
+    // An explicit partition the new topic lacks is still refused, naming it.
+    const e = await producer.send({ topic: 'shrinks', messages: [{ value: 'x', partition: 3 }] }).then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(TopicNotFoundError);
   });
 });
