@@ -5,6 +5,8 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client, type SyncStatus } from '../../src/index.js';
 import { readAll, startServer } from '../replica/helpers.js';
+import { acquireInPageBroker } from '../../src/broker/in-page.js';
+import { QuotaExceededError } from '../../src/errors.js';
 
 const servers: { http: { close(): Promise<void> } }[] = [];
 const clients: { disconnect(): Promise<void> }[] = [];
@@ -188,5 +190,42 @@ describe('sync agent against the replica server', () => {
     expect(k).toMatchObject({ low: '0', replicated: '0' });
     expect(Number(d!.low)).toBeGreaterThan(0);
     expect((await client.sync.status()).topics.keep!.records).toBe(10);
+  });
+
+  it('under quota pressure replicated segments go first; the QuotaExceeded error says what is pending', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const factory = new IDBFactory();
+    const { client, admin, producer } = device(factory, server.url, token, 'quota');
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'q', configEntries: [{ name: 'segment.bytes', value: '300' }] }] });
+    await producer.connect();
+    for (let i = 0; i < 6; i++) await producer.send({ topic: 'q', messages: [{ value: 'x'.repeat(200) }] });
+    await idle(client);
+    await server.http.close();
+    servers.pop();
+    for (let i = 0; i < 3; i++) await producer.send({ topic: 'q', messages: [{ value: 'y'.repeat(200) }] });
+    const { broker, release } = await acquireInPageBroker({ database: 'quota', indexedDB: factory, IDBKeyRange });
+    try {
+      // The device is full: the log refuses every append with the storage's quota error.
+      const append = broker.appender.append.bind(broker.appender);
+      let refusals = 0;
+      broker.appender.append = async () => { refusals++; throw new QuotaExceededError('storage quota exceeded during produce; nothing of it was written'); };
+      const before = (await admin.describeSegments({ topic: 'q', partition: 0 })).filter((x) => x.sealed).length;
+      const err = await producer.send({ topic: 'q', messages: [{ value: 'z' }] }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(QuotaExceededError);
+      expect((err as QuotaExceededError).message).toMatch(/3 records \(\d+ bytes\) are waiting to reach the sync replica/);
+      expect((err as QuotaExceededError).details).toMatchObject({ pendingRecords: 3 });
+      expect(refusals).toBeGreaterThanOrEqual(2); // tried again after freeing space
+      const [o] = await admin.fetchTopicOffsets('q');
+      // Every replicated sealed segment went; nothing the replica does not hold.
+      expect(Number(o!.low)).toBe(6);
+      expect(o!.replicated).toBe('6');
+      expect((await admin.describeSegments({ topic: 'q', partition: 0 })).filter((x) => x.sealed).length).toBeLessThan(before);
+      broker.appender.append = append;
+    } finally {
+      release();
+    }
   });
 });
