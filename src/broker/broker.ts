@@ -478,6 +478,10 @@ export class Broker implements BrokerApi {
     return this.sync.status();
   }
 
+  async syncRetry(): Promise<void> {
+    this.sync.retry();
+  }
+
   async syncNetwork(online: boolean): Promise<void> {
     this.sync.network(online === true);
   }

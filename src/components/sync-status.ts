@@ -59,7 +59,7 @@ function ago(at: number, now: number): string {
  * @attr database - a lanes database to open when no `client` property is set
  * @attr theme - `light` or `dark` (default: the system's preference)
  * @prop status - a status object to show instead of the client's
- * @fires lanes-sync-retry - the retry button was pressed (also calls `client.sync.retry()` when there is one)
+ * @fires lanes-sync-retry - the retry button was pressed (it also calls `client.sync.retry()`)
  * @csspart badge - the state badge (Synced, Uploading, Offline, Sync off...)
  * @csspart facts - the list of pending records, bytes, last sync and error
  * @csspart progress - the upload progress bar

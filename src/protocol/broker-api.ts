@@ -294,6 +294,8 @@ export interface BrokerApi {
   syncStatus(): Promise<SyncStatus>;
   /** The network state a tab sees (a worker's navigator.onLine can lag behind it). */
   syncNetwork(online: boolean): Promise<void>;
+  /** Retries the upload now instead of waiting out the backoff. */
+  syncRetry(): Promise<void>;
   /** Follows replica topic `topic` into local topic `into` (persisted: resumed by every later broker). */
   syncMirror(req: { topic: string; into: string }): Promise<void>;
   /** Stops following into `into` (records already mirrored stay). */
@@ -309,7 +311,7 @@ export const BROKER_METHODS = [
   'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
   'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
   'watch',
-  'syncConfigure', 'syncSetToken', 'syncStatus', 'syncNetwork', 'syncMirror', 'syncStopMirror',
+  'syncConfigure', 'syncSetToken', 'syncStatus', 'syncNetwork', 'syncRetry', 'syncMirror', 'syncStopMirror',
 ] as const satisfies readonly (keyof BrokerApi)[];
 
 /** Compile-time check that BROKER_METHODS lists every method of BrokerApi. */

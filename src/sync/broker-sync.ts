@@ -120,6 +120,11 @@ export class BrokerSync {
     this.agent?.tokenChanged();
   }
 
+  /** Retries an upload now instead of waiting out the backoff. */
+  retry(): void {
+    this.agent?.retry();
+  }
+
   /** The network state a tab sees. */
   network(online: boolean): void {
     this.agent?.network(online);

@@ -136,6 +136,12 @@ export class SyncAgent {
     this.kick();
   }
 
+  /** Retries now: drops the backoff wait (a retry button). */
+  retry(): void {
+    this.dispatch({ type: 'retry', now: this.now() });
+    this.kick();
+  }
+
   /** Network state reported by a tab (a worker's navigator.onLine may lag behind the page's). */
   network(online: boolean): void {
     this.dispatch(online ? { type: 'online', now: this.now() } : { type: 'offline' });

@@ -130,6 +130,8 @@ export type SyncEvent =
   | { type: 'removed'; topic: string }
   | { type: 'online'; now: number }
   | { type: 'offline' }
+  /** Someone asked to retry now (a retry button): the backoff is dropped. */
+  | { type: 'retry'; now: number }
   | { type: 'lock'; now: number; held: boolean }
   | { type: 'token'; now: number; present: boolean }
   | { type: 'replicated'; topic: string; partition: number; replicated: number }
@@ -204,6 +206,8 @@ export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
     }
     case 'online':
       return s.online ? s : resetBackoff({ ...s, online: true });
+    case 'retry':
+      return resetBackoff(s);
     case 'offline':
       return { ...s, online: false };
     case 'lock':

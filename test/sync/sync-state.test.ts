@@ -193,6 +193,18 @@ describe('sync-state: failures and backoff', () => {
     expect(nextAction(run(s, { type: 'lock', now: 1, held: false }, { type: 'lock', now: 1, held: true }), 1).kind).toBe('push');
   });
 
+  it('a retry (the retry button) drops the backoff wait while online', () => {
+    let s = ready(10, 10);
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [] }, { type: 'pushFailed', id: a.id, now: 0, random: 0, error: { kind: 'server', message: '503' } });
+    expect(nextAction(s, 1).kind).toBe('wait');
+    // Already online: an online event changes nothing, a retry does.
+    expect(nextAction(run(s, { type: 'online', now: 1 }), 1).kind).toBe('wait');
+    expect(nextAction(run(s, { type: 'retry', now: 1 }), 1).kind).toBe('push');
+    // Offline, a retry cannot push.
+    expect(nextAction(run(s, { type: 'offline' }, { type: 'retry', now: 1 }), 1).kind).not.toBe('push');
+  });
+
   it('an unauthorized answer parks the uploader until a fresh token arrives', () => {
     let s = ready(10, 10);
     const a = push(s, 0);

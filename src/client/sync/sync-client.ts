@@ -67,6 +67,8 @@ export interface SyncClient {
   stopMirror(into: string): Promise<void>;
   /** Gives the uploaders (broker now, service worker later) a fresh token. */
   setToken(token: string): Promise<void>;
+  /** Retries the upload now instead of waiting out the backoff (what a retry button calls). */
+  retry(): Promise<void>;
 }
 
 /** Status before anything was heard. */
@@ -170,6 +172,9 @@ export function createSyncClient(conn: Connection, options: SyncOptions | undefi
     },
     async stopMirror(into) {
       await (await broker()).syncStopMirror(into);
+    },
+    async retry() {
+      await (await broker()).syncRetry();
     },
     async setToken(token) {
       if (typeof token !== 'string' || token === '') throw new InvalidArgumentError('client.sync.setToken needs a non-empty string', { details: { field: 'token' } });
