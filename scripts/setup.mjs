@@ -90,4 +90,4 @@ if (needBrowser && !existsSync(KCAT)) {
 }
 
 // nats-server for the replica's JetStream store tests and benchmark (a 3-node cluster on loopback).
-if (!quiet) ensureCommand(process.env.NATS_SERVER || 'nats-server', 'nats-server', 'JetStream store tests start a local cluster');
+if (needBrowser) ensureCommand(process.env.NATS_SERVER || 'nats-server', 'nats-server', 'JetStream store tests start a local cluster');
