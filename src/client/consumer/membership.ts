@@ -81,6 +81,7 @@ function has(tp: TopicPartitions, topic: string, partition: number): boolean {
 export class Membership {
   readonly memberId: string;
   private subscription: (string | RegExp)[] = [];
+  /** Where partitions without a committed offset start (subscribe's fromBeginning). */
   fromBeginning = false;
   private state: MemberState | undefined;
   private active = false;
@@ -100,6 +101,7 @@ export class Membership {
   private leaving: Promise<void> = Promise.resolve();
   private channel: BroadcastChannel | undefined;
   private releaseLock: (() => void) | undefined;
+  /** run()'s auto-commit settings, read when the membership starts. */
   autoCommit: AutoCommit = { enabled: true, interval: 5000, threshold: null };
   /** Called when the group refuses this member for good after run() returned (a crash). */
   onFailure: (error: unknown) => void = () => undefined;
