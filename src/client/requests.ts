@@ -6,8 +6,8 @@
  * Invariants:
  * - A call that gets no answer within its deadline rejects with a retriable RequestTimeoutError;
  *   its late answer is dropped. Retrying is safe: produces are idempotent, the rest repeatable.
- * - Calls that wait by design get that wait added to their deadline: a long-poll fetch
- *   (`maxWaitMs`) and a join, which waits for the group's rebalance (`rebalanceTimeout`).
+ * - Calls that wait by design get that wait added to their deadline: a long-poll fetch or
+ *   watch (`maxWaitMs`) and a join, which waits for the group's rebalance (`rebalanceTimeout`).
  * - A pending deadline never keeps a Node process alive (the timer is unref'd).
  */
 import { RequestTimeoutError } from '../errors.js';
@@ -37,10 +37,10 @@ export interface RequestContext {
 
 let correlationId = 0;
 
-/** The extra wait a call is allowed by design (long-poll fetch, join). */
+/** The extra wait a call is allowed by design (long-poll fetch and watch, join). */
 function waitOf(method: string, arg: unknown): number {
   const a = arg as { maxWaitMs?: number; rebalanceTimeout?: number } | undefined;
-  const w = method === 'fetch' ? a?.maxWaitMs : method === 'joinGroup' ? a?.rebalanceTimeout : 0;
+  const w = method === 'fetch' || method === 'watch' ? a?.maxWaitMs : method === 'joinGroup' ? a?.rebalanceTimeout : 0;
   return typeof w === 'number' && w > 0 ? w : 0;
 }
 

@@ -9,7 +9,8 @@
  * - The broker wakes the watch on appends, topic changes, rebalances and commits (a long-poll
  *   like fetch's): nothing polls. `minIntervalMs` only spaces out answers under heavy writes.
  * - The watch holds one reference on the client's connection from its first `next()` until it
- *   ends (close(), `break` out of `for await`, the signal, or an error that is not retriable).
+ *   ends (close(), `break` out of `for await`, the signal, or an error that is not retriable);
+ *   retriable errors (broker moving, request timeouts) are retried with a capped backoff.
  */
 import { InvalidArgumentError, isRetriable } from '../errors.js';
 import type { WatchState } from '../protocol/broker-api.js';
@@ -103,9 +104,10 @@ export function createWatch(conn: Connection, options: WatchOptions = {}): Watch
           next = await Promise.race([broker.watch({ topics, groups, known, maxWaitMs: MAX_WAIT_MS }), whenClosed]);
         } catch (e) {
           if (closed) return;
-          // A broker that moves (leader tab closed) answers BrokerUnavailable for a moment.
-          if (!isRetriable(e) || ++failures > 8) throw e;
-          await pause(Math.min(2000, 50 * 2 ** failures));
+          // A broker that moves (leader tab closed) answers BrokerUnavailable for a moment; a
+          // watch is long-lived, so retriable failures are retried for as long as it runs.
+          if (!isRetriable(e)) throw e;
+          await pause(Math.min(5000, 50 * 2 ** Math.min(++failures, 7)));
           continue;
         }
         if (!next || closed) return;

@@ -98,6 +98,23 @@ describe('client.watch', () => {
     expect((await watch.next()).done).toBe(true);
   });
 
+  it('stays open while idle for longer than the request timeout (its long-poll wait is part of its deadline)', async () => {
+    const { client } = nodeClient({ requestTimeout: 100 });
+    const producer = client.producer();
+    await producer.connect();
+    await producer.send({ topic: 'quiet', messages: [{ value: 1 }] });
+    const watch = client.watch({ topics: ['quiet'], minIntervalMs: 0 });
+    await readUntil(watch, (e) => e.type === 'offsets');
+    const next = watch.next();
+    // Idle for several request timeouts: the pending long-poll must not fail meanwhile.
+    const early = await Promise.race([next.then(() => 'event'), new Promise((r) => setTimeout(() => r('idle'), 500))]);
+    expect(early).toBe('idle');
+    await producer.send({ topic: 'quiet', messages: [{ value: 2 }] });
+    expect((await next).value).toMatchObject({ type: 'offsets', topic: 'quiet', partitions: [{ high: '2' }] });
+    watch.close();
+    await producer.disconnect();
+  });
+
   it('diffs states into events: nothing for an unchanged state', () => {
     const s = { topics: [{ topic: 't', partitions: [{ partition: 0, low: 0, high: 5 }] }], groups: [{ groupId: 'g', state: 'Stable', generationId: 3, committed: [] }] };
     expect(watchEvents(s, structuredClone(s))).toEqual([]);
