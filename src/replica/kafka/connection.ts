@@ -13,8 +13,8 @@
  * - A frame left incomplete for `requestTimeoutMs` (a stalled or slow client) closes the
  *   connection; so does `idleTimeoutMs` without any frame.
  * - While responses wait for a client that does not read them (socket buffer above
- *   `maxPendingBytes`), the connection stops reading requests: a slow reader cannot make the
- *   server buffer without bound.
+ *   `maxPendingBytes`), the connection stops reading and answering requests until they drain:
+ *   a slow reader cannot make the server buffer more than about one response beyond that.
  * - No exception escapes to the listener: a handler that throws closes its connection.
  */
 import type { Socket } from 'node:net';
@@ -169,6 +169,9 @@ export class KafkaConnection {
     this.busy = true;
     try {
       while (!this.closed && this.queue.length > 0) {
+        // A client that does not read its responses: wait until they drain before answering more.
+        if (this.socket.writableLength >= this.o.maxPendingBytes) await this.drained();
+        if (this.closed) break;
         const frame = this.queue.shift()!;
         await this.handleFrame(frame);
         if (this.queue.length <= 16 && this.socket.isPaused() && this.socket.writableLength < this.o.maxPendingBytes) this.socket.resume();
@@ -178,6 +181,18 @@ export class KafkaConnection {
     } finally {
       this.busy = false;
     }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private send(correlationId: number, flexibleHeader: boolean, body: Writer): void {

@@ -26,6 +26,7 @@ export const kafkaExtension: ServeExtension = {
     { name: 'kafka-auth', takesValue: true, help: 'plain (default: SASL/PLAIN, username = tenant, password = token) or none (plaintext, tenant "default"; tests and local use only)' },
     { name: 'kafka-advertised-host', takesValue: true, help: 'host Kafka clients are told to connect to (default: --host; set it when binding 0.0.0.0)' },
     { name: 'kafka-max-frame-bytes', takesValue: true, help: 'largest Kafka request accepted (default 16777216)' },
+    { name: 'kafka-max-pending-bytes', takesValue: true, help: 'stop answering a client that leaves this many response bytes unread (default 67108864)' },
     { name: 'kafka-request-timeout-ms', takesValue: true, help: 'a started request must arrive within this (default 30000)' },
   ],
   async start(ctx) {
@@ -48,6 +49,7 @@ export const kafkaExtension: ServeExtension = {
       },
       maxFrameBytes: intOption(ctx.options, 'kafka-max-frame-bytes'),
       requestTimeoutMs: intOption(ctx.options, 'kafka-request-timeout-ms'),
+      maxPendingBytes: intOption(ctx.options, 'kafka-max-pending-bytes'),
       onRequest: (apiKey) => requests.inc({ api: String(apiKey) }),
       log: (e) => {
         const { event, ...fields } = e;

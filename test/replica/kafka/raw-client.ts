@@ -59,6 +59,16 @@ export class RawKafkaConnection {
     }
   }
 
+  /** Stops reading from the socket (responses pile up at the server). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Reads again. */
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** Closes the client side. */
   close(): void {
     this.socket.destroy();

@@ -27,7 +27,7 @@ describe('Kafka listener robustness', () => {
   let token: string;
 
   beforeAll(async () => {
-    r = await startReplica(['--kafka-auth', 'none', '--kafka-request-timeout-ms', '300']);
+    r = await startReplica(['--kafka-auth', 'none', '--kafka-request-timeout-ms', '300', '--kafka-max-pending-bytes', '65536']);
     token = await r.token();
     await pushRecords(r, token, 'device-f', [0, 1].map((p) => ({ topic: 'orders', partition: p, baseOffset: 0, messages: [{ key: `k${p}`, value: `v${p}` }] })));
   });
@@ -79,6 +79,26 @@ describe('Kafka listener robustness', () => {
     expect(await slow.next()).toEqual({ kind: 'closed' }); // after --kafka-request-timeout-ms
     expect(await call(other, M.ApiVersionsRequest, M.ApiVersionsResponse, 0, {}, 2)).toMatchObject({ errorCode: 0 });
     other.close();
+  });
+
+  it('a client that does not read its responses is held back, others are served, and it gets every answer in order once it reads', async () => {
+    const big = Array.from({ length: 2000 }, (_, i) => ({ key: `b${i}`, value: 'x'.repeat(200) }));
+    await pushRecords(r, token, 'device-big', [{ topic: 'big', partition: 0, baseOffset: 0, messages: big }]);
+    const slow = await RawKafkaConnection.open(r.kafkaPort);
+    const w = new Writer();
+    encodeMessage(M.FetchRequest, 11, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: 'big', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' }, w);
+    const body = w.finish().slice();
+    slow.pause();
+    for (let i = 1; i <= 200; i++) slow.write(requestFrame(1, 11, i, body)); // ~90 MB of answers
+    const other = await RawKafkaConnection.open(r.kafkaPort);
+    expect(await call(other, M.MetadataRequest, M.MetadataResponse, 1, { topics: [{ name: 'big' }] }, 1)).toMatchObject({ topics: [{ name: 'big', errorCode: 0 }] });
+    other.close();
+    slow.resume();
+    for (let i = 1; i <= 200; i++) {
+      const res = await slow.next();
+      expect(res).toMatchObject({ kind: 'response', correlationId: i });
+    }
+    slow.close();
   });
 
   it('stores a retried idempotent batch once and answers the retry with its original offset', async () => {
