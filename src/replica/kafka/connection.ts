@@ -120,6 +120,7 @@ export class KafkaConnection {
     if (this.closed) return;
     this.buffered.push(chunk);
     this.bufferedBytes += chunk.length;
+    const framesBefore = this.queue.length;
     while (this.bufferedBytes >= 4) {
       const head = this.take(4, false);
       const size = head.readInt32BE(0);
@@ -130,6 +131,12 @@ export class KafkaConnection {
       if (this.bufferedBytes < 4 + size) break;
       this.take(4, true);
       this.queue.push(this.take(size, true));
+    }
+    // The timer measures the frame now in progress: a completed frame restarts it, so a client
+    // pipelining requests whose chunks never end on a frame boundary is not cut off.
+    if (this.queue.length > framesBefore && this.partialTimer) {
+      clearTimeout(this.partialTimer);
+      this.partialTimer = null;
     }
     if (this.bufferedBytes > 0 && !this.partialTimer) {
       this.partialTimer = setTimeout(() => this.close('request not completed in time'), this.o.requestTimeoutMs);
