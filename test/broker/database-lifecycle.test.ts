@@ -38,8 +38,9 @@ const install = `
     },
     /**
      * A send to a topic that went with the database: the producer's cached metadata names it,
-     * so the first send is refused with TopicNotFoundError (as after an admin deleteTopics) and
-     * the producer drops that metadata; the send after it auto-creates the topic.
+     * so the broker refuses its first request with TopicNotFoundError; the producer drops that
+     * metadata and places the send again once, auto-creating the topic (a second send covers a
+     * producer that would not).
      */
     async sendAfterLoss(topic, value, partition = 0) {
       const first = await window.t.send(topic, value, partition);
