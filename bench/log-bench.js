@@ -184,10 +184,14 @@ const cases = {
   produceBatch: {
     setup({ calls, perCall }) {
       const values = makeValues(0, calls * perCall);
-      state.produceBatch = { values, messages: chunk(values.map((value) => ({ value })), perCall) };
+      const enc = new TextEncoder();
+      // The design's floor: each 1,000 records pre-encoded (outside the timed part) as one
+      // binary value, as a record batch is one row of the log.
+      const encoded = chunk(values, perCall).map((c) => enc.encode(c.map((v) => JSON.stringify(v)).join('\n')));
+      state.produceBatch = { values, encoded, messages: chunk(values.map((value) => ({ value })), perCall) };
     },
     async round({ calls, perCall, only, settleMs }, index) {
-      const { values, messages } = state.produceBatch;
+      const { values, encoded, messages } = state.produceBatch;
       const n = calls * perCall;
       return bothSides(index, only, settleMs, async () => {
         const lanes = await openLanes(freshName('produce'));
@@ -207,7 +211,16 @@ const cases = {
         const s = (now() - t0) / 1000;
         db.close();
         await deleteDb(name);
-        return { baseline: n / s, baselineMBps: (n * VALUE_BYTES) / MB / s };
+        // The floor, measured right after the row-per-record baseline (same settle pause first).
+        if (settleMs) await sleep(settleMs);
+        const floorName = freshName('idb-floor');
+        const fdb = await idbOpen(floorName);
+        const f0 = now();
+        await idbPutAll(fdb, encoded, 1);
+        const fs = (now() - f0) / 1000;
+        fdb.close();
+        await deleteDb(floorName);
+        return { baseline: n / s, baselineMBps: (n * VALUE_BYTES) / MB / s, floor: n / fs, floorMBps: (n * VALUE_BYTES) / MB / fs };
       });
     },
     teardown() { delete state.produceBatch; },
@@ -279,6 +292,70 @@ const cases = {
       await lanes.close();
       db.close();
       await deleteDb(idbName);
+    },
+  },
+
+  /**
+   * (o) broker open: a fresh client on an existing log, timed from createClient until the first
+   * send resolved (broker open + producer connect + metadata + one append). Three logs built once
+   * in setup: one topic and nothing in it; one topic with `records` records in one-batch
+   * segments (segment.bytes 1, so `records / perSend` segments); `topics` topics of one
+   * partition and one record each. Each round opens all three, in rotating order, and closes
+   * the broker (last client gone) after each.
+   */
+  open: {
+    async setup({ records, perSend, topics }) {
+      const empty = freshName('open-empty');
+      const big = freshName('open-big');
+      const many = freshName('open-many');
+      const mk = async (database) => {
+        const client = createClient({ clientId: 'bench-setup', database, broker: 'in-page', logCleanerIntervalMs: 0 });
+        const admin = client.admin();
+        await admin.connect();
+        const producer = client.producer();
+        await producer.connect();
+        return { admin, producer, close: async () => { await producer.disconnect(); await admin.disconnect(); } };
+      };
+      let c = await mk(empty);
+      await c.admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1 }] });
+      await c.close();
+      c = await mk(big);
+      await c.admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 1, configEntries: [{ name: 'segment.bytes', value: '1' }] }] });
+      for (let i = 0; i < records; i += perSend) {
+        await c.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
+      }
+      await c.close();
+      c = await mk(many);
+      const names = Array.from({ length: topics }, (_, i) => `t${i}`);
+      await c.admin.createTopics({ topics: names.map((topic) => ({ topic, numPartitions: 1 })) });
+      for (let i = 0; i < names.length; i += 50) {
+        await Promise.all(names.slice(i, i + 50).map((topic, j) => c.producer.send({ topic, messages: [{ value: makeValue(i + j) }] })));
+      }
+      await c.close();
+      state.open = { dbs: { empty, big, many } };
+    },
+    async round(_opts, index) {
+      const { dbs } = state.open;
+      const out = {};
+      const order = ['empty', 'big', 'many'];
+      for (let k = 0; k < 3; k++) {
+        const which = order[(index + k) % 3];
+        const topic = which === 'many' ? 't0' : TOPIC;
+        await sleep(200);
+        const t0 = now();
+        const client = createClient({ clientId: 'bench-open', database: dbs[which], broker: 'in-page', logCleanerIntervalMs: 0 });
+        const producer = client.producer();
+        await producer.connect();
+        await producer.send({ topic, messages: [{ value: makeValue(-1) }] });
+        out[which] = now() - t0;
+        await producer.disconnect();
+      }
+      return out;
+    },
+    async teardown() {
+      const { dbs } = state.open;
+      delete state.open;
+      for (const name of Object.values(dbs)) await deleteDb(`lanes:${name}`);
     },
   },
 

@@ -10,6 +10,7 @@
 //     list of per-round metric objects itself (for benchmarks that drive several pages/tabs).
 // A row names a metric to report: { label, metric, baseline?, unit, goal? } with goal
 //   { kind: 'ratio', min } (median metric / median baseline >= min),
+//   { kind: 'ratioMax', max } (the same ratio <= max: for times, lower is better),
 //   { kind: 'min', value } (median metric >= value) or { kind: 'max', value } (median < value).
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
@@ -20,7 +21,7 @@ import { startStaticServer } from '../../scripts/static-server.mjs';
 
 /**
  * @typedef {{ label: string, metric: string, baseline?: string, unit: string,
- *   goal?: { kind: 'ratio', min: number } | { kind: 'min', value: number } | { kind: 'max', value: number } }} Row
+ *   goal?: { kind: 'ratio', min: number } | { kind: 'ratioMax', max: number } | { kind: 'min', value: number } | { kind: 'max', value: number } }} Row
  * @typedef {{ id: string, name: string, title: string, description: string, fn?: string,
  *   run?: (env: Env, o: { rounds: number, suite: Suite }) => Promise<Record<string, number>[]>,
  *   options?: object, warmup?: number, maxRounds?: number, freshPagePerRound?: boolean,
@@ -181,6 +182,7 @@ export function formatValue(n, unit) {
 function goalText(goal, unit) {
   if (!goal) return '—';
   if (goal.kind === 'ratio') return `>= ${goal.min}x baseline`;
+  if (goal.kind === 'ratioMax') return `<= ${goal.max}x baseline`;
   if (goal.kind === 'min') return `>= ${formatValue(goal.value, unit)} ${unit}`;
   return `< ${formatValue(goal.value, unit)} ${unit}`;
 }
@@ -200,6 +202,7 @@ export function evaluateRows(c, stats, samples) {
     let pass;
     if (row.goal && lanes) {
       if (row.goal.kind === 'ratio') pass = ratio !== undefined && ratio >= row.goal.min;
+      else if (row.goal.kind === 'ratioMax') pass = ratio !== undefined && ratio <= row.goal.max;
       else if (row.goal.kind === 'min') pass = lanes.median >= row.goal.value;
       else pass = lanes.median < row.goal.value;
     }
