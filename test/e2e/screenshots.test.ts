@@ -87,6 +87,10 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.waitForFunction(() => document.querySelectorAll('#notifications li').length > 0 && document.querySelectorAll('#customers tr').length === 2);
       await other.waitForFunction(() => document.querySelectorAll('#invoices tr').length > 0 || document.querySelectorAll('#notifications li').length > 0, undefined, { timeout: 30_000 });
       await page.waitForFunction(() => document.querySelector('#sync')!.shadowRoot!.querySelector('[part=badge]')?.textContent?.trim() === 'Synced' && document.querySelectorAll('#mirror tr').length > 0, undefined, { timeout: 60_000 });
+      // The page and its elements, with data, have no axe-core violation in this scheme.
+      await page.addScriptTag({ url: '/node_modules/axe-core/axe.min.js' });
+      const violations = await page.evaluate(async () => ((await (window as any).axe.run(document, { resultTypes: ['violations'] })).violations as { id: string; nodes: { target: unknown }[] }[]).map((x) => `${x.id} ${JSON.stringify(x.nodes.map((n) => n.target))}`));
+      expect(violations).toEqual([]);
       const demo = join(outDir, `demo-${v.name}-${scheme}.png`);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: demo, fullPage: v.name === 'desktop', animations: 'disabled' });
@@ -98,7 +102,10 @@ for (const scheme of ['light', 'dark'] as const) {
       await page.waitForFunction(() => {
         const view = document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-group-view')!;
         return view.shadowRoot!.querySelectorAll('[part=group]').length === 2 && [...view.shadowRoot!.querySelectorAll('[part=members] tbody')].every((t) => t.querySelectorAll('tr').length === 2);
-      }, undefined, { timeout: 30_000 });
+      }, undefined, { timeout: 60_000 }).catch(async (e) => {
+        const shown = await page.evaluate(() => document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-group-view')!.shadowRoot!.textContent!.replace(/\s+/g, ' ').slice(0, 1500));
+        throw new Error(`${e.message}; the group view shows: ${shown}`);
+      });
       if (v.name === 'desktop') {
         const file = join(outDir, `inspector-groups-${v.name}-${scheme}.png`);
         await ins.screenshot({ path: file, animations: 'disabled' });
