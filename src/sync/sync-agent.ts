@@ -16,7 +16,8 @@
  */
 import { names } from '../protocol/broker-api.js';
 import type { PushBatch } from '../protocol/replica-wire.js';
-import type { RecordBatch } from '../protocol/record-batch.js';
+import { payloadCrc, type RecordBatch } from '../protocol/record-batch.js';
+import { plainBatches } from '../protocol/compression.js';
 import type { LogStore } from '../log/log-store.js';
 import { saveReplicated } from '../log/sync-meta.js';
 import { failureOf, ReplicaClient } from './replica-client.js';
@@ -270,7 +271,10 @@ export class SyncAgent {
     this.dispatch({ type: 'pushStarted', id: a.id, ranges });
     try {
       if (batches.length > 0) {
-        await this.client.push({ deviceId: this.o.deviceId, batches: batches.map(toPushBatch) });
+        // The replica reads records out of every payload and has no codec field: a compressed
+        // batch goes as its plain records, with the CRC of those bytes.
+        const plain = await plainBatches(batches);
+        await this.client.push({ deviceId: this.o.deviceId, batches: plain.map((b, i) => toPushBatch(b, b !== batches[i])) });
       }
       const acks = ranges.filter((r) => r.to > r.from).map((r) => ({ topic: r.topic, partition: r.partition, replicated: r.to }));
       await saveReplicated(store, acks);
@@ -286,10 +290,10 @@ export class SyncAgent {
 }
 
 /** A stored batch as a push frame carries it. */
-export function toPushBatch(b: RecordBatch): PushBatch {
+export function toPushBatch(b: RecordBatch, decompressed = false): PushBatch {
   return {
     topic: b.topic, partition: b.partition, baseOffset: b.baseOffset, lastOffsetDelta: b.lastOffsetDelta,
     producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, count: b.count,
-    firstTimestamp: b.firstTimestamp, maxTimestamp: b.maxTimestamp, crc: b.crc, payload: b.payload,
+    firstTimestamp: b.firstTimestamp, maxTimestamp: b.maxTimestamp, crc: decompressed ? payloadCrc(b.payload) : b.crc, payload: b.payload,
   };
 }

@@ -3,7 +3,7 @@
 // isolation 'replicated', tokens, retention.
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createClient, type Client, type SyncStatus } from '../../src/index.js';
+import { CompressionTypes, createClient, type Client, type SyncStatus } from '../../src/index.js';
 import { readAll, startServer } from '../replica/helpers.js';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import { QuotaExceededError } from '../../src/errors.js';
@@ -68,6 +68,23 @@ describe('sync agent against the replica server', () => {
       all.push(...values);
     }
     expect(all.sort()).toEqual(Array.from({ length: 300 }, (_, i) => `v${i}`).sort());
+  });
+
+  it('GZIP-compressed batches reach the replica as their records', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
+    await admin.connect();
+    await producer.connect();
+    const values = Array.from({ length: 40 }, (_, i) => `zipped ${i} `.repeat(20));
+    await producer.send({ topic: 'zipped', compression: CompressionTypes.GZIP, messages: values.slice(0, 20).map((value, i) => ({ key: `k${i}`, value })) });
+    await producer.send({ topic: 'zipped', messages: values.slice(20).map((value, i) => ({ key: `k${20 + i}`, value })) });
+    const s = await idle(client);
+    expect(s.lastError).toBeNull();
+    const recs = await readAll(server.url, token, 'zipped', 0);
+    expect(recs.map((r) => r.value)).toEqual(values);
+    expect(recs.map((r) => r.key)).toEqual(values.map((_, i) => `k${i}`));
   });
 
   it('resumes from the persisted replicated offsets after a restart: nothing twice, nothing lost', async () => {
