@@ -76,7 +76,7 @@ export class BrokerHost {
       const upgradedAway = new Promise<void>((r) => { incompatible = (e) => { this.fail(e); r(); }; });
       const { database, kind, logCleanerIntervalMs } = this.options;
       this.local = resolveIndexedDB(this.options).then(({ factory, KR }) => Broker.openLog(
-        (onLost) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(database), onLost }),
+        (onLost) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(database), onLost, lazy: true }),
         { host: kind, database, logCleanerIntervalMs, onReopenFailed: (e) => { if (e instanceof IncompatibleVersionError) incompatible(e); } },
       ));
       let broker: Broker;

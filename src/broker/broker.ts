@@ -164,6 +164,8 @@ export class Broker implements BrokerApi {
     this.reopening ??= (async () => {
       try {
         const store = await this.reopenStore!();
+        // Watches in flight read every partition's watermarks on the next wake-up.
+        await store.useAll();
         // Producers of the lost log keep sending with their ids: a fresh log must not hand
         // those ids out again, or a new producer's first batch would read as their retry.
         store.reserveProducerIdsBelow(this.store.nextProducerIdToAllocate);
@@ -389,6 +391,7 @@ export class Broker implements BrokerApi {
 
   async listOffsets(topic: string): Promise<PartitionWatermarks[]> {
     const t = this.store.topic(topic);
+    await this.store.useTopic(topic);
     const out: PartitionWatermarks[] = [];
     for (let p = 0; p < t.numPartitions; p++) out.push({ partition: p, ...this.store.watermarks(topic, p), replicated: this.store.replicatedOf(topic, p) });
     return out;
@@ -404,6 +407,7 @@ export class Broker implements BrokerApi {
 
   async deleteRecords(topic: string, partitions: { partition: number; offset: number }[]) {
     assertNotInternal(topic, 'deleteRecords', this.store.topics.get(topic)?.internal);
+    await this.store.useTopic(topic);
     return this.serial(async () => {
       // All-or-nothing: every offset is checked against its watermarks before any moves.
       for (const p of partitions) {
@@ -417,6 +421,7 @@ export class Broker implements BrokerApi {
   }
 
   async segments(topic: string, partition: number): Promise<SegmentInfo[]> {
+    await this.store.usePartition(topic, partition);
     const p = this.store.partition(topic, partition);
     return [...p.sealed, p.active].map((s) => ({
       topic, partition, baseOffset: s.baseOffset, nextOffset: s.nextOffset, sizeBytes: s.sizeBytes,
@@ -463,6 +468,7 @@ export class Broker implements BrokerApi {
   }
 
   async watch(req: WatchRequest): Promise<WatchState> {
+    await this.store.useAll();
     return this.watches.watch(req);
   }
 

@@ -63,7 +63,7 @@ export async function acquireInPageBroker(o: InPageOptions): Promise<{ broker: B
   let entry = byName.get(o.database);
   if (!entry) {
     const broker = resolveIndexedDB(o).then(({ KR }) => Broker.openLog(
-      (onLost) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(o.database), onLost }),
+      (onLost) => LogStore.open({ indexedDB: factory, IDBKeyRange: KR, name: dbName(o.database), onLost, lazy: true }),
       { host: 'in-page', database: o.database, logCleanerIntervalMs: o.logCleanerIntervalMs },
     ));
     entry = { broker, refs: 0 };

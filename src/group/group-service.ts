@@ -100,6 +100,7 @@ export class GroupService {
   async commit(req: OffsetCommitRequest): Promise<void> {
     if (!Array.isArray(req.offsets)) throw new InvalidArgumentError('commitOffsets needs offsets');
     for (const o of req.offsets) {
+      await this.store.usePartition(o.topic, o.partition);
       this.store.partition(o.topic, o.partition);
       if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`commit offset for ${o.topic}-${o.partition} must be a non-negative integer; got ${o.offset}`);
     }

@@ -52,6 +52,26 @@ export class Appender {
 
   /** Appends a request; resolves after its transaction commits. */
   append(request: AppendRequest): Promise<AppendResult[]> {
+    // Partitions not loaded yet (lazy store) are loaded first; requests keep their order.
+    const loads: Promise<void>[] = [];
+    for (const b of Array.isArray(request?.batches) ? request.batches : []) {
+      if (b && typeof b.topic === 'string' && !this.store.partitions.has(tpKey(b.topic, b.partition))) loads.push(this.store.usePartition(b.topic, b.partition));
+    }
+    if (loads.length === 0 && this.gated === 0) return this.enqueue(request);
+    this.gated++;
+    const go = this.gate.then(() => Promise.all(loads)).then(() => undefined, () => undefined);
+    this.gate = go;
+    return go.then(() => {
+      this.gated--;
+      return this.enqueue(request);
+    });
+  }
+
+  /** Requests waiting for their partitions to load, in order, and how many. */
+  private gate: Promise<void> = Promise.resolve();
+  private gated = 0;
+
+  private enqueue(request: AppendRequest): Promise<AppendResult[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
       if (!this.running) void this.drain();

@@ -32,6 +32,7 @@ const SCAN_PAGE = 64;
 export async function runCleaner(store: LogStore, topics?: string[]): Promise<CleanerStats> {
   const stats: CleanerStats = { segmentsSealed: 0, segmentsDeleted: 0, segmentsCompacted: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
   const names = topics ?? [...store.topics.keys()];
+  await store.useAll();
   for (const name of names) {
     const t = store.topics.get(name);
     if (!t) continue;
@@ -116,6 +117,7 @@ async function enforceRetention(store: LogStore, topic: string, partition: numbe
  * already holds (never one it does not). Answers how many segments went.
  */
 export async function dropReplicatedSegments(store: LogStore): Promise<number> {
+  await store.useAll();
   const stats: CleanerStats = { segmentsSealed: 0, segmentsDeleted: 0, segmentsCompacted: 0, recordsRemoved: 0, tombstonesRemoved: 0 };
   for (const p of [...store.partitions.values()]) {
     const t = store.topics.get(p.topic);
@@ -241,7 +243,8 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
  * Kafka's deleteRecords: moves the low watermark to `offset` (-1: the high watermark).
  * Batches wholly below it are deleted now; the rest of their segments go on the next clean.
  */
-export function deleteRecords(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
+export async function deleteRecords(store: LogStore, topic: string, partition: number, offset: number): Promise<number> {
+  await store.usePartition(topic, partition);
   return store.exclusive(() => deleteRecordsNow(store, topic, partition, offset));
 }
 

@@ -12,8 +12,14 @@
  * - Writes that change partition or topic state (appends, the cleaner's writes, topic changes)
  *   run one at a time through `exclusive` and compute their new state inside it, so no write
  *   commits a state derived from a snapshot that another write replaced meanwhile.
+ * - A lazy store (`lazy: true`, the broker's) opens with topics and producer states only; a
+ *   partition's row and segments are read when it is first used (`usePartition`, `useTopic`,
+ *   `useAll`), so open time does not grow with the log. A partition is written only after it is
+ *   loaded, so a load never installs state older than a committed write; a load that finishes
+ *   after its topic was deleted or replaced installs nothing. Sync accessors (`partition`,
+ *   `watermarks`) need the partition loaded: every async entry point uses it first.
  */
-import { TopicExistsError, TopicNotFoundError, InvalidArgumentError } from '../errors.js';
+import { TopicExistsError, TopicNotFoundError, InvalidArgumentError, StorageError } from '../errors.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
 import type { ConfigEntry } from '../types.js';
@@ -46,6 +52,11 @@ export interface LogStoreOptions {
    * the database, or the browser cleared it); the store is closed by then.
    */
   onLost?: (reason: LostReason, newVersion: number | null) => void;
+  /**
+   * Load partitions (their rows and segments) on first use instead of at open (default false:
+   * everything is loaded before open resolves).
+   */
+  lazy?: boolean;
 }
 
 
@@ -79,6 +90,12 @@ export class LogStore {
   private listeners = new Set<AppendListener>();
   private nextProducerId = 1;
   private writing: Promise<unknown> = Promise.resolve();
+  /** Loads in flight, per partition key (lazy stores). */
+  private loading = new Map<string, Promise<void>>();
+  /** Every partition is loaded once this resolves (set at open for an eager store). */
+  private allLoaded: Promise<void> | undefined;
+  /** True when open loaded every partition. */
+  private eager = false;
   closed = false;
 
   private constructor(readonly db: LogDb, readonly KR: KeyRangeCtor, readonly name: string, now?: () => number) {
@@ -97,7 +114,7 @@ export class LogStore {
     });
     store = new LogStore(db, o.IDBKeyRange, o.name, o.now);
     try {
-      await store.load();
+      await store.load(o.lazy === true);
     } catch (e) {
       store.close();
       throw e;
@@ -105,7 +122,19 @@ export class LogStore {
     return store;
   }
 
-  private async load(): Promise<void> {
+  private async load(lazy: boolean): Promise<void> {
+    if (lazy) {
+      const tx = transaction(this.db, [S.topics, S.producers, S.meta], 'readonly', 'open');
+      const [topics, prods, npid] = await Promise.all([
+        tx.objectStore(S.topics).getAll(),
+        tx.objectStore(S.producers).getAll(),
+        tx.objectStore(S.meta).get('nextProducerId'),
+      ]);
+      for (const t of topics) this.topics.set(t.topic, t);
+      for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
+      this.nextProducerId = (npid as number | undefined) ?? 1;
+      return;
+    }
     const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.producers, S.meta], 'readonly', 'open');
     const [topics, parts, segs, prods, npid] = await Promise.all([
       tx.objectStore(S.topics).getAll(),
@@ -114,6 +143,8 @@ export class LogStore {
       tx.objectStore(S.producers).getAll(),
       tx.objectStore(S.meta).get('nextProducerId'),
     ]);
+    this.eager = true;
+    this.allLoaded = Promise.resolve();
     for (const t of topics) this.topics.set(t.topic, t);
     const bySeg = new Map<string, SegmentRow[]>();
     for (const s of segs) {
@@ -122,16 +153,63 @@ export class LogStore {
       if (!list) bySeg.set(k, (list = []));
       list.push(s); // getAll returns key order: oldest first
     }
-    for (const p of parts) {
-      const list = bySeg.get(tpKey(p.topic, p.partition)) ?? [];
-      const active = list.find((s) => s.sealedAt === -1) ?? newSegment(p.topic, p.partition, list.at(-1)?.nextOffset ?? p.logStartOffset, this.now());
-      this.partitions.set(tpKey(p.topic, p.partition), {
-        topic: p.topic, partition: p.partition, logStartOffset: p.logStartOffset,
-        sealed: list.filter((s) => s.sealedAt !== -1), active,
-      });
-    }
+    for (const p of parts) this.partitions.set(tpKey(p.topic, p.partition), this.stateOf(p, bySeg.get(tpKey(p.topic, p.partition)) ?? []));
     for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
     this.nextProducerId = (npid as number | undefined) ?? 1;
+  }
+
+  /** The partition state of a stored partition row and its segments (oldest first). */
+  private stateOf(p: { topic: string; partition: number; logStartOffset: number }, list: SegmentRow[]): PartitionState {
+    const active = list.find((s) => s.sealedAt === -1) ?? newSegment(p.topic, p.partition, list.at(-1)?.nextOffset ?? p.logStartOffset, this.now());
+    return { topic: p.topic, partition: p.partition, logStartOffset: p.logStartOffset, sealed: list.filter((s) => s.sealedAt !== -1), active };
+  }
+
+  /**
+   * Loads a partition if it is not loaded yet (one read of its row and segments). Unknown
+   * topics and partitions are left alone: the sync accessors then throw their clear errors.
+   */
+  usePartition(topic: string, partition: number): Promise<void> {
+    const k = tpKey(topic, partition);
+    if (this.eager || this.partitions.has(k)) return Promise.resolve();
+    const row = this.topics.get(topic);
+    if (!row || !Number.isInteger(partition) || partition < 0 || partition >= row.numPartitions) return Promise.resolve();
+    let p = this.loading.get(k);
+    if (!p) {
+      p = this.loadPartition(row, partition).finally(() => this.loading.delete(k));
+      this.loading.set(k, p);
+    }
+    return p;
+  }
+
+  private async loadPartition(row: TopicRow, partition: number): Promise<void> {
+    const { topic } = row;
+    const tx = transaction(this.db, [S.partitions, S.segments], 'readonly', `load ${topic}-${partition}`);
+    const [part, segs] = await Promise.all([
+      tx.objectStore(S.partitions).get([topic, partition]) as Promise<{ topic: string; partition: number; logStartOffset: number } | undefined>,
+      tx.objectStore(S.segments).getAll(this.partitionRange(topic, partition, -Infinity)),
+    ]);
+    const k = tpKey(topic, partition);
+    // Installed only if nothing replaced the topic meanwhile and no write installed a newer state.
+    if (this.topics.get(topic)?.createdAt !== row.createdAt || this.partitions.has(k)) return;
+    this.partitions.set(k, this.stateOf(part ?? { topic, partition, logStartOffset: 0 }, segs));
+  }
+
+  /** Loads every partition of a topic (see usePartition). */
+  async useTopic(topic: string): Promise<void> {
+    const n = this.topics.get(topic)?.numPartitions ?? 0;
+    const loads: Promise<void>[] = [];
+    for (let p = 0; p < n; p++) loads.push(this.usePartition(topic, p));
+    await Promise.all(loads);
+  }
+
+  /** Loads every partition of the log (the cleaner, sync and watches need them all). */
+  useAll(): Promise<void> {
+    this.allLoaded ??= (async () => {
+      const loads: Promise<void>[] = [];
+      for (const t of [...this.topics.keys()]) loads.push(this.useTopic(t));
+      await Promise.all(loads);
+    })();
+    return this.allLoaded;
   }
 
   /** Closes the database connection. */
@@ -155,7 +233,9 @@ export class LogStore {
     if (!Number.isInteger(partition) || partition < 0 || partition >= t.numPartitions) {
       throw new TopicNotFoundError(`partition ${String(partition)} of topic ${JSON.stringify(topic)} does not exist (it has ${t.numPartitions}: 0..${t.numPartitions - 1})`, { details: { topic, partition } });
     }
-    return this.partitions.get(tpKey(topic, partition))!;
+    const p = this.partitions.get(tpKey(topic, partition));
+    if (!p) throw new StorageError(`partition ${topic}-${partition} is not loaded yet`, { retriable: true, details: { topic, partition } });
+    return p;
   }
 
   /** Low and high watermarks of a partition. */

@@ -42,6 +42,7 @@ function pageSize(store: LogStore, topic: string, partition: number, maxBytes: n
  * OffsetOutOfRangeError. At the log end: no batches.
  */
 export async function readPartition(store: LogStore, topic: string, partition: number, offset: number, maxBytes: number, maxRecords = Infinity): Promise<ReadResult> {
+  await store.usePartition(topic, partition);
   const { low, high } = store.watermarks(topic, partition);
   if (!Number.isSafeInteger(offset) || offset < low || offset > high) {
     throw new OffsetOutOfRangeError(`offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
@@ -86,6 +87,7 @@ export async function readPartition(store: LogStore, topic: string, partition: n
  * high watermark when there is none. Segments' max timestamps pick where to look.
  */
 export async function offsetForTimestamp(store: LogStore, topic: string, partition: number, timestamp: number): Promise<number> {
+  await store.usePartition(topic, partition);
   const p = store.partition(topic, partition);
   const segments = [...p.sealed, p.active];
   for (const seg of segments) {

@@ -95,6 +95,7 @@ export class BrokerSync {
     this.mirrors.clear();
     this.config = c;
     this.store.syncEnabled = true;
+    await this.store.useAll();
     this.deviceId = await deviceIdOf(this.store);
     await loadReplicated(this.store);
     const rows = await loadMirrors(this.store);

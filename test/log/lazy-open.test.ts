@@ -1,0 +1,79 @@
+/**
+ * A lazy LogStore (the broker's) opens with topics and producer states only and loads a
+ * partition's row and segments on first use: watermarks, sealed segments and producer
+ * deduplication come out exactly as an eager open reads them, appends to a partition not yet
+ * loaded land after its existing records, and a topic deleted while its partitions load leaves
+ * no partition state behind.
+ */
+import { IDBKeyRange } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import { Appender } from '../../src/log/appender.js';
+import { LogStore } from '../../src/log/log-store.js';
+import { StorageError } from '../../src/errors.js';
+import { append, openStore, readAllFrom } from './log-helpers.js';
+
+async function seeded() {
+  const { store, factory, name } = await openStore();
+  await store.createTopic('big', 2, [{ name: 'segment.bytes', value: '1' }]);
+  await store.createTopic('other', 3);
+  const app = new Appender(store);
+  const { producerId } = await store.initProducerId();
+  for (let i = 0; i < 5; i++) await app.append(append('big', 0, [{ value: `v${i}` }], { producerId, seq: i }));
+  await app.append(append('other', 2, [{ value: 'x' }]));
+  const eager = { big0: store.partition('big', 0), other2: store.watermarks('other', 2) };
+  store.close();
+  return { factory, name, producerId, eager };
+}
+
+const lazyOpen = (factory: IDBFactory, name: string) => LogStore.open({ indexedDB: factory, IDBKeyRange, name, lazy: true });
+
+describe('lazy LogStore open', () => {
+  it('loads no partition at open, and a used partition exactly as an eager open does', async () => {
+    const { factory, name, eager } = await seeded();
+    const store = await lazyOpen(factory, name);
+    expect([...store.topics.keys()].sort()).toEqual(['big', 'other']);
+    expect(store.partitions.size).toBe(0);
+    expect(() => store.watermarks('big', 0)).toThrow(StorageError);
+    await store.usePartition('big', 0);
+    expect(store.partitions.size).toBe(1);
+    const p = store.partition('big', 0);
+    expect(p.sealed.map((s) => s.baseOffset)).toEqual(eager.big0.sealed.map((s) => s.baseOffset));
+    expect(p.sealed.length).toBeGreaterThanOrEqual(4);
+    expect(p.active.nextOffset).toBe(5);
+    expect(store.watermarks('big', 0)).toEqual({ low: 0, high: 5 });
+    await store.useTopic('other');
+    expect(store.watermarks('other', 2)).toEqual(eager.other2);
+    expect(store.watermarks('other', 0)).toEqual({ low: 0, high: 0 });
+    store.close();
+  });
+
+  it('appends to a partition not loaded yet after its records; a producer retry stays a duplicate', async () => {
+    const { factory, name, producerId } = await seeded();
+    const store = await lazyOpen(factory, name);
+    const app = new Appender(store);
+    // Two requests in flight before the partition is loaded keep their order.
+    const [dup, next] = await Promise.all([
+      app.append(append('big', 0, [{ value: 'v4' }], { producerId, seq: 4 })),
+      app.append(append('big', 0, [{ value: 'v5' }], { producerId, seq: 5 })),
+    ]);
+    expect(dup[0]).toMatchObject({ baseOffset: 4, duplicate: true });
+    expect(next[0]).toMatchObject({ baseOffset: 5, duplicate: false });
+    expect(store.watermarks('big', 0).high).toBe(6);
+    expect((await readAllFrom(store, 'big', 0)).map((m) => m.offset)).toEqual(['0', '1', '2', '3', '4', '5']);
+    store.close();
+  });
+
+  it('useAll loads every partition; a topic deleted while its partitions load leaves no partition state', async () => {
+    const { factory, name } = await seeded();
+    const store = await lazyOpen(factory, name);
+    const loading = store.useTopic('other');
+    await store.deleteTopic('other');
+    await loading;
+    expect(store.topics.has('other')).toBe(false);
+    expect([...store.partitions.keys()].some((k) => k.startsWith('other'))).toBe(false);
+    await store.useAll();
+    expect(store.partitions.size).toBe(2);
+    expect(store.watermarks('big', 1)).toEqual({ low: 0, high: 0 });
+    store.close();
+  });
+});
