@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Set-up for `npm test`, `npm start` and `npm run bench` on a fresh machine: installs npm
-// packages when node_modules is missing or stale, and Debian's chromium (browser tests) and
-// kcat (the replica's Kafka listener tests and benchmark) when missing (as root), or says
+// packages when node_modules is missing or stale, Debian's chromium and firefox-esr (browser
+// tests run in both engines) and kcat (the replica's Kafka listener tests and benchmark) when missing (as root), or says
 // exactly what to install. Uses only Node built-ins.
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -73,6 +73,24 @@ if (needBrowser && !existsSync(CHROMIUM)) {
 }
 if (needBrowser) {
   try { log(execSync(`${CHROMIUM} --version`, { encoding: 'utf8' }).trim()); } catch { /* version is informative only */ }
+}
+
+// Firefox ESR: the browser suites and multi-tab scenarios also run in Gecko, driven by
+// puppeteer-core over WebDriver BiDi (never a downloaded browser).
+export const FIREFOX = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
+if (needBrowser && !existsSync(FIREFOX)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
+  if (isRoot && hasApt) {
+    run('apt-get update -qq || true');
+    run('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr');
+  } else {
+    console.error('[setup] Firefox ESR is missing. Install it with: sudo apt-get install -y firefox-esr  (or set FIREFOX_PATH to a Firefox binary)');
+    process.exit(1);
+  }
+}
+if (needBrowser) {
+  try { log(execSync(`${FIREFOX} --version`, { encoding: 'utf8' }).trim()); } catch { /* version is informative only */ }
 }
 
 // kcat (librdkafka's command-line client) for the replica's Kafka listener tests and benchmark.

@@ -1,7 +1,7 @@
 /**
  * A broker whose log fails to open (inside its Web Lock callback) must not leave calls waiting
  * forever: pending and later calls reject with BrokerUnavailableError carrying the cause.
- * Real Chromium, leader-tab host, an IDBFactory whose open() fails.
+ * Real Chromium and Firefox, leader-tab host, an IDBFactory whose open() fails.
  */
 import { expect } from '@esm-bundle/chai';
 import { BrokerUnavailableError, createClient } from '../../src/index.js';

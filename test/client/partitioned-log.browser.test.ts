@@ -1,5 +1,5 @@
 /**
- * The partitioned log through the public API in real Chromium IndexedDB: produce and consume,
+ * The partitioned log through the public API in real IndexedDB (Chromium and Firefox): produce and consume,
  * compaction, refused input, and persistence across clients.
  */
 import { expect } from '@esm-bundle/chai';
@@ -55,7 +55,7 @@ async function expectRejects(p: Promise<unknown>, ctor: new (...a: never[]) => E
   throw new Error(`expected a ${ctor.name}`);
 }
 
-describe('partitioned log in Chromium', () => {
+describe('partitioned log in the browser', () => {
   it('produces and consumes keyed, keyless and typed records in order', async () => {
     const { lanes } = client();
     const { admin, producer } = await connected(lanes);

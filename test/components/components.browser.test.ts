@@ -1,5 +1,5 @@
 /**
- * The lit elements in real Chromium, on a real IndexedDB log (broker in the page): rendering
+ * The lit elements in real Chromium and Firefox, on a real IndexedDB log (broker in the page): rendering
  * with data, paging a partition, live updates on append, keyboard use, the sync status from
  * status objects and without sync, and no axe-core violation in light or dark.
  */

@@ -1,5 +1,5 @@
 /**
- * In real Chromium IndexedDB: a database whose `__consumer_offsets` holds records that are not
+ * In real IndexedDB (Chromium and Firefox): a database whose `__consumer_offsets` holds records that are not
  * committed offsets (written by a buggy version, or by a user send before internal topics were
  * protected) still opens, with the broker in the page and in the SharedWorker (the built
  * `dist/lanes-broker.js`, so `npm run build` first); and a user send there is refused.

@@ -1,5 +1,5 @@
 /**
- * The log itself in real IndexedDB (Chromium): idempotent appends across closing and reopening,
+ * The log itself in real IndexedDB (Chromium and Firefox): idempotent appends across closing and reopening,
  * and a cleaner racing appends, on a LogStore opened with the page's `indexedDB`.
  */
 import { expect } from '@esm-bundle/chai';
