@@ -1,0 +1,154 @@
+/**
+ * Browser engines for multi-tab scenarios behind one small driver, so a scenario is written once
+ * and runs in Chromium (Playwright over CDP) and in Firefox ESR (puppeteer-core over WebDriver
+ * BiDi). Only the driver differs between engines.
+ *
+ * Invariants:
+ * - Each engine runs one fresh profile; its tabs share an origin (IndexedDB, SharedWorkers, Web
+ *   Locks, BroadcastChannels), served by the static server on 127.0.0.1.
+ * - `crash()` ends one tab's renderer abruptly (no pagehide, no unload): Chromium's CDP
+ *   `Page.crash`; in Firefox the tab's content process is killed with SIGKILL. Firefox runs each
+ *   tab in its own content process here (`dom.ipc.processCount.webIsolated` raised, no
+ *   prelaunched process), so the one content process that appeared while the tab opened is its own.
+ * - `close()` of the engine closes the browser, the server and removes the profile.
+ */
+import { chromium } from 'playwright-core';
+import puppeteer, { type Browser as PBrowser, type Page as PPage } from 'puppeteer-core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CHROMIUM_ARGS } from './browser.js';
+// @ts-expect-error plain ESM script without types
+import { startStaticServer } from '../../scripts/static-server.mjs';
+
+/** The engines every scenario of engines.test.ts runs in; LANES_BROWSERS narrows them. */
+export const ENGINES = (['chromium', 'firefox'] as const).filter((e) =>
+  (process.env.LANES_BROWSERS || 'chromium,firefox').split(',').map((s) => s.trim()).includes(e));
+
+/** One of the engines. */
+export type EngineName = 'chromium' | 'firefox';
+
+/** One tab of an engine. */
+export interface DriverTab {
+  /** Navigates and waits for the load event. */
+  goto(url: string): Promise<void>;
+  /** Runs `fn(arg)` in the page (a function serialised to the page, or an expression string) and returns its result. */
+  evaluate<T, A = unknown>(fn: string | ((arg: A) => T | Promise<T>), arg?: A): Promise<T>;
+  /** Makes `window[name](value)` call `handler(value)` in Node; before goto. */
+  expose(name: string, handler: (value: never) => void): Promise<void>;
+  /** Closes the tab as a user would (pagehide runs). */
+  close(): Promise<void>;
+  /** Ends the tab's renderer abruptly, as a crash or a killed process. */
+  crash(): Promise<void>;
+}
+
+/** A running engine. */
+export interface Engine {
+  name: EngineName;
+  /** The static server's base URL (the repository root). */
+  url: string;
+  /** Opens a blank tab. */
+  newTab(): Promise<DriverTab>;
+  close(): Promise<void>;
+}
+
+/** Starts the engine and the static server. */
+export async function startEngine(name: EngineName): Promise<Engine> {
+  const server = await startStaticServer({ port: 0 });
+  const dir = mkdtempSync(join(tmpdir(), `lanes-e2e-${name}-`));
+  const done = async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); };
+  try {
+    return name === 'chromium' ? await chromiumEngine(server.url, dir, done) : await firefoxEngine(server.url, dir, done);
+  } catch (e) {
+    await done();
+    throw e;
+  }
+}
+
+async function chromiumEngine(url: string, dir: string, done: () => Promise<void>): Promise<Engine> {
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS,
+  });
+  return {
+    name: 'chromium',
+    url,
+    async newTab() {
+      const page = await context.newPage();
+      return {
+        goto: async (u) => { await page.goto(u); },
+        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        expose: async (n, handler) => { await page.exposeBinding(n, (_src, v) => handler(v as never)); },
+        close: () => page.close(),
+        crash: async () => {
+          const cdp = await context.newCDPSession(page);
+          void cdp.send('Page.crash').catch(() => undefined);
+        },
+      };
+    },
+    async close() { await context.close().catch(() => undefined); await done(); },
+  };
+}
+
+/** Content processes (web tabs) of the Firefox whose parent process is `root`. */
+function contentPids(root: number): Set<number> {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  const pids = new Set<number>();
+  for (const line of out.split('\n')) {
+    if (line.includes('-contentproc') && line.includes('-isForBrowser') && line.includes(`-parentPid ${root} `)) {
+      pids.add(Number(line.trim().split(/\s+/)[0]));
+    }
+  }
+  return pids;
+}
+
+async function firefoxEngine(url: string, dir: string, done: () => Promise<void>): Promise<Engine> {
+  const browser: PBrowser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
+    headless: true,
+    userDataDir: dir,
+    extraPrefsFirefox: { 'dom.ipc.processCount.webIsolated': 64, 'dom.ipc.processPrelaunch.enabled': false },
+  });
+  const root = browser.process()!.pid!;
+  // Tabs open one at a time so the content process that appears belongs to the tab that opened.
+  let opening = Promise.resolve();
+  return {
+    name: 'firefox',
+    url,
+    async newTab() {
+      // The turn is held from before the tab exists until its first navigation has finished.
+      const turn = opening;
+      let release!: () => void;
+      opening = new Promise((r) => { release = r; });
+      await turn;
+      let before: Set<number> | undefined = contentPids(root);
+      let fresh: number[] = [];
+      let page: PPage;
+      try {
+        page = await browser.newPage();
+      } catch (e) { release(); throw e; }
+      return {
+        async goto(u) {
+          try {
+            await page.goto(u);
+          } finally {
+            if (before) {
+              fresh = [...contentPids(root)].filter((p) => !before!.has(p));
+              before = undefined;
+              release();
+            }
+          }
+        },
+        evaluate: (fn, arg) => page.evaluate(fn as never, arg) as never,
+        expose: async (n, handler) => { await page.exposeFunction(n, (v: unknown) => { handler(v as never); }); },
+        close: async () => { if (before) { before = undefined; release(); } await page.close(); },
+        crash: async () => {
+          if (fresh.length !== 1) throw new Error(`firefox: the tab's content process is unknown (new content processes while it opened: ${JSON.stringify(fresh)})`);
+          process.kill(fresh[0]!, 'SIGKILL');
+        },
+      };
+    },
+    async close() { await browser.close().catch(() => undefined); await done(); },
+  };
+}
