@@ -421,7 +421,7 @@ export class Broker implements BrokerApi {
   }
 
   async segments(topic: string, partition: number): Promise<SegmentInfo[]> {
-    await this.store.usePartition(topic, partition);
+    await this.store.useSegments(topic, partition);
     const p = this.store.partition(topic, partition);
     return [...p.sealed, p.active].map((s) => ({
       topic, partition, baseOffset: s.baseOffset, nextOffset: s.nextOffset, sizeBytes: s.sizeBytes,

@@ -13,8 +13,10 @@
  *   run one at a time through `exclusive` and compute their new state inside it, so no write
  *   commits a state derived from a snapshot that another write replaced meanwhile.
  * - A lazy store (`lazy: true`, the broker's) opens with topics and producer states only; a
- *   partition's row and segments are read when it is first used (`usePartition`, `useTopic`,
- *   `useAll`), so open time does not grow with the log. A partition is written only after it is
+ *   partition's row and active segment are read when it is first used (`usePartition`,
+ *   `useTopic`), its sealed segments when something needs them (`useSegments`, `useAll`), so
+ *   open time does not grow with the log. Appends only add sealed segments at the end and the
+ *   cleaner works on fully loaded partitions, so the older segments read later go in front. A partition is written only after it is
  *   loaded, so a load never installs state older than a committed write; a load that finishes
  *   after its topic was deleted or replaced installs nothing. Sync accessors (`partition`,
  *   `watermarks`) need the partition loaded: every async entry point uses it first.
@@ -31,9 +33,14 @@ export interface PartitionState {
   topic: string;
   partition: number;
   logStartOffset: number;
-  /** Sealed segments, oldest first. */
+  /**
+   * Sealed segments, oldest first. While `olderUnloaded` is set (lazy stores), only those sealed
+   * since the partition was loaded; `useSegments` reads the older ones in front of them.
+   */
   sealed: SegmentRow[];
   active: SegmentRow;
+  /** True while sealed segments older than `sealed[0]` (or the active one) are not loaded. */
+  olderUnloaded?: boolean;
 }
 
 /** Notified after an append commits. */
@@ -92,6 +99,7 @@ export class LogStore {
   private writing: Promise<unknown> = Promise.resolve();
   /** Loads in flight, per partition key (lazy stores). */
   private loading = new Map<string, Promise<void>>();
+  private loadingOlder = new Map<string, Promise<void>>();
   /** Every partition is loaded once this resolves (set at open for an eager store). */
   private allLoaded: Promise<void> | undefined;
   /** True when open loaded every partition. */
@@ -184,14 +192,39 @@ export class LogStore {
   private async loadPartition(row: TopicRow, partition: number): Promise<void> {
     const { topic } = row;
     const tx = transaction(this.db, [S.partitions, S.segments], 'readonly', `load ${topic}-${partition}`);
-    const [part, segs] = await Promise.all([
+    const [part, last] = await Promise.all([
       tx.objectStore(S.partitions).get([topic, partition]) as Promise<{ topic: string; partition: number; logStartOffset: number } | undefined>,
-      tx.objectStore(S.segments).getAll(this.partitionRange(topic, partition, -Infinity)),
+      tx.objectStore(S.segments).openCursor(this.partitionRange(topic, partition, -Infinity), 'prev').then((c) => c?.value as SegmentRow | undefined),
     ]);
     const k = tpKey(topic, partition);
     // Installed only if nothing replaced the topic meanwhile and no write installed a newer state.
     if (this.topics.get(topic)?.createdAt !== row.createdAt || this.partitions.has(k)) return;
-    this.partitions.set(k, this.stateOf(part ?? { topic, partition, logStartOffset: 0 }, segs));
+    const p = part ?? { topic, partition, logStartOffset: 0 };
+    // The last segment is the active one (a partition always has one written); older ones later.
+    const state = this.stateOf(p, last ? [last] : []);
+    this.partitions.set(k, last ? { ...state, olderUnloaded: true } : state);
+  }
+
+  /** Loads a partition and all its sealed segments (what retention, timestamps and segment lists need). */
+  async useSegments(topic: string, partition: number): Promise<void> {
+    await this.usePartition(topic, partition);
+    const k = tpKey(topic, partition);
+    const p = this.partitions.get(k);
+    if (!p?.olderUnloaded) return;
+    let load = this.loadingOlder.get(k);
+    if (!load) {
+      const createdAt = this.topics.get(topic)?.createdAt;
+      const before = p.sealed[0]?.baseOffset ?? p.active.baseOffset;
+      load = (async () => {
+        const older: SegmentRow[] = await transaction(this.db, [S.segments], 'readonly', `load ${topic}-${partition}`).objectStore(S.segments).getAll(this.partitionRange(topic, partition, -Infinity, before, true));
+        const cur = this.partitions.get(k);
+        if (!cur?.olderUnloaded || this.topics.get(topic)?.createdAt !== createdAt) return;
+        const first = cur.sealed[0]?.baseOffset ?? cur.active.baseOffset;
+        this.partitions.set(k, { ...cur, sealed: [...older.filter((s) => s.sealedAt !== -1 && s.baseOffset < first), ...cur.sealed], olderUnloaded: false });
+      })().finally(() => this.loadingOlder.delete(k));
+      this.loadingOlder.set(k, load);
+    }
+    await load;
   }
 
   /** Loads every partition of a topic (see usePartition). */
@@ -206,7 +239,7 @@ export class LogStore {
   useAll(): Promise<void> {
     this.allLoaded ??= (async () => {
       const loads: Promise<void>[] = [];
-      for (const t of [...this.topics.keys()]) loads.push(this.useTopic(t));
+      for (const t of [...this.topics.values()]) for (let p = 0; p < t.numPartitions; p++) loads.push(this.useSegments(t.topic, p));
       await Promise.all(loads);
     })();
     return this.allLoaded;

@@ -87,7 +87,7 @@ export async function readPartition(store: LogStore, topic: string, partition: n
  * high watermark when there is none. Segments' max timestamps pick where to look.
  */
 export async function offsetForTimestamp(store: LogStore, topic: string, partition: number, timestamp: number): Promise<number> {
-  await store.usePartition(topic, partition);
+  await store.useSegments(topic, partition);
   const p = store.partition(topic, partition);
   const segments = [...p.sealed, p.active];
   for (const seg of segments) {
