@@ -1,11 +1,11 @@
 /**
  * The multi-tab scenarios that matter most, in every engine (Chromium and Firefox ESR): one
  * scenario text, the engine driver (engines.ts) is all that differs. A group across 3 tabs with
- * one tab closed and one crashed, leader-tab broker failover, and two app versions writing one
- * database at once. Runs against the built bundle (npm run build).
+ * one tab closed and one crashed, leader-tab broker failover, two app versions writing one
+ * database at once, and a real QuotaExceededError. Runs against the built bundle (npm run build).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, startEngine, type DriverTab, type Engine } from './engines.js';
+import { ENGINES, SmallQuotaUnavailable, startEngine, type DriverTab, type Engine } from './engines.js';
 import { processedByPartition, waitFor, type Reported } from './tabs.js';
 
 let n = 0;
@@ -124,4 +124,26 @@ describe.each(ENGINES)('multi-tab scenarios in %s', (name) => {
     expect(read).toHaveLength(120);
     await closeAll();
   }, 90_000);
+});
+
+describe.each(ENGINES)('storage quota in %s', (name) => {
+  it('a real QuotaExceededError becomes QuotaExceededError (not retriable), the failed send writes nothing, the log stays readable', async (ctx) => {
+    let engine: Engine;
+    try {
+      engine = await startEngine(name, { quotaKiB: 96 * 1024 });
+    } catch (e) {
+      if (e instanceof SmallQuotaUnavailable) return ctx.skip(); // Chromium, not root: no small disk
+      throw e;
+    }
+    try {
+      const t = await openTab(engine, 'quota');
+      const r = await t.tab.evaluate(([d]) => (window as any).harness.fillQuota({ database: d }), [db()]) as { acked: number; error: Record<string, unknown> | null; high: number; read: number };
+      expect(r.error).toMatchObject({ name: 'QuotaExceededError', code: 'QUOTA_EXCEEDED', retriable: false, isSubclass: true });
+      expect(r.acked).toBeGreaterThan(0);
+      expect(r.high).toBe(r.acked);
+      expect(r.read).toBe(r.acked);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
 });

@@ -14,7 +14,7 @@
  */
 import { chromium } from 'playwright-core';
 import puppeteer, { type Browser as PBrowser, type Page as PPage } from 'puppeteer-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,17 +53,46 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** Engine options. */
+export interface EngineOptions {
+  /**
+   * A small storage quota, so IndexedDB raises a real QuotaExceededError after a few MB:
+   * Firefox takes a fixed temporary-storage limit (KiB) by pref; Chromium sizes quota from the
+   * disk its profile is on, so its profile goes on a tmpfs of this size (needs root: when the
+   * mount fails, startEngine throws `SmallQuotaUnavailable`).
+   */
+  quotaKiB?: number;
+}
+
+/** Thrown by startEngine when a small quota cannot be arranged in this engine here. */
+export class SmallQuotaUnavailable extends Error {}
+
 /** Starts the engine and the static server. */
-export async function startEngine(name: EngineName): Promise<Engine> {
+export async function startEngine(name: EngineName, options: EngineOptions = {}): Promise<Engine> {
+  if (name === 'chromium' && options.quotaKiB) return smallDiskChromium(options.quotaKiB);
   const server = await startStaticServer({ port: 0 });
   const dir = mkdtempSync(join(tmpdir(), `lanes-e2e-${name}-`));
   const done = async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); };
   try {
-    return name === 'chromium' ? await chromiumEngine(server.url, dir, done) : await firefoxEngine(server.url, dir, done);
+    return name === 'chromium' ? await chromiumEngine(server.url, dir, done) : await firefoxEngine(server.url, dir, done, options.quotaKiB);
   } catch (e) {
     await done();
     throw e;
   }
+}
+
+async function smallDiskChromium(quotaKiB: number): Promise<Engine> {
+  const disk = mkdtempSync(join(tmpdir(), 'lanes-quota-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${quotaKiB}k`, 'tmpfs', disk]).status !== 0) {
+    rmSync(disk, { recursive: true, force: true });
+    throw new SmallQuotaUnavailable('chromium: a small quota needs a tmpfs profile (mount needs root)');
+  }
+  const server = await startStaticServer({ port: 0 });
+  return chromiumEngine(server.url, join(disk, 'profile'), async () => {
+    await server.close();
+    spawnSync('umount', [disk]);
+    rmSync(disk, { recursive: true, force: true });
+  });
 }
 
 async function chromiumEngine(url: string, dir: string, done: () => Promise<void>): Promise<Engine> {
@@ -102,13 +131,16 @@ function contentPids(root: number): Set<number> {
   return pids;
 }
 
-async function firefoxEngine(url: string, dir: string, done: () => Promise<void>): Promise<Engine> {
+async function firefoxEngine(url: string, dir: string, done: () => Promise<void>, quotaKiB?: number): Promise<Engine> {
   const browser: PBrowser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
     headless: true,
     userDataDir: dir,
-    extraPrefsFirefox: { 'dom.ipc.processCount.webIsolated': 64, 'dom.ipc.processPrelaunch.enabled': false },
+    extraPrefsFirefox: {
+      'dom.ipc.processCount.webIsolated': 64, 'dom.ipc.processPrelaunch.enabled': false,
+      ...(quotaKiB ? { 'dom.quotaManager.temporaryStorage.fixedLimit': quotaKiB } : {}),
+    },
   });
   const root = browser.process()!.pid!;
   // Tabs open one at a time so the content process that appears belongs to the tab that opened.
