@@ -35,7 +35,9 @@ export type ErrorCode =
   | 'NOT_CONNECTED'
   | 'NUMBER_OF_RETRIES_EXCEEDED'
   | 'REQUEST_TIMED_OUT'
-  | 'UNSUPPORTED_COMPRESSION_TYPE';
+  | 'UNSUPPORTED_COMPRESSION_TYPE'
+  | 'PRODUCER_FENCED'
+  | 'INVALID_TXN_STATE';
 
 /** KafkaJS's `type` where Kafka's name differs from lanes' code; elsewhere the two are equal. */
 const KAFKA_TYPES: Partial<Record<ErrorCode, string>> = {
@@ -123,6 +125,17 @@ export class OutOfOrderSequenceError extends LanesError {
 /** A producer epoch older than the one the log knows: a fenced producer. */
 export class InvalidProducerEpochError extends LanesError {
   constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_PRODUCER_EPOCH' }); }
+}
+/**
+ * A newer producer with the same transactionalId has connected (another tab, a reload): this
+ * one's epoch is stale and it may not commit. Not retriable: make a new producer.
+ */
+export class ProducerFencedError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'PRODUCER_FENCED', retriable: false }); }
+}
+/** A transactional call made in the wrong state (no transaction active, or one already active). */
+export class InvalidTxnStateError extends LanesError {
+  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_TXN_STATE', retriable: false }); }
 }
 /** A stored batch whose CRC32C does not match its contents. */
 export class CorruptRecordError extends LanesError {
@@ -232,6 +245,8 @@ const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>
   NOT_CONNECTED: NotConnectedError,
   REQUEST_TIMED_OUT: RequestTimeoutError,
   UNSUPPORTED_COMPRESSION_TYPE: UnsupportedCompressionTypeError,
+  PRODUCER_FENCED: ProducerFencedError,
+  INVALID_TXN_STATE: InvalidTxnStateError,
 };
 
 /** The plain-data form of an error, as it crosses a worker boundary. */

@@ -4,7 +4,7 @@
  */
 export { createClient, type Client } from './client/client.js';
 export type { ClientConfig, BrokerHostKind } from './client/connection.js';
-export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch } from './client/producer/producer.js';
+export type { Producer, ProducerConfig, ProducerRecord, ProducerBatch, Transaction, TransactionOffsets } from './client/producer/producer.js';
 export type { Consumer, ConsumerConfig, AssignedPartition } from './client/consumer/consumer.js';
 export type { RunConfig, EachMessagePayload, EachBatchPayload, Batch } from './client/consumer/runner.js';
 export type { Admin, AdminConfig, GroupInfo } from './client/admin/admin.js';

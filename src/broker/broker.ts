@@ -16,7 +16,7 @@
  *   the database: a fresh log after a deletion, or IncompatibleVersionError (nothing written)
  *   when a newer lanes upgraded it. Calls caught in the middle fail with a retriable StorageError.
  */
-import { errorToData, InvalidArgumentError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, InvalidTxnStateError, ProducerFencedError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
 import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
@@ -27,7 +27,8 @@ import {
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
-import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest } from '../protocol/broker-api.js';
+import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, TxnCommitRequest } from '../protocol/broker-api.js';
+import { OFFSETS_TOPIC } from '../protocol/internal-topics.js';
 import { GroupService } from '../group/group-service.js';
 import { assertNotInternal } from '../protocol/internal-topics.js';
 import { RecentDeletions } from './recent-deletions.js';
@@ -309,14 +310,60 @@ export class Broker implements BrokerApi {
     return this.serial(() => this.store.alterConfig(topic, entries));
   }
 
-  async initProducerId() {
-    return this.store.initProducerId();
+  async initProducerId(req?: { transactionalId?: string }) {
+    if (req?.transactionalId === undefined) return this.store.initProducerId();
+    return this.store.initTransactionalProducer(checkTransactionalId(req.transactionalId));
+  }
+
+  /**
+   * Commits a transaction: checks the producer's epoch (a newer producer with the same
+   * transactionalId fences it) and the group's generation, then appends the records and the
+   * `__consumer_offsets` batch as ONE appender request, so one IndexedDB transaction makes them
+   * visible together or not at all. Nothing of an uncommitted transaction is ever written.
+   */
+  async commitTransaction(req: TxnCommitRequest): Promise<ProduceResult[]> {
+    if (!req || typeof req !== 'object') throw new InvalidArgumentError('commitTransaction needs a request');
+    const id = checkTransactionalId(req.transactionalId);
+    if (!Array.isArray(req.batches)) throw new InvalidArgumentError('commitTransaction.batches must be an array');
+    const current = await this.store.transactionalProducer(id);
+    if (!current) throw new InvalidTxnStateError(`transactionalId ${JSON.stringify(id)} has no producer: call initProducerId first`, { details: { transactionalId: id } });
+    if (current.producerId !== req.producerId || current.producerEpoch > req.producerEpoch) {
+      throw new ProducerFencedError(`producer ${req.producerId} (epoch ${req.producerEpoch}) of transactionalId ${JSON.stringify(id)} was fenced by a newer producer (epoch ${current.producerEpoch})`, {
+        details: { transactionalId: id, producerId: req.producerId, producerEpoch: req.producerEpoch, currentEpoch: current.producerEpoch },
+      });
+    }
+    for (const b of req.batches) assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
+    const batches = [...req.batches];
+    const o = req.offsets;
+    if (o) {
+      if (typeof o.groupId !== 'string' || o.groupId === '') throw new InvalidArgumentError('sendOffsets.consumerGroupId must be a non-empty string');
+      if (!Number.isInteger(o.offsetsSequence) || o.offsetsSequence < 0) throw new InvalidArgumentError('commitTransaction.offsets.offsetsSequence must be a non-negative integer');
+      // Without a member, only the offsets are checked (Kafka's TxnOffsetCommit without group
+      // metadata does the same); with one, a stale generation is refused (IllegalGeneration).
+      if (o.memberId === undefined && o.generationId === undefined) await this.groups.checkOffsets(o.offsets);
+      else await this.groups.checkCommit({ groupId: o.groupId, memberId: o.memberId ?? '', generationId: o.generationId ?? -1, offsets: o.offsets });
+      if (o.offsets.length > 0) batches.push({ topic: OFFSETS_TOPIC, partition: 0, baseSequence: o.offsetsSequence, records: this.groups.offsets.encodeCommit(o.groupId, o.offsets) });
+    }
+    if (batches.length === 0) return [];
+    const results = await this.appendWithQuota({ producerId: req.producerId, producerEpoch: req.producerEpoch, batches });
+    if (o && o.offsets.length > 0) {
+      const r = results.find((x) => x.topic === OFFSETS_TOPIC);
+      // A retried commit already applied its offsets; a later commit may have moved them since.
+      if (r && !r.duplicate) this.groups.offsets.applyCommitted(o.groupId, o.offsets);
+      this.watches.poke();
+    }
+    return results.filter((x) => x.topic !== OFFSETS_TOPIC);
   }
 
   async produce(req: ProduceRequest): Promise<ProduceResult[]> {
     // Only the broker writes internal topics (its OffsetStore appends through the appender
     // directly); a user write there would be read back as committed offsets.
     if (req && Array.isArray(req.batches)) for (const b of req.batches) assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
+    return this.appendWithQuota(req);
+  }
+
+  /** Appends a request; under quota pressure with sync on, drops replicated segments and tries once more. */
+  private async appendWithQuota(req: ProduceRequest): Promise<ProduceResult[]> {
     try {
       return await this.appender.append(req);
     } catch (e) {
@@ -499,4 +546,10 @@ export class Broker implements BrokerApi {
   async syncStopMirror(into: string): Promise<void> {
     return this.sync.stopMirror(into);
   }
+}
+
+/** A transactionalId as the broker accepts it: a non-empty string of at most 249 characters. */
+function checkTransactionalId(id: unknown): string {
+  if (typeof id !== 'string' || id === '' || id.length > 249) throw new InvalidArgumentError(`transactionalId must be a non-empty string of at most 249 characters; got ${JSON.stringify(id)}`, { details: { transactionalId: id } });
+  return id;
 }

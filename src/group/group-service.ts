@@ -98,12 +98,16 @@ export class GroupService {
   }
 
   async commit(req: OffsetCommitRequest): Promise<void> {
-    if (!Array.isArray(req.offsets)) throw new InvalidArgumentError('commitOffsets needs offsets');
-    for (const o of req.offsets) {
-      await this.store.usePartition(o.topic, o.partition);
-      this.store.partition(o.topic, o.partition);
-      if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`commit offset for ${o.topic}-${o.partition} must be a non-negative integer; got ${o.offset}`);
-    }
+    await this.checkCommit(req);
+    await this.offsets.commit(req.groupId, req.offsets);
+  }
+
+  /**
+   * Validates a commit without writing it: offsets of existing partitions, and the member's
+   * generation (or, for memberId '' and generationId -1, an empty group). Throws when refused.
+   */
+  async checkCommit(req: OffsetCommitRequest): Promise<void> {
+    await this.checkOffsets(req.offsets);
     if (req.memberId === '' && req.generationId === -1) {
       const d = this.describe(req.groupId);
       if (d.members.length > 0) {
@@ -112,7 +116,16 @@ export class GroupService {
     } else {
       this.coordinator.validateCommit(req);
     }
-    await this.offsets.commit(req.groupId, req.offsets);
+  }
+
+  /** Validates offsets to commit: existing partitions, non-negative integer offsets. */
+  async checkOffsets(offsets: OffsetCommitRequest['offsets']): Promise<void> {
+    if (!Array.isArray(offsets)) throw new InvalidArgumentError('commitOffsets needs offsets');
+    for (const o of offsets) {
+      await this.store.usePartition(o.topic, o.partition);
+      this.store.partition(o.topic, o.partition);
+      if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new InvalidArgumentError(`commit offset for ${o.topic}-${o.partition} must be a non-negative integer; got ${o.offset}`);
+    }
   }
 
   fetchOffsets(groupId: string, topics?: string[]): CommittedOffsetInfo[] {

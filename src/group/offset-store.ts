@@ -134,6 +134,21 @@ export class OffsetStore {
     await this.append(offsets.map((o) => ({ key: [groupId, o.topic, o.partition] as Key, value: { offset: o.offset, metadata: o.metadata ?? null, commitTimestamp: now } })));
   }
 
+  /**
+   * The `__consumer_offsets` records of a commit, for a caller that appends them itself in one
+   * request with other batches (a transaction); it calls {@link applyCommitted} after the append.
+   */
+  encodeCommit(groupId: string, offsets: OffsetCommit[]): ReturnType<typeof encodeRecords> {
+    const now = this.store.now();
+    return encodeRecords(offsets.map((o) => ({ key: JSON.stringify([groupId, o.topic, o.partition]), value: { offset: o.offset, metadata: o.metadata ?? null, commitTimestamp: now } as unknown as Message['value'] })), now);
+  }
+
+  /** Applies offsets whose records {@link encodeCommit} made and the caller has appended. */
+  applyCommitted(groupId: string, offsets: OffsetCommit[]): void {
+    const now = this.store.now();
+    for (const o of offsets) this.apply([groupId, o.topic, o.partition], { offset: o.offset, metadata: o.metadata ?? null, commitTimestamp: now });
+  }
+
   /** Deletes every committed offset of a group (tombstones). */
   async deleteGroup(groupId: string): Promise<void> {
     await this.append(this.list(groupId).map((o) => ({ key: [groupId, o.topic, o.partition] as Key, value: null })));

@@ -8,7 +8,8 @@
  * - segments    [topic, partition, baseOffset]        -> SegmentRow
  * - batches     [topic, partition, baseOffset]        -> RecordBatch (one value per batch)
  * - producers   [producerId, topic, partition]        -> ProducerRow (idempotence state)
- * - meta        key                                   -> nextProducerId (number); sync's keys (sync-meta.ts)
+ * - meta        key                                   -> nextProducerId (number); sync's keys (sync-meta.ts);
+ *                                                       ['txn', transactionalId] -> { producerId, producerEpoch }
  *
  * Invariants:
  * - `UPGRADES[v]` turns a database of version v into version v + 1 without losing a row;
@@ -90,7 +91,7 @@ export interface LogSchema extends DBSchema {
 }
 
 /** Keys of the meta store: the producer id counter, and sync's keys (see sync-meta.ts). */
-export type MetaKey = 'nextProducerId' | 'deviceId' | 'syncConfig' | ['replicated', string, number] | ['mirror', string];
+export type MetaKey = 'nextProducerId' | 'deviceId' | 'syncConfig' | ['replicated', string, number] | ['mirror', string] | ['txn', string];
 /** Values of the meta store (each key's type is fixed by the module that writes it). */
 export type MetaValue = number | string | object;
 

@@ -96,6 +96,8 @@ export class LogStore {
   syncEnabled = false;
   private listeners = new Set<AppendListener>();
   private nextProducerId = 1;
+  /** Producer id and epoch of each transactionalId seen by this store (cache of `meta`). */
+  private readonly txnEpochs = new Map<string, { producerId: number; producerEpoch: number }>();
   private writing: Promise<unknown> = Promise.resolve();
   /** Loads in flight, per partition key (lazy stores). */
   private loading = new Map<string, Promise<void>>();
@@ -458,6 +460,32 @@ export class LogStore {
     const tx = transaction(this.db, [S.meta], 'readwrite', 'initProducerId');
     await done(tx, 'initProducerId', [tx.objectStore(S.meta).put(id + 1, 'nextProducerId')]);
     return { producerId: id, producerEpoch: 0 };
+  }
+
+  /**
+   * The producer id and a new epoch for a transactionalId: the first call allocates an id
+   * (epoch 0); each later one bumps the epoch, which fences every producer holding an older one.
+   * Persisted in `meta` under `['txn', transactionalId]`, so fencing survives a reload.
+   */
+  async initTransactionalProducer(transactionalId: string): Promise<{ producerId: number; producerEpoch: number }> {
+    // Taken before the await, as initProducerId does, so the persisted counter only grows.
+    const fresh = this.nextProducerId++;
+    const tx = transaction(this.db, [S.meta], 'readwrite', 'initProducerId');
+    const meta = tx.objectStore(S.meta);
+    const prev = (await meta.get(['txn', transactionalId])) as { producerId: number; producerEpoch: number } | undefined;
+    const next = prev ? { producerId: prev.producerId, producerEpoch: prev.producerEpoch + 1 } : { producerId: fresh, producerEpoch: 0 };
+    await done(tx, 'initProducerId', [meta.put(fresh + 1, 'nextProducerId'), meta.put(next, ['txn', transactionalId])]);
+    this.txnEpochs.set(transactionalId, next);
+    return next;
+  }
+
+  /** The current producer id and epoch of a transactionalId, if any producer ever used it. */
+  async transactionalProducer(transactionalId: string): Promise<{ producerId: number; producerEpoch: number } | undefined> {
+    const known = this.txnEpochs.get(transactionalId);
+    if (known) return known;
+    const row = (await transaction(this.db, [S.meta], 'readonly', 'transactionalProducer').objectStore(S.meta).get(['txn', transactionalId])) as { producerId: number; producerEpoch: number } | undefined;
+    if (row && !this.txnEpochs.has(transactionalId)) this.txnEpochs.set(transactionalId, row);
+    return this.txnEpochs.get(transactionalId) ?? row;
   }
 
   // ---- reads --------------------------------------------------------------------------------

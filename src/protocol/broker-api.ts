@@ -158,6 +158,26 @@ export interface OffsetCommitRequest extends GroupMemberRef {
   offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[];
 }
 
+/**
+ * A transaction's commit: its records (batches with the producer's sequences) and, optionally,
+ * a group's offsets, which the broker encodes as one `__consumer_offsets` batch carrying
+ * `offsetsSequence` so a retried commit is recognised whole.
+ */
+export interface TxnCommitRequest {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  batches: ProduceBatch[];
+  offsets?: {
+    groupId: string;
+    /** The consumer's member id and generation; when given, a stale generation is refused. */
+    memberId?: string;
+    generationId?: number;
+    offsetsSequence: number;
+    offsets: { topic: string; partition: number; offset: number; metadata?: string | null }[];
+  };
+}
+
 /** A committed offset as fetchOffsets returns it (offset -1: none). */
 export interface CommittedOffsetInfo {
   topic: string;
@@ -266,7 +286,10 @@ export interface BrokerApi {
   deleteTopics(topics: string[]): Promise<void>;
   createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void>;
   alterConfigs(topic: string, entries: ConfigEntry[]): Promise<TopicConfig>;
-  initProducerId(): Promise<{ producerId: number; producerEpoch: number }>;
+  /** A producer id; with a transactionalId, that id's producer with a bumped epoch (fencing older ones). */
+  initProducerId(req?: { transactionalId?: string }): Promise<{ producerId: number; producerEpoch: number }>;
+  /** Writes a transaction's records and offsets in one appender request (all or nothing). */
+  commitTransaction(req: TxnCommitRequest): Promise<ProduceResult[]>;
   produce(req: ProduceRequest): Promise<ProduceResult[]>;
   fetch(req: FetchRequest): Promise<FetchPartitionResult[]>;
   listOffsets(topic: string): Promise<PartitionWatermarks[]>;
@@ -308,7 +331,7 @@ export const PROTOCOL_VERSION = 1;
 /** Every BrokerApi method, for hosts that forward calls (RPC, comlink facades). */
 export const BROKER_METHODS = [
   'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'initProducerId',
-  'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
+  'commitTransaction', 'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
   'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
   'watch',
   'syncConfigure', 'syncSetToken', 'syncStatus', 'syncNetwork', 'syncRetry', 'syncMirror', 'syncStopMirror',

@@ -27,6 +27,10 @@ import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type Remov
 import type { Logger } from '../logger.js';
 import { createRetry, type RetryOptions } from '../retry.js';
 import { tpKey } from '../../protocol/topic-partition.js';
+import { createTransaction, type Transaction, type TxnChunk } from './transaction.js';
+import { InvalidTxnStateError, ProducerFencedError } from '../../errors.js';
+
+export type { Transaction, TransactionOffsets } from './transaction.js';
 
 /** Options of producer(). */
 export interface ProducerConfig {
@@ -38,6 +42,13 @@ export interface ProducerConfig {
   createPartitioner?: PartitionerFactory;
   /** Retries of retriable failures (broker unavailable, request timeout); KafkaJS's retry options. Default 5 retries from 100 ms. */
   retry?: RetryOptions;
+  /**
+   * Makes the producer transactional: `producer.transaction()` writes records and offsets
+   * atomically. A newer producer with the same id fences this one (ProducerFencedError).
+   */
+  transactionalId?: string;
+  /** Accepted for KafkaJS compatibility: one request is always in flight per producer. */
+  maxInFlightRequests?: number;
 }
 
 /** A send to one topic, typed by the client's schema. */
@@ -65,6 +76,10 @@ export interface Producer<S extends TopicSchema = UntypedTopics> {
   disconnect(): Promise<void>;
   send<T extends TopicName<S>>(record: ProducerRecord<S, T>): Promise<RecordMetadata[]>;
   sendBatch(batch: ProducerBatch<S>): Promise<RecordMetadata[]>;
+  /** Begins a transaction (transactional producers only; one active at a time). */
+  transaction(): Promise<Transaction<S>>;
+  /** True when the producer was configured with a transactionalId. */
+  isTransactional(): boolean;
   /** True when the producer is idempotent (it always is unless configured off). */
   isIdempotent(): boolean;
   /** KafkaJS's instrumentation events: CONNECT, DISCONNECT, REQUEST, REQUEST_TIMEOUT, REQUEST_QUEUE_SIZE. */
@@ -90,6 +105,13 @@ interface PendingSend {
 export function createProducer<S extends TopicSchema>(conn: Connection, config: ProducerConfig = {}): Producer<S> {
   const autoCreate = config.allowAutoTopicCreation ?? true;
   const idempotent = config.idempotent ?? true;
+  const transactionalId = config.transactionalId;
+  if (transactionalId !== undefined) {
+    if (typeof transactionalId !== 'string' || transactionalId === '' || transactionalId.length > 249) throw new InvalidArgumentError(`producer.transactionalId must be a non-empty string of at most 249 characters; got ${formatValue(transactionalId)}`);
+    if (!idempotent) throw new InvalidArgumentError('producer.idempotent must be true for a transactional producer (transactionalId is set)');
+  }
+  let fenced: ProducerFencedError | undefined;
+  let activeTxn = false;
   const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry });
   const events = new Instrumentation(PRODUCER_EVENTS);
   const logger = conn.logger.namespace('Producer');
@@ -300,7 +322,9 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       await conn.acquire();
       if (idempotent && producerId < 0) {
         try {
-          ({ producerId, producerEpoch } = await (await broker()).initProducerId());
+          ({ producerId, producerEpoch } = transactionalId === undefined
+            ? await (await broker()).initProducerId()
+            : await (await broker()).initProducerId({ transactionalId }));
         } catch (e) {
           await conn.release();
           throw e;
@@ -317,6 +341,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       events.emit(PRODUCER_EVENTS.DISCONNECT, {});
     },
     send(record) {
+      if (transactionalId !== undefined) return Promise.reject(new InvalidTxnStateError('a transactional producer sends inside a transaction: use (await producer.transaction()).send(...)'));
       return enqueue((s) => {
         checkCodec(record?.compression, 'send.compression');
         s.compression = record?.compression;
@@ -324,6 +349,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       });
     },
     sendBatch(batch) {
+      if (transactionalId !== undefined) return Promise.reject(new InvalidTxnStateError('a transactional producer sends inside a transaction: use (await producer.transaction()).sendBatch(...)'));
       return enqueue(async (s) => {
         if (!batch || !Array.isArray(batch.topicMessages)) throw new InvalidArgumentError('sendBatch.topicMessages must be an array');
         checkCodec(batch.compression, 'sendBatch.compression');
@@ -334,6 +360,45 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         }
       });
     },
+    async transaction() {
+      if (transactionalId === undefined) throw new InvalidTxnStateError('producer.transaction() needs a transactional producer: set transactionalId in producer({ transactionalId })');
+      if (fenced) throw new ProducerFencedError(fenced.message, { details: fenced.details });
+      if (!connected) throw new NotConnectedError('producer is not connected: call producer.connect() first');
+      if (activeTxn) throw new InvalidTxnStateError('a transaction is already active on this producer: commit or abort it first');
+      activeTxn = true;
+      const txSend = async (build: (s: PendingSend) => Promise<void>): Promise<TxnChunk[]> => {
+        if (fenced) throw new ProducerFencedError(fenced.message, { details: fenced.details });
+        const s: PendingSend = { chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined };
+        await build(s);
+        return s.chunks.map((c) => ({ topic: c.topic, partition: c.partition, records: c.records, compression: s.compression }));
+      };
+      return createTransaction<S>({
+        transactionalId,
+        ids: () => ({ producerId, producerEpoch }),
+        broker,
+        sequences,
+        retry,
+        prepareSend: (record) => txSend((s) => {
+          const r = record as ProducerRecord | undefined;
+          checkCodec(r?.compression, 'send.compression');
+          s.compression = r?.compression;
+          return prepare(s, r?.topic, r?.messages, 'send');
+        }),
+        prepareBatch: (b) => txSend(async (s) => {
+          const batch = b as ProducerBatch | undefined;
+          if (!batch || !Array.isArray(batch.topicMessages)) throw new InvalidArgumentError('sendBatch.topicMessages must be an array');
+          checkCodec(batch.compression, 'sendBatch.compression');
+          s.compression = batch.compression;
+          for (let i = 0; i < batch.topicMessages.length; i++) {
+            const tm = batch.topicMessages[i]!;
+            await prepare(s, tm?.topic, tm?.messages, `sendBatch.topicMessages[${i}]`);
+          }
+        }),
+        onFenced: (e) => { fenced = e; },
+        onEnd: () => { activeTxn = false; },
+      });
+    },
+    isTransactional: () => transactionalId !== undefined,
     isIdempotent: () => idempotent,
     events: PRODUCER_EVENTS,
     on: (event, listener) => events.on(event, listener),

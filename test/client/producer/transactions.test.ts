@@ -1,0 +1,177 @@
+/**
+ * Transactions: records and offsets of a transaction become visible together at commit (one
+ * appender request, one IndexedDB transaction) or not at all; a newer producer with the same
+ * transactionalId fences the older one; a member of a stale generation cannot commit offsets in
+ * a transaction; a retried commit is written once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, ProducerFencedError, type Producer,
+} from '../../../src/index.js';
+import type { JoinGroupRequest } from '../../../src/protocol/broker-api.js';
+import { readAll, rejection, setup } from '../helpers.js';
+
+type Env = Awaited<ReturnType<typeof setup>>;
+let env: Env | undefined;
+const extra: Producer[] = [];
+const open = async () => {
+  env = await setup();
+  await env.admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }, { topic: 'invoices', numPartitions: 2 }, { topic: 'audit' }] });
+  return env;
+};
+afterEach(async () => {
+  for (const p of extra.splice(0)) await p.disconnect();
+  await env?.close();
+  env = undefined;
+});
+
+async function txProducer(id = 'tx-1') {
+  const p = env!.client.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
+  await p.connect();
+  extra.push(p);
+  return p;
+}
+const values = async (topic: string, partition: number) => (await readAll(env!.broker, topic, partition)).map((m) => String(m.value));
+const committed = async (groupId: string, topic: string) =>
+  (await env!.admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => Number(p.offset));
+
+describe('transactions', () => {
+  it('commit makes records on several partitions and topics and the offsets visible together', async () => {
+    const { broker } = await open();
+    const p = await txProducer();
+    const tx = await p.transaction();
+    expect(tx.isActive()).toBe(true);
+    await tx.send({ topic: 'invoices', messages: [{ value: 'i0', partition: 0 }, { value: 'i1', partition: 1 }] });
+    await tx.sendBatch({ topicMessages: [{ topic: 'audit', messages: [{ value: 'a0' }] }, { topic: 'invoices', messages: [{ value: 'i0b', partition: 0 }] }] });
+    await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: 7 }] }] });
+    // Nothing is visible before commit.
+    expect(await values('invoices', 0)).toEqual([]);
+    expect(await committed('billing', 'orders')).toEqual([-1, -1]);
+    const commitsBefore = broker.appender.commits;
+    await tx.commit();
+    expect(tx.isActive()).toBe(false);
+    expect(broker.appender.commits).toBe(commitsBefore + 1); // one IndexedDB transaction for all of it
+    expect(await values('invoices', 0)).toEqual(['i0', 'i0b']);
+    expect(await values('invoices', 1)).toEqual(['i1']);
+    expect(await values('audit', 0)).toEqual(['a0']);
+    expect(await committed('billing', 'orders')).toEqual([5, 7]);
+    // A second transaction of the same producer continues its sequences.
+    const tx2 = await p.transaction();
+    await tx2.send({ topic: 'invoices', messages: [{ value: 'i2', partition: 1 }] });
+    await tx2.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 1, offset: 8 }] }] });
+    await tx2.commit();
+    expect(await values('invoices', 1)).toEqual(['i1', 'i2']);
+    expect(await committed('billing', 'orders')).toEqual([5, 8]);
+  });
+
+  it('abort makes neither the records nor the offsets visible, and the offsets stay uncommitted', async () => {
+    await open();
+    const p = await txProducer();
+    const tx = await p.transaction();
+    await tx.send({ topic: 'invoices', messages: [{ value: 'x', partition: 0 }] });
+    await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 3 }] }] });
+    await tx.abort();
+    expect(tx.isActive()).toBe(false);
+    expect(await values('invoices', 0)).toEqual([]);
+    expect(await committed('billing', 'orders')).toEqual([-1, -1]);
+    expect((await env!.offsets('invoices')).map((o) => o.high)).toEqual([0, 0]);
+    expect(await rejection(tx.commit())).toBeInstanceOf(InvalidTxnStateError);
+    expect(await rejection(tx.send({ topic: 'invoices', messages: [{ value: 'late' }] }))).toBeInstanceOf(InvalidTxnStateError);
+    // A consumer reads the next committed transaction only.
+    const tx2 = await p.transaction();
+    await tx2.send({ topic: 'invoices', messages: [{ value: 'y', partition: 0 }] });
+    await tx2.commit();
+    expect(await values('invoices', 0)).toEqual(['y']);
+    const c = await env!.consumer({ groupId: 'reader' });
+    await c.subscribe({ topic: 'invoices', fromBeginning: true });
+    const got: string[] = [];
+    await new Promise<void>((resolve) => {
+      void c.run({ eachMessage: async ({ message }) => { got.push(String(message.value)); if (got.length === 1) resolve(); } });
+    });
+    await c.stop();
+    expect(got).toEqual(['y']);
+  });
+
+  it('a zombie producer (same transactionalId, older epoch) cannot commit, and stays fenced', async () => {
+    const { broker } = await open();
+    const old = await txProducer('shared');
+    const tx = await old.transaction();
+    await tx.send({ topic: 'invoices', messages: [{ value: 'zombie', partition: 0 }] });
+    await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 9 }] }] });
+    const fresh = await txProducer('shared');
+    const err = await rejection(tx.commit());
+    expect(err).toBeInstanceOf(ProducerFencedError);
+    expect(err.code).toBe('PRODUCER_FENCED');
+    expect(err.retriable).toBe(false);
+    expect(await values('invoices', 0)).toEqual([]);
+    expect(await committed('billing', 'orders')).toEqual([-1, -1]);
+    expect(await rejection(old.transaction())).toBeInstanceOf(ProducerFencedError);
+    // The epoch is persisted: a broker reading it from the log refuses the zombie too.
+    const row = await broker.store.transactionalProducer('shared');
+    expect(row?.producerEpoch).toBe(1);
+    const tx2 = await fresh.transaction();
+    await tx2.send({ topic: 'invoices', messages: [{ value: 'live', partition: 0 }] });
+    await tx2.commit();
+    expect(await values('invoices', 0)).toEqual(['live']);
+  });
+
+  it('offsets of a member whose generation is stale are refused with IllegalGeneration, and nothing is written', async () => {
+    const { broker } = await open();
+    const fake = (memberId: string): JoinGroupRequest => ({
+      groupId: 'g', memberId, clientId: 'fake', topics: ['orders'], owned: {}, protocols: ['range'], sessionTimeout: 30_000, rebalanceTimeout: 30_000,
+    });
+    const a1 = await broker.joinGroup(fake('a'));
+    // b's join starts a round; it completes once a rejoins.
+    const b = broker.joinGroup(fake('b'));
+    const [a2] = await Promise.all([broker.joinGroup(fake('a')), b]);
+    expect(a2.generationId).toBeGreaterThan(a1.generationId);
+    const p = await txProducer();
+    const tx = await p.transaction();
+    await tx.send({ topic: 'invoices', messages: [{ value: 'stale', partition: 0 }] });
+    await tx.sendOffsets({ consumerGroupId: 'g', memberId: 'a', generationId: a1.generationId, topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 1 }] }] });
+    expect(await rejection(tx.commit())).toBeInstanceOf(IllegalGenerationError);
+    expect(await values('invoices', 0)).toEqual([]);
+    expect(await committed('g', 'orders')).toEqual([-1, -1]);
+    const tx2 = await p.transaction();
+    await tx2.send({ topic: 'invoices', messages: [{ value: 'current', partition: 0 }] });
+    await tx2.sendOffsets({ consumerGroupId: 'g', memberId: 'a', generationId: a2.generationId, topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 1 }] }] });
+    await tx2.commit();
+    expect(await values('invoices', 0)).toEqual(['current']);
+    expect(await committed('g', 'orders')).toEqual([1, -1]);
+    await broker.leaveGroup({ groupId: 'g', memberId: 'a' });
+    await broker.leaveGroup({ groupId: 'g', memberId: 'b' });
+  });
+
+  it('a retried commit is written once: records and offsets are not duplicated', async () => {
+    const { broker } = await open();
+    const { producerId, producerEpoch } = await broker.initProducerId({ transactionalId: 'retry' });
+    const { encodeRecords } = await import('../../../src/protocol/record-batch.js');
+    const req = {
+      transactionalId: 'retry', producerId, producerEpoch,
+      batches: [{ topic: 'invoices', partition: 0, baseSequence: 0, records: encodeRecords([{ value: 'once' }], Date.now()) }],
+      offsets: { groupId: 'billing', offsetsSequence: 0, offsets: [{ topic: 'orders', partition: 0, offset: 4 }] },
+    };
+    const first = await broker.commitTransaction(req);
+    const again = await broker.commitTransaction(req);
+    expect(again[0]).toMatchObject({ baseOffset: first[0]!.baseOffset, duplicate: true });
+    expect(await values('invoices', 0)).toEqual(['once']);
+    expect(await committed('billing', 'orders')).toEqual([4, -1]);
+    expect((await env!.offsets('__consumer_offsets'))[0]!.high).toBe(1);
+  });
+
+  it('bad use gets typed errors naming the field', async () => {
+    await open();
+    expect(() => env!.client.producer({ transactionalId: 'x', idempotent: false })).toThrow(InvalidArgumentError);
+    expect(() => env!.client.producer({ transactionalId: '' })).toThrow(/transactionalId/);
+    expect(await rejection(env!.producer.transaction())).toBeInstanceOf(InvalidTxnStateError);
+    const p = await txProducer();
+    expect(await rejection(p.send({ topic: 'invoices', messages: [{ value: 'v' }] }))).toBeInstanceOf(InvalidTxnStateError);
+    const tx = await p.transaction();
+    expect(await rejection(p.transaction())).toBeInstanceOf(InvalidTxnStateError);
+    const e = await rejection(tx.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: -1 }] }] }));
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    expect(e.message).toMatch(/sendOffsets\.topics\[0\]\.partitions\[0\]\.offset/);
+    expect(tx.isActive()).toBe(true);
+    await tx.abort();
+  });
+});
