@@ -223,6 +223,8 @@ describe('sync agent against the replica server', () => {
     await server.http.close();
     servers.pop();
     for (let i = 0; i < 3; i++) await producer.send({ topic: 'q', messages: [{ value: 'y'.repeat(200) }] });
+    // The agent learns of appends after they are acknowledged: wait until its status counts all three.
+    await until('3 records pending', async () => (await client.sync.status()).pendingRecords === 3);
     const { broker, release } = await acquireInPageBroker({ database: 'quota', indexedDB: factory, IDBKeyRange });
     try {
       // The device is full: the log refuses every append with the storage's quota error.
