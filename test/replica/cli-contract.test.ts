@@ -43,5 +43,5 @@ describe.skipIf(!built)('lanes-replica through npx (needs npm run build)', () =>
       if (!stopped) await new Promise((r) => setTimeout(r, 100));
     }
     expect(stopped).toBe(true);
-  }, 60_000);
+  }, 180_000);
 });
