@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Runs the benchmarks in headless Chromium (Debian's /usr/bin/chromium or CHROMIUM_PATH; never
-// downloads a browser) against the built bundle dist/index.js, prints a table and writes
-// bench/RESULTS.md. `npm run bench` builds first; run alone, it rebuilds dist/index.js with
+// downloads a browser), and the log suite again in Firefox ESR (FIREFOX_PATH; BENCH_FIREFOX=0
+// skips it), against the built bundle dist/index.js, prints a table and writes bench/RESULTS.md
+// (both engines side by side for the log suite). `npm run bench` builds first; run alone, it rebuilds dist/index.js with
 // rollup when it is missing or older than a file in src/ (--no-build skips that).
 //
-//   node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build]
+//   node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build] [--engines-section]
+//
+// --engines-section writes only the Chromium-vs-Firefox section of RESULTS.md (the rest stays).
 //
 // NAME is a suite name (log), a case name (produce, concurrent, consume, memory) or a case id
 // (a, b, c, d). --profile also runs one lanes-only round of each selected case under the V8
@@ -21,7 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   startEnv, runCase, summarize, evaluateRows, textTable, markdownReport, chromiumVersion, machine,
-  profilePageCase, writeFileEnsured,
+  profilePageCase, writeFileEnsured, firefoxVersion, engineComparison,
 } from './lib/harness.mjs';
 import { bundleSizes, coreBreakdown, sizeMarkdown, sizeTable } from './size.mjs';
 import { logSuite } from './suites/log.mjs';
@@ -36,7 +39,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
 
 function parseArgs(argv) {
-  const o = { only: null, rounds: 7, profile: false, write: true, build: true };
+  const o = { only: null, rounds: 7, profile: false, write: true, build: true, enginesSection: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -51,6 +54,7 @@ function parseArgs(argv) {
     } else if (a === '--profile') o.profile = true;
     else if (a === '--no-write') o.write = false;
     else if (a === '--no-build') o.build = false;
+    else if (a === '--engines-section') o.enginesSection = true;
     else if (a === '--help' || a === '-h') {
       console.log('node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build]');
       process.exit(0);
@@ -150,6 +154,29 @@ async function main() {
     await env.close();
   }
 
+  // The log suite again in Firefox ESR (BENCH_FIREFOX=0 skips it); the memory case needs
+  // window.gc, which only Chromium exposes.
+  let firefox = null;
+  const ffPicks = picks.filter(({ suite, c }) => suite.name === 'log' && c.name !== 'memory');
+  if (ffPicks.length && process.env.BENCH_FIREFOX !== '0') {
+    const ffEnv = await startEnv({ engine: 'firefox' });
+    firefox = { version: firefoxVersion(ffEnv.executablePath), rounds: args.rounds, results: [] };
+    console.log(`[bench] ${firefox.version}: the log suite`);
+    try {
+      for (const { suite, c } of ffPicks) {
+        console.log(`[bench] firefox: ${c.title} ...`);
+        const samples = await runCase(ffEnv, suite, c, args.rounds, {
+          onRound: (i, metrics, ms) => console.log(`[bench]   round ${i + 1}: ${c.rows.map((r) => `${r.metric}=${fmtShort(metrics[r.metric])}`).join(' ')} (${ms} ms)`),
+        });
+        const stats = summarize(samples);
+        firefox.results.push({ case: c, stats, lines: evaluateRows(c, stats, samples) });
+      }
+    } finally {
+      await ffEnv.close();
+    }
+    console.log(`\n[bench] firefox\n${textTable(firefox.results.flatMap((r) => r.lines))}`);
+  }
+
   const seconds = (Date.now() - started) / 1000;
   const allLines = results.flatMap((r) => r.lines);
   console.log('');
@@ -157,7 +184,19 @@ async function main() {
   for (const r of results) for (const n of r.notes) console.log(n);
   console.log(`\n[bench] total ${seconds.toFixed(0)} s`);
 
-  if (args.write) {
+  if (args.write && args.enginesSection && firefox) {
+    // Only the engines section of RESULTS.md changes; the benchmarks recorded there stay.
+    const file = join(BENCH, 'RESULTS.md');
+    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# lanes benchmark results\n\n';
+    const section = `${engineComparison(results, firefox)}\nSection written by \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString()} (load ${loadBefore.toFixed(2)} before); the Chromium columns are from that run, not from the table above.\n`;
+    const at = old.indexOf('## Log suite in Chromium and Firefox');
+    const next = at < 0 ? -1 : old.indexOf('\n## ', at + 3);
+    const anchor = old.indexOf('\n## ');
+    const text = at >= 0 ? old.slice(0, at) + section + (next < 0 ? '' : old.slice(next + 1))
+      : anchor >= 0 ? `${old.slice(0, anchor + 1)}${section}\n${old.slice(anchor + 1)}` : `${old}\n${section}`;
+    writeFileEnsured(file, text);
+    console.log(`[bench] wrote the engines section into ${file}`);
+  } else if (args.write) {
     const report = markdownReport({
       date: new Date().toISOString(),
       chromium,
@@ -171,6 +210,7 @@ async function main() {
       results,
       seconds,
       sizes: sizes ? sizeMarkdown(sizes, breakdown) : null,
+      firefox,
     });
     const file = join(BENCH, 'RESULTS.md');
     writeFileEnsured(file, report);

@@ -13,6 +13,7 @@
 //   { kind: 'ratioMax', max } (the same ratio <= max: for times, lower is better),
 //   { kind: 'min', value } (median metric >= value) or { kind: 'max', value } (median < value).
 import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -41,8 +42,13 @@ export const CHROMIUM_ARGS = [
 /** Longest one page.evaluate of a benchmark may take before the run fails. */
 const EVALUATE_TIMEOUT_MS = 180_000;
 
-/** Starts the static server and Chromium with a fresh profile. */
-export async function startEnv() {
+/**
+ * Starts the static server and a browser with a fresh profile: Chromium (playwright-core), or
+ * with `{ engine: 'firefox' }` Debian's Firefox ESR (FIREFOX_PATH) driven by puppeteer-core over
+ * WebDriver BiDi. Pages of both answer evaluate(fn, arg) and close() alike.
+ */
+export async function startEnv({ engine = 'chromium' } = {}) {
+  if (engine === 'firefox') return startFirefoxEnv();
   const server = await startStaticServer({ port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'lanes-bench-'));
   const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -59,6 +65,7 @@ export async function startEnv() {
   }
   /** @type {Env} */
   const env = {
+    engine: 'chromium',
     context,
     url: server.url,
     executablePath,
@@ -80,6 +87,63 @@ export async function startEnv() {
 }
 
 /** "Chromium 150.0.7871.100 built on Debian ..." or the user agent's version. */
+async function startFirefoxEnv() {
+  const server = await startStaticServer({ port: 0 });
+  const dir = mkdtempSync(join(tmpdir(), 'lanes-bench-ff-'));
+  const executablePath = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
+  let browser;
+  try {
+    browser = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true, userDataDir: dir });
+  } catch (e) {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    engine: 'firefox',
+    context: null,
+    url: server.url,
+    executablePath,
+    async openPage(path) {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warn') console.error(`[page ${m.type()}] ${m.text()}`); });
+      await page.goto(server.url + path);
+      await page.waitForFunction(() => window.benchReady === true, { timeout: 30_000 });
+      return page;
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The Firefox version string, e.g. "Mozilla Firefox 153.8.0esr". */
+export function firefoxVersion(executablePath) {
+  try { return execFileSync(executablePath, ['--version'], { encoding: 'utf8' }).trim(); } catch { return 'Firefox (version unknown)'; }
+}
+
+/** Chromium and Firefox results of the same cases side by side (markdown). */
+export function engineComparison(chromiumResults, firefox) {
+  const out = ['## Log suite in Chromium and Firefox', ''];
+  out.push(`${firefox.version}, headless, via puppeteer-core (WebDriver BiDi), ${firefox.rounds} rounds, run after the Chromium run on the same machine. ` +
+    'Each ratio is lanes over its baseline in the same engine and round. The memory case needs `window.gc` (Chromium only) and is not run in Firefox.', '');
+  out.push('| benchmark | Chromium lanes | Chromium baseline | Chromium ratio | Firefox lanes | Firefox baseline | Firefox ratio | goal | Chromium | Firefox |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---|---|---|');
+  for (const f of firefox.results) {
+    const c = chromiumResults.find((r) => r.case.id === f.case.id);
+    f.lines.forEach((fl, i) => {
+      const cl = c?.lines[i];
+      const v = (l, k) => (l ? (l[k] === '—' ? '—' : `${l[k]} ${l.unit}`) : 'n/a');
+      out.push(`| ${fl.label} | ${v(cl, 'lanes')} | ${v(cl, 'baseline')} | ${cl?.ratio ?? 'n/a'} | ${v(fl, 'lanes')} | ${v(fl, 'baseline')} | ${fl.ratio} | ${fl.goal} | ${cl?.result ?? 'n/a'} | ${fl.result} |`);
+    });
+  }
+  out.push('');
+  return out.join('\n');
+}
+
 export function chromiumVersion(executablePath, userAgent) {
   try {
     return execFileSync(executablePath, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -231,7 +295,7 @@ export function textTable(lines) {
 }
 
 /** The markdown report. */
-export function markdownReport({ date, chromium, machine: m, bundle, loadBefore, loadAfter, rounds, argv, partial, results, seconds, sizes = null }) {
+export function markdownReport({ date, chromium, machine: m, bundle, loadBefore, loadAfter, rounds, argv, partial, results, seconds, sizes = null, firefox = null }) {
   const out = [];
   out.push('# lanes benchmark results', '');
   out.push(`Written by \`node bench/run.mjs\`${argv.length ? ` (\`${argv.join(' ')}\`)` : ''}; do not edit by hand, it is overwritten on every run.`, '');
@@ -253,6 +317,7 @@ export function markdownReport({ date, chromium, machine: m, bundle, loadBefore,
     }
   }
   out.push('');
+  if (firefox) out.push(engineComparison(results, firefox));
   if (sizes) out.push(sizes);
   out.push('## Benchmarks', '');
   for (const r of results) {
