@@ -198,7 +198,9 @@ export class SyncAgent {
     g.removeEventListener?.('online', this.onNet);
     g.removeEventListener?.('offline', this.onNet);
     this.releaseLock?.();
+    // A push still in flight finishes after this: it must not post on the closed channel.
     this.channel?.close();
+    this.channel = undefined;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
