@@ -98,7 +98,6 @@ export class Appender {
     let tx: AppendTx | undefined;
     const writes: Promise<unknown>[] = [];
     const touched = new Map<string, PartitionState>();
-    const committed: RecordBatch[] = [];
 
     for (const p of items) {
       try {
@@ -110,7 +109,6 @@ export class Appender {
           const { state, batch, producer, sealed } = step.write!;
           if (sealed) writes.push(tx.objectStore(S.segments).put(sealed));
           writes.push(tx.objectStore(S.batches).put(batch));
-          committed.push(batch);
           writes.push(tx.objectStore(S.segments).put(state.active));
           if (producer) writes.push(tx.objectStore(S.producers).put(producer));
           touched.set(tpKey(state.topic, state.partition), state);
@@ -135,7 +133,6 @@ export class Appender {
     this.commits++;
     for (const s of parts.values()) store.setPartition(s);
     for (const r of prods.values()) store.setProducerState(r);
-    store.rememberTail(committed);
     for (const a of accepted) a.p.resolve(a.results);
     for (const s of touched.values()) store.notifyAppend(s.topic, s.partition, s.active.nextOffset);
   }

@@ -20,10 +20,6 @@
  *   loaded, so a load never installs state older than a committed write; a load that finishes
  *   after its topic was deleted or replaced installs nothing. Sync accessors (`partition`,
  *   `watermarks`) need the partition loaded: every async entry point uses it first.
- * - The tail cache holds the last committed batches of a partition exactly as written (at most
- *   TAIL_BATCHES / TAIL_BYTES, contiguous in offsets); it answers reads only inside the active
- *   segment (which neither the cleaner nor compaction rewrites), is dropped with its topic, and
- *   hands out copies of the payload bytes (a SharedWorker transfers fetched bytes away).
  */
 import { TopicExistsError, TopicNotFoundError, InvalidArgumentError, StorageError } from '../errors.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
@@ -71,12 +67,6 @@ export interface LogStoreOptions {
 }
 
 
-/** Most batches / bytes the tail cache keeps per partition. */
-const TAIL_BATCHES = 32;
-const TAIL_BYTES = 256 * 1024;
-/** Bytes the tail caches of all partitions may hold together; past it they start over. */
-const TAIL_TOTAL_BYTES = 16 * 1024 * 1024;
-
 /** Builds an empty active segment. */
 export function newSegment(topic: string, partition: number, baseOffset: number, now: number): SegmentRow {
   return { topic, partition, baseOffset, nextOffset: baseOffset, sizeBytes: 0, batchCount: 0, recordCount: 0, firstTimestamp: -1, maxTimestamp: -1, createdAt: now, sealedAt: -1, version: 0 };
@@ -112,8 +102,6 @@ export class LogStore {
   /** Loads in flight, per partition key (lazy stores). */
   private loading = new Map<string, Promise<void>>();
   private loadingOlder = new Map<string, Promise<void>>();
-  /** Per partition, the last committed batches, contiguous, as the appender wrote them. */
-  private tails = new Map<string, RecordBatch[]>();
   /** Every partition is loaded once this resolves (set at open for an eager store). */
   private allLoaded: Promise<void> | undefined;
   /** True when open loaded every partition. */
@@ -444,7 +432,7 @@ export class LogStore {
     for (const k of prodKeys) writes.push(tx.objectStore(S.producers).delete(k));
     await done(tx, `deleteTopics ${topic}`, writes);
     this.topics.delete(topic);
-    for (let p = 0; p < t.numPartitions; p++) { this.partitions.delete(tpKey(topic, p)); this.tails.delete(tpKey(topic, p)); }
+    for (let p = 0; p < t.numPartitions; p++) this.partitions.delete(tpKey(topic, p));
     for (const k of prodKeys) this.producers.delete(`${k[0]}:${tpKey(k[1], k[2])}`);
   }
 
@@ -498,40 +486,6 @@ export class LogStore {
     const row = (await transaction(this.db, [S.meta], 'readonly', 'transactionalProducer').objectStore(S.meta).get(['txn', transactionalId])) as { producerId: number; producerEpoch: number } | undefined;
     if (row && !this.txnEpochs.has(transactionalId)) this.txnEpochs.set(transactionalId, row);
     return this.txnEpochs.get(transactionalId) ?? row;
-  }
-
-  // ---- tail cache ---------------------------------------------------------------------------
-
-  /** Keeps batches the appender has just committed (call after the transaction completed). */
-  rememberTail(batches: RecordBatch[]): void {
-    let total = 0;
-    for (const list of this.tails.values()) for (const x of list) total += x.sizeBytes;
-    if (total > TAIL_TOTAL_BYTES) this.tails.clear();
-    for (const b of batches) {
-      const k = tpKey(b.topic, b.partition);
-      let list = this.tails.get(k);
-      const last = list?.at(-1);
-      if (!list || !last || last.baseOffset + last.lastOffsetDelta + 1 !== b.baseOffset) this.tails.set(k, (list = []));
-      list.push(b);
-      let bytes = 0;
-      for (const x of list) bytes += x.sizeBytes;
-      while (list.length > 1 && (list.length > TAIL_BATCHES || bytes > TAIL_BYTES)) bytes -= list.shift()!.sizeBytes;
-    }
-  }
-
-  /**
-   * Copies of the cached batches from the one holding `offset` through `high`, when the cache
-   * covers all of that inside the active segment; otherwise undefined (read IndexedDB).
-   */
-  tailFrom(topic: string, partition: number, offset: number): RecordBatch[] | undefined {
-    const p = this.partitions.get(tpKey(topic, partition));
-    const list = this.tails.get(tpKey(topic, partition));
-    if (!p || !list || list.length === 0) return undefined;
-    const last = list[list.length - 1]!;
-    if (last.baseOffset + last.lastOffsetDelta + 1 !== p.active.nextOffset) return undefined;
-    const i = list.findIndex((b) => b.baseOffset + b.lastOffsetDelta >= offset);
-    if (i < 0 || list[i]!.baseOffset > offset || list[i]!.baseOffset < p.active.baseOffset || offset < p.logStartOffset) return undefined;
-    return list.slice(i).map((b) => ({ ...b, payload: b.payload.slice() }));
   }
 
   // ---- reads --------------------------------------------------------------------------------

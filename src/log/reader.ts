@@ -48,20 +48,6 @@ export async function readPartition(store: LogStore, topic: string, partition: n
     throw new OffsetOutOfRangeError(`offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
   }
   if (offset === high) return { batches: [], high, low };
-  // At the log end: the batches the appender has just committed, without a read.
-  const tail = store.tailFrom(topic, partition, offset);
-  if (tail) {
-    const out: RecordBatch[] = [];
-    let bytes = 0;
-    let records = 0;
-    for (const b of tail) {
-      if (out.length > 0 && (bytes + b.sizeBytes > maxBytes || records >= maxRecords)) break;
-      out.push(b);
-      bytes += b.sizeBytes;
-      records += out.length === 1 ? Math.min(b.count, b.baseOffset + b.lastOffsetDelta + 1 - offset) : b.count;
-    }
-    return { batches: out, high, low };
-  }
   const PAGE = pageSize(store, topic, partition, maxBytes);
   const what = `fetch ${topic}-${partition}`;
   const os = transaction(store.db, [S.batches], 'readonly', what).objectStore(S.batches);
