@@ -118,7 +118,8 @@ async function main() {
   const results = [];
   let chromium = 'unknown';
   try {
-    const probe = await env.openPage(picks[0].suite.page);
+    // The log page exposes bench.info() (browser facts); the multi-tab pages do not.
+    const probe = await env.openPage(logSuite.page);
     const info = await probe.evaluate(() => window.bench.info());
     await probe.close();
     if (!info.hasGc) throw new Error('window.gc is missing: Chromium ignored --js-flags=--expose-gc');
