@@ -9,5 +9,7 @@ export default defineConfig({
     // Multi-tab scenarios each start a Chromium; keep them from competing for 2 cores.
     fileParallelism: true,
     maxWorkers: 2,
+    // The default output, then one plain closing line of counts.
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
