@@ -11,6 +11,7 @@ import type { Instrumentation } from './instrumentation.js';
 import { DEFAULT_REQUEST_TIMEOUT, withRequestLayer } from './requests.js';
 import { createLogger, type LogCreator, type Logger, type LogLevel } from './logger.js';
 import type { SyncOptions } from './sync/sync-client.js';
+import type { RetryOptions } from './retry.js';
 
 /** Where the broker runs. */
 export type BrokerHostKind = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto';
@@ -19,8 +20,8 @@ export type BrokerHostKind = 'in-page' | 'shared-worker' | 'leader-tab' | 'auto'
 export interface ClientConfig {
   /** Names this client in logs and group member ids. */
   clientId?: string;
-  /** The lanes database: one log per origin and database. */
-  database: string;
+  /** The lanes database: one log per origin and database. Default {@link DEFAULT_DATABASE}. */
+  database?: string;
   /**
    * Where the broker runs. 'auto' (default): a SharedWorker where the browser has one, else
    * the tab elected with the Web Lock `lanes:<db>:broker`, else (no Web Locks, e.g. Node) in
@@ -49,7 +50,43 @@ export interface ClientConfig {
   logCreator?: LogCreator;
   /** Sync to a replica server: `{ url, token }` (see docs/API.md, Sync). */
   sync?: SyncOptions;
+  /** KafkaJS's client-wide retry options: the defaults of every producer, consumer and admin (their own `retry` wins per field). */
+  retry?: RetryOptions;
+  /** KafkaJS's enforceRequestTimeout: `false` lets broker calls wait without a deadline. Default true. */
+  enforceRequestTimeout?: boolean;
+  /**
+   * KafkaJS's connection options, accepted so that a KafkaJS config works as written, with no
+   * meaning in a browser: the broker is the origin's SharedWorker (or a tab, or this context),
+   * reached without a network, so there are no broker addresses, TLS, SASL or sockets.
+   */
+  brokers?: string[] | (() => string[] | Promise<string[]>);
+  /** KafkaJS's TLS options; see {@link ClientConfig.brokers}. */
+  ssl?: boolean | object;
+  /** KafkaJS's SASL options; see {@link ClientConfig.brokers}. */
+  sasl?: { mechanism: string } & Record<string, unknown>;
+  /** KafkaJS's socket connect timeout; see {@link ClientConfig.brokers}. */
+  connectionTimeout?: number;
+  /** KafkaJS's SASL handshake timeout; see {@link ClientConfig.brokers}. */
+  authenticationTimeout?: number;
+  /** KafkaJS's SASL re-authentication threshold; see {@link ClientConfig.brokers}. */
+  reauthenticationThreshold?: number;
+  /** KafkaJS's custom socket factory; see {@link ClientConfig.brokers}. */
+  socketFactory?: unknown;
 }
+
+/** The database of a client created without `database` (a KafkaJS config as written). */
+export const DEFAULT_DATABASE = 'lanes';
+
+/** KafkaJS's connection options that lanes accepts and ignores, with the types KafkaJS takes. */
+const IGNORED_KAFKAJS_OPTIONS: Record<string, (v: unknown) => boolean> = {
+  brokers: (v) => typeof v === 'function' || (Array.isArray(v) && v.every((b) => typeof b === 'string')),
+  ssl: (v) => typeof v === 'boolean' || (typeof v === 'object' && v !== null),
+  sasl: (v) => typeof v === 'object' && v !== null && typeof (v as { mechanism?: unknown }).mechanism === 'string',
+  connectionTimeout: (v) => typeof v === 'number' && v >= 0,
+  authenticationTimeout: (v) => typeof v === 'number' && v >= 0,
+  reauthenticationThreshold: (v) => typeof v === 'number' && v >= 0,
+  socketFactory: (v) => typeof v === 'function',
+};
 
 /** A shared, reference-counted broker connection. */
 export class Connection {
@@ -63,10 +100,22 @@ export class Connection {
   private hooks: ((broker: BrokerApi) => Promise<(() => void) | void>)[] = [];
   private stops: (() => void)[] = [];
 
-  constructor(readonly config: ClientConfig) {
-    if (!config || typeof config.database !== 'string' || config.database === '') {
+  /** The config as given, with `database` defaulted. */
+  readonly config: ClientConfig & { database: string };
+
+  constructor(config: ClientConfig) {
+    if (!config || typeof config !== 'object') throw new InvalidArgumentError('createClient: expected a config object');
+    if (config.database !== undefined && (typeof config.database !== 'string' || config.database === '')) {
       throw new InvalidArgumentError('createClient: `database` must be a non-empty string');
     }
+    for (const [name, ok] of Object.entries(IGNORED_KAFKAJS_OPTIONS)) {
+      const v = (config as Record<string, unknown>)[name];
+      if (v !== undefined && !ok(v)) throw new InvalidArgumentError(`createClient: \`${name}\` is not of the shape KafkaJS takes; got ${JSON.stringify(v) ?? typeof v}`);
+    }
+    if (config.enforceRequestTimeout !== undefined && typeof config.enforceRequestTimeout !== 'boolean') {
+      throw new InvalidArgumentError(`createClient: enforceRequestTimeout must be a boolean; got ${String(config.enforceRequestTimeout)}`);
+    }
+    this.config = { ...config, database: config.database ?? DEFAULT_DATABASE };
     this.logger = createLogger(config.logLevel, config.logCreator);
     const host = config.broker ?? 'auto';
     if (!['in-page', 'shared-worker', 'leader-tab', 'auto'].includes(host)) {
@@ -82,7 +131,7 @@ export class Connection {
     let v = this.views.get(events ?? this);
     if (!v) {
       const c = this.config;
-      v = withRequestLayer(raw, { requestTimeout: c.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, clientId: c.clientId ?? 'lanes', host: resolveHost(c.broker ?? 'auto'), events, prefix });
+      v = withRequestLayer(raw, { requestTimeout: c.enforceRequestTimeout === false ? Infinity : c.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT, clientId: c.clientId ?? 'lanes', host: resolveHost(c.broker ?? 'auto'), events, prefix });
       this.views.set(events ?? this, v);
     }
     return v;

@@ -9,6 +9,7 @@
  * - Calls that wait by design get that wait added to their deadline: a long-poll fetch or
  *   watch (`maxWaitMs`) and a join, which waits for the group's rebalance (`rebalanceTimeout`).
  * - A pending deadline never keeps a Node process alive (the timer is unref'd).
+ * - A requestTimeout of Infinity (KafkaJS's `enforceRequestTimeout: false`) sets no deadline.
  */
 import { RequestTimeoutError } from '../errors.js';
 import { BROKER_METHODS, PROTOCOL_VERSION, type BrokerApi } from '../protocol/broker-api.js';
@@ -60,13 +61,14 @@ export function withRequestLayer(broker: BrokerApi, ctx: RequestContext): Broker
       const timeout = ctx.requestTimeout + waitOf(m, args[0]);
       queue(1);
       let settled = false;
-      const timer = setTimeout(() => {
+      // No deadline when requestTimeout is Infinity (enforceRequestTimeout: false).
+      const timer = Number.isFinite(timeout) ? setTimeout(() => {
         settled = true;
         queue(-1);
         ev?.emit(`${ctx.prefix}.network.request_timeout`, info);
         reject(new RequestTimeoutError(`broker call ${m} got no answer within ${timeout} ms (requestTimeout ${ctx.requestTimeout})`, { details: { method: m, timeout } }));
-      }, timeout);
-      (timer as { unref?: () => void }).unref?.();
+      }, timeout) : undefined;
+      (timer as { unref?: () => void } | undefined)?.unref?.();
       const done = () => {
         if (settled) return false;
         settled = true;

@@ -16,7 +16,7 @@ import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
 const open = disconnectAfterEach();
 
 /** A connected admin and producer on `config` (a fresh database unless given). */
-async function connect(config: ClientConfig = nodeClient().config) {
+async function connect(config: ClientConfig & { database: string } = nodeClient().config) {
   const client = createClient(config);
   const admin = client.admin();
   await admin.connect();
