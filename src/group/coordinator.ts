@@ -47,10 +47,11 @@ import {
   RebalanceInProgressError, UnknownMemberIdError,
 } from '../errors.js';
 import { assigners as builtIn, type Assigner } from './assigners/index.js';
+import { tpKey } from '../protocol/topic-partition.js';
 import {
-  copyPartitions, describe, detailsOf, fence, memberDetails, newGroup, requireString, resultOf, sameProtocols,
+  copyPartitions, describe, detailsOf, fence, memberDetails, newGroup, nextHeldSince, requireString, resultOf, sameProtocols,
   sameTopics, selectProtocol, sortedMembers, validateJoin,
-  type CoordinatorOptions, type GroupDescription, type GroupEvent, type GroupRecord, type JoinRequest,
+  type CommitPartitions, type CoordinatorOptions, type GroupDescription, type GroupEvent, type GroupRecord, type JoinRequest,
   type JoinResult, type MemberRecord, type MemberRef, type PendingJoin, type TopicPartitions, type ValidJoin,
 } from './group-state.js';
 
@@ -128,14 +129,16 @@ export class GroupCoordinator {
   /**
    * Checks a commit's fencing; throws IllegalGeneration / UnknownMemberId. memberId '' with
    * generation -1 is an admin commit, allowed when the group is Empty or does not exist
-   * (Kafka's simple consumer). A commit from a member also counts as a heartbeat.
+   * (Kafka's simple consumer). A commit from a member also counts as a heartbeat. With
+   * `partitions`, a commit from an older generation is accepted for partitions the member has
+   * held since then (see fence in group-state.ts).
    */
-  validateCommit(r: MemberRef): void {
+  validateCommit(r: MemberRef, partitions?: CommitPartitions): void {
     this.run(() => {
       this.assertOpen();
       const group = this.groups.get(requireString(r.groupId, 'groupId'));
       if ((!group || group.state === 'Empty') && r.memberId === '' && r.generationId === -1) return;
-      fence(group, r, 'commit').lastHeartbeat = this.o.now();
+      fence(group, r, 'commit', partitions).lastHeartbeat = this.o.now();
     });
   }
 
@@ -240,7 +243,7 @@ export class GroupCoordinator {
       memberId: req.memberId, clientId: req.clientId, groupInstanceId: req.groupInstanceId,
       topics: req.topics, protocols: req.protocols, owned: req.owned,
       sessionTimeout: req.sessionTimeout, rebalanceTimeout: req.rebalanceTimeout,
-      lastHeartbeat: this.o.now(), assignment: known?.assignment ?? {}, pending,
+      lastHeartbeat: this.o.now(), assignment: known?.assignment ?? {}, heldSince: known?.heldSince ?? new Map(), pending,
     };
     group.members.set(member.memberId, member);
     // "each member's latest join request is held": an older one from the same member loses.
@@ -330,8 +333,13 @@ export class GroupCoordinator {
     group.protocol = protocol;
     group.state = 'Stable';
     const now = this.o.now();
+    const assigned = new Map<string, string>(); // tpKey -> memberId, in the new generation
     for (const m of members) {
       m.assignment = copyPartitions(Object.hasOwn(assignment, m.memberId) ? assignment[m.memberId]! : {});
+      for (const [t, ps] of Object.entries(m.assignment)) for (const p of ps) assigned.set(tpKey(t, p), m.memberId);
+    }
+    for (const m of members) {
+      m.heldSince = nextHeldSince(m, assigned, group.generationId);
       m.lastHeartbeat = now;
       const pending = m.pending;
       m.pending = null;

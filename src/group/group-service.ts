@@ -114,7 +114,7 @@ export class GroupService {
         throw new GroupNotEmptyError(`group ${JSON.stringify(req.groupId)} has active members; stop them before setting offsets`, { details: { groupId: req.groupId } });
       }
     } else {
-      this.coordinator.validateCommit(req);
+      this.coordinator.validateCommit(req, req.offsets);
     }
   }
 

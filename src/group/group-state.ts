@@ -9,6 +9,7 @@
 import type { GroupDescription as WireGroupDescription, JoinGroupRequest } from '../protocol/broker-api.js';
 import { IllegalGenerationError, InvalidArgumentError, UnknownMemberIdError } from '../errors.js';
 import type { Assigner } from './assigners/index.js';
+import { tpKey } from '../protocol/topic-partition.js';
 
 /** A change of a group's state, broadcast by the broker to the tabs. */
 export interface GroupEvent {
@@ -79,6 +80,12 @@ export interface MemberRecord {
   lastHeartbeat: number;
   /** The member's assignment in the current generation ({} before its first one). */
   assignment: TopicPartitions;
+  /**
+   * Assignment epochs (Kafka's KIP-1251): for each partition this member holds (assigned, or
+   * taken away in the current generation and given to nobody yet: its revocation is pending),
+   * the generation since which it has held it without interruption, by tpKey.
+   */
+  heldSince: Map<string, number>;
   /**
    * Its join in the current round, or null. While the group is PreparingRebalance, "has a
    * pending join" and "has joined this round" are the same thing.
@@ -274,12 +281,41 @@ export function resultOf(group: GroupRecord, m: MemberRecord): JoinResult {
 }
 
 /**
+ * The assignment epochs of `m` after a round of generation `generationId` (its `assignment`
+ * already set): partitions kept (reported owned in its join) keep their epoch, new ones get `generationId`, and partitions
+ * taken away that the member still reported owning and that no member got stay held (their
+ * revocation is pending: the member stops them, commits, then rejoins without them).
+ */
+export function nextHeldSince(m: MemberRecord, owner: ReadonlyMap<string, string>, generationId: number): Map<string, number> {
+  // Only what the member reported owning in its join was held through the round: an eager
+  // member gives everything up before it rejoins, so all it gets back is new.
+  const kept = new Map<string, number>();
+  for (const [topic, ps] of Object.entries(m.owned)) {
+    for (const p of ps) { const k = tpKey(topic, p); const since = m.heldSince.get(k); if (since !== undefined) kept.set(k, since); }
+  }
+  const held = new Map<string, number>();
+  for (const [topic, ps] of Object.entries(m.assignment)) {
+    for (const p of ps) { const k = tpKey(topic, p); held.set(k, kept.get(k) ?? generationId); }
+  }
+  for (const [k, since] of kept) if (!held.has(k) && !owner.has(k)) held.set(k, since);
+  return held;
+}
+
+/** A commit's partitions, for the assignment-epoch check of an older generation. */
+export type CommitPartitions = readonly { topic: string; partition: number }[];
+
+/**
  * Fencing of a heartbeat or commit: generation first, then member, so a zombie from an older
  * generation gets IllegalGeneration. A group that does not exist has generation -1 for a
  * commit (as in Kafka: any other generation is an older one); for a heartbeat it simply means
  * "unknown member". Returns the member when both checks pass.
+ *
+ * A commit from an older generation is still accepted when it names partitions and the member
+ * has held every one of them since that generation or earlier (KIP-1251's rule
+ * assignmentEpoch <= commitEpoch <= memberEpoch): it was sent before a rebalance completed by a
+ * member that kept those partitions through it, so no other member can have processed them.
  */
-export function fence(group: GroupRecord | undefined, r: MemberRef, what: 'heartbeat' | 'commit'): MemberRecord {
+export function fence(group: GroupRecord | undefined, r: MemberRef, what: 'heartbeat' | 'commit', partitions?: CommitPartitions): MemberRecord {
   const groupId = requireString(r.groupId, 'groupId');
   const memberId = requireString(r.memberId, 'memberId', false);
   const generationId = requireInteger(r.generationId, 'generationId');
@@ -287,7 +323,10 @@ export function fence(group: GroupRecord | undefined, r: MemberRef, what: 'heart
     throw new UnknownMemberIdError(`group ${groupId} does not exist`, { details: detailsOf(r) });
   }
   const current = group ? group.generationId : -1;
-  if (generationId !== current) {
+  const held = group?.members.get(memberId)?.heldSince;
+  const keptSince = generationId >= 0 && generationId < current && held && partitions && partitions.length > 0 &&
+    partitions.every((p) => (held.get(tpKey(p.topic, p.partition)) ?? Infinity) <= generationId);
+  if (generationId !== current && !keptSince) {
     throw new IllegalGenerationError(
       `${what} from generation ${generationId}, but group ${groupId} is at generation ${current}`,
       { details: { ...detailsOf(r), currentGenerationId: current } },

@@ -417,6 +417,38 @@ describe('GroupCoordinator', () => {
       h.c.validateCommit({ groupId: 'g', memberId: 'A', generationId: 2 });
     });
 
+    it('accepts an older generation\'s commit only for partitions the member has held since then (assignment epochs)', async () => {
+      const h = setup({ t: 4 });
+      const coop = { protocols: ['cooperative-sticky'] };
+      const first = await h.c.join(req('A', coop)); // generation 1: A holds t-0..3
+      expect(first.generationId).toBe(1);
+      const b1 = track(h.c.join(req('B', coop)));
+      const a2 = await h.c.join(req('A', { ...coop, owned: first.assignment })); // generation 2: A keeps 2, 2 are pending revocation
+      await b1.p;
+      const kept = a2.assignment.t!;
+      const revoked = [0, 1, 2, 3].filter((p) => !kept.includes(p));
+      expect(kept).toHaveLength(2);
+      const ref = { groupId: 'g', memberId: 'A', generationId: 1 };
+      // Sent in generation 1, arriving in generation 2: kept and pending-revocation partitions pass.
+      h.c.validateCommit(ref, kept.map((partition) => ({ topic: 't', partition })));
+      h.c.validateCommit(ref, revoked.map((partition) => ({ topic: 't', partition })));
+      // Without partitions, or for a partition B holds, or from B (which got nothing in generation 1): refused.
+      expectThrowsCode(() => h.c.validateCommit(ref), 'ILLEGAL_GENERATION');
+      expectThrowsCode(() => h.c.validateCommit(ref, []), 'ILLEGAL_GENERATION');
+      // A rejoins without the revoked partitions; generation 3 gives them to B.
+      const b3 = track(h.c.join(req('B', coop)));
+      const a3 = await h.c.join(req('A', { ...coop, owned: a2.assignment }));
+      const b = await b3.p;
+      expect(a3.generationId).toBe(3);
+      expect(b.assignment.t!.sort()).toEqual(revoked);
+      expectThrowsCode(() => h.c.validateCommit(ref, [{ topic: 't', partition: revoked[0]! }]), 'ILLEGAL_GENERATION');
+      expectThrowsCode(() => h.c.validateCommit({ ...ref, generationId: 2 }, [{ topic: 't', partition: revoked[0]! }]), 'ILLEGAL_GENERATION');
+      h.c.validateCommit({ ...ref, generationId: 2 }, [{ topic: 't', partition: kept[0]! }]);
+      // B got them in generation 3: its commits from generation 2 for them are a zombie's.
+      expectThrowsCode(() => h.c.validateCommit({ groupId: 'g', memberId: 'B', generationId: 2 }, [{ topic: 't', partition: revoked[0]! }]), 'ILLEGAL_GENERATION');
+      h.c.validateCommit({ groupId: 'g', memberId: 'B', generationId: 3 }, [{ topic: 't', partition: revoked[0]! }]);
+    });
+
     it('allows admin commits (memberId "", generation -1) only on an Empty or unknown group', async () => {
       const h = setup();
       const admin = { memberId: '', generationId: -1 };
