@@ -69,31 +69,61 @@ async function minGzip(files) {
   return { min, gz };
 }
 
-/** Bundles `code` (an ES module importing from the repository) the way an app bundler would, tree-shaken and minified. */
+/** What each on-demand chunk of a bundle is for, by the name of the module it starts from. */
+const FEATURES = [
+  [/local-host/, 'the in-page / leader-tab broker host (`broker: \'in-page\'`, or no SharedWorker)'],
+  [/sync-hub/, '`client.sync` (status, events, mirror, token)'],
+  [/sync-runtime/, 'sync runtime, when a client with `sync` connects (persist, tokens, service worker registration)'],
+  [/workbox-window/, 'workbox-window, when the sync runtime registers the service worker'],
+  [/watch-loop/, '`client.watch()`'],
+  [/transaction/, '`producer.transaction()`'],
+  [/compression/, 'GZIP: a compressed send, or a compressed batch fetched'],
+];
+
+/**
+ * Bundles `code` (an ES module importing from the repository) the way an app bundler would,
+ * tree-shaken and minified. Answers what loads up front (the entry and the chunks it imports
+ * statically) and, for every dynamic import(), what that import adds when it first runs (its
+ * chunk and the chunks it imports statically that are not loaded already).
+ */
 async function bundled(code) {
   const { build } = await esbuild();
   const r = await build({
     stdin: { contents: code, resolveDir: ROOT, loader: 'js' }, bundle: true, splitting: true, format: 'esm', minify: true,
     write: false, outdir: '/virtual', platform: 'browser', metafile: true, logLevel: 'error', legalComments: 'none', target: 'es2022',
   });
-  // Up front: the entry output and the chunks it imports statically.
   const outputs = r.metafile.outputs;
   const byPath = new Map(r.outputFiles.map((f) => [relative(process.cwd(), f.path), f]));
-  const entry = Object.keys(outputs).find((k) => outputs[k].entryPoint === '<stdin>');
-  const seen = new Set();
-  const visit = (k) => {
-    if (seen.has(k)) return;
-    seen.add(k);
-    for (const i of outputs[k].imports) if (i.kind === 'import-statement') visit(i.path);
+  const file = (k) => byPath.get(k) ?? r.outputFiles.find((o) => o.path.endsWith(k.replace(/^(\.\.\/)+/, '/')));
+  const staticClosure = (k, into, skip = new Set()) => {
+    if (into.has(k) || skip.has(k)) return into;
+    into.add(k);
+    for (const i of outputs[k].imports) if (i.kind === 'import-statement') staticClosure(i.path, into, skip);
+    return into;
   };
-  visit(entry);
-  let min = 0, gz = 0;
-  for (const k of seen) {
-    const f = byPath.get(k) ?? r.outputFiles.find((o) => o.path.endsWith(k.replace(/^(\.\.\/)+/, '/')));
-    min += f.contents.length;
-    gz += gzipSync(f.contents, { level: 9 }).length;
+  const measure = (keys) => {
+    let min = 0, gz = 0;
+    for (const k of keys) { const f = file(k); min += f.contents.length; gz += gzipSync(f.contents, { level: 9 }).length; }
+    return { min, gz, files: keys.size };
+  };
+  const entry = Object.keys(outputs).find((k) => outputs[k].entryPoint === '<stdin>');
+  const upFront = staticClosure(entry, new Set());
+  // Every dynamic import reachable from the entry, through up-front and on-demand chunks alike.
+  const lazy = [];
+  const seen = new Set();
+  const queue = [...upFront];
+  while (queue.length) {
+    const k = queue.shift();
+    for (const i of outputs[k].imports) {
+      if (i.kind !== 'dynamic-import' || seen.has(i.path)) continue;
+      seen.add(i.path);
+      const adds = staticClosure(i.path, new Set(), upFront);
+      const from = outputs[i.path].entryPoint ?? i.path;
+      lazy.push({ from, ...measure(adds) });
+      queue.push(...adds);
+    }
   }
-  return { min, gz, files: seen.size };
+  return { ...measure(upFront), lazy };
 }
 
 /**
@@ -131,12 +161,17 @@ export async function bundleSizes() {
     rows.push({ label: `${name} (${file}), up front`, what: upFront.map((f) => relative(join(ROOT, 'dist'), f)).join(' + '), ...up });
     if (onDemand.length) {
       const od = await minGzip(onDemand);
-      rows.push({ label: `${name}, on demand`, what: `${onDemand.map((f) => relative(join(ROOT, 'dist'), f)).join(' + ')} (in-page / leader-tab hosts: the broker)`, ...od });
+      rows.push({ label: `${name}, on demand`, what: `${onDemand.map((f) => relative(join(ROOT, 'dist'), f)).join(' + ')} (every on-demand chunk together; per feature in the core client rows)`, ...od });
     }
   }
   if (existsSync(join(ROOT, 'dist/index.js'))) {
     const core = await bundled("import { createClient } from './dist/index.js'; export { createClient };");
-    rows.push({ label: "core client: `import { createClient } from 'lanes'`, app-bundled", what: 'createClient + producer + consumer + admin, SharedWorker host; tree-shaken and minified by esbuild, on-demand host chunk excluded', ...core, goal: CORE_BUDGET_BYTES });
+    rows.push({ label: "core client: `import { createClient } from 'lanes'`, app-bundled", what: 'createClient + producer (send, sendBatch) + consumer (subscribe, run, commit, seek, pause) + admin, SharedWorker host; tree-shaken and minified by esbuild; on-demand chunks below excluded', ...core, goal: CORE_BUDGET_BYTES });
+    for (const l of core.lazy) {
+      const name = relative(join(ROOT, 'dist'), join(ROOT, l.from));
+      const feature = FEATURES.find(([re]) => re.test(name))?.[1] ?? 'loaded on demand';
+      rows.push({ label: `+ on first use: ${feature}`, what: `adds ${name} (${l.files} file${l.files === 1 ? '' : 's'}, with what it imports that is not loaded yet)`, min: l.min, gz: l.gz });
+    }
   }
   for (const [name, spec] of [['idb', 'idb'], ['comlink', 'comlink']]) {
     const version = JSON.parse(readFileSync(require.resolve(`${spec}/package.json`), 'utf8')).version;
@@ -159,7 +194,7 @@ export function sizeTable(rows) {
 /** The RESULTS.md section. */
 export function sizeMarkdown(rows, breakdown = []) {
   const out = ['## Bundle sizes', ''];
-  out.push('Measured by `bench/size.mjs` from the built files in `dist/`: minified with esbuild, gzipped with node:zlib (level 9), each file on its own as a server sends it. "Up front" is what a page loads when it imports the entry (the entry and its static imports); "on demand" is what it loads only when it runs the broker itself (in-page or leader-tab host).', '');
+  out.push('Measured by `bench/size.mjs` from the built files in `dist/`: minified with esbuild, gzipped with node:zlib (level 9), each file on its own as a server sends it. "Up front" is what a page loads when it imports the entry (the entry and its static imports); "on demand" is what it loads only on first use of a feature (dynamic import()): the broker host when the page runs the broker itself (in-page or leader tab), `client.sync`, `client.watch()`, `producer.transaction()`, GZIP. The core client rows show the budgeted core up front, then what each feature adds when it is first used.', '');
   out.push('| bundle | files | min | min+gzip | goal | result |', '|---|---|---:|---:|---|---|');
   for (const r of rows) out.push(`| ${r.label} | ${r.what} | ${kB(r.min)} | ${kB(r.gz)} | ${r.goal ? `<= ${kB(r.goal)}` : '—'} | ${r.goal ? (r.gz <= r.goal ? 'PASS' : 'MISS') : '—'} |`);
   out.push('');

@@ -79,129 +79,121 @@ export class LanesError extends Error {
 
 type Opts = Omit<LanesErrorOptions, 'code'>;
 
+/** A LanesError subclass with a fixed code: `new TopicNotFoundError(message, { cause, details })`. */
+export type LanesErrorClass = new (message: string, options?: Opts) => LanesError;
+
+const byCode: Partial<Record<ErrorCode, LanesErrorClass>> = {};
+
+/**
+ * Makes the subclass for `code`. `retriable`: undefined, false unless the options say so;
+ * true, true unless they say not; false, always false (the options cannot make it retriable).
+ */
+function make(name: string, code: ErrorCode, retriable?: boolean): LanesErrorClass {
+  const C = class extends LanesError {
+    constructor(message: string, o: Opts = {}) {
+      super(message, { retriable, ...o, code, ...(retriable === false && { retriable }) });
+    }
+  };
+  Object.defineProperty(C, 'name', { value: name });
+  return (byCode[code] = C);
+}
+
 /** A call argument is missing or malformed. */
-export class InvalidArgumentError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_ARGUMENT' }); }
-}
+export const InvalidArgumentError = make('InvalidArgumentError', 'INVALID_ARGUMENT');
 /** An unknown config name, or a config value out of range. */
-export class InvalidConfigError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_CONFIG' }); }
-}
+export const InvalidConfigError = make('InvalidConfigError', 'INVALID_CONFIG');
 /** A record whose key, value or headers cannot be stored. */
-export class InvalidRecordError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_RECORD' }); }
-}
+export const InvalidRecordError = make('InvalidRecordError', 'INVALID_RECORD');
 /** A record larger than the topic's `max.message.bytes`. */
-export class RecordTooLargeError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'RECORD_TOO_LARGE' }); }
-}
+export const RecordTooLargeError = make('RecordTooLargeError', 'RECORD_TOO_LARGE');
 /** numPartitions < 1, or a partition count that does not grow the topic. */
-export class InvalidPartitionsError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_PARTITIONS' }); }
-}
+export const InvalidPartitionsError = make('InvalidPartitionsError', 'INVALID_PARTITIONS');
 /** The topic does not exist (and may not be auto-created), or the partition is out of range. */
-export class TopicNotFoundError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNKNOWN_TOPIC_OR_PARTITION' }); }
-}
+export const TopicNotFoundError = make('TopicNotFoundError', 'UNKNOWN_TOPIC_OR_PARTITION');
 /**
  * An operation a topic does not allow: a user write, delete or deleteRecords on an internal
  * topic (`__consumer_offsets`, `__transaction_state`), as Kafka's INVALID_TOPIC_EXCEPTION.
  */
-export class InvalidTopicError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_TOPIC_EXCEPTION' }); }
-}
+export const InvalidTopicError = make('InvalidTopicError', 'INVALID_TOPIC_EXCEPTION');
 /** createTopics of a topic that exists. */
-export class TopicExistsError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'TOPIC_ALREADY_EXISTS' }); }
-}
+export const TopicExistsError = make('TopicExistsError', 'TOPIC_ALREADY_EXISTS');
 /** A fetch below the low watermark or past the log end. */
-export class OffsetOutOfRangeError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'OFFSET_OUT_OF_RANGE' }); }
-}
+export const OffsetOutOfRangeError = make('OffsetOutOfRangeError', 'OFFSET_OUT_OF_RANGE');
 /** An idempotent producer skipped a sequence number: an earlier batch was lost. */
-export class OutOfOrderSequenceError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }); }
-}
+export const OutOfOrderSequenceError = make('OutOfOrderSequenceError', 'OUT_OF_ORDER_SEQUENCE_NUMBER');
 /** A producer epoch older than the one the log knows: a fenced producer. */
-export class InvalidProducerEpochError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_PRODUCER_EPOCH' }); }
-}
+export const InvalidProducerEpochError = make('InvalidProducerEpochError', 'INVALID_PRODUCER_EPOCH');
 /**
  * A newer producer with the same transactionalId has connected (another tab, a reload): this
  * one's epoch is stale and it may not commit. Not retriable: make a new producer.
  */
-export class ProducerFencedError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'PRODUCER_FENCED', retriable: false }); }
-}
+export const ProducerFencedError = make('ProducerFencedError', 'PRODUCER_FENCED', false);
 /** A transactional call made in the wrong state (no transaction active, or one already active). */
-export class InvalidTxnStateError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INVALID_TXN_STATE', retriable: false }); }
-}
+export const InvalidTxnStateError = make('InvalidTxnStateError', 'INVALID_TXN_STATE', false);
 /** A stored batch whose CRC32C does not match its contents. */
-export class CorruptRecordError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'CORRUPT_MESSAGE' }); }
-}
+export const CorruptRecordError = make('CorruptRecordError', 'CORRUPT_MESSAGE');
 /** The origin's storage quota is exhausted. Not retriable: free space first. */
-export class QuotaExceededError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'QUOTA_EXCEEDED', retriable: false }); }
-}
+export const QuotaExceededError = make('QuotaExceededError', 'QUOTA_EXCEEDED', false);
 /** IndexedDB failed for another reason (the DOMException is the cause). */
-export class StorageError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'STORAGE_ERROR' }); }
-}
+export const StorageError = make('StorageError', 'STORAGE_ERROR');
 /**
  * The database was written by a newer lanes (a higher schema version) than this code: this
  * context writes nothing to it. `details` names `databaseVersion` and `codeVersion`; reloading
  * the page to the newer app version fixes it. Not retriable.
  */
-export class IncompatibleVersionError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INCOMPATIBLE_VERSION', retriable: false }); }
-}
+export const IncompatibleVersionError = make('IncompatibleVersionError', 'INCOMPATIBLE_VERSION', false);
 /** The broker cannot be reached right now (its host went away); retriable. */
-export class BrokerUnavailableError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'BROKER_UNAVAILABLE' }); }
-}
+export const BrokerUnavailableError = make('BrokerUnavailableError', 'BROKER_UNAVAILABLE', true);
 /** The group is rebalancing; rejoin and retry. */
-export class RebalanceInProgressError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'REBALANCE_IN_PROGRESS' }); }
-}
+export const RebalanceInProgressError = make('RebalanceInProgressError', 'REBALANCE_IN_PROGRESS', true);
 /** A commit or heartbeat from a stale generation: this member was fenced and must rejoin. */
-export class IllegalGenerationError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'ILLEGAL_GENERATION' }); }
-}
+export const IllegalGenerationError = make('IllegalGenerationError', 'ILLEGAL_GENERATION', true);
 /** The coordinator does not know this member (evicted); it must rejoin. */
-export class UnknownMemberIdError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'UNKNOWN_MEMBER_ID' }); }
-}
+export const UnknownMemberIdError = make('UnknownMemberIdError', 'UNKNOWN_MEMBER_ID', true);
 /** deleteGroups or setOffsets on a group that has active members. */
-export class GroupNotEmptyError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'GROUP_NOT_EMPTY' }); }
-}
+export const GroupNotEmptyError = make('GroupNotEmptyError', 'GROUP_NOT_EMPTY');
 /** The group does not exist. */
-export class GroupIdNotFoundError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'GROUP_ID_NOT_FOUND' }); }
-}
+export const GroupIdNotFoundError = make('GroupIdNotFoundError', 'GROUP_ID_NOT_FOUND');
 /** A member shares no partition assignor with its group. */
-export class InconsistentGroupProtocolError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'INCONSISTENT_GROUP_PROTOCOL' }); }
-}
-
+export const InconsistentGroupProtocolError = make('InconsistentGroupProtocolError', 'INCONSISTENT_GROUP_PROTOCOL');
 /** The replica refused the credentials. */
-export class UnauthorizedError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNAUTHORIZED' }); }
-}
+export const UnauthorizedError = make('UnauthorizedError', 'UNAUTHORIZED');
 /** A broker call that got no answer within its deadline (`requestTimeout`); retriable. */
-export class RequestTimeoutError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { retriable: true, ...o, code: 'REQUEST_TIMED_OUT' }); }
-}
+export const RequestTimeoutError = make('RequestTimeoutError', 'REQUEST_TIMED_OUT', true);
 /** A compression codec lanes cannot write (Snappy, LZ4, ZSTD). */
-export class UnsupportedCompressionTypeError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'UNSUPPORTED_COMPRESSION_TYPE' }); }
-}
+export const UnsupportedCompressionTypeError = make('UnsupportedCompressionTypeError', 'UNSUPPORTED_COMPRESSION_TYPE');
 /** A client call made before connect() or after disconnect(). */
-export class NotConnectedError extends LanesError {
-  constructor(message: string, o: Opts = {}) { super(message, { ...o, code: 'NOT_CONNECTED' }); }
-}
+export const NotConnectedError = make('NotConnectedError', 'NOT_CONNECTED');
+
+/* Each class is also a type, as a `class` declaration would make it. */
+export type InvalidArgumentError = LanesError;
+export type InvalidConfigError = LanesError;
+export type InvalidRecordError = LanesError;
+export type RecordTooLargeError = LanesError;
+export type InvalidPartitionsError = LanesError;
+export type TopicNotFoundError = LanesError;
+export type InvalidTopicError = LanesError;
+export type TopicExistsError = LanesError;
+export type OffsetOutOfRangeError = LanesError;
+export type OutOfOrderSequenceError = LanesError;
+export type InvalidProducerEpochError = LanesError;
+export type ProducerFencedError = LanesError;
+export type InvalidTxnStateError = LanesError;
+export type CorruptRecordError = LanesError;
+export type QuotaExceededError = LanesError;
+export type StorageError = LanesError;
+export type IncompatibleVersionError = LanesError;
+export type BrokerUnavailableError = LanesError;
+export type RebalanceInProgressError = LanesError;
+export type IllegalGenerationError = LanesError;
+export type UnknownMemberIdError = LanesError;
+export type GroupNotEmptyError = LanesError;
+export type GroupIdNotFoundError = LanesError;
+export type InconsistentGroupProtocolError = LanesError;
+export type UnauthorizedError = LanesError;
+export type RequestTimeoutError = LanesError;
+export type UnsupportedCompressionTypeError = LanesError;
+export type NotConnectedError = LanesError;
 
 /**
  * A call kept failing with retriable errors until its retries ran out (KafkaJS's
@@ -217,37 +209,6 @@ export class NumberOfRetriesExceededError extends LanesError {
   /** The wait that would have come next (ms). */
   get retryTime(): number { return Number(this.details.retryTime); }
 }
-
-const byCode: Partial<Record<ErrorCode, new (m: string, o?: Opts) => LanesError>> = {
-  INVALID_ARGUMENT: InvalidArgumentError,
-  INVALID_CONFIG: InvalidConfigError,
-  INVALID_RECORD: InvalidRecordError,
-  RECORD_TOO_LARGE: RecordTooLargeError,
-  INVALID_PARTITIONS: InvalidPartitionsError,
-  UNKNOWN_TOPIC_OR_PARTITION: TopicNotFoundError,
-  INVALID_TOPIC_EXCEPTION: InvalidTopicError,
-  TOPIC_ALREADY_EXISTS: TopicExistsError,
-  OFFSET_OUT_OF_RANGE: OffsetOutOfRangeError,
-  OUT_OF_ORDER_SEQUENCE_NUMBER: OutOfOrderSequenceError,
-  INVALID_PRODUCER_EPOCH: InvalidProducerEpochError,
-  CORRUPT_MESSAGE: CorruptRecordError,
-  QUOTA_EXCEEDED: QuotaExceededError,
-  STORAGE_ERROR: StorageError,
-  INCOMPATIBLE_VERSION: IncompatibleVersionError,
-  BROKER_UNAVAILABLE: BrokerUnavailableError,
-  REBALANCE_IN_PROGRESS: RebalanceInProgressError,
-  ILLEGAL_GENERATION: IllegalGenerationError,
-  UNKNOWN_MEMBER_ID: UnknownMemberIdError,
-  UNAUTHORIZED: UnauthorizedError,
-  GROUP_NOT_EMPTY: GroupNotEmptyError,
-  GROUP_ID_NOT_FOUND: GroupIdNotFoundError,
-  INCONSISTENT_GROUP_PROTOCOL: InconsistentGroupProtocolError,
-  NOT_CONNECTED: NotConnectedError,
-  REQUEST_TIMED_OUT: RequestTimeoutError,
-  UNSUPPORTED_COMPRESSION_TYPE: UnsupportedCompressionTypeError,
-  PRODUCER_FENCED: ProducerFencedError,
-  INVALID_TXN_STATE: InvalidTxnStateError,
-};
 
 /** The plain-data form of an error, as it crosses a worker boundary. */
 export interface ErrorData {
@@ -273,11 +234,8 @@ export function errorToData(e: unknown): ErrorData {
 
 /** Rebuilds the right LanesError subclass from {@link errorToData}'s output. */
 export function errorFromData(d: ErrorData): LanesError {
-  const Ctor = byCode[d.code];
-  const cause = d.cause && errorFromData(d.cause);
-  const e = Ctor
-    ? new Ctor(d.message, { retriable: d.retriable, details: d.details, cause })
-    : new LanesError(d.message, { code: d.code, retriable: d.retriable, details: d.details, cause });
+  const Ctor = byCode[d.code] ?? LanesError;
+  const e = new Ctor(d.message, { code: d.code, retriable: d.retriable, details: d.details, cause: d.cause && errorFromData(d.cause) });
   if (d.stack) e.stack = d.stack;
   return e;
 }

@@ -3,20 +3,12 @@
  * CompressionStream (browsers, workers and Node 18+), so lanes carries no codec of its own.
  * A stored batch records its codec in `compression`; its CRC covers the stored (compressed)
  * bytes. Whoever reads records out of a payload (consumers, the cleaner, time lookups)
- * decompresses it first with {@link plainBatch}.
+ * decompresses it first with {@link plainBatch}. Clients load this module on first use of a
+ * compressed batch; the codec numbers and their check are in `codec.ts`.
  */
-import { UnsupportedCompressionTypeError } from '../errors.js';
 import type { RecordBatch } from './record-batch.js';
 
-/** KafkaJS's codec numbers (Kafka's batch attribute bits 0-2). */
-export const Codec = { None: 0, GZIP: 1, Snappy: 2, LZ4: 3, ZSTD: 4 } as const;
-
-/** Throws UnsupportedCompressionTypeError for a codec lanes cannot write (only None and GZIP). */
-export function checkCodec(codec: unknown, field: string): void {
-  if (codec === undefined || codec === null || codec === Codec.None || codec === Codec.GZIP) return;
-  const name = Object.keys(Codec).find((k) => Codec[k as keyof typeof Codec] === codec) ?? String(codec);
-  throw new UnsupportedCompressionTypeError(`${field}: ${name} compression is not supported; use CompressionTypes.GZIP or None`, { details: { field, compression: codec } });
-}
+export { Codec, checkCodec } from './codec.js';
 
 async function pipe(bytes: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
   return new Uint8Array(await new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(stream)).arrayBuffer());

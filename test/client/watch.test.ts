@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, type WatchEvent } from '../../src/index.js';
-import { watchEvents } from '../../src/client/watch.js';
+import { watchEvents } from '../../src/client/watch-loop.js';
 import { nodeClient } from '../helpers/node-client.js';
 import { FAST } from '../group/helpers.js';
 

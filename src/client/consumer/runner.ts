@@ -22,7 +22,6 @@ import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
-import { plainBatch } from '../../protocol/compression.js';
 import { Positions, type PartitionCursor, type ResetPolicy } from './positions.js';
 
 /** eachMessage's argument (KafkaJS's EachMessagePayload). */
@@ -372,7 +371,8 @@ export class Runner {
       if (!live() || budget <= 0) return;
       verifyCrc(stored);
       const messages: KafkaMessage[] = [];
-      decodeBatch(stored.compression ? await plainBatch(stored) : stored, messages, c.position!, budget);
+      // A compressed batch loads the codec on first use.
+      decodeBatch(stored.compression ? await (await import('../../protocol/compression.js')).plainBatch(stored) : stored, messages, c.position!, budget);
       budget -= messages.length;
       if (messages.length === 0) {
         // Everything in it lies below the position (compacted away or already processed).

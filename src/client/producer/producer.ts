@@ -16,8 +16,8 @@
  *   or not at all. When a request joining several sends is refused, each send is retried alone,
  *   so one bad send cannot fail its neighbours.
  */
-import { formatValue, InvalidArgumentError, InvalidRecordError, NotConnectedError, isRetriable, LanesError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
-import { checkCodec, Codec, gzip } from '../../protocol/compression.js';
+import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, ProducerFencedError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
+import { checkCodec, Codec } from '../../protocol/codec.js';
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
 import { concatRecords, encodeRecords, type EncodedRecords } from '../../protocol/record-batch.js';
@@ -27,8 +27,7 @@ import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type Remov
 import type { Logger } from '../logger.js';
 import { createRetry, type RetryOptions } from '../retry.js';
 import { tpKey } from '../../protocol/topic-partition.js';
-import { createTransaction, type Transaction, type TxnChunk } from './transaction.js';
-import { InvalidTxnStateError, ProducerFencedError } from '../../errors.js';
+import type { Transaction, TxnChunk } from './transaction.js';
 
 export type { Transaction, TransactionOffsets } from './transaction.js';
 
@@ -99,6 +98,16 @@ interface PendingSend {
   reject: (e: unknown) => void;
   /** Places the send's records again with fresh metadata (once: cleared when used). */
   rebuild?: () => Promise<void>;
+}
+
+const notConnected = () => new NotConnectedError('producer is not connected: call producer.connect() first');
+
+/** Joins one partition's encoded records; with `gzip` compresses the payload (the codec is loaded on first use). */
+async function joinRecords(parts: EncodedRecords[], gzip: boolean): Promise<EncodedRecords> {
+  const records = concatRecords(parts);
+  if (!gzip) return records;
+  const { gzip: compress } = await import('../../protocol/compression.js');
+  return { ...records, payload: await compress(records.payload), compression: Codec.GZIP };
 }
 
 /** Creates a producer on a connection. */
@@ -213,9 +222,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     const batches: ProduceBatch[] = [];
     for (const [k, chunks] of byTp) {
       const { topic, partition } = chunks[0]!;
-      let records = concatRecords(chunks.map((c) => c.records));
-      if (chunks.some((c) => c.send.compression === Codec.GZIP)) records = { ...records, payload: await gzip(records.payload), compression: Codec.GZIP };
-      batches.push({ topic, partition, baseSequence: idempotent ? sequences.get(k) ?? 0 : -1, records });
+      batches.push({ topic, partition, baseSequence: idempotent ? sequences.get(k) ?? 0 : -1, records: await joinRecords(chunks.map((c) => c.records), chunks.some((c) => c.send.compression === Codec.GZIP)) });
     }
     await retry(async (bail, retryCount, retryTime) => { for (;;) {
       try {
@@ -304,9 +311,30 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     }
   }
 
+  const newSend = (): PendingSend => ({ chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined });
+
+  /** What producer.send adds to a send (or a transaction's send). */
+  const buildSend = (record: ProducerRecord | undefined) => (s: PendingSend) => {
+    checkCodec(record?.compression, 'send.compression');
+    s.compression = record?.compression;
+    return prepare(s, record?.topic, record?.messages, 'send');
+  };
+
+  /** What producer.sendBatch adds to a send (or a transaction's sendBatch). */
+  const buildBatch = (batch: ProducerBatch | undefined) => async (s: PendingSend) => {
+    if (!batch || !Array.isArray(batch.topicMessages)) throw new InvalidArgumentError('sendBatch.topicMessages must be an array');
+    checkCodec(batch.compression, 'sendBatch.compression');
+    s.compression = batch.compression;
+    for (let i = 0; i < batch.topicMessages.length; i++) {
+      const tm = batch.topicMessages[i]!;
+      await prepare(s, tm?.topic, tm?.messages, `sendBatch.topicMessages[${i}]`);
+    }
+  };
+
   async function enqueue(build: (send: PendingSend) => Promise<void>): Promise<RecordMetadata[]> {
-    if (!connected) throw new NotConnectedError('producer is not connected: call producer.connect() first');
-    const send: PendingSend = { chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined };
+    if (transactionalId !== undefined) throw new InvalidTxnStateError('a transactional producer sends inside a transaction: use (await producer.transaction()).send(...)');
+    if (!connected) throw notConnected();
+    const send = newSend();
     await build(send);
     if (send.chunks.length === 0) return [];
     send.rebuild = async () => { send.chunks = []; send.results.clear(); await build(send); };
@@ -340,35 +368,20 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       await conn.release();
       events.emit(PRODUCER_EVENTS.DISCONNECT, {});
     },
-    send(record) {
-      if (transactionalId !== undefined) return Promise.reject(new InvalidTxnStateError('a transactional producer sends inside a transaction: use (await producer.transaction()).send(...)'));
-      return enqueue((s) => {
-        checkCodec(record?.compression, 'send.compression');
-        s.compression = record?.compression;
-        return prepare(s, record?.topic, record?.messages, 'send');
-      });
-    },
-    sendBatch(batch) {
-      if (transactionalId !== undefined) return Promise.reject(new InvalidTxnStateError('a transactional producer sends inside a transaction: use (await producer.transaction()).sendBatch(...)'));
-      return enqueue(async (s) => {
-        if (!batch || !Array.isArray(batch.topicMessages)) throw new InvalidArgumentError('sendBatch.topicMessages must be an array');
-        checkCodec(batch.compression, 'sendBatch.compression');
-        s.compression = batch.compression;
-        for (let i = 0; i < batch.topicMessages.length; i++) {
-          const tm = batch.topicMessages[i]!;
-          await prepare(s, tm?.topic, tm?.messages, `sendBatch.topicMessages[${i}]`);
-        }
-      });
-    },
+    send: (record) => enqueue(buildSend(record)),
+    sendBatch: (batch) => enqueue(buildBatch(batch as ProducerBatch)),
     async transaction() {
       if (transactionalId === undefined) throw new InvalidTxnStateError('producer.transaction() needs a transactional producer: set transactionalId in producer({ transactionalId })');
-      if (fenced) throw new ProducerFencedError(fenced.message, { details: fenced.details });
-      if (!connected) throw new NotConnectedError('producer is not connected: call producer.connect() first');
+      const fencedError = () => new ProducerFencedError(fenced!.message, { details: fenced!.details });
+      // The transaction machinery is loaded on first use.
+      const { createTransaction } = await import('./transaction.js');
+      if (fenced) throw fencedError();
+      if (!connected) throw notConnected();
       if (activeTxn) throw new InvalidTxnStateError('a transaction is already active on this producer: commit or abort it first');
       activeTxn = true;
-      const txSend = async (build: (s: PendingSend) => Promise<void>): Promise<TxnChunk[]> => {
-        if (fenced) throw new ProducerFencedError(fenced.message, { details: fenced.details });
-        const s: PendingSend = { chunks: [], results: new Map(), resolve: () => undefined, reject: () => undefined };
+      const prepared = async (build: (s: PendingSend) => Promise<void>): Promise<TxnChunk[]> => {
+        if (fenced) throw fencedError();
+        const s = newSend();
         await build(s);
         return s.chunks.map((c) => ({ topic: c.topic, partition: c.partition, records: c.records, compression: s.compression }));
       };
@@ -378,22 +391,9 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         broker,
         sequences,
         retry,
-        prepareSend: (record) => txSend((s) => {
-          const r = record as ProducerRecord | undefined;
-          checkCodec(r?.compression, 'send.compression');
-          s.compression = r?.compression;
-          return prepare(s, r?.topic, r?.messages, 'send');
-        }),
-        prepareBatch: (b) => txSend(async (s) => {
-          const batch = b as ProducerBatch | undefined;
-          if (!batch || !Array.isArray(batch.topicMessages)) throw new InvalidArgumentError('sendBatch.topicMessages must be an array');
-          checkCodec(batch.compression, 'sendBatch.compression');
-          s.compression = batch.compression;
-          for (let i = 0; i < batch.topicMessages.length; i++) {
-            const tm = batch.topicMessages[i]!;
-            await prepare(s, tm?.topic, tm?.messages, `sendBatch.topicMessages[${i}]`);
-          }
-        }),
+        joinRecords,
+        prepareSend: (record) => prepared(buildSend(record as ProducerRecord)),
+        prepareBatch: (batch) => prepared(buildBatch(batch as ProducerBatch)),
         onFenced: (e) => { fenced = e; },
         onEnd: () => { activeTxn = false; },
       });

@@ -1,6 +1,7 @@
 /**
  * Transactions of a transactional producer (KafkaJS's shape: `producer.transaction()`, then
- * `send`, `sendBatch`, `sendOffsets`, `commit` or `abort`).
+ * `send`, `sendBatch`, `sendOffsets`, `commit` or `abort`). Loaded on demand by the first
+ * `producer.transaction()`.
  *
  * lanes keeps a transaction's records and offsets in the producer until commit, then sends them
  * to the broker as one request, which writes them as ONE appender request: one IndexedDB
@@ -16,10 +17,10 @@
  * - Sequences advance only after the broker acknowledged the commit.
  */
 import { InvalidArgumentError, InvalidTxnStateError, isRetriable, ProducerFencedError } from '../../errors.js';
-import { Codec, gzip } from '../../protocol/compression.js';
+import { Codec } from '../../protocol/codec.js';
 import { OFFSETS_TOPIC } from '../../protocol/internal-topics.js';
 import type { BrokerApi, ProduceBatch } from '../../protocol/broker-api.js';
-import { concatRecords, type EncodedRecords } from '../../protocol/record-batch.js';
+import type { EncodedRecords } from '../../protocol/record-batch.js';
 import { tpKey } from '../../protocol/topic-partition.js';
 import type { CompressionTypes, RecordMetadata, TopicSchema, UntypedTopics } from '../../types.js';
 import type { ProducerBatch, ProducerRecord } from './producer.js';
@@ -62,6 +63,8 @@ export interface TxnContext {
   broker(): Promise<BrokerApi>;
   sequences: Map<string, number>;
   retry: <T>(fn: (bail: (e: unknown) => never, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
+  /** Joins one partition's records into one batch payload, gzipped when asked. */
+  joinRecords(parts: EncodedRecords[], gzip: boolean): Promise<EncodedRecords>;
   /** Validates and encodes a send (throws on bad input). */
   prepareSend(record: unknown): Promise<TxnChunk[]>;
   prepareBatch(batch: unknown): Promise<TxnChunk[]>;
@@ -139,8 +142,7 @@ export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Trans
         }
         const batches: ProduceBatch[] = [];
         for (const [k, list] of byTp) {
-          let records = concatRecords(list.map((c) => c.records));
-          if (list.some((c) => c.compression === Codec.GZIP)) records = { ...records, payload: await gzip(records.payload), compression: Codec.GZIP };
+          const records = await ctx.joinRecords(list.map((c) => c.records), list.some((c) => c.compression === Codec.GZIP));
           batches.push({ topic: list[0]!.topic, partition: list[0]!.partition, baseSequence: ctx.sequences.get(k) ?? 0, records });
         }
         const g = [...offsets.values()][0];

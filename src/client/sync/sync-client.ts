@@ -1,8 +1,9 @@
 /**
- * `client.sync`: the tab's view of sync (status snapshot and events, mirror, token). Small on
- * purpose: the part that registers the service worker, asks for persistent storage and
- * refreshes tokens (`sync-runtime.ts`, with workbox-window) is imported only when
- * `createClient({ sync })` is given, once the client connects.
+ * `client.sync`: the tab's view of sync (status snapshot and events, mirror, token). This
+ * facade is all the core client carries: the rest (`sync-hub.ts`: status channel and broker
+ * calls) is loaded on the first call, or when a client created with `sync` connects; the part
+ * that registers the service worker, asks for persistent storage and refreshes tokens
+ * (`sync-runtime.ts`, with workbox-window) only then.
  *
  * Invariants:
  * - Status events come from whichever context uploads (broker or service worker) over the
@@ -10,9 +11,11 @@
  *   answers the last status heard.
  * - Every listener gets `status` for each change, and the narrower events (`success`, `error`,
  *   `progress`, `online`, `offline`) only when that part of the status changed.
+ * - A listener added before the hub loaded is attached before a connecting client starts sync,
+ *   so it hears the first status.
  */
-import { InvalidArgumentError, NotConnectedError } from '../../errors.js';
-import { names, type SyncStatus } from '../../protocol/broker-api.js';
+import { InvalidArgumentError } from '../../errors.js';
+import type { SyncStatus } from '../../protocol/broker-api.js';
 import type { Connection } from '../connection.js';
 
 /** createClient's `sync` option. */
@@ -71,114 +74,27 @@ export interface SyncClient {
   retry(): Promise<void>;
 }
 
-/** Status before anything was heard. */
-export const SYNC_OFF: SyncStatus = {
-  configured: false, online: true, state: 'off', pendingRecords: 0, pendingBytes: 0, topics: {}, lastSuccessAt: null,
-  lastError: null, progress: null, retryAt: null, uploader: null, deviceId: null, url: null, mirrors: [], persisted: null,
-};
-
-/** Shared between the facade and the on-demand runtime. */
-export interface SyncHub {
-  last: SyncStatus;
-  persisted: boolean | null;
-  /** Merges a status into `last` and emits the events it implies. */
-  update(next: Partial<SyncStatus>): void;
-}
-
-/** Validates createClient's `sync` option. */
-export function checkSyncOptions(o: SyncOptions): void {
-  if (!o || typeof o !== 'object') throw new InvalidArgumentError('createClient: `sync` must be an object { url, token }', { details: { field: 'sync' } });
-  if (typeof o.url !== 'string' || !/^https?:\/\/[^/]/.test(o.url)) {
-    throw new InvalidArgumentError(`createClient: sync.url must be an http(s) URL of the replica; got ${JSON.stringify(o.url)}`, { details: { field: 'sync.url' } });
-  }
-  if (o.token !== undefined && typeof o.token !== 'string' && typeof o.token !== 'function') {
-    throw new InvalidArgumentError('createClient: sync.token must be a string or a function answering one', { details: { field: 'sync.token' } });
-  }
-  if (o.getToken !== undefined && typeof o.getToken !== 'function') {
-    throw new InvalidArgumentError('createClient: sync.getToken must be a function', { details: { field: 'sync.getToken' } });
-  }
-  for (const f of ['lingerMs', 'maxRequestBytes', 'mirrorIntervalMs'] as const) {
-    const v = o[f];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-      throw new InvalidArgumentError(`createClient: sync.${f} must be a number >= 0; got ${String(v)}`, { details: { field: `sync.${f}` } });
-    }
-  }
-}
-
 /** Creates `client.sync` for a connection; `options` undefined when sync is not configured. */
 export function createSyncClient(conn: Connection, options: SyncOptions | undefined): SyncClient {
-  if (options !== undefined) checkSyncOptions(options);
-  const listeners = new Map<SyncEventName, Set<(s: SyncStatus) => void>>();
-  const emit = (e: SyncEventName, s: SyncStatus) => { for (const l of listeners.get(e) ?? []) l(s); };
-  const hub: SyncHub = {
-    last: { ...SYNC_OFF },
-    persisted: null,
-    update(next) {
-      const prev = hub.last;
-      const s: SyncStatus = { ...prev, ...next, persisted: hub.persisted ?? next.persisted ?? prev.persisted };
-      hub.last = s;
-      emit('status', s);
-      if (s.lastSuccessAt !== prev.lastSuccessAt && s.lastSuccessAt !== null) emit('success', s);
-      if (s.lastError && s.lastError.at !== prev.lastError?.at) emit('error', s);
-      if (s.progress && (s.progress.uploaded !== prev.progress?.uploaded || s.progress.total !== prev.progress?.total)) emit('progress', s);
-      if (s.online !== prev.online) emit(s.online ? 'online' : 'offline', s);
-    },
-  };
-  let channel: BroadcastChannel | undefined;
-  const listen = () => {
-    if (channel || typeof BroadcastChannel !== 'function') return;
-    channel = new BroadcastChannel(names.syncChannel(conn.config.database));
-    channel.onmessage = (ev: MessageEvent<{ type: string; role: 'broker' | 'service-worker'; status?: Partial<SyncStatus> }>) => {
-      const m = ev.data;
-      if (m?.type === 'status' && m.status) hub.update({ ...m.status, configured: true, uploader: m.status.state === 'standby' ? hub.last.uploader : m.role });
-    };
-  };
-  if (options) {
-    // Sync starts with the connection: the runtime (service worker, persist, tokens) loads on demand.
-    conn.onOpen(async (broker) => {
-      listen();
-      const { startSyncRuntime } = await import('./sync-runtime.js');
-      return startSyncRuntime(broker, conn.config.database, options, hub);
-    });
-  }
-  const broker = async () => {
-    try {
-      return await conn.broker();
-    } catch (e) {
-      if (e instanceof NotConnectedError) throw new NotConnectedError('client.sync needs a connected producer, consumer or admin of this client');
-      throw e;
-    }
-  };
+  let hub: Promise<ReturnType<typeof import('./sync-hub.js').openSyncHub>> | undefined;
+  const load = () => (hub ??= import('./sync-hub.js').then((m) => m.openSyncHub(conn, options)));
+  // Sync starts with the connection (options are checked then).
+  if (options) conn.onOpen(async (broker) => (await load()).start(broker));
+  const call = <K extends 'status' | 'mirror' | 'stopMirror' | 'setToken' | 'retry'>(m: K) =>
+    (async (...a: unknown[]) => ((await load())[m] as (...x: unknown[]) => unknown)(...a)) as SyncClient[K];
   return {
     events: SYNC_EVENTS,
-    async status() {
-      let b;
-      try { b = await conn.broker(); } catch { return hub.last; }
-      const s = await b.syncStatus();
-      return { ...hub.last, ...s, persisted: hub.persisted ?? s.persisted };
-    },
     on(event, listener) {
       if (!Object.values(SYNC_EVENTS).includes(event)) throw new InvalidArgumentError(`client.sync.on: unknown event ${JSON.stringify(event)}; use one of ${Object.values(SYNC_EVENTS).join(', ')}`, { details: { field: 'event' } });
-      listen();
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(listener);
-      return () => { set!.delete(listener); };
+      let off: (() => void) | undefined;
+      let removed = false;
+      load().then((h) => { if (!removed) off = h.on(event, listener); }, () => undefined);
+      return () => { removed = true; off?.(); };
     },
-    async mirror(o) {
-      if (!o || typeof o.topic !== 'string' || typeof o.into !== 'string') throw new InvalidArgumentError('client.sync.mirror needs { topic, into }', { details: { field: 'topic' } });
-      if (o.topic === o.into) throw new InvalidArgumentError('client.sync.mirror: `into` must differ from `topic` (the local topic of that name is pushed to the replica)', { details: { field: 'into' } });
-      await (await broker()).syncMirror({ topic: o.topic, into: o.into });
-    },
-    async stopMirror(into) {
-      await (await broker()).syncStopMirror(into);
-    },
-    async retry() {
-      await (await broker()).syncRetry();
-    },
-    async setToken(token) {
-      if (typeof token !== 'string' || token === '') throw new InvalidArgumentError('client.sync.setToken needs a non-empty string', { details: { field: 'token' } });
-      await (await broker()).syncSetToken(token);
-    },
+    status: call('status'),
+    mirror: call('mirror'),
+    stopMirror: call('stopMirror'),
+    setToken: call('setToken'),
+    retry: call('retry'),
   };
 }

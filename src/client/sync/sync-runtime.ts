@@ -10,7 +10,8 @@
  *   them when the network is back even if every tab is closed by then.
  */
 import { names, type BrokerApi, type SyncStatus } from '../../protocol/broker-api.js';
-import type { SyncHub, SyncOptions } from './sync-client.js';
+import type { SyncOptions } from './sync-client.js';
+import type { SyncHub } from './sync-hub.js';
 
 interface SyncRegistration { sync?: { register(tag: string): Promise<void> } }
 
