@@ -270,7 +270,8 @@ export class LanesRecordBrowser extends LanesElement {
   }
 
   private get rowsInView(): number {
-    return Math.max(1, Math.floor(this.viewPx / ROW_PX));
+    // Measured now: the first measure may predate layout (Firefox lays out the shadow root later).
+    return Math.max(1, Math.floor((this.viewport?.clientHeight || this.viewPx) / ROW_PX));
   }
 
   /** Pages forward (+1) or back (-1) by one screen of rows. */
