@@ -8,7 +8,9 @@
  *   LogStore.exclusive, so it never interleaves with the cleaner's or topic admin's writes.
  * - A request is all-or-nothing: every batch of it is validated against the state it will be
  *   written on before any of its puts is issued; a refused request writes nothing.
- * - An append resolves only after its transaction completed; results and wake-ups follow commit.
+ * - An append resolves only after its transaction completed; results and wake-ups follow commit,
+ *   and so does the tail window (LogStore.tail), which gets the committed batches before the
+ *   wake-ups go out.
  * - Idempotence: a batch whose (producerId, epoch, baseSequence) matches one of the producer's
  *   last five on that partition is answered with its original offsets and not written again.
  */
@@ -98,6 +100,7 @@ export class Appender {
     let tx: AppendTx | undefined;
     const writes: Promise<unknown>[] = [];
     const touched = new Map<string, PartitionState>();
+    const committed: RecordBatch[] = [];
 
     for (const p of items) {
       try {
@@ -109,6 +112,7 @@ export class Appender {
           const { state, batch, producer, sealed } = step.write!;
           if (sealed) writes.push(tx.objectStore(S.segments).put(sealed));
           writes.push(tx.objectStore(S.batches).put(batch));
+          committed.push(batch);
           writes.push(tx.objectStore(S.segments).put(state.active));
           if (producer) writes.push(tx.objectStore(S.producers).put(producer));
           touched.set(tpKey(state.topic, state.partition), state);
@@ -133,6 +137,8 @@ export class Appender {
     this.commits++;
     for (const s of parts.values()) store.setPartition(s);
     for (const r of prods.values()) store.setProducerState(r);
+    // Before the wake-ups: a fetch woken by this commit reads these batches from memory.
+    for (const b of committed) store.rememberCommitted(b);
     for (const a of accepted) a.p.resolve(a.results);
     for (const s of touched.values()) store.notifyAppend(s.topic, s.partition, s.active.nextOffset);
   }

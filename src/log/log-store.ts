@@ -20,6 +20,9 @@
  *   loaded, so a load never installs state older than a committed write; a load that finishes
  *   after its topic was deleted or replaced installs nothing. Sync accessors (`partition`,
  *   `watermarks`) need the partition loaded: every async entry point uses it first.
+ * - `tail` holds the batches the appender committed last, per partition (tail-window.ts); reads
+ *   at the log end are answered from it (`tailRead`), everything else reads IndexedDB. A deleted
+ *   topic's windows go with it.
  */
 import { TopicExistsError, TopicNotFoundError, InvalidArgumentError, StorageError } from '../errors.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
@@ -27,6 +30,7 @@ import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js'
 import type { ConfigEntry } from '../types.js';
 import { done, openLogDb, S, transaction, type KeyRangeCtor, type LogDb, type LostReason, type ProducerRow, type SegmentRow, type TopicRow } from './log-db.js';
 import { checkNumPartitions, checkPartitionCount, tpKey } from '../protocol/topic-partition.js';
+import { TailWindow } from './tail-window.js';
 
 /** In-memory state of a partition. */
 export interface PartitionState {
@@ -95,6 +99,8 @@ export class LogStore {
   /** True once sync is configured for this log: retention then keeps unreplicated segments. */
   syncEnabled = false;
   private listeners = new Set<AppendListener>();
+  /** The last committed batches per partition, for reads at the log end. */
+  readonly tail = new TailWindow();
   private nextProducerId = 1;
   /** Producer id and epoch of each transactionalId seen by this store (cache of `meta`). */
   private readonly txnEpochs = new Map<string, { producerId: number; producerEpoch: number }>();
@@ -432,7 +438,7 @@ export class LogStore {
     for (const k of prodKeys) writes.push(tx.objectStore(S.producers).delete(k));
     await done(tx, `deleteTopics ${topic}`, writes);
     this.topics.delete(topic);
-    for (let p = 0; p < t.numPartitions; p++) this.partitions.delete(tpKey(topic, p));
+    for (let p = 0; p < t.numPartitions; p++) { this.partitions.delete(tpKey(topic, p)); this.tail.drop(tpKey(topic, p)); }
     for (const k of prodKeys) this.producers.delete(`${k[0]}:${tpKey(k[1], k[2])}`);
   }
 
@@ -489,6 +495,24 @@ export class LogStore {
   }
 
   // ---- reads --------------------------------------------------------------------------------
+
+  /** Keeps a batch the appender has just committed in the partition's tail window. */
+  rememberCommitted(batch: RecordBatch): void {
+    const t = this.topics.get(batch.topic);
+    if (t) this.tail.add(tpKey(batch.topic, batch.partition), t.createdAt, batch);
+  }
+
+  /**
+   * The committed batches from the one holding `offset` to the log end, from memory, when the
+   * tail window holds all of them inside the active segment; undefined otherwise (read
+   * IndexedDB). The batches are shared: copy before handing out or changing them.
+   */
+  tailRead(topic: string, partition: number, offset: number): RecordBatch[] | undefined {
+    const t = this.topics.get(topic);
+    const p = this.partitions.get(tpKey(topic, partition));
+    if (!t || !p) return undefined;
+    return this.tail.read(tpKey(topic, partition), offset, { generation: t.createdAt, activeBase: p.active.baseOffset, low: p.logStartOffset, high: p.active.nextOffset });
+  }
 
   /** Reads the batch rows of a partition whose base offsets lie in [from, to). */
   async readBatches(topic: string, partition: number, from: number, to: number, count?: number): Promise<RecordBatch[]> {

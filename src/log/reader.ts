@@ -1,6 +1,10 @@
 /**
  * Reads of the log: batches from an offset, offsets by timestamp. Reads never hold the log in
  * memory: each returns at most about `maxBytes` of batches (at least one batch, as Kafka).
+ * A read at the log end is answered from the batches the appender has just committed (the
+ * store's tail window) when it holds every batch from `offset` to the end; the answer is the
+ * same as IndexedDB's (same batches, same cut by maxBytes and maxRecords), with copies of the
+ * bytes, so a reader (or a transfer to a tab) never changes the window.
  */
 import { OffsetOutOfRangeError } from '../errors.js';
 import { scanRecords, type RecordBatch } from '../protocol/record-batch.js';
@@ -48,6 +52,8 @@ export async function readPartition(store: LogStore, topic: string, partition: n
     throw new OffsetOutOfRangeError(`offset ${offset} is out of range for ${topic}-${partition} (low ${low}, high ${high})`, { details: { topic, partition, offset, low, high } });
   }
   if (offset === high) return { batches: [], high, low };
+  const tail = store.tailRead(topic, partition, offset);
+  if (tail) return { batches: fill(tail, offset, maxBytes, maxRecords).map((b) => ({ ...b, payload: b.payload.slice() })), high, low };
   const PAGE = pageSize(store, topic, partition, maxBytes);
   const what = `fetch ${topic}-${partition}`;
   const os = transaction(store.db, [S.batches], 'readonly', what).objectStore(S.batches);
@@ -80,6 +86,21 @@ export async function readPartition(store: LogStore, topic: string, partition: n
       .getAll(store.partitionRange(topic, partition, next, Infinity), PAGE);
   }
   return { batches: out, high, low };
+}
+
+/** The first batches of `list` (the first one holds `offset`) within maxBytes and maxRecords, as the IndexedDB path cuts them. */
+function fill(list: RecordBatch[], offset: number, maxBytes: number, maxRecords: number): RecordBatch[] {
+  const out: RecordBatch[] = [list[0]!];
+  let bytes = list[0]!.sizeBytes;
+  let records = Math.min(list[0]!.count, list[0]!.baseOffset + list[0]!.lastOffsetDelta + 1 - offset);
+  for (let i = 1; i < list.length; i++) {
+    const b = list[i]!;
+    if (bytes + b.sizeBytes > maxBytes || records >= maxRecords) break;
+    out.push(b);
+    bytes += b.sizeBytes;
+    records += b.count;
+  }
+  return out;
 }
 
 /**
