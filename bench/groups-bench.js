@@ -117,6 +117,8 @@ export const tab = {
   async startCounter(database, topic, groupId) {
     state.counts = 0; state.first = 0; state.last = 0; state.go = false;
     const c = client(database).consumer({ groupId, sessionTimeout: 60_000, maxWaitTimeInMs: 1000 });
+    state.fetches = 0; state.batches = 0;
+    c.on(c.events.FETCH, (e) => { if (state.go) { state.fetches++; state.batches += e.payload.numberOfBatches; } });
     await c.connect();
     await c.subscribe({ topics: [topic], fromBeginning: true });
     await c.run({
@@ -137,7 +139,7 @@ export const tab = {
     state.consumer.resume([{ topic }]);
     return state.goAt;
   },
-  counted() { return { count: state.counts, first: state.first, last: state.last, goAt: state.goAt }; },
+  counted() { return { count: state.counts, first: state.first, last: state.last, goAt: state.goAt, fetches: state.fetches, batches: state.batches }; },
 
   async stop() {
     await state.consumer?.disconnect().catch(() => undefined);
