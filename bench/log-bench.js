@@ -448,6 +448,51 @@ function timeIt(fn) {
 }
 
 const diag = {
+  /**
+   * The floor's transaction in variants, per 1,000-record value (ms per transaction, median of
+   * `passes` alternating passes): the bench's floor (one Uint8Array put, auto-commit), the same
+   * with an explicit `tx.commit()`, a lanes-shaped batch row, and the batch row plus the two
+   * small rows (segment, producer state) an append used to write.
+   */
+  async commitVariants({ calls = 100, perCall = 1000, passes = 5 } = {}) {
+    const values = makeValues(0, calls * perCall);
+    const enc = new TextEncoder();
+    const encoded = chunk(values, perCall).map((c) => enc.encode(c.map((v) => JSON.stringify(v)).join('\n')));
+    const row = (i) => ({ topic: TOPIC, partition: 0, baseOffset: i * perCall, lastOffsetDelta: perCall - 1, count: perCall, firstTimestamp: T0, maxTimestamp: T0, timestampType: 'CreateTime', logAppendTime: -1, producerId: 1, producerEpoch: 0, baseSequence: i * perCall, crc: 0, sizeBytes: encoded[i].length + 64, payload: encoded[i], segment: 0, cleanedAt: -1 });
+    const seg = (i) => ({ topic: TOPIC, partition: 0, baseOffset: 0, nextOffset: i * perCall, sizeBytes: 0, batchCount: i, recordCount: i * perCall, firstTimestamp: 0, maxTimestamp: 0, createdAt: 0, sealedAt: -1, version: 0 });
+    const prod = (i) => ({ producerId: 1, topic: TOPIC, partition: 0, epoch: 0, lastSequence: i, recent: [{ firstSeq: 0, lastSeq: 1, baseOffset: 0, logAppendTime: -1 }], updatedAt: 0 });
+    const variants = {
+      floorAuto: (os, i) => { os.put(encoded[i]); },
+      floorCommit: (os, i, tx) => { os.put(encoded[i]); tx.commit(); },
+      rowAuto: (os, i) => { os.put(row(i)); },
+      rowCommit: (os, i, tx) => { os.put(row(i)); tx.commit(); },
+      row3Auto: (os, i) => { os.put(row(i)); os.put(seg(i)); os.put(prod(i)); },
+      row3Commit: (os, i, tx) => { os.put(row(i)); os.put(seg(i)); os.put(prod(i)); tx.commit(); },
+    };
+    const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+    for (let pass = 0; pass <= passes; pass++) {
+      const names = Object.keys(variants);
+      if (pass % 2) names.reverse();
+      for (const v of names) {
+        const name = freshName('idb-commit');
+        const db = await idbOpen(name);
+        await sleep(300);
+        const t0 = now();
+        for (let i = 0; i < calls; i++) {
+          const tx = db.transaction('records', 'readwrite');
+          variants[v](tx.objectStore('records'), i, tx);
+          await txDone(tx);
+        }
+        const ms = (now() - t0) / calls;
+        db.close();
+        await deleteDb(name);
+        if (pass > 0) samples[v].push(ms);
+      }
+    }
+    const median = (a) => { const s = [...a].sort((x, y) => x - y); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+    return Object.fromEntries(Object.entries(samples).map(([k, a]) => [k, { medianMs: median(a), minMs: Math.min(...a) }]));
+  },
+
   /** Phases of (a): lanes' encode and CRC per 1,000-record send, raw IndexedDB batch rows, real sends. */
   async producePhases({ calls = 100, perCall = 1000, passes = 4 } = {}) {
     const { encodeRecords, verifyCrc } = await internals();

@@ -19,7 +19,7 @@ import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/br
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { checkCodec } from '../protocol/compression.js';
-import { done, S, transaction, type LogDb, type ProducerRow, type SegmentRow } from './log-db.js';
+import { commitNow, done, S, transaction, type LogDb, type ProducerRow, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
 type AppendTx = ReturnType<typeof appendTx>;
@@ -54,10 +54,14 @@ export class Appender {
 
   /** Appends a request; resolves after its transaction commits. */
   append(request: AppendRequest): Promise<AppendResult[]> {
-    // Partitions not loaded yet (lazy store) are loaded first; requests keep their order.
+    // Partitions and producer states not loaded yet (lazy store) are loaded first; requests
+    // keep their order.
     const loads: Promise<void>[] = [];
+    const store = this.store;
     for (const b of Array.isArray(request?.batches) ? request.batches : []) {
-      if (b && typeof b.topic === 'string' && !this.store.partitions.has(tpKey(b.topic, b.partition))) loads.push(this.store.usePartition(b.topic, b.partition));
+      if (!b || typeof b.topic !== 'string') continue;
+      if (!store.partitions.has(tpKey(b.topic, b.partition))) loads.push(store.usePartition(b.topic, b.partition));
+      if (store.needsProducer(request.producerId, b.topic, b.partition)) loads.push(store.useProducer(request.producerId, b.topic, b.partition));
     }
     if (loads.length === 0 && this.gated === 0) return this.enqueue(request);
     this.gated++;
@@ -128,6 +132,8 @@ export class Appender {
       for (const a of accepted) a.p.resolve(a.results);
       return;
     }
+    // Every put is issued: commit now rather than after the puts' success events.
+    commitNow(tx);
     try {
       await done(tx, 'produce', writes);
     } catch (e) {

@@ -270,6 +270,21 @@ export function done(tx: Pick<LogTx, 'mode'>, what: string, requests: readonly P
   });
 }
 
+/**
+ * Asks a write transaction to commit now, once its last request is issued, instead of when its
+ * requests' success events have run (auto-commit): that saves a round trip to the storage
+ * backend per transaction (IndexedDB 3.0 `commit()`, Chromium 76, Firefox 74, Safari 15). No
+ * request may be issued on `tx` afterwards. Where `commit` is missing, or the transaction is
+ * already finishing (a request failed), auto-commit or the abort takes its course: `done()`
+ * reports the outcome either way.
+ */
+export function commitNow(tx: Pick<LogTx, 'mode'>): void {
+  const raw = unwrap(tx as LogTx) as IDBTransaction & { commit?: () => void };
+  try {
+    raw.commit?.();
+  } catch { /* not active any more: done() reports how it ended */ }
+}
+
 /** Starts a transaction, turning a closed or closing connection into a StorageError. */
 export function transaction<N extends LogStoreName, M extends IDBTransactionMode = 'readonly'>(db: LogDb, stores: N[], mode?: M, what = 'transaction'): IDBPTransaction<LogSchema, N[], M> {
   let tx: IDBPTransaction<LogSchema, N[], M>;

@@ -12,14 +12,18 @@
  * - Writes that change partition or topic state (appends, the cleaner's writes, topic changes)
  *   run one at a time through `exclusive` and compute their new state inside it, so no write
  *   commits a state derived from a snapshot that another write replaced meanwhile.
- * - A lazy store (`lazy: true`, the broker's) opens with topics and producer states only; a
- *   partition's row and active segment are read when it is first used (`usePartition`,
- *   `useTopic`), its sealed segments when something needs them (`useSegments`, `useAll`), so
- *   open time does not grow with the log. Appends only add sealed segments at the end and the
- *   cleaner works on fully loaded partitions, so the older segments read later go in front. A partition is written only after it is
+ * - A lazy store (`lazy: true`, the broker's) opens with topics and the producer-id counter
+ *   only; a partition's row and active segment are read when it is first used (`usePartition`,
+ *   `useTopic`), its sealed segments when something needs them (`useSegments`, `useAll`), and a
+ *   producer's state on a partition when that producer first appends there (`useProducer`), so
+ *   open time grows neither with the log nor with the number of partitions or producers.
+ *   Appends only add sealed segments at the end and the cleaner works on fully loaded
+ *   partitions, so the older segments read later go in front. A partition is written only once
  *   loaded, so a load never installs state older than a committed write; a load that finishes
  *   after its topic was deleted or replaced installs nothing. Sync accessors (`partition`,
- *   `watermarks`) need the partition loaded: every async entry point uses it first.
+ *   `watermarks`, `producerState`) need their state loaded: every async entry point uses it first.
+ * - Producer ids at or above the counter read at open were handed out by this store, so their
+ *   states exist only as this store wrote them: the map is complete for them without a read.
  * - `tail` holds the batches the appender committed last, per partition (tail-window.ts); reads
  *   at the log end are answered from it (`tailRead`), everything else reads IndexedDB. A deleted
  *   topic's windows go with it.
@@ -108,6 +112,11 @@ export class LogStore {
   /** Loads in flight, per partition key (lazy stores). */
   private loading = new Map<string, Promise<void>>();
   private loadingOlder = new Map<string, Promise<void>>();
+  /** Producer ids from here on were allocated by this store (lazy stores; -1: eager, all loaded). */
+  private producerIdsFrom = -1;
+  /** Producer states looked up and not stored (lazy stores), so each is read once. */
+  private producersChecked = new Set<string>();
+  private loadingProducers = new Map<string, Promise<void>>();
   /** Every partition is loaded once this resolves (set at open for an eager store). */
   private allLoaded: Promise<void> | undefined;
   /** True when open loaded every partition. */
@@ -140,15 +149,14 @@ export class LogStore {
 
   private async load(lazy: boolean): Promise<void> {
     if (lazy) {
-      const tx = transaction(this.db, [S.topics, S.producers, S.meta], 'readonly', 'open');
-      const [topics, prods, npid] = await Promise.all([
+      const tx = transaction(this.db, [S.topics, S.meta], 'readonly', 'open');
+      const [topics, npid] = await Promise.all([
         tx.objectStore(S.topics).getAll(),
-        tx.objectStore(S.producers).getAll(),
         tx.objectStore(S.meta).get('nextProducerId'),
       ]);
       for (const t of topics) this.topics.set(t.topic, t);
-      for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
       this.nextProducerId = (npid as number | undefined) ?? 1;
+      this.producerIdsFrom = this.nextProducerId;
       return;
     }
     const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.producers, S.meta], 'readonly', 'open');
@@ -253,6 +261,37 @@ export class LogStore {
     return this.allLoaded;
   }
 
+  /**
+   * Loads the stored state of producer `producerId` on a partition if one may exist and is not
+   * in memory yet (lazy stores: one keyed read, once). The appender uses it before planning an
+   * idempotent append, so a retry of a batch written before the broker opened is still
+   * recognised. Ids this store handed out, and every id of an eager store, need no read.
+   */
+  useProducer(producerId: number, topic: string, partition: number): Promise<void> {
+    if (!this.needsProducer(producerId, topic, partition)) return Promise.resolve();
+    const k = `${producerId}:${tpKey(topic, partition)}`;
+    let p = this.loadingProducers.get(k);
+    if (!p) {
+      const createdAt = this.topics.get(topic)?.createdAt;
+      p = (async () => {
+        const row = await transaction(this.db, [S.producers], 'readonly', `load producer ${producerId}`).objectStore(S.producers).get([producerId, topic, partition]);
+        // Installed only if no append installed a newer state and the topic was not replaced meanwhile.
+        if (this.topics.get(topic)?.createdAt !== createdAt) return;
+        if (row && !this.producers.has(k)) this.producers.set(k, row);
+        this.producersChecked.add(k);
+      })().finally(() => this.loadingProducers.delete(k));
+      this.loadingProducers.set(k, p);
+    }
+    return p;
+  }
+
+  /** True when `useProducer` has to read: a lazy store's state of an older producer, not looked up yet. */
+  needsProducer(producerId: number, topic: string, partition: number): boolean {
+    if (this.producerIdsFrom < 0 || !(producerId >= 0) || producerId >= this.producerIdsFrom) return false;
+    const k = `${producerId}:${tpKey(topic, partition)}`;
+    return !this.producers.has(k) && !this.producersChecked.has(k);
+  }
+
   /** Closes the database connection. */
   close(): void {
     this.closed = true;
@@ -305,7 +344,7 @@ export class LogStore {
     return true;
   }
 
-  /** Producer state of one producer on one partition. */
+  /** Producer state of one producer on one partition (lazy stores: after `useProducer`). */
   producerState(producerId: number, topic: string, partition: number): ProducerRow | undefined {
     return this.producers.get(`${producerId}:${tpKey(topic, partition)}`);
   }
@@ -433,13 +472,19 @@ export class LogStore {
       writes.push(tx.objectStore(S.segments).delete(this.partitionRange(topic, p, -Infinity)));
       writes.push(tx.objectStore(S.batches).delete(this.partitionRange(topic, p, -Infinity)));
     }
-    const prodKeys: [number, string, number][] = [];
-    for (const pr of this.producers.values()) if (pr.topic === topic) prodKeys.push([pr.producerId, pr.topic, pr.partition]);
+    // Producer states are keyed by producer id first, and a lazy store holds only those it
+    // used: the stored keys (keys only, no values) say which rows belong to this topic.
+    for (const r of writes) r.catch(() => undefined);
+    const prodKeys = (await tx.objectStore(S.producers).getAllKeys()).filter((k) => k[1] === topic);
     for (const k of prodKeys) writes.push(tx.objectStore(S.producers).delete(k));
     await done(tx, `deleteTopics ${topic}`, writes);
     this.topics.delete(topic);
     for (let p = 0; p < t.numPartitions; p++) { this.partitions.delete(tpKey(topic, p)); this.tail.drop(tpKey(topic, p)); }
-    for (const k of prodKeys) this.producers.delete(`${k[0]}:${tpKey(k[1], k[2])}`);
+    for (const [k, pr] of this.producers) if (pr.topic === topic) this.producers.delete(k);
+    for (let p = 0; p < t.numPartitions; p++) {
+      const suffix = `:${tpKey(topic, p)}`;
+      for (const k of this.producersChecked) if (k.endsWith(suffix)) this.producersChecked.delete(k);
+    }
   }
 
   // ---- producers ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
- * A lazy LogStore (the broker's) opens with topics and producer states only and loads a
- * partition's row and segments on first use: watermarks, sealed segments and producer
- * deduplication come out exactly as an eager open reads them, appends to a partition not yet
+ * A lazy LogStore (the broker's) opens with topics and the producer-id counter only and loads a
+ * partition's row and segments on first use, and a producer's state when that producer first
+ * appends to a partition: watermarks, sealed segments, producer deduplication, sequence checks
+ * and fencing come out exactly as an eager open reads them, appends to a partition not yet
  * loaded land after its existing records, and a topic deleted while its partitions load leaves
  * no partition state behind.
  */
@@ -9,7 +10,8 @@ import { IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { Appender } from '../../src/log/appender.js';
 import { LogStore } from '../../src/log/log-store.js';
-import { StorageError } from '../../src/errors.js';
+import { InvalidProducerEpochError, OutOfOrderSequenceError, StorageError } from '../../src/errors.js';
+import { openLogDb, S } from '../../src/log/log-db.js';
 import { append, openStore, readAllFrom } from './log-helpers.js';
 
 async function seeded() {
@@ -86,5 +88,51 @@ describe('lazy LogStore open', () => {
     expect(store.partitions.size).toBe(2);
     expect(store.watermarks('big', 1)).toEqual({ low: 0, high: 0 });
     store.close();
+  });
+
+  it('reads no producer state at open; an older producer\'s state is read on its first append (dedupe, sequence, fencing)', async () => {
+    const { factory, name, producerId } = await seeded();
+    const store = await lazyOpen(factory, name);
+    expect(store.producers.size).toBe(0);
+    expect(store.needsProducer(producerId, 'big', 0)).toBe(true);
+    const app = new Appender(store);
+    // A gap after the stored last sequence (4) is refused: the stored state was read.
+    await expect(app.append(append('big', 0, [{ value: 'gap' }], { producerId, seq: 7 }))).rejects.toBeInstanceOf(OutOfOrderSequenceError);
+    expect(store.producerState(producerId, 'big', 0)).toMatchObject({ lastSequence: 4, epoch: 0 });
+    expect(store.needsProducer(producerId, 'big', 0)).toBe(false);
+    // A retry of an older batch still among the last five is answered with its offset.
+    const [dup] = await app.append(append('big', 0, [{ value: 'v2' }], { producerId, seq: 2 }));
+    expect(dup).toMatchObject({ baseOffset: 2, duplicate: true });
+    // An epoch older than the stored one is fenced.
+    await app.append(append('big', 0, [{ value: 'e1' }], { producerId, epoch: 1, seq: 0 }));
+    expect(store.watermarks('big', 0).high).toBe(6);
+    store.close();
+    const again = await lazyOpen(factory, name);
+    await expect(new Appender(again).append(append('big', 0, [{ value: 'old' }], { producerId, epoch: 0, seq: 5 }))).rejects.toBeInstanceOf(InvalidProducerEpochError);
+    // A producer that never wrote a partition: looked up once, then known to have no state.
+    await expect(new Appender(again).append(append('other', 0, [{ value: 'x' }], { producerId, seq: 3 }))).rejects.toBeInstanceOf(OutOfOrderSequenceError);
+    expect(again.needsProducer(producerId, 'other', 0)).toBe(false);
+    // Ids handed out after open need no read at all.
+    const { producerId: fresh } = await again.initProducerId();
+    expect(again.needsProducer(fresh, 'big', 0)).toBe(false);
+    again.close();
+  });
+
+  it('deleting a topic deletes the stored states of producers the lazy store never read', async () => {
+    const { factory, name, producerId } = await seeded();
+    const store = await lazyOpen(factory, name);
+    await store.deleteTopic('big');
+    await store.createTopic('big', 1);
+    // The old state is gone: continuing the old sequence is refused, starting over at 0 works.
+    const app = new Appender(store);
+    await expect(app.append(append('big', 0, [{ value: 'v5' }], { producerId, seq: 5 }))).rejects.toBeInstanceOf(OutOfOrderSequenceError);
+    const [r] = await app.append(append('big', 0, [{ value: 'v0' }], { producerId, seq: 0 }));
+    expect(r).toMatchObject({ baseOffset: 0, duplicate: false });
+    store.close();
+    const db = await openLogDb(factory, name);
+    const rows = await db.getAll(S.producers);
+    db.close();
+    expect(rows.filter((p) => p.topic === 'big').map((p) => [p.producerId, p.partition, p.lastSequence])).toEqual([[producerId, 0, 0]]);
+    expect(rows.filter((p) => p.topic === 'other')).toHaveLength(0);
   });
 });
