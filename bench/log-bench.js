@@ -449,6 +449,54 @@ function timeIt(fn) {
 
 const diag = {
   /**
+   * Where broker open goes on the three logs of case (o): raw IndexedDB steps of an open (open
+   * the database; read all topic rows; read all producer rows) beside the full lanes open
+   * (createClient -> connect -> first send), min and median of `reps` repetitions each.
+   */
+  async openPhases({ records = 1_000_000, perSend = 1000, topics = 500, reps = 15 } = {}) {
+    await cases.open.setup({ records, perSend, topics });
+    const { dbs } = state.open;
+    const rawOpen = (name) => new Promise((resolve, reject) => {
+      const r = indexedDB.open(`lanes:${name}`);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const samples = {};
+    const add = (k, v) => (samples[k] ??= []).push(v);
+    for (let rep = 0; rep < reps; rep++) {
+      for (const which of ['empty', 'big', 'many']) {
+        await sleep(100);
+        let t0 = now();
+        const db = await rawOpen(dbs[which]);
+        add(`${which}.rawOpen`, now() - t0);
+        t0 = now();
+        await reqDone(db.transaction('topics').objectStore('topics').getAll());
+        add(`${which}.topicsGetAll`, now() - t0);
+        t0 = now();
+        await reqDone(db.transaction('producers').objectStore('producers').getAll());
+        add(`${which}.producersGetAll`, now() - t0);
+        t0 = now();
+        await reqDone(db.transaction('meta').objectStore('meta').get('nextProducerId'));
+        add(`${which}.oneGet`, now() - t0);
+        db.close();
+        await sleep(100);
+        const topic = which === 'many' ? 't0' : TOPIC;
+        t0 = now();
+        const client = createClient({ clientId: 'bench-open', database: dbs[which], broker: 'in-page', logCleanerIntervalMs: 0 });
+        const producer = client.producer();
+        await producer.connect();
+        add(`${which}.connect`, now() - t0);
+        await producer.send({ topic, messages: [{ value: makeValue(-1) }] });
+        add(`${which}.lanes`, now() - t0);
+        await producer.disconnect();
+      }
+    }
+    await cases.open.teardown();
+    const median = (a) => { const x = [...a].sort((p, q) => p - q); return x.length % 2 ? x[x.length >> 1] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2; };
+    return Object.fromEntries(Object.entries(samples).map(([k, a]) => [k, { min: Math.min(...a), median: median(a) }]));
+  },
+
+  /**
    * The floor's transaction in variants, per 1,000-record value (ms per transaction, median of
    * `passes` alternating passes): the bench's floor (one Uint8Array put, auto-commit), the same
    * with an explicit `tx.commit()`, a lanes-shaped batch row, and the batch row plus the two

@@ -81,11 +81,18 @@ export class Broker implements BrokerApi {
   private constructor(store: LogStore, private readonly options: BrokerOptions) {
     this.store = store;
     this.appender = new Appender(store);
-    // Every BrokerApi call first reopens a lost database (no cost while it is open).
+    // Every BrokerApi call first reopens a lost database, then reads the rows of the topics it
+    // names that the lazily opened log has not read yet (no cost once they are known).
     const self = this as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     for (const m of BROKER_METHODS) {
       const call = self[m]!;
-      self[m] = (...args: unknown[]) => (this.lost ? this.ready().then(() => call.apply(this, args)) : call.apply(this, args));
+      const run = (args: unknown[]) => {
+        const names = topicsOf(m, args);
+        if (names === NO_TOPICS) return call.apply(this, args);
+        if (names === ALL_TOPICS) return this.store.useAllTopics().then(() => call.apply(this, args));
+        return this.store.knowsTopics(names) ? call.apply(this, args) : this.store.useTopics(names).then(() => call.apply(this, args));
+      };
+      self[m] = (...args: unknown[]) => (this.lost ? this.ready().then(() => run(args)) : run(args));
     }
     this.sync = this.newSync(store, this.appender);
   }
@@ -545,6 +552,37 @@ export class Broker implements BrokerApi {
 
   async syncStopMirror(into: string): Promise<void> {
     return this.sync.stopMirror(into);
+  }
+}
+
+const NO_TOPICS: readonly string[] = [];
+const ALL_TOPICS: readonly string[] = [];
+const topicNames = (list: unknown, field?: string): unknown[] => (Array.isArray(list) ? list.map((x) => (field ? (x as Record<string, unknown> | null)?.[field] : x)) : []);
+
+/**
+ * The topics whose rows a broker call reads (the log opens lazily and reads a topic's row when
+ * a call first names it): NO_TOPICS for calls that read none, ALL_TOPICS for calls that list or
+ * walk every topic, and for any call not named here.
+ */
+function topicsOf(method: (typeof BROKER_METHODS)[number], args: unknown[]): readonly unknown[] {
+  const a = args[0] as Record<string, unknown> | undefined;
+  switch (method) {
+    case 'hello': case 'initProducerId': case 'heartbeat': case 'leaveGroup':
+    case 'syncSetToken': case 'syncStatus': case 'syncNetwork': case 'syncRetry':
+      return NO_TOPICS;
+    case 'produce': return topicNames(a?.batches, 'topic');
+    case 'commitTransaction': return [...topicNames(a?.batches, 'topic'), ...topicNames((a?.offsets as Record<string, unknown> | undefined)?.offsets, 'topic'), OFFSETS_TOPIC];
+    case 'fetch': return topicNames(a?.partitions, 'topic');
+    case 'metadata': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
+    case 'listOffsets': case 'offsetsForTimestamp': case 'deleteRecords': case 'segments': case 'alterConfigs':
+      return [args[0]];
+    case 'createTopics': return topicNames(args[0], 'topic');
+    case 'deleteTopics': return topicNames(args[0]);
+    case 'createPartitions': return topicNames(args[0], 'topic');
+    case 'commitOffsets': return [...topicNames(a?.offsets, 'topic'), OFFSETS_TOPIC];
+    case 'fetchOffsets': return Array.isArray(args[1]) ? args[1] : NO_TOPICS;
+    case 'joinGroup': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
+    default: return ALL_TOPICS;
   }
 }
 

@@ -59,6 +59,7 @@ export class OffsetStore {
   /** Creates the internal topic if needed and loads the latest committed offsets. */
   static async load(store: LogStore, appender: Appender): Promise<OffsetStore> {
     const os = new OffsetStore(store, appender);
+    await store.useTopics([OFFSETS_TOPIC]);
     if (!store.topics.has(OFFSETS_TOPIC)) {
       await store.createTopic(OFFSETS_TOPIC, 1, [
         { name: 'cleanup.policy', value: 'compact' },

@@ -12,8 +12,9 @@
  * - Writes that change partition or topic state (appends, the cleaner's writes, topic changes)
  *   run one at a time through `exclusive` and compute their new state inside it, so no write
  *   commits a state derived from a snapshot that another write replaced meanwhile.
- * - A lazy store (`lazy: true`, the broker's) opens with topics and the producer-id counter
- *   only; a partition's row and active segment are read when it is first used (`usePartition`,
+ * - A lazy store (`lazy: true`, the broker's) opens with the producer-id counter only; a
+ *   topic's row is read when a request names the topic (`useTopics`; `useAllTopics` for what
+ *   lists them all), a partition's row and active segment are read when it is first used (`usePartition`,
  *   `useTopic`), its sealed segments when something needs them (`useSegments`, `useAll`), and a
  *   producer's state on a partition when that producer first appends there (`useProducer`), so
  *   open time grows neither with the log nor with the number of partitions or producers.
@@ -22,6 +23,9 @@
  *   loaded, so a load never installs state older than a committed write; a load that finishes
  *   after its topic was deleted or replaced installs nothing. Sync accessors (`partition`,
  *   `watermarks`, `producerState`) need their state loaded: every async entry point uses it first.
+ * - `topics` holds every stored topic once `useAllTopics` ran (eager stores: at open); before,
+ *   each topic that was looked up. A lookup that raced a topic write (create, grow, alter,
+ *   delete) is read again, so a deleted topic never comes back and a created one is never hidden.
  * - Producer ids at or above the counter read at open were handed out by this store, so their
  *   states exist only as this store wrote them: the map is complete for them without a read.
  * - `tail` holds the batches the appender committed last, per partition (tail-window.ts); reads
@@ -117,6 +121,13 @@ export class LogStore {
   /** Producer states looked up and not stored (lazy stores), so each is read once. */
   private producersChecked = new Set<string>();
   private loadingProducers = new Map<string, Promise<void>>();
+  /** True when `topics` holds every stored topic (eager stores, or after useAllTopics). */
+  private topicsComplete = true;
+  /** Topic names looked up and not stored (lazy stores). */
+  private topicsChecked = new Set<string>();
+  /** Raised by every committed topic write: lookups that overlap one read again. */
+  private topicWrites = 0;
+  private allTopics: Promise<void> | undefined;
   /** Every partition is loaded once this resolves (set at open for an eager store). */
   private allLoaded: Promise<void> | undefined;
   /** True when open loaded every partition. */
@@ -149,12 +160,8 @@ export class LogStore {
 
   private async load(lazy: boolean): Promise<void> {
     if (lazy) {
-      const tx = transaction(this.db, [S.topics, S.meta], 'readonly', 'open');
-      const [topics, npid] = await Promise.all([
-        tx.objectStore(S.topics).getAll(),
-        tx.objectStore(S.meta).get('nextProducerId'),
-      ]);
-      for (const t of topics) this.topics.set(t.topic, t);
+      const npid = await transaction(this.db, [S.meta], 'readonly', 'open').objectStore(S.meta).get('nextProducerId');
+      this.topicsComplete = false;
       this.nextProducerId = (npid as number | undefined) ?? 1;
       this.producerIdsFrom = this.nextProducerId;
       return;
@@ -188,6 +195,52 @@ export class LogStore {
     return { topic: p.topic, partition: p.partition, logStartOffset: p.logStartOffset, sealed: list.filter((s) => s.sealedAt !== -1), active };
   }
 
+  /** True when the rows of these topic names are known (loaded, or known not to exist). */
+  knowsTopics(names: Iterable<unknown>): boolean {
+    if (this.topicsComplete) return true;
+    for (const n of names) if (typeof n === 'string' && !this.topics.has(n) && !this.topicsChecked.has(n)) return false;
+    return true;
+  }
+
+  /**
+   * Reads the rows of the named topics that are not known yet (lazy stores: one transaction of
+   * keyed reads). Afterwards `topics` says for each of them whether it exists.
+   */
+  async useTopics(names: Iterable<unknown>): Promise<void> {
+    for (;;) {
+      if (this.topicsComplete) return;
+      const missing = [...new Set([...names].filter((n): n is string => typeof n === 'string' && !this.topics.has(n) && !this.topicsChecked.has(n)))];
+      if (missing.length === 0) return;
+      const gen = this.topicWrites;
+      const os = transaction(this.db, [S.topics], 'readonly', 'metadata').objectStore(S.topics);
+      const rows = await Promise.all(missing.map((n) => os.get(n)));
+      if (gen !== this.topicWrites || this.topicsComplete) continue; // a topic write overlapped: read again
+      missing.forEach((n, i) => {
+        const row = rows[i];
+        if (row) this.topics.set(n, row);
+        else this.topicsChecked.add(n);
+      });
+      return;
+    }
+  }
+
+  /** Reads every topic row (lazy stores, once): what lists or walks all topics needs it. */
+  useAllTopics(): Promise<void> {
+    if (this.topicsComplete) return Promise.resolve();
+    this.allTopics ??= (async () => {
+      for (;;) {
+        const gen = this.topicWrites;
+        const rows = await transaction(this.db, [S.topics], 'readonly', 'metadata').objectStore(S.topics).getAll();
+        if (gen !== this.topicWrites) continue;
+        for (const t of rows) this.topics.set(t.topic, t);
+        this.topicsComplete = true;
+        this.topicsChecked.clear();
+        return;
+      }
+    })().finally(() => { this.allTopics = undefined; });
+    return this.allTopics;
+  }
+
   /**
    * Loads a partition if it is not loaded yet (one read of its row and segments). Unknown
    * topics and partitions are left alone: the sync accessors then throw their clear errors.
@@ -195,6 +248,7 @@ export class LogStore {
   usePartition(topic: string, partition: number): Promise<void> {
     const k = tpKey(topic, partition);
     if (this.eager || this.partitions.has(k)) return Promise.resolve();
+    if (!this.knowsTopics([topic])) return this.useTopics([topic]).then(() => this.usePartition(topic, partition));
     const row = this.topics.get(topic);
     if (!row || !Number.isInteger(partition) || partition < 0 || partition >= row.numPartitions) return Promise.resolve();
     let p = this.loading.get(k);
@@ -245,6 +299,7 @@ export class LogStore {
 
   /** Loads every partition of a topic (see usePartition). */
   async useTopic(topic: string): Promise<void> {
+    await this.useTopics([topic]);
     const n = this.topics.get(topic)?.numPartitions ?? 0;
     const loads: Promise<void>[] = [];
     for (let p = 0; p < n; p++) loads.push(this.usePartition(topic, p));
@@ -254,6 +309,7 @@ export class LogStore {
   /** Loads every partition of the log (the cleaner, sync and watches need them all). */
   useAll(): Promise<void> {
     this.allLoaded ??= (async () => {
+      await this.useAllTopics();
       const loads: Promise<void>[] = [];
       for (const t of [...this.topics.values()]) for (let p = 0; p < t.numPartitions; p++) loads.push(this.useSegments(t.topic, p));
       await Promise.all(loads);
@@ -272,8 +328,9 @@ export class LogStore {
     const k = `${producerId}:${tpKey(topic, partition)}`;
     let p = this.loadingProducers.get(k);
     if (!p) {
-      const createdAt = this.topics.get(topic)?.createdAt;
       p = (async () => {
+        await this.useTopics([topic]);
+        const createdAt = this.topics.get(topic)?.createdAt;
         const row = await transaction(this.db, [S.producers], 'readonly', `load producer ${producerId}`).objectStore(S.producers).get([producerId, topic, partition]);
         // Installed only if no append installed a newer state and the topic was not replaced meanwhile.
         if (this.topics.get(topic)?.createdAt !== createdAt) return;
@@ -303,6 +360,7 @@ export class LogStore {
   /** The topic's row; throws TopicNotFoundError. */
   topic(topic: string): TopicRow {
     const t = this.topics.get(topic);
+    if (!t && !this.knowsTopics([topic])) throw new StorageError(`topic ${JSON.stringify(topic)} is not loaded yet`, { retriable: true, details: { topic } });
     if (!t) throw new TopicNotFoundError(`topic ${JSON.stringify(topic)} does not exist`, { details: { topic } });
     return t;
   }
@@ -397,6 +455,7 @@ export class LogStore {
 
   private async createTopicNow(topic: string, numPartitions: number, configEntries: ConfigEntry[] | undefined, internal: boolean): Promise<TopicRow> {
     validateTopicName(topic);
+    await this.useTopics([topic]);
     checkNumPartitions(topic, numPartitions);
     const config = parseTopicConfig(configEntries);
     if (this.topics.has(topic)) throw new TopicExistsError(`topic ${JSON.stringify(topic)} already exists`, { details: { topic } });
@@ -410,6 +469,8 @@ export class LogStore {
       writes.push(tx.objectStore(S.segments).put(p.active));
     }
     await done(tx, `createTopics ${topic}`, writes);
+    this.topicWrites++;
+    this.topicsChecked.delete(topic);
     this.topics.set(topic, row);
     for (const p of states) this.setPartition(p);
     return row;
@@ -427,6 +488,7 @@ export class LogStore {
   }
 
   private async createPartitionsNow(topic: string, count: number): Promise<void> {
+    await this.useTopics([topic]);
     const t = this.topic(topic);
     checkPartitionCount(topic, t.numPartitions, count);
     const now = this.now();
@@ -439,6 +501,7 @@ export class LogStore {
       writes.push(tx.objectStore(S.segments).put(p.active));
     }
     await done(tx, `createPartitions ${topic}`, writes);
+    this.topicWrites++;
     this.topics.set(topic, row);
     for (const p of states) this.setPartition(p);
   }
@@ -449,11 +512,13 @@ export class LogStore {
   }
 
   private async alterConfigNow(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
+    await this.useTopics([topic]);
     const t = this.topic(topic);
     const config = parseTopicConfig(entries, t.config);
     const row: TopicRow = { ...t, config };
     const tx = transaction(this.db, [S.topics], 'readwrite', `alterConfigs ${topic}`);
     await done(tx, `alterConfigs ${topic}`, [tx.objectStore(S.topics).put(row)]);
+    this.topicWrites++;
     this.topics.set(topic, row);
     return config;
   }
@@ -464,6 +529,7 @@ export class LogStore {
   }
 
   private async deleteTopicNow(topic: string): Promise<void> {
+    await this.useTopics([topic]);
     const t = this.topic(topic);
     const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.batches, S.producers], 'readwrite', `deleteTopics ${topic}`);
     const writes: Promise<unknown>[] = [tx.objectStore(S.topics).delete(topic)];
@@ -478,7 +544,9 @@ export class LogStore {
     const prodKeys = (await tx.objectStore(S.producers).getAllKeys()).filter((k) => k[1] === topic);
     for (const k of prodKeys) writes.push(tx.objectStore(S.producers).delete(k));
     await done(tx, `deleteTopics ${topic}`, writes);
+    this.topicWrites++;
     this.topics.delete(topic);
+    if (!this.topicsComplete) this.topicsChecked.add(topic);
     for (let p = 0; p < t.numPartitions; p++) { this.partitions.delete(tpKey(topic, p)); this.tail.drop(tpKey(topic, p)); }
     for (const [k, pr] of this.producers) if (pr.topic === topic) this.producers.delete(k);
     for (let p = 0; p < t.numPartitions; p++) {

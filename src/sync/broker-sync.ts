@@ -11,6 +11,7 @@
  * - One mirror per local topic; a mirror registration survives reloads (sync-meta) and is resumed
  *   from the log's own last mirrored record.
  */
+import { tpKey } from '../protocol/topic-partition.js';
 import { InvalidArgumentError, TopicNotFoundError } from '../errors.js';
 import type { Appender } from '../log/appender.js';
 import type { LogStore } from '../log/log-store.js';
@@ -55,11 +56,20 @@ export class BrokerSync {
     if (!m || m.role !== 'service-worker') return;
     if (m.type === 'status') this.remote = { ...OFF, ...m.status, configured: true, uploader: 'service-worker', deviceId: this.deviceId, url: this.config?.url ?? null, mirrors: this.mirrorList() };
     if (m.type === 'replicated') {
-      for (const a of m.acks) {
+      // A lazily opened log reads the rows of these topics first.
+      const acks = Array.isArray(m.acks) ? m.acks : [];
+      if (!this.store.knowsTopics(acks.map((a) => a.topic))) {
+        const store = this.store;
+        void store.useTopics(acks.map((a) => a.topic)).then(() => { if (store === this.store && !this.closed) this.heard(m); }, () => undefined);
+        return;
+      }
+      for (const a of acks) {
         if (!this.store.topics.has(a.topic)) continue;
         if (this.store.setReplicated(a.topic, a.partition, a.replicated)) {
           this.agent?.dispatch({ type: 'replicated', topic: a.topic, partition: a.partition, replicated: a.replicated });
-          this.store.notifyAppend(a.topic, a.partition, this.store.partition(a.topic, a.partition).active.nextOffset);
+          // A partition not loaded yet has no fetch waiting on it.
+          const p = this.store.partitions.get(tpKey(a.topic, a.partition));
+          if (p) this.store.notifyAppend(a.topic, a.partition, p.active.nextOffset);
         }
       }
     }

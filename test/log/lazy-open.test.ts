@@ -10,7 +10,7 @@ import { IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { Appender } from '../../src/log/appender.js';
 import { LogStore } from '../../src/log/log-store.js';
-import { InvalidProducerEpochError, OutOfOrderSequenceError, StorageError } from '../../src/errors.js';
+import { InvalidProducerEpochError, OutOfOrderSequenceError, StorageError, TopicNotFoundError } from '../../src/errors.js';
 import { openLogDb, S } from '../../src/log/log-db.js';
 import { append, openStore, readAllFrom } from './log-helpers.js';
 
@@ -33,7 +33,14 @@ describe('lazy LogStore open', () => {
   it('loads no partition at open, and a used partition exactly as an eager open does', async () => {
     const { factory, name, eager } = await seeded();
     const store = await lazyOpen(factory, name);
-    expect([...store.topics.keys()].sort()).toEqual(['big', 'other']);
+    // Nothing but the producer-id counter is read at open; a topic's row when it is first named.
+    expect(store.topics.size).toBe(0);
+    expect(store.knowsTopics(['big'])).toBe(false);
+    expect(() => store.topic('big')).toThrow(StorageError);
+    await store.useTopics(['big', 'missing']);
+    expect([...store.topics.keys()]).toEqual(['big']);
+    expect(store.knowsTopics(['big', 'missing'])).toBe(true);
+    expect(() => store.topic('missing')).toThrow(TopicNotFoundError);
     expect(store.partitions.size).toBe(0);
     expect(() => store.watermarks('big', 0)).toThrow(StorageError);
     await store.usePartition('big', 0);
@@ -134,5 +141,26 @@ describe('lazy LogStore open', () => {
     db.close();
     expect(rows.filter((p) => p.topic === 'big').map((p) => [p.producerId, p.partition, p.lastSequence])).toEqual([[producerId, 0, 0]]);
     expect(rows.filter((p) => p.topic === 'other')).toHaveLength(0);
+  });
+
+  it('topic rows: every topic once something lists them; a lookup racing a delete or a create never resurrects or hides a topic', async () => {
+    const { factory, name } = await seeded();
+    const store = await lazyOpen(factory, name);
+    // A lookup in flight while the topic is deleted, and one while another is created.
+    const looking = store.useTopics(['other', 'fresh']);
+    const deleting = store.deleteTopic('other');
+    const creating = store.createTopic('fresh', 2);
+    await Promise.all([looking, deleting, creating]);
+    expect(store.topics.has('other')).toBe(false);
+    expect(() => store.topic('other')).toThrow(TopicNotFoundError);
+    expect(store.topic('fresh').numPartitions).toBe(2);
+    await store.useAllTopics();
+    expect([...store.topics.keys()].sort()).toEqual(['big', 'fresh']);
+    store.close();
+    // Reopened: the delete and the create are what is stored.
+    const again = await lazyOpen(factory, name);
+    await again.useAllTopics();
+    expect([...again.topics.keys()].sort()).toEqual(['big', 'fresh']);
+    again.close();
   });
 });
