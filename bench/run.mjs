@@ -5,7 +5,11 @@
 // (both engines side by side for the log suite). `npm run bench` builds first; run alone, it rebuilds dist/index.js with
 // rollup when it is missing or older than a file in src/ (--no-build skips that).
 //
-//   node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build] [--engines-section]
+//   node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build] [--engines-section] [--json FILE]
+//
+// --json FILE also writes every row of the run (medians, per-round ratios, goals) as JSON, which
+// bench/check.mjs compares with the ratios recorded in RESULTS.md. A partial run (--only)
+// replaces only its own rows and sections of RESULTS.md; the rest stays as recorded.
 //
 // --engines-section writes only the Chromium-vs-Firefox section of RESULTS.md (the rest stays).
 //
@@ -39,7 +43,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH = join(ROOT, 'bench');
 
 function parseArgs(argv) {
-  const o = { only: null, rounds: 7, profile: false, write: true, build: true, enginesSection: false };
+  const o = { only: null, rounds: 7, profile: false, write: true, build: true, enginesSection: false, json: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -55,6 +59,7 @@ function parseArgs(argv) {
     else if (a === '--no-write') o.write = false;
     else if (a === '--no-build') o.build = false;
     else if (a === '--engines-section') o.enginesSection = true;
+    else if (a === '--json' || a.startsWith('--json=')) o.json = value();
     else if (a === '--help' || a === '-h') {
       console.log('node bench/run.mjs [--only NAME[,NAME...]] [--rounds N] [--profile] [--no-write] [--no-build]');
       process.exit(0);
@@ -180,6 +185,14 @@ async function main() {
 
   const seconds = (Date.now() - started) / 1000;
   const allLines = results.flatMap((r) => r.lines);
+  if (args.json) {
+    writeFileEnsured(args.json, JSON.stringify({
+      date: new Date().toISOString(), argv: process.argv.slice(2), loadBefore, loadAfter: loadavg()[0], rounds: args.rounds, bundle,
+      rows: results.flatMap((r) => r.case.rows.map((row, i) => ({ ...r.lines[i], case: r.case.id, metric: row.metric, baselineMetric: row.baseline ?? null, goalSpec: row.goal ?? null,
+        ratios: row.baseline ? r.samples.map((x) => x[row.metric] / x[row.baseline]).filter((x) => Number.isFinite(x)) : [] }))),
+    }, null, 2));
+    console.log(`[bench] wrote ${args.json}`);
+  }
   console.log('');
   console.log(textTable(allLines));
   for (const r of results) for (const n of r.notes) console.log(n);
@@ -214,9 +227,60 @@ async function main() {
       firefox,
     });
     const file = join(BENCH, 'RESULTS.md');
-    writeFileEnsured(file, report);
-    console.log(`[bench] wrote ${file}`);
+    const runLine = `_Measured by \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString()}: ${chromium}; ${bundle}; load ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; ${args.rounds} rounds._`;
+    const merged = args.only && existsSync(file) ? mergeReport(readFileSync(file, 'utf8'), report, results, runLine) : report;
+    writeFileEnsured(file, merged);
+    console.log(`[bench] wrote ${file}${merged !== report ? ' (its other rows and sections kept)' : ''}`);
   }
+}
+
+/**
+ * A partial run merged into the recorded RESULTS.md: the summary rows and the benchmark
+ * sections of the cases it ran are replaced (or added), every other row and section stays as
+ * recorded. Each replaced section names the run it is from (date, code, load), since the
+ * header at the top describes whichever run wrote the whole file.
+ */
+function mergeReport(old, fresh, results, runLine) {
+  const lines = old.split('\n');
+  const freshRows = fresh.split('\n').filter((l) => /^\| \(/.test(l));
+  const labelOf = (l) => l.slice(2, l.indexOf(' | ', 2));
+  const ran = new Set(results.flatMap((r) => r.lines.map((l) => l.label)));
+  // 1. summary table: the first table whose header starts with "| benchmark |"
+  let t = lines.findIndex((l) => l.startsWith('| benchmark |'));
+  if (t < 0) return fresh;
+  let end = t + 2;
+  while (end < lines.length && lines[end].startsWith('|')) end++;
+  const kept = [];
+  const todo = new Set(ran);
+  for (const l of lines.slice(t + 2, end)) {
+    const label = labelOf(l);
+    if (!ran.has(label)) { kept.push(l); continue; }
+    if (todo.has(label)) { kept.push(...freshRows.filter((f) => labelOf(f) === label)); todo.delete(label); }
+  }
+  kept.push(...freshRows.filter((f) => todo.has(labelOf(f))));
+  let text = [...lines.slice(0, t + 2), ...kept, ...lines.slice(end)].join('\n');
+  // 2. benchmark sections, inside "## Benchmarks" up to the next "## " or "<!--" block
+  const freshSections = fresh.slice(fresh.indexOf('\n## Benchmarks')).split(/\n(?=### )/).slice(1).map((x) => x.replace(/\s+$/, ''));
+  for (const r of results) {
+    const title = `### ${r.case.title}`;
+    const mine = freshSections.find((x) => x.startsWith(`${title}\n`));
+    if (!mine) continue;
+    const section = mine.replace(/\n\n/, `\n\n${runLine}\n\n`);
+    const bench = text.indexOf('\n## Benchmarks');
+    if (bench < 0) { text += `\n## Benchmarks\n\n${section}\n`; continue; }
+    const rest = text.slice(bench + 1);
+    const stop = rest.slice(3).search(/\n## |\n<!--/);
+    const regionEnd = stop < 0 ? text.length : bench + 1 + 3 + stop;
+    const at = text.indexOf(`\n${title}\n`, bench);
+    if (at >= 0 && at < regionEnd) {
+      const next = text.slice(at + 1).search(/\n### |\n## |\n<!--/);
+      const secEnd = next < 0 ? text.length : at + 1 + next;
+      text = `${text.slice(0, at + 1)}${section}\n${text.slice(secEnd)}`;
+    } else {
+      text = `${text.slice(0, regionEnd).replace(/\s+$/, '')}\n\n${section}\n${text.slice(regionEnd)}`;
+    }
+  }
+  return text;
 }
 
 /** Which bundle was measured: content hash and build time of dist/index.js. */

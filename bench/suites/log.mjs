@@ -76,10 +76,10 @@ export const logSuite = {
       description:
         'Three logs built once per run (in setup, outside the rounds): one empty 1-partition topic; one 1-partition topic holding 1M records in ' +
         '1,000 segments (1,000 sends of 1,000 records, segment.bytes 1 so each batch rolls a segment); 500 topics of one partition and one record each. ' +
-        'Per round each log in rotating order: a new client (`createClient`, broker in-page, so the broker opens the log), `producer.connect()` and one ' +
+        'Per round each log is opened 3 times, the three logs in rotating order: a new client (`createClient`, broker in-page, so the broker opens the log), `producer.connect()` and one ' +
         'one-record `send`, timed from createClient until the send resolved; the producer then disconnects, which closes the broker. ' +
-        'Baseline: the empty log in the same round.',
-      options: { records: 1_000_000, perSend: 1000, topics: 500 },
+        'A round reports the median of its 3 opens per log. Baseline: the empty log in the same round.',
+      options: { records: 1_000_000, perSend: 1000, topics: 500, repeats: 3 },
       warmup: 1,
       rows: [
         { label: '(o) open, empty log', metric: 'empty', unit: 'ms' },
