@@ -19,7 +19,7 @@ import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/br
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { checkCodec } from '../protocol/compression.js';
-import { commitNow, done, S, transaction, type LogDb, type ProducerRow, type SegmentRow } from './log-db.js';
+import { commitNow, done, plainStore, S, transaction, type LogDb, type PlainPutStore, type ProducerRow, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
 type AppendTx = ReturnType<typeof appendTx>;
@@ -102,23 +102,28 @@ export class Appender {
     const prods = new Map<string, ProducerRow>();
     const accepted: { p: Pending; results: AppendResult[] }[] = [];
     let tx: AppendTx | undefined;
-    const writes: Promise<unknown>[] = [];
+    let stores: { batches: PlainPutStore<'batches'>; segments: PlainPutStore<'segments'>; producers: PlainPutStore<'producers'> } | undefined;
     const touched = new Map<string, PartitionState>();
     const committed: RecordBatch[] = [];
 
     for (const p of items) {
       try {
         const plan = this.plan(p.request, parts, prods, now);
-        tx ??= appendTx(store.db);
+        if (!tx) {
+          tx = appendTx(store.db);
+          stores = { batches: plainStore(tx, S.batches), segments: plainStore(tx, S.segments), producers: plainStore(tx, S.producers) };
+        }
+        const w = stores!;
         const results: AppendResult[] = [];
         for (const step of plan) {
           if (step.dup) { results.push(step.dup); continue; }
           const { state, batch, producer, sealed } = step.write!;
-          if (sealed) writes.push(tx.objectStore(S.segments).put(sealed));
-          writes.push(tx.objectStore(S.batches).put(batch));
+          // Requests without promises: done() below reports a failed put as the transaction's abort.
+          if (sealed) w.segments.put(sealed);
+          w.batches.put(batch);
           committed.push(batch);
-          writes.push(tx.objectStore(S.segments).put(state.active));
-          if (producer) writes.push(tx.objectStore(S.producers).put(producer));
+          w.segments.put(state.active);
+          if (producer) w.producers.put(producer);
           touched.set(tpKey(state.topic, state.partition), state);
           results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
         }
@@ -135,7 +140,7 @@ export class Appender {
     // Every put is issued: commit now rather than after the puts' success events.
     commitNow(tx);
     try {
-      await done(tx, 'produce', writes);
+      await done(tx, 'produce');
     } catch (e) {
       for (const a of accepted) a.p.reject(e);
       return;
