@@ -23,10 +23,10 @@ import { deleteRecords, runCleaner } from '../log/cleaner.js';
 import { LogStore, validateTopicName } from '../log/log-store.js';
 import { offsetForTimestamp, readPartition } from '../log/reader.js';
 import {
-  BROKER_METHODS, PROTOCOL_VERSION, type BrokerApi, type CleanerStats, type FetchPartitionResult, type FetchRequest, type MetadataRequest,
+  BROKER_METHODS, PROTOCOL_VERSION, type BrokerApi, type CleanerStats, type ConfigDescription, type FetchPartitionResult, type FetchRequest, type MetadataRequest,
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
-import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
+import { describeTopicConfig, parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
 import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, TxnCommitRequest } from '../protocol/broker-api.js';
 import { OFFSETS_TOPIC } from '../protocol/internal-topics.js';
 import { GroupService } from '../group/group-service.js';
@@ -301,11 +301,12 @@ export class Broker implements BrokerApi {
     });
   }
 
-  async createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void> {
+  async createPartitions(topicPartitions: { topic: string; count: number }[], validateOnly = false): Promise<void> {
     if (!Array.isArray(topicPartitions)) throw new InvalidArgumentError('createPartitions needs topicPartitions: [{ topic, count }]');
     await this.serial(async () => {
       // All-or-nothing: every count is checked before any topic grows.
       for (const tp of topicPartitions) checkPartitionCount(tp.topic, this.store.topic(tp.topic).numPartitions, tp.count);
+      if (validateOnly) return;
       for (const tp of topicPartitions) {
         await this.store.createPartitions(tp.topic, tp.count);
         this.groups.topicChanged(tp.topic);
@@ -313,8 +314,13 @@ export class Broker implements BrokerApi {
     });
   }
 
-  async alterConfigs(topic: string, entries: ConfigEntry[]): Promise<TopicConfig> {
+  async alterConfigs(topic: string, entries: ConfigEntry[], validateOnly = false): Promise<TopicConfig> {
+    if (validateOnly) return parseTopicConfig(entries, this.store.topic(topic).config);
     return this.serial(() => this.store.alterConfig(topic, entries));
+  }
+
+  async describeConfigs(topic: string): Promise<ConfigDescription[]> {
+    return describeTopicConfig(this.store.topic(topic).config);
   }
 
   async initProducerId(req?: { transactionalId?: string }) {

@@ -276,6 +276,11 @@ export interface SyncStatus {
   persisted: boolean | null;
 }
 
+/** A topic config as describeConfigs answers it (Kafka's names; `isDefault`: the value is the default). */
+export interface ConfigDescription extends ConfigEntry {
+  isDefault: boolean;
+}
+
 /** The broker, as clients reach it. Every method is async: it runs in another context. */
 export interface BrokerApi {
   /** Protocol version and the host the broker runs in. */
@@ -284,8 +289,12 @@ export interface BrokerApi {
   /** Creates topics; answers false when one already existed (as KafkaJS). */
   createTopics(topics: ITopicConfig[], validateOnly: boolean): Promise<boolean>;
   deleteTopics(topics: string[]): Promise<void>;
-  createPartitions(topicPartitions: { topic: string; count: number }[]): Promise<void>;
-  alterConfigs(topic: string, entries: ConfigEntry[]): Promise<TopicConfig>;
+  /** Grows topics; all-or-nothing. `validateOnly`: checks every count and changes nothing. */
+  createPartitions(topicPartitions: { topic: string; count: number }[], validateOnly?: boolean): Promise<void>;
+  /** Applies config entries over a topic's configs. `validateOnly`: checks them (InvalidConfigError naming the entry) and changes nothing. */
+  alterConfigs(topic: string, entries: ConfigEntry[], validateOnly?: boolean): Promise<TopicConfig>;
+  /** A topic's configs, for admin.describeConfigs. */
+  describeConfigs(topic: string): Promise<ConfigDescription[]>;
   /** A producer id; with a transactionalId, that id's producer with a bumped epoch (fencing older ones). */
   initProducerId(req?: { transactionalId?: string }): Promise<{ producerId: number; producerEpoch: number }>;
   /** Writes a transaction's records and offsets in one appender request (all or nothing). */
@@ -326,11 +335,11 @@ export interface BrokerApi {
 }
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Every BrokerApi method, for hosts that forward calls (RPC, comlink facades). */
 export const BROKER_METHODS = [
-  'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'initProducerId',
+  'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'describeConfigs', 'initProducerId',
   'commitTransaction', 'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
   'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
   'watch',

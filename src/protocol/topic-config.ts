@@ -1,6 +1,7 @@
 /**
- * Per-topic configs with Kafka's names, parsed and validated in one place. Unknown names and
- * bad values are refused with InvalidConfigError naming the entry.
+ * Per-topic configs with Kafka's names, parsed and validated in one place, by the broker (clients
+ * send configs as given and get its InvalidConfigError back). Unknown names and bad values are
+ * refused with InvalidConfigError naming the entry.
  */
 import { InvalidConfigError } from '../errors.js';
 import type { ConfigEntry } from '../types.js';
@@ -119,4 +120,10 @@ export function topicConfigEntries(c: TopicConfig): ConfigEntry[] {
     { name: 'message.timestamp.type', value: c.timestampType },
     { name: 'sync.retention.unreplicated', value: c.syncRetentionUnreplicated ?? 'keep' },
   ];
+}
+
+/** A config as admin.describeConfigs shows it: Kafka's names, each marked when it has its default value. */
+export function describeTopicConfig(c: TopicConfig): (ConfigEntry & { isDefault: boolean })[] {
+  const defaults = new Map(topicConfigEntries(DEFAULT_TOPIC_CONFIG).map((e) => [e.name, e.value]));
+  return topicConfigEntries(c).map((e) => ({ ...e, isDefault: defaults.get(e.name) === e.value }));
 }

@@ -4,9 +4,7 @@
  */
 import { errorFromData, InvalidArgumentError, NotConnectedError, type ErrorData } from '../../errors.js';
 import { names, type BrokerApi } from '../../protocol/broker-api.js';
-import { checkPartitionCount } from '../../protocol/topic-partition.js';
 import type { CleanerStats, SegmentInfo } from '../../protocol/broker-api.js';
-import { DEFAULT_TOPIC_CONFIG, parseTopicConfig, topicConfigEntries } from '../../protocol/topic-config.js';
 import type { ConfigEntry, ITopicConfig, ITopicMetadata, PartitionOffsets } from '../../types.js';
 import type { Connection } from '../connection.js';
 import { ADMIN_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
@@ -133,17 +131,7 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
       await (await broker()).deleteTopics(topics);
     },
     async createPartitions({ topicPartitions, validateOnly = false }) {
-      if (!Array.isArray(topicPartitions)) throw new InvalidArgumentError('createPartitions needs topicPartitions: [{ topic, count }]');
-      const b = await broker();
-      if (validateOnly) {
-        // Checked as the broker would, without writing.
-        for (const { topic, count } of topicPartitions) {
-          const [info] = await b.metadata({ topics: [topic] });
-          checkPartitionCount(topic, info!.numPartitions, count);
-        }
-        return true;
-      }
-      await b.createPartitions(topicPartitions);
+      await (await broker()).createPartitions(topicPartitions, validateOnly);
       return true;
     },
     async listTopics() {
@@ -170,26 +158,18 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
     deleteRecords,
     async describeConfigs({ resources }) {
       const b = await broker();
-      const defaults = new Map(topicConfigEntries(DEFAULT_TOPIC_CONFIG).map((e) => [e.name, e.value]));
       const out = [];
       for (const r of resources) {
-        const [info] = await b.metadata({ topics: [r.name] });
-        const entries = topicConfigEntries(info!.config).filter((e) => !r.configNames || r.configNames.includes(e.name));
-        out.push({
-          resourceName: r.name, resourceType: TOPIC, errorCode: 0,
-          configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false, isDefault: defaults.get(e.name) === e.value })),
-        });
+        const entries = (await b.describeConfigs(r.name)).filter((e) => !r.configNames || r.configNames.includes(e.name));
+        out.push({ resourceName: r.name, resourceType: TOPIC, errorCode: 0, configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false })) });
       }
       return { resources: out };
     },
     async alterConfigs({ resources, validateOnly = false }) {
       const b = await broker();
-      if (validateOnly) {
-        // Parsed over the current configs as the broker would, without writing.
-        for (const r of resources) parseTopicConfig(r.configEntries, (await b.metadata({ topics: [r.name] }))[0]!.config);
-        return;
-      }
-      for (const r of resources) await b.alterConfigs(r.name, r.configEntries);
+      // The broker checks every resource before any is changed.
+      for (const r of resources) await b.alterConfigs(r.name, r.configEntries, true);
+      if (!validateOnly) for (const r of resources) await b.alterConfigs(r.name, r.configEntries);
     },
     async describeSegments({ topic, partition }) {
       return (await broker()).segments(topic, partition);
