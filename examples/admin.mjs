@@ -2,16 +2,19 @@
  * lanes port of KafkaJS's example admin (examples/admin.js in the KafkaJS repository): deletes
  * the three example topics if they exist, creates them again, grows them to 3, 4 and 5
  * partitions, prints what it finds and disconnects.
- * The differences from the KafkaJS program: the import, createClient({ database }) in place of
- * new Kafka({ brokers, ssl, sasl }), and no fixed waits for deletions and new partitions to
- * spread through a cluster (lanes' admin calls resolve once they took effect).
+ * The differences from the KafkaJS program: the import, createClient in place of new Kafka
+ * (its config as KafkaJS takes it; brokers, ssl and sasl mean nothing in a browser and are
+ * ignored), and no fixed waits for deletions and new partitions to spread through a cluster
+ * (lanes' admin calls resolve once they took effect).
  */
 import { createClient, logLevel } from 'lanes';
 
 const kafka = createClient({
   logLevel: logLevel.INFO,
+  brokers: ['localhost:9092'],
   clientId: 'test-admin-id',
-  database: process.env.LANES_DATABASE || 'examples',
+  ssl: { servername: 'localhost', rejectUnauthorized: false },
+  sasl: { mechanism: 'plain', username: 'test', password: 'testtest' },
 });
 
 const topic1 = 'topic-test1';

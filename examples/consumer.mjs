@@ -3,15 +3,17 @@
  * KafkaJS's "Consuming Messages" docs): a group member reads topic-test from the beginning with
  * eachBatch, resolving each offset and heartbeating as it goes, and prints every record;
  * SIGTERM, SIGINT or SIGUSR2 disconnect it and then end the process.
- * The differences from the KafkaJS program: the import, and createClient({ database }) in place
- * of new Kafka({ brokers, ssl, sasl }).
+ * The differences from the KafkaJS program: the import, createClient in place of new Kafka
+ * (its config as KafkaJS takes it; brokers, ssl and sasl mean nothing in a browser and are ignored).
  */
 import { createClient, logLevel } from 'lanes';
 
 const kafka = createClient({
   logLevel: logLevel.INFO,
+  brokers: ['localhost:9092'],
   clientId: 'example-consumer',
-  database: process.env.LANES_DATABASE || 'examples',
+  ssl: { servername: 'localhost', rejectUnauthorized: false },
+  sasl: { mechanism: 'plain', username: 'test', password: 'testtest' },
 });
 
 const topic = 'topic-test';

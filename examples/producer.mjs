@@ -2,8 +2,8 @@
  * lanes port of KafkaJS's example producer (examples/producer.js in the KafkaJS repository):
  * every 3 s it sends a random number (0 to 1,000) of keyed records with a header, GZIP
  * compressed, logging through its own logCreator; SIGTERM, SIGINT or SIGUSR2 stop it.
- * The differences from the KafkaJS program: the import, and createClient({ database }) in place
- * of new Kafka({ brokers, ssl, sasl }).
+ * The differences from the KafkaJS program: the import, createClient in place of new Kafka
+ * (its config as KafkaJS takes it; brokers, ssl and sasl mean nothing in a browser and are ignored).
  */
 import { createClient, CompressionTypes, logLevel } from 'lanes';
 
@@ -18,8 +18,10 @@ const PrettyConsoleLogger = () => ({ namespace, level, label, log }) => {
 const kafka = createClient({
   logLevel: logLevel.INFO,
   logCreator: PrettyConsoleLogger,
+  brokers: ['localhost:9092'],
   clientId: 'example-producer',
-  database: process.env.LANES_DATABASE || 'examples',
+  ssl: { servername: 'localhost', rejectUnauthorized: false },
+  sasl: { mechanism: 'plain', username: 'test', password: 'testtest' },
 });
 
 const topic = 'topic-test';

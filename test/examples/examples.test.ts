@@ -44,7 +44,8 @@ describe('KafkaJS example programs', () => {
 
     it('run to completion against the SharedWorker broker of the built bundle', async () => {
       const page = await h.context.newPage();
-      await page.goto(`${h.url}/test/e2e/pages/examples.html?db=examples-${Date.now()}`);
+      // The programs use the default database of this fresh profile.
+      await page.goto(`${h.url}/test/e2e/pages/examples.html`);
       await page.waitForFunction(() => (window as { kills?: string[]; failure?: string }).kills || (window as { failure?: string }).failure, null, { timeout: 100_000 });
       const r = await page.evaluate(() => ({
         failure: (window as { failure?: string }).failure,

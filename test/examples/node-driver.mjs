@@ -7,7 +7,6 @@
 import 'fake-indexeddb/auto';
 import { driveExamples } from './driver.mjs';
 
-process.env.LANES_DATABASE = `examples-${process.pid}-${Date.now()}`;
 const kill = process.kill.bind(process);
 let raised = 0;
 process.kill = (pid, sig) => (pid === process.pid && ++raised < 2 ? true : kill(pid, sig));
