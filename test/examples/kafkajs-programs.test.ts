@@ -5,30 +5,40 @@
  * - The "Usage" program of KafkaJS's README, read at test time from the installed kafkajs package.
  * - KafkaJS's example programs (examples/admin.js, consumer.js, producer.js,
  *   prettyConsoleLogger.js of KafkaJS's repository), when KAFKAJS_EXAMPLES names that folder in a
- *   KafkaJS checkout; they are not part of this repository.
+ *   KafkaJS checkout; with KAFKAJS_DOCS naming that checkout's docs folder, also with the
+ *   consumer's handler replaced by the eachBatch program of docs/Consuming.md (eachBatch,
+ *   resolveOffset, heartbeat). Neither is part of this repository.
  */
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as lanes from '../../src/index.js';
 import { startHarness, type Harness } from '../e2e/browser.js';
 // @ts-expect-error plain ESM script without types
 import { portProgram } from './kafkajs-programs.mjs';
 // @ts-expect-error plain ESM script without types
-import { gettingStartedProgram, runExamples, runGettingStarted } from './kafkajs-scenarios.mjs';
+import { eachBatchConsumer, gettingStartedProgram, runExamples, runGettingStarted } from './kafkajs-scenarios.mjs';
 
 const readme = readFileSync(join(dirname(createRequire(import.meta.url).resolve('kafkajs/package.json')), 'README.md'), 'utf8');
 const EXAMPLES = process.env.KAFKAJS_EXAMPLES;
+const DOCS = process.env.KAFKAJS_DOCS;
 const exampleFiles = () => Object.fromEntries(['admin.js', 'consumer.js', 'producer.js', 'prettyConsoleLogger.js'].map((f) => [f, readFileSync(join(EXAMPLES!, f), 'utf8')]));
+/** The example programs, the consumer's handler being the eachBatch program of docs/Consuming.md. */
+const eachBatchFiles = () => {
+  const files = exampleFiles();
+  return { ...files, 'consumer.js': eachBatchConsumer(files['consumer.js'], readFileSync(join(DOCS!, 'Consuming.md'), 'utf8')) as string };
+};
+const noExamples = !EXAMPLES || !existsSync(EXAMPLES);
+const noDocs = noExamples || !DOCS || !existsSync(join(DOCS, 'Consuming.md'));
 
 interface Changed { line: number; from: string; to: string }
 interface GettingStarted { changed: Changed[]; printed: { partition: number; offset: string; value: string }[]; errors: string[]; members: { kind: string; clientId: string; sends: number; sent: number }[] }
 interface Examples {
   changed: Record<string, Changed[]>; topics: string[]; sends: number; sent: number;
-  processed: { topic: string; partition: number; offset: string; key: string; value: string; headers: Record<string, string>; msgNumber: number }[];
+  processed: { topic: string; partition: number; offset: string; key: string; value: string; headers: Record<string, string>; msgNumber?: number; highWatermark?: string }[];
   producerLog: { message: string; msgNumber?: number }[]; disconnecting: string[];
   members: { kind: string; clientId: string; disconnects: number; inFlight: number }[];
   printedLines: number; trapsRejected: string[]; kills: string[]; exits: number[]; errors: string[];
@@ -50,7 +60,7 @@ function expectGettingStarted(r: GettingStarted) {
   expect(r.errors).toEqual([]);
 }
 
-function expectExamples(r: Examples) {
+function expectExamples(r: Examples, handler: 'eachMessage' | 'eachBatch') {
   // Each program: its import line and `new Kafka(`; the logger it requires: its import line.
   expect(Object.keys(r.changed).sort()).toEqual(['admin.js', 'consumer.js', 'prettyConsoleLogger.js', 'producer.js']);
   const client = 'const kafka = createClient({';
@@ -65,7 +75,9 @@ function expectExamples(r: Examples) {
   // Every message sent was processed once, in offset order, with its key, value and header.
   expect(r.processed).toHaveLength(r.sent);
   expect(r.processed.map((m) => Number(m.offset))).toEqual(r.processed.map((_, i) => i));
-  expect(r.processed.map((m) => m.msgNumber)).toEqual(r.processed.map((_, i) => i + 1));
+  if (handler === 'eachMessage') expect(r.processed.map((m) => m.msgNumber)).toEqual(r.processed.map((_, i) => i + 1));
+  // eachBatch: each batch says how far the partition went when it was fetched.
+  else for (const m of r.processed) expect(Number(m.highWatermark)).toBeGreaterThan(Number(m.offset));
   for (const m of r.processed) {
     expect([m.topic, m.partition]).toEqual(['topic-test', 0]);
     expect(m.key).toMatch(/^key-\d+$/);
@@ -107,18 +119,22 @@ describe('KafkaJS programs as written', () => {
       expectGettingStarted(await runGettingStarted({ lanes, readme }) as GettingStarted);
     }, 60_000);
 
-    it.skipIf(!EXAMPLES || !existsSync(EXAMPLES))('KafkaJS\'s example programs (KAFKAJS_EXAMPLES) run to completion and end on SIGTERM', async () => {
-      expectExamples(await runExamples({ lanes, files: exampleFiles(), echo: !!process.env.KAFKAJS_ECHO }) as Examples);
+    it.skipIf(noExamples)('KafkaJS\'s example programs (KAFKAJS_EXAMPLES) run to completion and end on SIGTERM', async () => {
+      expectExamples(await runExamples({ lanes, files: exampleFiles(), echo: !!process.env.KAFKAJS_ECHO }) as Examples, 'eachMessage');
+    }, 120_000);
+
+    it.skipIf(noDocs)('with the eachBatch program of the docs as the consumer\'s handler (KAFKAJS_DOCS)', async () => {
+      expectExamples(await runExamples({ lanes, files: eachBatchFiles() }) as Examples, 'eachBatch');
     }, 120_000);
   });
 
   describe('in Chromium, against the SharedWorker broker', () => {
-    let h: Harness;
-    beforeAll(async () => { h = await startHarness(); }, 60_000);
-    afterAll(async () => { await h?.close(); });
+    let h: Harness | undefined;
+    afterEach(async () => { await h?.close(); h = undefined; });
 
-    /** A fresh page of the harness; its scenarios use the default database of the profile. */
+    /** A page of a fresh browser profile: the programs use the default database, and create topics that must not exist yet. */
     async function page() {
+      h = await startHarness();
       const p = await h.context.newPage();
       await p.goto(`${h.url}/test/e2e/pages/kafkajs-programs.html`);
       await p.waitForFunction(() => 'scenarios' in window);
@@ -134,12 +150,20 @@ describe('KafkaJS programs as written', () => {
       await p.close();
     }, 60_000);
 
-    it.skipIf(!EXAMPLES || !existsSync(EXAMPLES))('KafkaJS\'s example programs (KAFKAJS_EXAMPLES) run to completion and end on SIGTERM', async () => {
+    async function examplesInPage(files: Record<string, string>) {
       const p = await page();
-      const r = await p.evaluate((args) => (window as unknown as { scenarios: { examples(a: unknown): Promise<Examples> } }).scenarios.examples(args), { files: exampleFiles() });
-      expectExamples(r);
+      const r = await p.evaluate((args) => (window as unknown as { scenarios: { examples(a: unknown): Promise<Examples> } }).scenarios.examples(args), { files });
       expect(await p.evaluate(() => (window as unknown as { unhandled: string[] }).unhandled)).toEqual([]);
       await p.close();
+      return r;
+    }
+
+    it.skipIf(noExamples)('KafkaJS\'s example programs (KAFKAJS_EXAMPLES) run to completion and end on SIGTERM', async () => {
+      expectExamples(await examplesInPage(exampleFiles()), 'eachMessage');
+    }, 120_000);
+
+    it.skipIf(noDocs)('with the eachBatch program of the docs as the consumer\'s handler (KAFKAJS_DOCS)', async () => {
+      expectExamples(await examplesInPage(eachBatchFiles()), 'eachBatch');
     }, 120_000);
   });
 });

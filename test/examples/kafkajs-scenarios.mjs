@@ -13,6 +13,21 @@ export function gettingStartedProgram(readme) {
   return program;
 }
 
+/**
+ * KafkaJS's examples/consumer.js with the argument of its `consumer.run(...)` replaced by the
+ * eachBatch program of KafkaJS's "Consuming Messages" docs (its first javascript block with
+ * eachBatch, resolveOffset and heartbeat that prints): a consumer program with eachBatch.
+ */
+export function eachBatchConsumer(consumerJs, consumingMd) {
+  const block = [...consumingMd.matchAll(/```javascript\n([\s\S]*?)```/g)].map((m) => m[1])
+    .find((b) => b.includes('eachBatch') && b.includes('resolveOffset') && b.includes('heartbeat') && b.includes('console.log'));
+  const at = consumerJs.indexOf('  await consumer.run({');
+  const end = consumerJs.indexOf('  })\n}\n', at);
+  if (!block || at < 0 || end < 0) throw new Error('no eachBatch program in the docs, or no consumer.run in consumer.js');
+  const indented = block.trimEnd().split('\n').map((l) => (l ? `  ${l}` : l)).join('\n');
+  return `${consumerJs.slice(0, at)}${indented}\n${consumerJs.slice(end + '  })\n'.length)}`;
+}
+
 const printedRecord = ({ method, args: [first] }) => method === 'log' && first !== null && typeof first === 'object' && 'offset' in first;
 
 /**
@@ -49,7 +64,12 @@ export async function runExamples({ lanes, files, timeoutMs = 90_000, echo = fal
   const opts = { timeoutMs, state };
   const start = (main) => startProgram({ files, main, lanes: observed.lanes, process, echo });
   const member = (kind) => observed.members.find((m) => m.kind === kind);
-  const processed = () => observed.logs.filter((l) => l.clientId === 'example-consumer' && l.message === 'Message processed');
+  // eachMessage (consumer.js) logs each message through its logger; eachBatch (the docs) prints it.
+  const processed = () => [
+    ...observed.logs.filter((l) => l.clientId === 'example-consumer' && l.message === 'Message processed').map((l) => l.log),
+    ...consumer.output.filter(({ method, args: [r] }) => method === 'log' && r?.message?.offset !== undefined)
+      .map(({ args: [r] }) => ({ topic: r.topic, partition: r.partition, highWatermark: r.highWatermark, ...r.message })),
+  ];
   const admin = start('admin.js');
   await until(() => member('admin')?.calls.createPartitions === 1 && member('admin').inFlight === 0, 'the admin program', opts);
   const consumer = start('consumer.js');
@@ -70,7 +90,7 @@ export async function runExamples({ lanes, files, timeoutMs = 90_000, echo = fal
     topics: topics.map((t) => `${t.name}: ${t.partitions.length}`),
     sends: p.calls.send,
     sent: p.sent,
-    processed: processed().map(({ log: { topic, partition, offset, key, value, headers, msgNumber } }) => ({ topic, partition, offset, key, value, headers, msgNumber })),
+    processed: processed().map(({ topic, partition, offset, key, value, headers, msgNumber, highWatermark }) => ({ topic, partition, offset, key, value, headers, msgNumber, highWatermark })),
     producerLog: observed.logs.filter((l) => l.clientId === 'example-producer').map(({ message, log }) => ({ message, msgNumber: log.msgNumber })),
     disconnecting: observed.logs.filter((l) => l.message.endsWith('] disconnecting')).map((l) => l.message),
     members: observed.members.map(({ kind, clientId, disconnects, inFlight }) => ({ kind, clientId, disconnects, inFlight })),
