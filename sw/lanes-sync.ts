@@ -7,7 +7,11 @@
  * When it runs: on a Background Sync event (tag `lanes:<db>`, registered by the tab while
  * records are pending; Chromium fires it when the network is back, even with every tab closed),
  * on service-worker start, on `online`, on a `periodicsync` event, and on a
- * `{ type: 'lanes:sync', database }` message.
+ * `{ type: 'lanes:sync', database }` message. Where the browser has no Background Sync
+ * (Firefox, Safari), a tab that goes away with records pending sends
+ * `{ type: 'lanes:sync', database, wait: true }`: the worker then waits (as long as the browser
+ * keeps it alive) for the network and for the broker to let the sync lock go, and uploads with
+ * no tab open; an outage that outlasts the worker is left to the next page load.
  *
  * Invariants:
  * - It uploads only while holding the Web Lock `lanes:<db>:sync`, and opens the log only once
@@ -79,6 +83,12 @@ export async function syncAll(o: LanesSyncOptions = {}): Promise<Record<string, 
 
 interface SyncEventLike extends ExtendableEvent { tag: string }
 
+/** Resolves at once when the worker is online, else on its next `online` event. */
+function whenOnline(scope: ServiceWorkerGlobalScope): Promise<void> {
+  if (scope.navigator.onLine !== false) return Promise.resolve();
+  return new Promise((resolve) => scope.addEventListener('online', () => resolve(), { once: true }));
+}
+
 /** Wires lanes' uploads into a service worker. */
 export function installLanesSync(scope: ServiceWorkerGlobalScope = self as unknown as ServiceWorkerGlobalScope, o: LanesSyncOptions = {}): void {
   scope.addEventListener('sync', ((e: SyncEventLike) => {
@@ -90,8 +100,11 @@ export function installLanesSync(scope: ServiceWorkerGlobalScope = self as unkno
   }) as EventListener);
   scope.addEventListener('online', () => void syncAll(o));
   scope.addEventListener('message', (e: ExtendableMessageEvent) => {
-    const d = e.data as { type?: string; database?: string } | null;
-    if (d?.type === 'lanes:sync' && typeof d.database === 'string') e.waitUntil(syncDatabase(d.database).catch(() => 'failed'));
+    const d = e.data as { type?: string; database?: string; wait?: boolean } | null;
+    if (d?.type !== 'lanes:sync' || typeof d.database !== 'string') return;
+    const database = d.database;
+    const run = d.wait ? whenOnline(scope).then(() => syncDatabase(database, { wait: true })) : syncDatabase(database);
+    e.waitUntil(run.catch(() => 'failed'));
   });
   void syncAll(o);
 }

@@ -10,6 +10,14 @@
  *   `Page.crash`; in Firefox the tab's content process is killed with SIGKILL. Firefox runs each
  *   tab in its own content process here (`dom.ipc.processCount.webIsolated` raised, no
  *   prelaunched process), so the one content process that appeared while the tab opened is its own.
+ * - `setOffline(true)` takes the whole engine offline, pages and workers alike (navigator.onLine
+ *   false, `offline` events): Chromium's `BrowserContext.setOffline` (CDP network
+ *   emulation of every target, service workers included); Firefox's own offline mode
+ *   (`Services.io.offline`, what "Work Offline" sets), reached over BiDi in the parent process
+ *   (launched with `--remote-allow-system-access`). BiDi's `emulation.setNetworkConditions`
+ *   (puppeteer's `setOfflineMode`) is not used: in Firefox it is per tab, and a SharedWorker or
+ *   service worker of that tab stays online. Firefox's offline mode lets loopback requests
+ *   through, so a scenario that needs a server unreachable cuts its path too (`cuttable-proxy.ts`).
  * - `close()` of the engine closes the browser, the server and removes the profile.
  */
 import { chromium } from 'playwright-core';
@@ -50,6 +58,10 @@ export interface Engine {
   url: string;
   /** Opens a blank tab. */
   newTab(): Promise<DriverTab>;
+  /** Takes the whole engine (every tab and worker) offline, or back online. */
+  setOffline(offline: boolean): Promise<void>;
+  /** Ends every running service worker of the profile, as the browser ends one whose time is up. */
+  stopServiceWorkers(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,8 +127,39 @@ async function chromiumEngine(url: string, dir: string, done: () => Promise<void
         },
       };
     },
+    setOffline: (offline) => context.setOffline(offline),
+    async stopServiceWorkers() {
+      // A stopped worker keeps its DevTools target: Playwright's next setOffline waits until that
+      // worker runs again (observed), so scenarios do not stop Chromium's workers before a
+      // network change.
+      const page = context.pages()[0] ?? await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      try {
+        await cdp.send('ServiceWorker.enable');
+        await cdp.send('ServiceWorker.stopAllWorkers');
+      } finally {
+        await cdp.detach().catch(() => undefined);
+      }
+    },
     async close() { await context.close().catch(() => undefined); await done(); },
   };
+}
+
+/**
+ * Runs the body of an async function in Firefox's parent process (the browser window's chrome
+ * context, where `Services`, `Cc` and `Ci` are defined) and answers its primitive result.
+ */
+async function chromeEval(browser: PBrowser, body: string): Promise<unknown> {
+  // The BiDi connection under puppeteer's Browser (not in its public types).
+  const c = (browser as unknown as { connection: { send(method: string, params: unknown): Promise<unknown> } }).connection;
+  const tree = await c.send('browsingContext.getTree', { 'moz:scope': 'chrome', maxDepth: 0 }) as { result: { contexts: { context: string }[] } };
+  const context = tree.result.contexts[0]?.context;
+  if (!context) throw new Error('firefox: no chrome context (was it launched with --remote-allow-system-access?)');
+  const r = await c.send('script.evaluate', { expression: `(async () => { ${body} })()`, target: { context }, awaitPromise: true }) as {
+    result: { type: string; result?: { value?: unknown }; exceptionDetails?: { text?: string } };
+  };
+  if (r.result.type !== 'success') throw new Error(`firefox: chrome script failed: ${r.result.exceptionDetails?.text ?? JSON.stringify(r.result)}`);
+  return r.result.result?.value;
 }
 
 /** Content processes (web tabs) of the Firefox whose parent process is `root`. */
@@ -137,6 +180,8 @@ async function firefoxEngine(url: string, dir: string, done: () => Promise<void>
     executablePath: process.env.FIREFOX_PATH || '/usr/bin/firefox-esr',
     headless: true,
     userDataDir: dir,
+    // Lets BiDi evaluate in the parent process, where the offline mode is switched.
+    args: ['--remote-allow-system-access'],
     extraPrefsFirefox: {
       'dom.ipc.processCount.webIsolated': 64, 'dom.ipc.processPrelaunch.enabled': false,
       ...(quotaKiB ? { 'dom.quotaManager.temporaryStorage.fixedLimit': quotaKiB } : {}),
@@ -180,6 +225,18 @@ async function firefoxEngine(url: string, dir: string, done: () => Promise<void>
           process.kill(fresh[0]!, 'SIGKILL');
         },
       };
+    },
+    async setOffline(offline) {
+      const now = await chromeEval(browser, `Services.io.manageOfflineStatus = false; Services.io.offline = ${offline}; return Services.io.offline;`);
+      if (now !== offline) throw new Error(`firefox: the offline mode stayed ${String(now)}`);
+    },
+    async stopServiceWorkers() {
+      await chromeEval(browser, `
+        const swm = Cc['@mozilla.org/serviceworkers/manager;1'].getService(Ci.nsIServiceWorkerManager);
+        const regs = swm.getAllRegistrations();
+        for (let i = 0; i < regs.length; i++) {
+          await regs.queryElementAt(i, Ci.nsIServiceWorkerRegistrationInfo).activeWorker?.terminateWorker();
+        }`);
     },
     async close() { await browser.close().catch(() => undefined); await done(); },
   };

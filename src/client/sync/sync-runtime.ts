@@ -8,12 +8,19 @@
  * - A token is fetched again only for a new refusal (a new `lastError.at`), never in a loop.
  * - Background Sync is registered while records are pending, so the service worker uploads
  *   them when the network is back even if every tab is closed by then.
+ * - Without Background Sync (Firefox, Safari), a tab that goes away (`pagehide`) with records
+ *   pending asks the service worker to upload them once it is online and the broker has let the
+ *   sync lock go; what the worker cannot deliver while it lives waits for the next page load,
+ *   whose broker uploads at once, and for `online` events while a tab is open.
  */
 import { names, type BrokerApi, type SyncStatus } from '../../protocol/broker-api.js';
 import type { SyncOptions } from './sync-client.js';
 import type { SyncHub } from './sync-hub.js';
 
-interface SyncRegistration { sync?: { register(tag: string): Promise<void> } }
+interface SyncRegistration {
+  sync?: { register(tag: string): Promise<void> };
+  active?: { postMessage(message: unknown): void } | null;
+}
 
 /** Starts the runtime; answers a function that stops it. */
 export async function startSyncRuntime(broker: BrokerApi, database: string, o: SyncOptions, hub: SyncHub): Promise<() => void> {
@@ -28,8 +35,14 @@ export async function startSyncRuntime(broker: BrokerApi, database: string, o: S
   hub.update(status);
 
   const stops: (() => void)[] = [];
-  if (o.persist !== false && win.navigator?.storage?.persist) {
-    void win.navigator.storage.persist().then((granted) => { hub.persisted = granted; hub.update({ persisted: granted }); }, () => undefined);
+  const storage = win.navigator?.storage;
+  if (o.persist !== false && storage?.persist) {
+    const answer = (granted: boolean) => { hub.persisted = granted; hub.update({ persisted: granted }); };
+    // Chromium answers persist() at once from its own heuristics; Firefox asks the user and the
+    // promise waits for the answer (indefinitely when nobody answers), so the status shows
+    // persisted() until then.
+    void storage.persisted?.().then((now) => { if (hub.persisted === null) answer(now); }, () => undefined);
+    void storage.persist().then(answer, () => undefined);
   }
 
   if (typeof win.addEventListener === 'function' && win.navigator && 'onLine' in win.navigator) {
@@ -54,6 +67,16 @@ export async function startSyncRuntime(broker: BrokerApi, database: string, o: S
         // No service worker (unsupported, blocked, or a file:// page): sync still runs while a tab is open.
       }
     })();
+  }
+
+  if (typeof win.addEventListener === 'function') {
+    const leaving = () => {
+      if (registration && !registration.sync && hub.last.pendingRecords > 0) {
+        registration.active?.postMessage({ type: 'lanes:sync', database, wait: true });
+      }
+    };
+    win.addEventListener('pagehide', leaving);
+    stops.push(() => win.removeEventListener('pagehide', leaving));
   }
 
   let lastRegister = 0;
