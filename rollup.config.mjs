@@ -25,6 +25,7 @@ import { nodeResolve } from '@rollup/plugin-node-resolve';
  */
 export const entries = {
   index: 'src/index.ts',
+  assigners: 'src/group/assigners/index.ts',
 };
 
 const plugins = () => [

@@ -13,7 +13,7 @@ export { ADMIN_EVENTS, CONSUMER_EVENTS, PRODUCER_EVENTS, type InstrumentationEve
 export { logLevel, type LogCreator, type LogEntry, type Logger, type LogLevel } from './client/logger.js';
 export { murmur2, partitionForKey, toPositive } from './partitioner/murmur2.js';
 export { Partitioners, DefaultPartitioner, RoundRobinPartitioner, type PartitionerFactory } from './partitioner/partitioners.js';
-export { assigners } from './group/assigners/index.js';
+export { assigners, type AssignerRef } from './protocol/assigner-names.js';
 export type { Assigner, AssignInput, AssignMember, Assignment } from './group/assigners/index.js';
 export * from './errors.js';
 export * from './types.js';

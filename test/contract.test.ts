@@ -33,18 +33,21 @@ describe('the root export of lanes', () => {
 
   it('murmur2 and partitionForKey match Kafka, and assigners are pure functions', () => {
     const out = JSON.parse(runNode(`
-      const { murmur2, partitionForKey, assigners } = await import('lanes');
+      const { murmur2, partitionForKey, assigners: names } = await import('lanes');
+      const { assigners } = await import('lanes/assigners');
       const a = assigners.range.assign({ members: [{ memberId: 'a', topics: ['t'] }, { memberId: 'b', topics: ['t'] }], topics: { t: 3 } });
       console.log(JSON.stringify({
         m: [murmur2('21'), murmur2('foobar'), murmur2(new TextEncoder().encode('abc'))],
         p: partitionForKey('foobar', 10),
         names: [assigners.range.name, assigners.roundRobin.name, assigners.cooperativeSticky.name],
+        refs: [names.range.name, names.roundRobin.name, names.cooperativeSticky.name],
         a,
       }));
     `));
     expect(out.m).toEqual([-973932308, -790332482, 479470107]);
     expect(out.p).toBe((-790332482 & 0x7fffffff) % 10);
     expect(out.names).toEqual(['range', 'roundrobin', 'cooperative-sticky']);
+    expect(out.refs).toEqual(out.names); // the client's names of the broker's assignors
     expect(out.a).toEqual({ a: { t: [0, 1] }, b: { t: [2] } });
   });
 

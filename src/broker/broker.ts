@@ -27,7 +27,7 @@ import {
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
 import { describeTopicConfig, parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
-import type { CommittedOffsetInfo, GroupDescription, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, TxnCommitRequest } from '../protocol/broker-api.js';
+import type { CommittedOffsetInfo, GroupDescription, GroupHeartbeatRequest, GroupHeartbeatResponse, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, TxnCommitRequest } from '../protocol/broker-api.js';
 import { OFFSETS_TOPIC } from '../protocol/internal-topics.js';
 import { GroupService } from '../group/group-service.js';
 import { assertNotInternal } from '../protocol/internal-topics.js';
@@ -499,6 +499,10 @@ export class Broker implements BrokerApi {
 
   async heartbeat(ref: GroupMemberRef): Promise<void> {
     return this.groups.heartbeat(ref);
+  }
+
+  async groupHeartbeat(req: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    return this.groups.groupHeartbeat(req);
   }
 
   async leaveGroup(ref: { groupId: string; memberId: string }): Promise<void> {

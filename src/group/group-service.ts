@@ -13,14 +13,18 @@ import { GroupIdNotFoundError, GroupNotEmptyError, InvalidArgumentError } from '
 import type { Appender } from '../log/appender.js';
 import type { LogStore } from '../log/log-store.js';
 import {
-  names, type CommittedOffsetInfo, type GroupDescription, type GroupMemberRef, type JoinGroupRequest, type JoinGroupResult, type OffsetCommitRequest,
+  names, type CommittedOffsetInfo, type GroupDescription, type GroupHeartbeatRequest, type GroupHeartbeatResponse, type GroupMemberRef,
+  type JoinGroupRequest, type JoinGroupResult, type OffsetCommitRequest,
 } from '../protocol/broker-api.js';
 import { GroupCoordinator, type GroupEvent } from './coordinator.js';
+import { MemberAgents } from './member-agents.js';
 import { OffsetStore } from './offset-store.js';
 
 /** Consumer groups of one database. */
 export class GroupService {
   readonly coordinator: GroupCoordinator;
+  /** The consumers' memberships, run here on their behalf (groupHeartbeat). */
+  readonly agents: MemberAgents;
   private channel: BroadcastChannel | undefined;
   private watched = new Set<string>();
   private abort = new AbortController();
@@ -31,19 +35,22 @@ export class GroupService {
       this.channel = new BroadcastChannel(names.groupChannel(database));
       (this.channel as { unref?: () => void }).unref?.();
     }
+    const setTimer = (fn: () => void, ms: number) => {
+      const t = setTimeout(fn, ms);
+      (t as { unref?: () => void }).unref?.();
+      return () => clearTimeout(t);
+    };
     this.coordinator = new GroupCoordinator({
       now: () => store.now(),
-      setTimer: (fn, ms) => {
-        const t = setTimeout(fn, ms);
-        (t as { unref?: () => void }).unref?.();
-        return () => clearTimeout(t);
-      },
+      setTimer,
       partitionCount: (topic) => store.topics.get(topic)?.numPartitions,
       onGroupEvent: (e) => {
+        this.agents.onGroupEvent(e);
         try { this.channel?.postMessage(e); } catch { /* channel closed */ }
         for (const l of this.listeners) l(e);
       },
     });
+    this.agents = new MemberAgents(this.coordinator, { now: () => store.now(), setTimer });
   }
 
   /** Calls `listener` with every group event (the ones also broadcast to tabs); returns the unsubscribe. */
@@ -70,6 +77,7 @@ export class GroupService {
     this.watched.add(key);
     locks.request(names.memberLock(this.database, memberId), { signal: this.abort.signal }, async () => {
       this.watched.delete(key);
+      this.agents.gone(groupId, memberId);
       this.coordinator.memberGone(groupId, memberId);
     }).catch(() => undefined);
   }
@@ -79,22 +87,36 @@ export class GroupService {
     if (typeof req.memberId !== 'string' || req.memberId === '') throw new InvalidArgumentError('memberId must be a non-empty string');
     this.watch(req.groupId, req.memberId);
     const r = await this.coordinator.join(req);
-    const committed: JoinGroupResult['committed'] = [];
-    for (const [topic, parts] of Object.entries(r.assignment)) {
-      for (const partition of parts) {
-        const c = this.offsets.get(req.groupId, topic, partition);
-        if (c) committed.push({ topic, partition, offset: c.offset });
-      }
-    }
-    return { ...r, committed, leaderId: this.describe(req.groupId).members[0]?.memberId };
+    return { ...r, committed: this.committedOf(req.groupId, r.assignment), leaderId: this.describe(req.groupId).members[0]?.memberId };
   }
 
   async heartbeat(ref: GroupMemberRef): Promise<void> {
     this.coordinator.heartbeat(ref);
   }
 
+  /** A consumer's heartbeat: its broker-side member joins and rebalances for it; answers its target. */
+  async groupHeartbeat(req: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    if (!req || typeof req.groupId !== 'string' || req.groupId === '') throw new InvalidArgumentError('groupId must be a non-empty string');
+    if (typeof req.memberId !== 'string' || req.memberId === '') throw new InvalidArgumentError('memberId must be a non-empty string');
+    this.watch(req.groupId, req.memberId);
+    const a = await this.agents.heartbeat(req);
+    return { groupId: req.groupId, memberId: req.memberId, ...a, committed: this.committedOf(req.groupId, a.assignment), leaderId: this.describe(req.groupId).members[0]?.memberId };
+  }
+
+  private committedOf(groupId: string, assignment: { [topic: string]: number[] }): JoinGroupResult['committed'] {
+    const committed: JoinGroupResult['committed'] = [];
+    for (const [topic, parts] of Object.entries(assignment)) {
+      for (const partition of parts) {
+        const c = this.offsets.get(groupId, topic, partition);
+        if (c) committed.push({ topic, partition, offset: c.offset });
+      }
+    }
+    return committed;
+  }
+
   async leave(ref: { groupId: string; memberId: string }): Promise<void> {
-    this.coordinator.leave(ref);
+    if (typeof ref?.groupId !== 'string' || typeof ref.memberId !== 'string') throw new InvalidArgumentError('leaveGroup needs groupId and memberId');
+    this.agents.leave(ref.groupId, ref.memberId);
   }
 
   async commit(req: OffsetCommitRequest): Promise<void> {
@@ -174,6 +196,7 @@ export class GroupService {
 
   close(): void {
     this.abort.abort();
+    this.agents.close();
     this.coordinator.close();
     this.channel?.close();
   }

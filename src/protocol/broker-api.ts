@@ -146,6 +146,36 @@ export interface JoinGroupResult {
   committed: { topic: string; partition: number; offset: number }[];
 }
 
+/**
+ * A consumer's heartbeat in the broker-side group protocol (in the spirit of Kafka's KIP-848
+ * ConsumerGroupHeartbeat): its subscription and the partitions it owns. The broker runs the
+ * membership (joins, rounds, assignment) and answers with the target the member reconciles to.
+ */
+export interface GroupHeartbeatRequest extends JoinGroupRequest {
+  /** -1 to join (or to start over after being fenced); otherwise the epoch the member holds. */
+  memberEpoch: number;
+}
+
+/** The answer to a heartbeat: the member's epoch and the partitions it must own now. */
+export interface GroupHeartbeatResponse {
+  groupId: string;
+  memberId: string;
+  /** The generation of the assignment (also what commits carry). */
+  memberEpoch: number;
+  /** The assigner the group agreed on. */
+  protocol: string;
+  /** Target assignment: partitions missing here must be stopped, committed and given up. */
+  assignment: { [topic: string]: number[] };
+  /** Committed offsets of the target's partitions (absent: none committed). */
+  committed: { topic: string; partition: number; offset: number }[];
+  /** The group's longest-standing member (KafkaJS's leader; the broker computes the assignment). */
+  leaderId?: string;
+  /** True while the group is rebalancing this member's assignment. */
+  rebalancing: boolean;
+  /** The member was fenced: it must give up everything without committing. */
+  fenced: boolean;
+}
+
 /** Identifies a member in a generation: what fencing checks. */
 export interface GroupMemberRef {
   groupId: string;
@@ -309,6 +339,11 @@ export interface BrokerApi {
   /** Joins or rejoins a group; resolves when the group's rebalance completes. */
   joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult>;
   heartbeat(ref: GroupMemberRef): Promise<void>;
+  /**
+   * The consumer's side of the group protocol: reports subscription and owned partitions,
+   * answers the member's epoch and target assignment (waits while a join of it is under way).
+   */
+  groupHeartbeat(req: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse>;
   leaveGroup(ref: { groupId: string; memberId: string }): Promise<void>;
   commitOffsets(req: OffsetCommitRequest): Promise<void>;
   /** Committed offsets of a group, for the given topics' partitions (all committed ones when omitted). */
@@ -341,7 +376,7 @@ export const PROTOCOL_VERSION = 2;
 export const BROKER_METHODS = [
   'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'describeConfigs', 'initProducerId',
   'commitTransaction', 'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
-  'joinGroup', 'heartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
+  'joinGroup', 'heartbeat', 'groupHeartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
   'watch',
   'syncConfigure', 'syncSetToken', 'syncStatus', 'syncNetwork', 'syncRetry', 'syncMirror', 'syncStopMirror',
 ] as const satisfies readonly (keyof BrokerApi)[];

@@ -4,7 +4,7 @@
  * heartbeats, sessionTimeout and leaveGroup. Conditions are awaited by polling with a deadline.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { assigners, createClient, type Assigner, type Consumer, type ConsumerConfig, type EachMessagePayload } from '../../src/index.js';
+import { assigners, createClient, type AssignerRef, type Consumer, type ConsumerConfig, type EachMessagePayload } from '../../src/index.js';
 import { nodeClient } from '../helpers/node-client.js';
 import { waitFor, FAST } from './helpers.js';
 
@@ -62,7 +62,7 @@ describe('partitions are spread over the members of a group', () => {
     expect(parts(a)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  const cases: [string, Assigner[] | undefined, string][] = [
+  const cases: [string, AssignerRef[] | undefined, string][] = [
     ['cooperative-sticky (default)', undefined, 'cooperative-sticky'],
     ['range', [assigners.range], 'range'],
     ['roundRobin', [assigners.roundRobin], 'roundrobin'],

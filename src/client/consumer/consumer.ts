@@ -18,7 +18,7 @@
  *   `consumer.run(); consumer.seek(...)`) apply once the partition is assigned.
  */
 import { formatValue, InvalidArgumentError, NotConnectedError, NumberOfRetriesExceededError } from '../../errors.js';
-import type { Assigner } from '../../group/assigners/index.js';
+import type { AssignerRef } from '../../protocol/assigner-names.js';
 import type { GroupDescription } from '../../protocol/broker-api.js';
 import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics } from '../../types.js';
 import type { Connection } from '../connection.js';
@@ -45,7 +45,7 @@ export interface ConsumerConfig {
    * Assignors in preference order: `assigners.cooperativeSticky` (default), `assigners.range`,
    * `assigners.roundRobin`, or their names. They run in the broker, so custom code cannot be passed.
    */
-  partitionAssigners?: readonly (Assigner | string)[];
+  partitionAssigners?: readonly (AssignerRef | string)[];
   /** Static membership: a stable id for this member (kept across reloads), or true for one kept in sessionStorage. */
   groupInstanceId?: string | true;
   /** Accepted for KafkaJS compatibility; meaningful once transactions exist. */
@@ -260,8 +260,6 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
         threshold: runConfig.autoCommitThreshold ?? null,
       };
       const r = new Runner(broker, positions, fetchConfig, runConfig, events, {
-        beforeFetch: () => m.beforeFetch(),
-        isStale: () => m.isStale(),
         processed: (c, n) => m.processed(c, n),
         heartbeat: () => m.heartbeat(),
         commitOffsetsIfNecessary: (offsets?: Offsets) => offsets ? m.commit(commitList(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary')) : m.commitIfNecessary(),

@@ -1,38 +1,39 @@
 /**
- * The I/O shell of a consumer's group membership. The decisions (when to join, heartbeat,
- * drain, commit, revoke) are made by the pure state machine in membership-state.ts; this
- * file performs its commands against the broker, the runner and the clock, and feeds the
- * outcomes back. It also holds the member Web Lock that tells the coordinator at once when
- * this tab is gone, and hears rebalances on the group's BroadcastChannel.
+ * A consumer's group membership, tab side [tab]. The membership itself (joins, rounds,
+ * assignment, fencing) runs in the broker (src/group/member-agent.ts); this side sends
+ * heartbeats carrying the subscription and the partitions it owns (`groupHeartbeat`), and
+ * reconciles to the target assignment each answer carries: partitions that left the target are
+ * stopped between records, their handlers awaited and their offsets committed, then a heartbeat
+ * without them acknowledges; partitions that joined the target start from their committed
+ * offset. It also holds the member Web Lock that tells the broker at once when this tab is gone,
+ * hears rebalances on the group's BroadcastChannel (and heartbeats at once), and commits.
  *
- * Invariants (beside those of membership-state.ts):
- * - The member lock is held before the first join and released only after leaving.
- * - Commands run in the order they are given; an outcome is fed back only through `dispatch`,
- *   so the state machine sees every event one at a time.
- * - A partition taken away from this member (cooperative revocation) keeps its cursor here
- *   until its offset is committed, so the commit uses the position its last handler reached.
- * - The runner is parked (beforeFetch waits) and stops between records only while the state
- *   is `stale` (eager rebalance or fenced); with the cooperative protocol it never waits for
- *   a rebalance.
+ * Invariants:
+ * - The member lock is held before the first heartbeat and released only after leaving.
+ * - At most one heartbeat is in flight; one asked for meanwhile is sent right after it.
+ * - A partition kept through a rebalance keeps its cursor (its in-memory position); only a
+ *   partition new to this member starts from the committed offset.
+ * - A revoked partition keeps its cursor here until its offset is committed, so the commit
+ *   uses the position its last handler reached; it is acknowledged only after that.
+ * - A fenced member gives everything up without committing, and joins again (epoch -1).
  * - The hot path (`processed`, called after every record) counts and reads the clock; it
  *   commits when `autoCommitThreshold` is reached or `autoCommitInterval` has passed, or after
  *   every record when neither is set (KafkaJS). A timer commits on the interval too, so an
  *   idle stream's processed offsets are committed.
  */
 import { InvalidArgumentError, isFenced, isRebalancing, LanesError, NotConnectedError } from '../../errors.js';
-import { names, type BrokerApi, type JoinGroupResult } from '../../protocol/broker-api.js';
+import { names, type BrokerApi, type GroupHeartbeatResponse } from '../../protocol/broker-api.js';
 import { randomId } from '../../protocol/ids.js';
 import { tpKey } from '../../protocol/topic-partition.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
-import { retryConfig, type RetryOptions } from '../retry.js';
-import {
-  initialMemberState, memberStep, type CommitReason, type MemberCommand, type MemberEvent, type MemberState, type MemberTimer,
-  type TopicPartitions,
-} from './membership-state.js';
+import { initialRetryTime, nextRetryTime, retryConfig, type RetryOptions } from '../retry.js';
 import { Positions, type PartitionCursor } from './positions.js';
 import { resolveSubscription } from './subscription.js';
 import { MetadataRefresh } from './metadata-refresh.js';
+
+/** Partitions by topic. */
+export type TopicPartitions = { [topic: string]: number[] };
 
 /** Group options of consumer(). */
 export interface GroupOptions {
@@ -46,7 +47,7 @@ export interface GroupOptions {
   protocols: string[];
   groupInstanceId: string | null;
   allowAutoTopicCreation: boolean;
-  /** Backoff of join retries. */
+  /** Backoff of heartbeat retries. */
   retry?: RetryOptions;
   /** KafkaJS's metadataMaxAge: a topic deleted this recently is not auto-created. Default 300000. */
   metadataMaxAge?: number;
@@ -73,9 +74,7 @@ export interface RunnerControl {
   whenIdle(cursors: PartitionCursor[]): Promise<void>;
 }
 
-function has(tp: TopicPartitions, topic: string, partition: number): boolean {
-  return tp[topic]?.includes(partition) ?? false;
-}
+const has = (tp: TopicPartitions, topic: string, partition: number) => tp[topic]?.includes(partition) ?? false;
 
 /** The membership of one consumer. */
 export class Membership {
@@ -83,28 +82,30 @@ export class Membership {
   private subscription: (string | RegExp)[] = [];
   /** Where partitions without a committed offset start (subscribe's fromBeginning). */
   fromBeginning = false;
-  private state: MemberState | undefined;
-  private active = false;
-  private runner: RunnerControl | undefined;
-  private timers = new Map<MemberTimer, ReturnType<typeof setTimeout>>();
-  private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
-  private stateChanged: (() => void)[] = [];
-  private isParked = false;
-  private lastResult: JoinGroupResult | undefined;
-  private joinStarted = 0;
-  /** Cursors of partitions being revoked, until their offsets are committed. */
-  private revoking: PartitionCursor[] = [];
-  private committed = new Map<string, number>();
-  private sinceCommit = 0;
-  private lastCommitAt = Date.now();
-  private heartbeatInFlight: Promise<void> | undefined;
-  private leaving: Promise<void> = Promise.resolve();
-  private channel: BroadcastChannel | undefined;
-  private releaseLock: (() => void) | undefined;
   /** run()'s auto-commit settings, read when the membership starts. */
   autoCommit: AutoCommit = { enabled: true, interval: 5000, threshold: null };
   /** Called when the group refuses this member for good after run() returned (a crash). */
   onFailure: (error: unknown) => void = () => undefined;
+  private epoch = -1;
+  private proto = '';
+  private topics: string[] = [];
+  private active = false;
+  private runner: RunnerControl | undefined;
+  private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+  /** Cursors of partitions being revoked, until their offsets are committed. */
+  private revoking: PartitionCursor[] = [];
+  private committed = new Map<string, number>();
+  private sinceCommit = 0;
+  private lastCommitAt = 0;
+  private beating: Promise<void> | undefined;
+  private again = false;
+  private lastBeatAt = -Infinity;
+  private joinStarted = 0;
+  private retries = 0;
+  private retryTime = 0;
+  private timers: ReturnType<typeof setTimeout>[] = [];
+  private channel: BroadcastChannel | undefined;
+  private releaseLock: (() => void) | undefined;
   private onPageHide = () => { void this.leave(); };
   /** Pattern subscriptions: resolved again every metadataMaxAge (see metadata-refresh.ts). */
   private refresh: MetadataRefresh | undefined;
@@ -124,14 +125,14 @@ export class Membership {
     return this.conn.broker(this.events, 'consumer');
   }
 
-  /** The generation of the current assignment (-1 before the first). */
+  /** The generation (member epoch) of the current assignment (-1 before the first). */
   get generationId(): number {
-    return this.state?.generationId ?? -1;
+    return this.epoch;
   }
 
   /** The assignor the group chose. */
   get protocol(): string {
-    return this.state?.protocol ?? '';
+    return this.proto;
   }
 
   /** True while the consumer is running in its group. */
@@ -154,11 +155,18 @@ export class Membership {
   }
 
   /** Topic names the subscription covers now (see subscription.ts for deleted and missing topics). */
-  private resolveTopics(broker: BrokerApi): Promise<string[]> {
-    return resolveSubscription(broker, this.subscription, {
-      allowAutoTopicCreation: this.o.allowAutoTopicCreation, numPartitions: this.conn.config.defaultNumPartitions,
-      metadataMaxAge: this.o.metadataMaxAge ?? 300_000, first: this.generationId < 0,
+  private async resolveTopics(first: boolean): Promise<void> {
+    this.topics = await resolveSubscription(await this.broker(), this.subscription, {
+      allowAutoTopicCreation: first && this.o.allowAutoTopicCreation, numPartitions: this.conn.config.defaultNumPartitions,
+      metadataMaxAge: this.o.metadataMaxAge ?? 300_000, first,
     });
+    this.refresh?.joined(this.topics);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    (t as { unref?: () => void }).unref?.();
+    this.timers.push(t);
   }
 
   /** Takes the member lock, starts listening, and joins; resolves with the first assignment. */
@@ -180,142 +188,147 @@ export class Membership {
       (this.channel as { unref?: () => void }).unref?.();
       this.channel.onmessage = (ev: MessageEvent<{ groupId: string; type: string; generationId: number }>) => {
         const e = ev.data;
-        if (!e || e.groupId !== this.o.groupId || e.type !== 'rebalance' || !this.active) return;
-        this.dispatch({ type: 'rebalance', generationId: e.generationId, now: this.now() });
+        // Only news: a round of our generation, or a generation we do not have (a join in
+        // flight brings its own answer).
+        if (!e || e.groupId !== this.o.groupId || !this.active || this.epoch < 0) return;
+        if (e.type === 'rebalance' && e.generationId >= this.epoch) { this.rebalancing(); void this.beat(); }
+        if (e.type === 'stable' && e.generationId > this.epoch) void this.beat();
       };
     }
     (globalThis as { addEventListener?: (t: string, f: () => void) => void }).addEventListener?.('pagehide', this.onPageHide);
     if (this.subscription.some((t) => t instanceof RegExp)) {
       this.refresh = new MetadataRefresh(this.o.metadataMaxAge ?? 300_000,
         async () => resolveSubscription(await this.broker(), this.subscription, { allowAutoTopicCreation: false, metadataMaxAge: 0, first: false }),
-        () => { if (this.active) this.dispatch({ type: 'rebalance', generationId: this.generationId, now: this.now() }); });
+        () => { if (this.active) void this.resolveTopics(false).then(() => this.beat(), () => undefined); });
       this.refresh.start();
     }
-    this.state = initialMemberState({
-      cooperative: this.o.protocols.every((p) => p === 'cooperative-sticky'),
-      heartbeatInterval: this.o.heartbeatInterval,
-      autoCommit: this.autoCommit.enabled,
-      autoCommitInterval: this.autoCommit.enabled && (this.autoCommit.interval ?? 0) > 0 ? this.autoCommit.interval : null,
-      retry: retryConfig(this.o.retry),
-      random: Math.random,
-    });
     this.sinceCommit = 0;
     this.lastCommitAt = this.now();
     const settled = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
-    this.dispatch({ type: 'start', now: this.now() });
+    try {
+      await this.resolveTopics(true);
+    } catch (e) {
+      this.settle = undefined;
+      throw e;
+    }
+    this.rebalancing();
+    this.every(this.o.heartbeatInterval, () => { if (!this.beating) void this.beat(); });
+    const a = this.autoCommit;
+    if (a.enabled && (a.interval ?? 0) > 0) this.every(a.interval!, () => { if (this.epoch >= 0) void this.commitOwned(this.uncommitted()).catch(() => undefined); });
+    void this.beat();
     await settled;
   }
 
-  /** Feeds an event to the state machine and performs the commands it answers with. */
-  private dispatch(e: MemberEvent): void {
-    if (!this.state) return;
-    const { state, commands } = memberStep(this.state, e);
-    const staleBefore = this.state.stale;
-    this.state = state;
-    for (const c of commands) this.exec(c);
-    if (staleBefore && !state.stale) this.positions.wake();
-    for (const f of this.stateChanged.splice(0)) f();
+  private rebalancing(): void {
+    this.events.emit(CONSUMER_EVENTS.REBALANCING, { groupId: this.o.groupId, memberId: this.memberId });
   }
 
-  private exec(c: MemberCommand): void {
-    switch (c.type) {
-      case 'join': this.join(c.owned); return;
-      case 'heartbeat': this.sendHeartbeat(c.generationId); return;
-      case 'assign': this.assign(c.assignment, c.revoked); return;
-      case 'drain': void this.drain(c.partitions).then(() => this.dispatch({ type: 'drained', now: this.now() })); return;
-      case 'commit': this.autoCommitNow(c.partitions, c.reason); return;
-      case 'setTimer': this.setTimer(c.timer, c.ms); return;
-      case 'clearTimer': clearTimeout(this.timers.get(c.timer)); this.timers.delete(c.timer); return;
-      case 'rebalancing': this.events.emit(CONSUMER_EVENTS.REBALANCING, { groupId: this.o.groupId, memberId: this.memberId }); return;
-      case 'groupJoin':
-        this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
-          duration: this.now() - this.joinStarted, groupId: this.o.groupId, isLeader: this.lastResult?.leaderId === this.memberId,
-          leaderId: this.lastResult?.leaderId ?? '', groupProtocol: c.protocol,
-          memberId: this.memberId, memberAssignment: c.assignment, generationId: c.generationId,
-        });
-        return;
-      case 'settled': this.settle?.resolve(); this.settle = undefined; return;
-      case 'failed':
-        if (this.settle) { this.settle.reject(c.error); this.settle = undefined; } else queueMicrotask(() => this.onFailure(c.error));
-        return;
-      case 'leave': this.leaving = this.leaving.then(() => this.sendLeave()); return;
-    }
+  /** Sends a heartbeat now, or right after the one in flight. */
+  private beat(): Promise<void> {
+    if (!this.active) return Promise.resolve();
+    if (this.beating) { this.again = true; return this.beating; }
+    this.beating = (async () => {
+      do {
+        this.again = false;
+        await this.heartbeatOnce();
+      } while (this.again && this.active);
+    })().finally(() => { this.beating = undefined; });
+    return this.beating;
   }
 
-  private setTimer(timer: MemberTimer, ms: number): void {
-    clearTimeout(this.timers.get(timer));
-    const t = setTimeout(() => { this.timers.delete(timer); this.dispatch({ type: 'timer', timer, now: this.now() }); }, ms);
-    (t as { unref?: () => void }).unref?.();
-    this.timers.set(timer, t);
-  }
-
-  private join(owned: TopicPartitions): void {
-    this.revoking = [];
-    this.joinStarted = this.now();
-    void (async () => {
-      const broker = await this.broker();
-      const topics = await this.resolveTopics(broker);
-      this.refresh?.joined(topics);
-      return broker.joinGroup({
-        groupId: this.o.groupId, memberId: this.memberId, groupInstanceId: this.o.groupInstanceId, clientId: this.o.clientId,
-        topics, owned, protocols: this.o.protocols,
-        sessionTimeout: this.o.sessionTimeout, rebalanceTimeout: this.o.rebalanceTimeout,
+  private async heartbeatOnce(): Promise<void> {
+    const epoch = this.epoch;
+    if (epoch < 0) this.joinStarted = this.now();
+    else this.lastBeatAt = this.now(); // a join is no heartbeat (a handler's first heartbeat() is sent)
+    let res: GroupHeartbeatResponse;
+    try {
+      const owned: TopicPartitions = {};
+      for (const c of [...this.positions.all(), ...this.revoking]) (owned[c.topic] ??= []).push(c.partition);
+      const o = this.o;
+      res = await (await this.broker()).groupHeartbeat({
+        groupId: o.groupId, memberId: this.memberId, groupInstanceId: o.groupInstanceId, clientId: o.clientId, memberEpoch: epoch,
+        topics: this.topics, owned, protocols: o.protocols, sessionTimeout: o.sessionTimeout, rebalanceTimeout: o.rebalanceTimeout,
       });
-    })().then(
-      (res) => {
-        this.lastResult = res;
-        this.dispatch({ type: 'joined', generationId: res.generationId, protocol: res.protocol, assignment: res.assignment, now: this.now() });
-      },
-      (error: unknown) => {
-        const retriable = isRebalancing(error) || (error instanceof LanesError && error.retriable);
-        this.dispatch({ type: 'joinFailed', retriable, error, now: this.now() });
-      },
-    );
-  }
-
-  /** Replaces the runner's partitions with the assignment of the last join. */
-  private assign(assignment: TopicPartitions, revoked: TopicPartitions): void {
-    for (const c of this.positions.all()) if (has(revoked, c.topic, c.partition)) this.revoking.push(c);
-    const committed = new Map((this.lastResult?.committed ?? []).map((c) => [tpKey(c.topic, c.partition), c.offset]));
-    const next: { topic: string; partition: number; position: number | null; reset: 'earliest' | 'latest' }[] = [];
-    const reset = this.fromBeginning ? 'earliest' as const : 'latest' as const;
-    for (const [topic, parts] of Object.entries(assignment)) {
-      for (const partition of parts) {
-        const k = tpKey(topic, partition);
-        const c = committed.get(k);
-        if (c !== undefined && !this.positions.get(topic, partition)) this.committed.set(k, c);
-        next.push({ topic, partition, position: c ?? null, reset });
-      }
-    }
-    this.positions.set(next);
-  }
-
-  /** Waits until the runner no longer processes `partitions` ('all': until it is parked). */
-  private async drain(partitions: TopicPartitions | 'all'): Promise<void> {
-    if (partitions !== 'all') {
-      const cursors = this.revoking.filter((c) => has(partitions, c.topic, c.partition));
-      await this.runner?.whenIdle(cursors);
+    } catch (e) {
+      if (!this.active) return;
+      if (isFenced(e)) return this.lose();
+      if (!(isRebalancing(e) || (e instanceof LanesError && e.retriable))) return this.fail(e);
+      const cfg = retryConfig(this.o.retry);
+      this.retryTime = this.retries++ === 0 ? initialRetryTime(cfg) : nextRetryTime(cfg, this.retryTime);
+      const t = setTimeout(() => { void this.beat(); }, this.retryTime);
+      (t as { unref?: () => void }).unref?.();
+      this.timers.push(t);
       return;
     }
-    this.positions.wake(); // ends a fetch that is waiting at the log end
-    while (this.runner && !this.isParked && this.state?.stale && this.active) {
-      await new Promise<void>((r) => this.stateChanged.push(r));
-    }
+    this.retries = 0;
+    if (!this.active) return;
+    if (epoch >= 0) this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: res.memberEpoch });
+    if (res.fenced) return this.lose();
+    this.reconcile(res);
   }
 
-  /** The runner calls this before each fetch: parks it while an eager rejoin is in progress. */
-  async beforeFetch(): Promise<void> {
-    while (this.state?.stale && this.runner && this.active) {
-      this.isParked = true;
-      for (const f of this.stateChanged.splice(0)) f();
-      await new Promise<void>((r) => this.stateChanged.push(r));
-      this.isParked = false;
+  /** Moves to the answer's target: new partitions start, revoked ones stop (then commit and are acknowledged). */
+  private reconcile(res: GroupHeartbeatResponse): void {
+    if (res.memberEpoch !== this.epoch) {
+      this.epoch = res.memberEpoch;
+      this.proto = res.protocol;
+      this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
+        duration: this.now() - this.joinStarted, groupId: this.o.groupId, isLeader: res.leaderId === this.memberId,
+        leaderId: res.leaderId ?? '', groupProtocol: res.protocol,
+        memberId: this.memberId, memberAssignment: res.assignment, generationId: res.memberEpoch,
+      });
     }
+    const target = res.assignment;
+    const revoked = this.positions.all().filter((c) => !has(target, c.topic, c.partition));
+    const added = Object.entries(target).some(([topic, ps]) => ps.some((p) => !this.positions.get(topic, p)));
+    if (revoked.length || added) {
+      const committed = new Map(res.committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
+      const reset = this.fromBeginning ? 'earliest' as const : 'latest' as const;
+      const next: { topic: string; partition: number; position: number | null; reset: 'earliest' | 'latest' }[] = [];
+      for (const [topic, ps] of Object.entries(target)) {
+        for (const partition of ps) {
+          const k = tpKey(topic, partition);
+          const c = committed.get(k);
+          if (c !== undefined && !this.positions.get(topic, partition)) this.committed.set(k, c);
+          next.push({ topic, partition, position: c ?? null, reset });
+        }
+      }
+      this.revoking.push(...revoked);
+      this.positions.set(next); // kept partitions keep their cursors
+    }
+    this.settle?.resolve();
+    this.settle = undefined;
+    if (revoked.length) void this.release(revoked);
   }
 
-  /** True while this member's assignment is being replaced as a whole: batches stop between records. */
-  isStale(): boolean {
-    return this.state?.stale ?? false;
+  /**
+   * Waits for the handlers on revoked partitions, commits them, and acknowledges. Not part of
+   * the heartbeat in flight: heartbeats go on meanwhile (still reporting them owned), so a slow
+   * handler never costs this member its session.
+   */
+  private async release(revoked: PartitionCursor[]): Promise<void> {
+    await this.runner?.whenIdle(revoked);
+    if (this.autoCommit.enabled && this.active) {
+      const only: TopicPartitions = {};
+      for (const c of revoked) (only[c.topic] ??= []).push(c.partition);
+      await this.commitOwned(this.uncommitted(only)).catch(() => undefined);
+    }
+    this.revoking = this.revoking.filter((c) => !revoked.includes(c));
+    void this.beat(); // acknowledge: this heartbeat no longer owns them
+  }
+
+  /** Fenced: gives up everything without committing (another member may own it now) and joins again. */
+  private async lose(): Promise<void> {
+    const all = [...this.positions.all(), ...this.revoking];
+    this.positions.set([]);
+    await this.runner?.whenIdle(all);
+    this.revoking = [];
+    this.epoch = -1;
+    this.again = true;
+  }
+
+  private fail(error: unknown): void {
+    if (this.settle) { this.settle.reject(error); this.settle = undefined; } else queueMicrotask(() => this.onFailure(error));
   }
 
   /** The runner started (again). */
@@ -326,36 +339,18 @@ export class Membership {
   /** The runner stopped: nothing to wait for any more. */
   runnerStopped(): void {
     this.runner = undefined;
-    this.isParked = false;
-    for (const f of this.stateChanged.splice(0)) f();
-  }
-
-  private sendHeartbeat(generationId: number): void {
-    const ref = { groupId: this.o.groupId, memberId: this.memberId, generationId };
-    this.heartbeatInFlight = (async () => {
-      let outcome: 'ok' | 'rebalancing' | 'fenced' | 'failed' = 'ok';
-      try {
-        await (await this.broker()).heartbeat(ref);
-        this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: generationId });
-      } catch (e) {
-        outcome = isFenced(e) ? 'fenced' : isRebalancing(e) ? 'rebalancing' : 'failed';
-      }
-      this.heartbeatInFlight = undefined;
-      this.dispatch({ type: 'heartbeatDone', generationId, outcome, now: this.now() });
-    })();
   }
 
   /**
    * A handler's heartbeat(): sends one only when heartbeatInterval has passed since the last
-   * (KafkaJS's throttle), and waits for the one in flight.
+   * (KafkaJS's throttle). It does not wait for the answer: during a rebalance the answer waits
+   * for the round, and the round may be waiting for this very handler to return.
    */
   async heartbeat(): Promise<void> {
-    if (!this.active) return;
-    this.dispatch({ type: 'heartbeatRequested', now: this.now() });
-    await this.heartbeatInFlight;
+    if (this.active && !this.beating && this.now() - this.lastBeatAt >= this.o.heartbeatInterval) void this.beat();
   }
 
-  /** Offsets processed but not committed, of owned partitions (and, with `revoking`, of those being revoked). */
+  /** Offsets processed but not committed, of owned partitions (and, with `only`, of those being revoked). */
   uncommitted(only?: TopicPartitions): OffsetToCommit[] {
     const out: OffsetToCommit[] = [];
     const cursors = only ? this.revoking.filter((c) => has(only, c.topic, c.partition)) : [...this.positions.all(), ...this.revoking];
@@ -366,17 +361,11 @@ export class Membership {
     return out;
   }
 
-  private autoCommitNow(partitions: TopicPartitions | 'all', reason: CommitReason): void {
-    const offsets = this.uncommitted(partitions === 'all' ? undefined : partitions);
-    const done = this.commitOwned(offsets).catch(() => undefined).then(() => this.dispatch({ type: 'committed', reason, now: this.now() }));
-    if (reason === 'leave') this.leaving = this.leaving.then(() => done);
-  }
-
-  /** Commits offsets (default: every owned partition's position). A fencing answer is fed to the state machine and rethrown. */
+  /** Commits offsets (default: every owned partition's position). A fencing answer makes the member heartbeat at once, and is rethrown. */
   async commit(offsets = this.uncommitted()): Promise<void> {
     if (offsets.length === 0) return;
-    if (this.generationId < 0 && this.state) throw new NotConnectedError('commitOffsets: this consumer is not a member of its group (not running, or disconnected)');
-    const generationId = this.generationId;
+    if (this.epoch < 0 && this.active) throw new NotConnectedError('commitOffsets: this consumer is not a member of its group (not running, or disconnected)');
+    const generationId = this.epoch;
     // KafkaJS's COMMIT_OFFSETS shape: offsets grouped by topic, as strings.
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     for (const o of offsets) { const l = byTopic.get(o.topic) ?? []; l.push({ partition: o.partition, offset: String(o.offset) }); byTopic.set(o.topic, l); }
@@ -384,9 +373,9 @@ export class Membership {
     try {
       await (await this.broker()).commitOffsets({ groupId: this.o.groupId, memberId: this.memberId, generationId, offsets });
     } catch (e) {
-      // Also when the caller drops the error (commits before a rejoin or on leave): it is seen.
+      // Also when the caller drops the error (commits on revoke or on leave): it is seen.
       this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS_ERROR, { ...info, error: e });
-      if (isFenced(e)) this.dispatch({ type: 'fenced', generationId, now: this.now() });
+      if (isFenced(e)) void this.beat();
       throw e;
     }
     for (const o of offsets) this.committed.set(tpKey(o.topic, o.partition), o.offset);
@@ -428,7 +417,7 @@ export class Membership {
 
   /** KafkaJS's commitOffsetsIfNecessary: commits when the threshold or the interval says so. */
   async commitIfNecessary(): Promise<void> {
-    if (!this.autoCommit.enabled || this.isStale() || !this.active) return;
+    if (!this.autoCommit.enabled || !this.active) return;
     const { threshold, interval } = this.autoCommit;
     const byThreshold = threshold !== null && threshold > 0 && this.sinceCommit >= threshold;
     const byInterval = interval !== null && interval >= 0 && this.now() - this.lastCommitAt >= interval;
@@ -447,28 +436,25 @@ export class Membership {
     if (!this.active) return;
     this.refresh?.stop();
     this.refresh = undefined;
-    this.dispatch({ type: 'stop', now: this.now() });
+    for (const t of this.timers.splice(0)) clearInterval(t);
+    this.channel?.close();
+    (globalThis as { removeEventListener?: (t: string, f: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
+    if (this.autoCommit.enabled && this.epoch >= 0) await this.commitOwned(this.uncommitted()).catch(() => undefined);
     this.active = false;
     this.settle?.reject(new NotConnectedError('the consumer stopped before it joined its group'));
     this.settle = undefined;
-    this.channel?.close();
-    (globalThis as { removeEventListener?: (t: string, f: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
-    for (const f of this.stateChanged.splice(0)) f();
-    await this.leaving;
+    // A static member does not leave: a reload gets its partitions back without a rebalance;
+    // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
+    if (this.o.groupInstanceId === null) {
+      try {
+        await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
+      } catch { /* the lock release tells the broker anyway */ }
+    }
     this.releaseLock?.();
     this.releaseLock = undefined;
     this.positions.set([]);
     this.revoking = [];
     this.committed.clear();
-    this.state = undefined;
-  }
-
-  private async sendLeave(): Promise<void> {
-    // A static member does not leave: a reload gets its partitions back without a rebalance;
-    // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
-    if (this.o.groupInstanceId !== null) return;
-    try {
-      await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
-    } catch { /* the lock release tells the coordinator anyway */ }
+    this.epoch = -1;
   }
 }
