@@ -1,6 +1,7 @@
 /**
  * The admin client (KafkaJS shape): topics, partitions, configs, offsets, record deletion,
- * plus lanes' own log tools (segments, cleaner).
+ * plus lanes' own log tools (segments, cleaner). The calls an app rarely makes (configs, record
+ * deletion, group administration) are in admin-tools.ts, loaded on their first use.
  */
 import { errorFromData, InvalidArgumentError, NotConnectedError, type ErrorData } from '../../errors.js';
 import { names, type BrokerApi } from '../../protocol/broker-api.js';
@@ -10,7 +11,6 @@ import type { Connection } from '../connection.js';
 import { ADMIN_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
 import type { Logger } from '../logger.js';
 import { createRetry, type RetryOptions } from '../retry.js';
-import { parseOffset } from '../offsets.js';
 
 /** Options of admin(). */
 export interface AdminConfig {
@@ -72,8 +72,8 @@ export interface GroupInfo {
   members: { memberId: string; clientId: string; clientHost: string; groupInstanceId: string | null; memberMetadata: { topics: string[] }; memberAssignment: { [topic: string]: number[] } }[];
 }
 
-/** KafkaJS's ResourceTypes.TOPIC. */
-const TOPIC = 2;
+/** The calls loaded on first use (admin-tools.ts). */
+type AdminTools = Pick<Admin, 'deleteRecords' | 'describeConfigs' | 'alterConfigs' | 'describeGroups' | 'deleteGroups' | 'setOffsets' | 'resetOffsets'>;
 
 /** Creates an admin client on a connection. */
 export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
@@ -89,11 +89,9 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
     // (No `then`: the proxy is resolved as a promise's value and must not look like a thenable.)
     return new Proxy(b, { get: (t, m: keyof BrokerApi | 'then') => m === 'then' ? undefined : (...a: unknown[]) => retry(() => (t[m] as (...x: unknown[]) => Promise<unknown>)(...a)) });
   };
-  const deleteRecords: Admin['deleteRecords'] = async ({ topic, partitions }) => {
-    if (!Array.isArray(partitions)) throw new InvalidArgumentError('deleteTopicRecords needs partitions: [{ partition, offset }]');
-    const list = partitions.map((p, i) => ({ partition: p.partition, offset: p.offset === '-1' ? -1 : parseOffset(p.offset, `partitions[${i}].offset`) }));
-    await (await broker()).deleteRecords(topic, list);
-  };
+  /** A call whose code (admin-tools.ts) is loaded on its first use. */
+  const tool = <K extends keyof AdminTools>(m: K) =>
+    (async (...a: unknown[]) => ((await import('./admin-tools.js'))[m] as (b: BrokerApi, ...x: unknown[]) => unknown)(await broker(), ...a)) as Admin[K];
   return {
     events: ADMIN_EVENTS,
     on: (event, listener) => events.on(event, listener),
@@ -154,50 +152,23 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
       const res = await (await broker()).offsetsForTimestamp(topic, timestamp ?? Date.now());
       return res.map((r) => ({ partition: r.partition, offset: String(r.offset) }));
     },
-    deleteTopicRecords: deleteRecords,
-    deleteRecords,
-    async describeConfigs({ resources }) {
-      const b = await broker();
-      const out = [];
-      for (const r of resources) {
-        const entries = (await b.describeConfigs(r.name)).filter((e) => !r.configNames || r.configNames.includes(e.name));
-        out.push({ resourceName: r.name, resourceType: TOPIC, errorCode: 0, configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false })) });
-      }
-      return { resources: out };
-    },
-    async alterConfigs({ resources, validateOnly = false }) {
-      const b = await broker();
-      // The broker checks every resource before any is changed.
-      for (const r of resources) await b.alterConfigs(r.name, r.configEntries, true);
-      if (!validateOnly) for (const r of resources) await b.alterConfigs(r.name, r.configEntries);
-    },
+    deleteTopicRecords: tool('deleteRecords'),
+    deleteRecords: tool('deleteRecords'),
+    describeConfigs: tool('describeConfigs'),
+    alterConfigs: tool('alterConfigs'),
+    describeGroups: tool('describeGroups'),
+    deleteGroups: tool('deleteGroups'),
+    setOffsets: tool('setOffsets'),
+    resetOffsets: tool('resetOffsets'),
     async describeSegments({ topic, partition }) {
       return (await broker()).segments(topic, partition);
     },
     async runLogCleaner(o = {}) {
       return (await broker()).runLogCleaner(o.topics);
     },
-    async describeGroups(groupIds) {
-      if (!Array.isArray(groupIds)) throw new InvalidArgumentError('describeGroups takes groupIds: string[]');
-      const groups = await (await broker()).describeGroups(groupIds);
-      return {
-        groups: groups.map((g) => ({
-          groupId: g.groupId, errorCode: 0, state: g.state, protocol: g.protocol, protocolType: g.protocolType, generationId: g.generationId,
-          members: g.members.map((m) => ({
-            memberId: m.memberId, clientId: m.clientId, clientHost: '', groupInstanceId: m.groupInstanceId,
-            memberMetadata: { topics: m.topics }, memberAssignment: m.assignment,
-          })),
-        })),
-      };
-    },
     async listGroups() {
       const groups = await (await broker()).listGroups();
       return { groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })) };
-    },
-    async deleteGroups(groupIds) {
-      if (!Array.isArray(groupIds)) throw new InvalidArgumentError('deleteGroups takes groupIds: string[]');
-      await (await broker()).deleteGroups(groupIds);
-      return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
     },
     async fetchOffsets({ groupId, topics }) {
       const b = await broker();
@@ -207,16 +178,6 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
         topic,
         partitions: list.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: String(o.offset), metadata: o.metadata })),
       }));
-    },
-    async setOffsets({ groupId, topic, partitions }) {
-      if (!Array.isArray(partitions)) throw new InvalidArgumentError('setOffsets needs partitions: [{ partition, offset }]');
-      const offsets = partitions.map((p, i) => ({ topic, partition: p.partition, offset: parseOffset(p.offset, `partitions[${i}].offset`) }));
-      await (await broker()).commitOffsets({ groupId, memberId: '', generationId: -1, offsets });
-    },
-    async resetOffsets({ groupId, topic, earliest = false }) {
-      const b = await broker();
-      const marks = await b.listOffsets(topic);
-      await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets: marks.map((m) => ({ topic, partition: m.partition, offset: earliest ? m.low : m.high })) });
     },
   };
 }

@@ -1,0 +1,69 @@
+/**
+ * The admin calls an app rarely makes, loaded on their first use (see admin.ts): record
+ * deletion, configs and group administration. Each takes the admin's broker (with its retry
+ * and request layer) and the call's argument, and answers as the Admin method does.
+ */
+import { InvalidArgumentError } from '../../errors.js';
+import type { BrokerApi } from '../../protocol/broker-api.js';
+import { parseOffset } from '../offsets.js';
+import type { Admin } from './admin.js';
+
+/** KafkaJS's ResourceTypes.TOPIC. */
+const TOPIC = 2;
+
+/** admin.deleteRecords / deleteTopicRecords. */
+export async function deleteRecords(b: BrokerApi, { topic, partitions }: Parameters<Admin['deleteRecords']>[0]): Promise<void> {
+  if (!Array.isArray(partitions)) throw new InvalidArgumentError('deleteTopicRecords needs partitions: [{ partition, offset }]');
+  const list = partitions.map((p, i) => ({ partition: p.partition, offset: p.offset === '-1' ? -1 : parseOffset(p.offset, `partitions[${i}].offset`) }));
+  await b.deleteRecords(topic, list);
+}
+
+/** admin.describeConfigs. */
+export async function describeConfigs(b: BrokerApi, { resources }: Parameters<Admin['describeConfigs']>[0]): ReturnType<Admin['describeConfigs']> {
+  const out = [];
+  for (const r of resources) {
+    const entries = (await b.describeConfigs(r.name)).filter((e) => !r.configNames || r.configNames.includes(e.name));
+    out.push({ resourceName: r.name, resourceType: TOPIC, errorCode: 0, configEntries: entries.map((e) => ({ ...e, configName: e.name, configValue: e.value, readOnly: false })) });
+  }
+  return { resources: out };
+}
+
+/** admin.alterConfigs: the broker checks every resource before any is changed. */
+export async function alterConfigs(b: BrokerApi, { resources, validateOnly = false }: Parameters<Admin['alterConfigs']>[0]): Promise<void> {
+  for (const r of resources) await b.alterConfigs(r.name, r.configEntries, true);
+  if (!validateOnly) for (const r of resources) await b.alterConfigs(r.name, r.configEntries);
+}
+
+/** admin.describeGroups, in KafkaJS's shape (assignments as plain data). */
+export async function describeGroups(b: BrokerApi, groupIds: string[]): ReturnType<Admin['describeGroups']> {
+  if (!Array.isArray(groupIds)) throw new InvalidArgumentError('describeGroups takes groupIds: string[]');
+  return {
+    groups: (await b.describeGroups(groupIds)).map((g) => ({
+      groupId: g.groupId, errorCode: 0, state: g.state, protocol: g.protocol, protocolType: g.protocolType, generationId: g.generationId,
+      members: g.members.map((m) => ({
+        memberId: m.memberId, clientId: m.clientId, clientHost: '', groupInstanceId: m.groupInstanceId,
+        memberMetadata: { topics: m.topics }, memberAssignment: m.assignment,
+      })),
+    })),
+  };
+}
+
+/** admin.deleteGroups. */
+export async function deleteGroups(b: BrokerApi, groupIds: string[]): ReturnType<Admin['deleteGroups']> {
+  if (!Array.isArray(groupIds)) throw new InvalidArgumentError('deleteGroups takes groupIds: string[]');
+  await b.deleteGroups(groupIds);
+  return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
+}
+
+/** admin.setOffsets: commits as admin (the group must have no active members). */
+export async function setOffsets(b: BrokerApi, { groupId, topic, partitions }: Parameters<Admin['setOffsets']>[0]): Promise<void> {
+  if (!Array.isArray(partitions)) throw new InvalidArgumentError('setOffsets needs partitions: [{ partition, offset }]');
+  const offsets = partitions.map((p, i) => ({ topic, partition: p.partition, offset: parseOffset(p.offset, `partitions[${i}].offset`) }));
+  await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets });
+}
+
+/** admin.resetOffsets: to the earliest (or latest) offsets of the topic. */
+export async function resetOffsets(b: BrokerApi, { groupId, topic, earliest = false }: Parameters<Admin['resetOffsets']>[0]): Promise<void> {
+  const marks = await b.listOffsets(topic);
+  await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets: marks.map((m) => ({ topic, partition: m.partition, offset: earliest ? m.low : m.high })) });
+}
