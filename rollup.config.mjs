@@ -1,4 +1,4 @@
-// ESM bundles for browsers and Node; dependencies (idb, comlink) are bundled in. Types come from
+// ESM bundles for browsers and Node; dependencies (idb, lit, workbox-window) are bundled in. Types come from
 // tsc (tsconfig.build.json).
 //
 // Three builds:

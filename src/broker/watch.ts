@@ -2,7 +2,7 @@
  * The broker's side of `client.watch`: a long-poll that answers with the watched state
  * (topics' watermarks; groups' state, generation and committed offsets) as soon as it differs
  * from what the caller last saw. Clients learn of appends, topic changes, rebalances and commits
- * without polling, through any host (comlink or BroadcastChannel RPC), since a watch is a plain
+ * without polling, through any host (MessagePort or BroadcastChannel RPC), since a watch is a plain
  * request.
  *
  * Invariants:

@@ -2,8 +2,7 @@
  * How a client reaches its broker. Producers, consumers and admins of one client share one
  * connection, opened by the first connect() and released by the last disconnect().
  */
-import { wrap, releaseProxy, type Remote } from 'comlink';
-import { installErrorTransfer } from '../protocol/comlink-errors.js';
+import { portBroker } from '../protocol/port-rpc.js';
 import { PROTOCOL_VERSION } from '../protocol/broker-api.js';
 import { BrokerUnavailableError, InvalidArgumentError, NotConnectedError } from '../errors.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
@@ -166,11 +165,10 @@ export class Connection {
       const { openLocalBroker } = await import('../broker/local-host.js');
       return openLocalBroker(host, { database: c.database, indexedDB: c.indexedDB, IDBKeyRange: c.IDBKeyRange, logCleanerIntervalMs: c.logCleanerIntervalMs });
     }
-    installErrorTransfer();
     const url = new URL(c.workerUrl ?? new URL('./lanes-broker.js', import.meta.url), globalThis.location?.href);
     if (c.logCleanerIntervalMs !== undefined) url.searchParams.set('logCleanerIntervalMs', String(c.logCleanerIntervalMs));
     const worker = new SharedWorker(url, { type: 'module', name: `lanes:${c.database}` });
-    const remote: Remote<BrokerApi> = wrap<BrokerApi>(worker.port);
+    const remote = portBroker(worker.port);
     // A worker script that fails to load or run only fires 'error' on the SharedWorker object;
     // without this the first call would wait forever.
     const failed = new Promise<never>((_, reject) => {
@@ -181,18 +179,16 @@ export class Connection {
     });
     let hello: Awaited<ReturnType<BrokerApi['hello']>>;
     try {
-      hello = await Promise.race([this.view(remote as unknown as BrokerApi).hello(), failed]);
+      hello = await Promise.race([this.view(remote.broker).hello(), failed]);
     } catch (e) {
-      remote[releaseProxy]();
-      worker.port.close();
+      remote.release();
       throw e;
     }
     if (hello.version !== PROTOCOL_VERSION) {
-      remote[releaseProxy]();
-      worker.port.close();
+      remote.release();
       throw new BrokerUnavailableError(`the SharedWorker broker speaks protocol ${hello.version}, this page ${PROTOCOL_VERSION}`, { retriable: false });
     }
-    return { broker: remote as unknown as BrokerApi, release: () => { remote[releaseProxy](); worker.port.close(); } };
+    return remote;
   }
 
   /** Runs `hook` each time the connection opens (sync starts there); the function it answers runs when it closes. */

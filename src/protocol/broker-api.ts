@@ -1,6 +1,6 @@
 /**
- * The tab <-> broker contract. Everything here crosses a worker boundary (comlink over a
- * MessagePort, or BroadcastChannel for the leader-tab host), so requests and answers are plain
+ * The tab <-> broker contract. Everything here crosses a worker boundary (a MessagePort, see
+ * port-rpc.ts, or BroadcastChannel for the leader-tab host), so requests and answers are plain
  * structured-clone data; offsets are numbers on the wire and decimal strings in the public API.
  */
 import type { EncodedRecords, RecordBatch } from './record-batch.js';
@@ -372,7 +372,7 @@ export interface BrokerApi {
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
 export const PROTOCOL_VERSION = 2;
 
-/** Every BrokerApi method, for hosts that forward calls (RPC, comlink facades). */
+/** Every BrokerApi method, for hosts that forward calls (port and BroadcastChannel RPC). */
 export const BROKER_METHODS = [
   'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'describeConfigs', 'initProducerId',
   'commitTransaction', 'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
