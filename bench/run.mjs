@@ -206,7 +206,7 @@ async function main() {
     const at = old.indexOf('## Log suite in Chromium and Firefox');
     const next = at < 0 ? -1 : old.indexOf('\n## ', at + 3);
     const anchor = old.indexOf('\n## ');
-    const text = at >= 0 ? old.slice(0, at) + section + (next < 0 ? '' : old.slice(next + 1))
+    const text = at >= 0 ? old.slice(0, at) + section + (next < 0 ? '' : `\n${old.slice(next + 1)}`)
       : anchor >= 0 ? `${old.slice(0, anchor + 1)}${section}\n${old.slice(anchor + 1)}` : `${old}\n${section}`;
     writeFileEnsured(file, text);
     console.log(`[bench] wrote the engines section into ${file}`);
