@@ -3,40 +3,20 @@
  * replica through the service worker alone once every tab is closed and the network is back;
  * exactly once and per partition in order.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './browser.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './tabs.js';
-import { readAll, startServer } from '../replica/helpers.js';
+import { openSyncTab, syncScenario } from './sync-tabs.js';
+import { readAll } from '../replica/helpers.js';
 
-let h: Harness;
-let server: Awaited<ReturnType<typeof startServer>>;
-
-beforeAll(async () => {
-  server = await startServer({ allowOrigins: ['*'] });
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await server?.http.close();
-});
-
-type Call = <T>(fn: string, arg?: unknown) => Promise<T>;
-
-async function openSyncTab(): Promise<{ page: import('playwright-core').Page; call: Call }> {
-  const page = await h.context.newPage();
-  page.on('pageerror', (e) => console.error('[sync tab] pageerror', e));
-  await page.goto(`${h.url}/test/e2e/pages/sync.html`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-  const call: Call = (fn, arg) => page.evaluate(([f, a]) => (window as unknown as { syncHarness: Record<string, (x: unknown) => unknown> }).syncHarness[f as string]!(a), [fn, arg] as const) as Promise<never>;
-  return { page, call };
-}
+const env = syncScenario();
 
 describe('sync: the service worker delivers what was written offline', () => {
   it('offline: 10,000 records across 3 partitions; every tab closed; online: the replica holds exactly those, in order, once', async () => {
+    const { server, devices: [h] } = env;
     const token = await server.token();
     const database = `sw-offline-${Date.now()}`;
     const topic = 'events';
-    const tab = await openSyncTab();
+    const tab = await openSyncTab(h, { logErrors: true });
     await tab.call('start', { database, url: server.url, token });
     await tab.call('createTopic', { topic, numPartitions: 3 });
     expect(await tab.call<boolean>('swReady')).toBe(true);

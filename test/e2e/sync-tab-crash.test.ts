@@ -3,35 +3,16 @@
  * broker that uploads) crashes at 20 random points while a backlog uploads; after a last tab
  * finishes, the replica holds every record exactly once, per partition in order.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './browser.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './tabs.js';
-import { readAll, startServer } from '../replica/helpers.js';
+import { openSyncTab, syncScenario } from './sync-tabs.js';
+import { readAll } from '../replica/helpers.js';
 
-let h: Harness;
-let server: Awaited<ReturnType<typeof startServer>>;
-
-beforeAll(async () => {
-  server = await startServer({ allowOrigins: ['*'] });
-  h = await startHarness();
-}, 60_000);
-afterAll(async () => {
-  await h?.close();
-  await server?.http.close();
-});
-
-type Call = <T>(fn: string, arg?: unknown) => Promise<T>;
-
-async function openSyncTab(): Promise<{ page: import('playwright-core').Page; call: Call }> {
-  const page = await h.context.newPage();
-  await page.goto(`${h.url}/test/e2e/pages/sync.html`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-  const call: Call = (fn, arg) => page.evaluate(([f, a]) => (window as unknown as { syncHarness: Record<string, (x: unknown) => unknown> }).syncHarness[f as string]!(a), [fn, arg] as const) as Promise<never>;
-  return { page, call };
-}
+const env = syncScenario();
 
 describe('sync: tab crashes during upload', () => {
   it('20 crashes at random points of an upload: in the end every record is in the replica once, in order', async () => {
+    const { server, devices: [h] } = env;
     const token = await server.token();
     const database = `sync-crash-${Date.now()}`;
     const topic = 'crashy';
@@ -42,7 +23,7 @@ describe('sync: tab crashes during upload', () => {
     const replicaCount = async () => (await Promise.all([0, 1, 2].map((p) => readAll(server.url, token, topic, p).catch(() => [])))).reduce((n, x) => n + x.length, 0);
     let crashedMidUpload = 0;
     for (let round = 0; round < rounds; round++) {
-      const tab = await openSyncTab();
+      const tab = await openSyncTab(h);
       // Small requests so an upload is many pushes, and a crash lands inside one.
       await tab.call('start', { database, url: server.url, token, lingerMs: 0, maxRequestBytes: 4096 });
       if (round === 0) await tab.call('createTopic', { topic, numPartitions: 3 });
@@ -58,7 +39,7 @@ describe('sync: tab crashes during upload', () => {
     }
     // Most crashes hit a running upload (not a test of timing: the final check is what matters).
     expect(crashedMidUpload).toBeGreaterThan(0);
-    const last = await openSyncTab();
+    const last = await openSyncTab(h);
     await last.call('start', { database, url: server.url, token, lingerMs: 0 });
     await waitFor('everything replicated', async () => {
       const s = await last.call<{ pendingRecords: number; state: string }>('status');

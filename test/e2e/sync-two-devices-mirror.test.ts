@@ -3,39 +3,21 @@
  * topic both pushed to: both end with the same records in the same order, which is the
  * replica's, and the mirrored topic is never pushed back.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './browser.js';
+import { describe, expect, it } from 'vitest';
 import { waitFor } from './tabs.js';
-import { readAll, startServer } from '../replica/helpers.js';
+import { openSyncTab, syncScenario, type SyncCall } from './sync-tabs.js';
+import { readAll } from '../replica/helpers.js';
 
-let devices: Harness[] = [];
-let server: Awaited<ReturnType<typeof startServer>>;
-
-beforeAll(async () => {
-  server = await startServer({ allowOrigins: ['*'] });
-  devices = [await startHarness(), await startHarness()];
-}, 60_000);
-afterAll(async () => {
-  for (const d of devices) await d.close();
-  await server?.http.close();
-});
-
-type Call = <T>(fn: string, arg?: unknown) => Promise<T>;
-
-async function openSyncTab(h: Harness): Promise<Call> {
-  const page = await h.context.newPage();
-  await page.goto(`${h.url}/test/e2e/pages/sync.html`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
-  return (fn, arg) => page.evaluate(([f, a]) => (window as unknown as { syncHarness: Record<string, (x: unknown) => unknown> }).syncHarness[f as string]!(a), [fn, arg] as const) as Promise<never>;
-}
+const env = syncScenario(2);
 
 describe('sync: two devices mirror each other', () => {
   it('both write offline, come online, mirror the replica topic: the same records in the same order on both', async () => {
+    const { server, devices } = env;
     const token = await server.token();
     const database = `mirror-${Date.now()}`;
-    const tabs: Call[] = [];
+    const tabs: SyncCall[] = [];
     for (const [i, d] of devices.entries()) {
-      const call = await openSyncTab(d);
+      const { call } = await openSyncTab(d);
       await call('start', { database, url: server.url, token });
       await call('createTopic', { topic: 'notes', numPartitions: 2 });
       await d.context.setOffline(true);
@@ -45,7 +27,7 @@ describe('sync: two devices mirror each other', () => {
     }
     for (const d of devices) await d.context.setOffline(false);
     for (const call of tabs) await call('mirror', { topic: 'notes', into: 'notes-all' });
-    const total = async (call: Call) => (await call<{ high: string }[]>('offsets', 'notes-all').catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
+    const total = async (call: SyncCall) => (await call<{ high: string }[]>('offsets', 'notes-all').catch(() => [])).reduce((n, o) => n + Number(o.high), 0);
     for (const call of tabs) await waitFor('1,000 mirrored records', async () => (await total(call)) === 1000, 60_000);
     const replica = await Promise.all([0, 1].map((p) => readAll(server.url, token, 'notes', p)));
     expect(replica[0]!.length + replica[1]!.length).toBe(1000);

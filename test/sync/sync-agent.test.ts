@@ -33,19 +33,30 @@ function device(factory: IDBFactory, url: string, token: string | (() => Promise
   return { client, admin, producer };
 }
 
+/** A replica server, closed after the test, and a token for it. */
+async function replica() {
+  const server = await startServer();
+  servers.push(server);
+  return { server, token: await server.token() };
+}
+
+/** A device on a fresh database of its own, with its admin and producer connected. */
+async function connectedDevice(url: string, token: string) {
+  const d = device(new IDBFactory(), url, token);
+  await d.admin.connect();
+  await d.producer.connect();
+  return d;
+}
+
 async function idle(client: Client, pending = 0): Promise<SyncStatus> {
   return until('sync idle', async () => { const s = await client.sync.status(); return s.state === 'idle' && s.pendingRecords === pending ? s : false; });
 }
 
 describe('sync agent against the replica server', () => {
   it('uploads every record once, per partition in order, and reports replicated offsets and status', async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
-    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
-    await admin.connect();
+    const { server, token } = await replica();
+    const { client, admin, producer } = await connectedDevice(server.url, token);
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '2000' }] }] });
-    await producer.connect();
     const statuses: SyncStatus[] = [];
     client.sync.on('status', (s) => statuses.push(s));
     for (let i = 0; i < 30; i++) {
@@ -71,12 +82,8 @@ describe('sync agent against the replica server', () => {
   });
 
   it('GZIP-compressed batches reach the replica as their records', async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
-    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
-    await admin.connect();
-    await producer.connect();
+    const { server, token } = await replica();
+    const { client, admin, producer } = await connectedDevice(server.url, token);
     const values = Array.from({ length: 40 }, (_, i) => `zipped ${i} `.repeat(20));
     await producer.send({ topic: 'zipped', compression: CompressionTypes.GZIP, messages: values.slice(0, 20).map((value, i) => ({ key: `k${i}`, value })) });
     await producer.send({ topic: 'zipped', messages: values.slice(20).map((value, i) => ({ key: `k${20 + i}`, value })) });
@@ -88,9 +95,7 @@ describe('sync agent against the replica server', () => {
   });
 
   it('resumes from the persisted replicated offsets after a restart: nothing twice, nothing lost', async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
+    const { server, token } = await replica();
     const factory = new IDBFactory();
     let d = device(factory, server.url, token);
     await d.producer.connect();
@@ -106,12 +111,8 @@ describe('sync agent against the replica server', () => {
   });
 
   it("a consumer with isolation 'replicated' reads only what the replica holds", async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
-    const { client, admin, producer } = device(new IDBFactory(), server.url, token);
-    await admin.connect();
-    await producer.connect();
+    const { server, token } = await replica();
+    const { client, admin, producer } = await connectedDevice(server.url, token);
     await producer.send({ topic: 'iso', messages: Array.from({ length: 5 }, (_, i) => ({ value: `x${i}` })) });
     await idle(client);
     await server.http.close();
@@ -139,8 +140,7 @@ describe('sync agent against the replica server', () => {
   });
 
   it('an expired token parks the upload until getToken gives a fresh one', async () => {
-    const server = await startServer();
-    servers.push(server);
+    const { server } = await replica();
     let calls = 0;
     const getToken = async () => (++calls === 1 ? server.token('acme', -10) : server.token('acme'));
     const { client, producer } = device(new IDBFactory(), server.url, getToken);
@@ -155,9 +155,7 @@ describe('sync agent against the replica server', () => {
   });
 
   it('mirror: two devices see the same replica topic in the same order, and mirrored topics are not pushed back', async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
+    const { server, token } = await replica();
     const a = device(new IDBFactory(), server.url, token, 'a');
     const b = device(new IDBFactory(), server.url, token, 'b');
     for (const d of [a, b]) { await d.admin.connect(); await d.producer.connect(); }
@@ -188,9 +186,7 @@ describe('sync agent against the replica server', () => {
   });
 
   it('retention keeps segments the replica has not acknowledged', async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
+    const { server, token } = await replica();
     const { client, admin, producer } = device(new IDBFactory(), server.url, token);
     await admin.connect();
     await server.http.close();
@@ -211,9 +207,7 @@ describe('sync agent against the replica server', () => {
   });
 
   it('under quota pressure replicated segments go first; the QuotaExceeded error says what is pending', async () => {
-    const server = await startServer();
-    servers.push(server);
-    const token = await server.token();
+    const { server, token } = await replica();
     const factory = new IDBFactory();
     const { client, admin, producer } = device(factory, server.url, token, 'quota');
     await admin.connect();
