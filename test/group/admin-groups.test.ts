@@ -8,30 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import type { Broker } from '../../src/broker/broker.js';
 import { OFFSETS_TOPIC } from '../../src/group/offset-store.js';
-import { createClient, LanesError, type ClientConfig, type Consumer, type ConsumerConfig } from '../../src/index.js';
+import { LanesError, type ClientConfig, type Consumer, type ConsumerConfig } from '../../src/index.js';
 import { readAll, rejection } from '../client/helpers.js';
-import { nodeClient } from '../helpers/node-client.js';
-import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
+import { waitFor, disconnectAfterEach, groupEnv } from './helpers.js';
 
 const open = disconnectAfterEach();
 
 /** A connected admin and producer on `config` (a fresh database unless given). */
-async function connect(config: ClientConfig & { database: string } = nodeClient().config) {
-  const client = createClient(config);
-  const admin = client.admin();
-  await admin.connect();
-  open.push(admin);
-  const producer = client.producer();
-  await producer.connect();
-  open.push(producer);
-  let n = 0;
+async function connect(config: Partial<ClientConfig> = {}) {
+  const e = await groupEnv(open, config);
   return {
-    config, admin, producer,
+    config: e.config, admin: e.admin, producer: e.producer,
     /** A running group consumer that records `partition:offset` and commits after each record. */
     async consumer(groupId = 'g', topic = 't', c: ConsumerConfig = {}) {
-      const consumer: Consumer = createClient({ ...config, clientId: `c${n++}` }).consumer({ groupId, ...FAST, ...c });
-      await consumer.connect();
-      open.push(consumer);
+      const consumer: Consumer = await e.consumer({ groupId, ...c });
       const seen: string[] = [];
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await consumer.run({ autoCommitThreshold: 1, eachMessage: async ({ partition, message }) => { seen.push(`${partition}:${message.offset}`); } });

@@ -5,29 +5,16 @@
  * a running member are refused with typed errors.
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, InvalidArgumentError, NotConnectedError, type ConsumerConfig } from '../../src/index.js';
-import { nodeClient } from '../helpers/node-client.js';
-import { disconnectAfterEach, FAST, waitFor } from './helpers.js';
+import { InvalidArgumentError, NotConnectedError } from '../../src/index.js';
+import { disconnectAfterEach, groupEnv, waitFor } from './helpers.js';
 
 const open = disconnectAfterEach();
 
 async function connect() {
-  const { client, config } = nodeClient();
-  const admin = client.admin();
-  await admin.connect();
-  open.push(admin);
-  const producer = client.producer();
-  await producer.connect();
-  open.push(producer);
-  let n = 0;
+  const e = await groupEnv(open);
+  const { admin } = e;
   return {
-    admin, producer,
-    async consumer(c: ConsumerConfig = {}) {
-      const consumer = createClient({ ...config, clientId: `c${n++}` }).consumer({ groupId: 'g', ...FAST, ...c });
-      await consumer.connect();
-      open.push(consumer);
-      return consumer;
-    },
+    ...e,
     async committed(topic = 't', partition = 0) {
       const [t] = await admin.fetchOffsets({ groupId: 'g', topics: [topic] });
       return t!.partitions.find((p) => p.partition === partition)!.offset;

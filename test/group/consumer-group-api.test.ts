@@ -5,34 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  assigners, createClient, type ClientConfig, type Consumer, type ConsumerConfig, type EachBatchPayload, type InstrumentationEvent,
+  assigners, type Consumer, type EachBatchPayload, type InstrumentationEvent,
 } from '../../src/index.js';
 import { NumberOfRetriesExceededError } from '../../src/errors.js';
-import { nodeClient } from '../helpers/node-client.js';
-import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
+import { waitFor, disconnectAfterEach, groupEnv } from './helpers.js';
 
 const open = disconnectAfterEach();
 
-async function connect() {
-  const { client, config } = nodeClient();
-  const admin = client.admin();
-  await admin.connect();
-  open.push(admin);
-  const producer = client.producer();
-  await producer.connect();
-  open.push(producer);
-  let n = 0;
-  return {
-    config, admin, producer,
-    /** A connected group consumer on its own client (same broker); disconnected after the test. */
-    async consumer(c: ConsumerConfig = {}, over: Partial<ClientConfig> = {}): Promise<Consumer> {
-      const consumer = createClient({ ...config, clientId: `c${n++}`, ...over }).consumer({ groupId: 'g', ...FAST, ...c });
-      await consumer.connect();
-      open.push(consumer);
-      return consumer;
-    },
-  };
-}
+const connect = () => groupEnv(open);
 
 /** Runs `consumer` on `topics` recording `topic:partition:offset`, committing after each record. */
 async function record(consumer: Consumer, topics: (string | RegExp)[], fromBeginning = true) {

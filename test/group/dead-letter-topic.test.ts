@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, type Consumer, type EachMessagePayload, type InstrumentationEvent, type Producer } from '../../src/index.js';
-import { nodeClient } from '../helpers/node-client.js';
-import { disconnectAfterEach, FAST, waitFor } from './helpers.js';
+import { disconnectAfterEach, FAST, groupEnv, waitFor } from './helpers.js';
 
 const open = disconnectAfterEach();
 
@@ -38,13 +37,7 @@ function withDeadLetter(producer: Producer, handle: (p: EachMessagePayload) => P
 
 describe('a dead-letter topic', () => {
   it('takes the poison record; the partition goes on, nothing crashes, every member stays', async () => {
-    const { client, config } = nodeClient();
-    const admin = client.admin();
-    await admin.connect();
-    open.push(admin);
-    const producer = client.producer();
-    await producer.connect();
-    open.push(producer);
+    const { client, config, admin, producer } = await groupEnv(open);
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 2 }, { topic: 'orders.dlq' }] });
 
     const processed: string[] = [];

@@ -4,31 +4,15 @@
  * log lines, commit metadata read back by admin.fetchOffsets, commitOffsetsIfNecessary(offsets).
  */
 import { describe, expect, it } from 'vitest';
-import { createClient, logLevel, TopicNotFoundError, type Consumer, type ConsumerConfig, type InstrumentationEvent, type LogEntry } from '../../../src/index.js';
-import { nodeClient } from '../../helpers/node-client.js';
-import { disconnectAfterEach, FAST, waitFor } from '../../group/helpers.js';
+import { logLevel, TopicNotFoundError, type Consumer, type InstrumentationEvent, type LogEntry } from '../../../src/index.js';
+import { disconnectAfterEach, groupEnv, waitFor } from '../../group/helpers.js';
 
 const open = disconnectAfterEach();
 
 async function connect() {
   const entries: LogEntry[] = [];
-  const { client, config } = nodeClient({ logLevel: logLevel.INFO, logCreator: () => (e) => entries.push(e) });
-  const admin = client.admin();
-  await admin.connect();
-  open.push(admin);
-  const producer = client.producer();
-  await producer.connect();
-  open.push(producer);
-  let n = 0;
-  return {
-    client, config, admin, producer, entries,
-    async consumer(c: ConsumerConfig = {}): Promise<Consumer> {
-      const consumer = createClient({ ...config, clientId: `c${n++}` }).consumer({ groupId: 'g', ...FAST, ...c });
-      await consumer.connect();
-      open.push(consumer);
-      return consumer;
-    },
-  };
+  const e = await groupEnv(open, { logLevel: logLevel.INFO, logCreator: () => (entry) => entries.push(entry) });
+  return { ...e, entries };
 }
 
 function collect(consumer: Consumer) {

@@ -8,19 +8,13 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM example without types
 import { deadLetter } from '../../../examples/dead-letter.mjs';
 import { createClient, type EachMessagePayload, type KafkaMessage } from '../../../src/index.js';
-import { nodeClient } from '../../helpers/node-client.js';
-import { disconnectAfterEach, FAST, waitFor } from '../../group/helpers.js';
+import { disconnectAfterEach, FAST, groupEnv, waitFor } from '../../group/helpers.js';
 
 const open = disconnectAfterEach();
 
 describe('dead-letter topic recipe', () => {
   it('one poison record goes to orders.dlq once; the group consumes and commits everything else', async () => {
-    const { client, config } = nodeClient();
-    const admin = client.admin();
-    const producer = client.producer();
-    await admin.connect();
-    await producer.connect();
-    open.push(producer, admin);
+    const { client, config, admin, producer } = await groupEnv(open);
     await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 3 }, { topic: 'orders.dlq' }] });
     const total = 60;
     const poisonId = 13;

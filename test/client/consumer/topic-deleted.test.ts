@@ -7,20 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClient, partitionForKey, TopicNotFoundError, type Consumer, type InstrumentationEvent } from '../../../src/index.js';
-import { nodeClient } from '../../helpers/node-client.js';
-import { disconnectAfterEach, FAST, waitFor } from '../../group/helpers.js';
+import { disconnectAfterEach, FAST, groupEnv, waitFor } from '../../group/helpers.js';
 
 const open = disconnectAfterEach();
 
-async function env() {
-  const { client, config } = nodeClient();
-  const admin = client.admin();
-  const producer = client.producer();
-  await admin.connect();
-  await producer.connect();
-  open.push(producer, admin);
-  return { client, config, admin, producer };
-}
+const env = () => groupEnv(open);
 
 /** A running group consumer that records `topic:partition:value` and its crashes. */
 async function member(config: Parameters<typeof createClient>[0], topics: string[], extra: Record<string, unknown> = {}) {
