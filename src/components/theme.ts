@@ -6,6 +6,22 @@
  */
 import { css } from 'lit';
 
+/** The dark values of the custom properties: under prefers-color-scheme: dark, and for theme="dark". */
+const dark = css`
+  --_bg: var(--lanes-bg, #0d1117);
+  --_surface: var(--lanes-surface, #161b22);
+  --_fg: var(--lanes-fg, #e6edf3);
+  --_muted: var(--lanes-muted, #9198a1);
+  --_border: var(--lanes-border, #3d444d);
+  --_accent: var(--lanes-accent, #4493f8);
+  --_accent-fg: var(--lanes-accent-fg, #0d1117);
+  --_ok: var(--lanes-ok, #3fb950);
+  --_warn: var(--lanes-warn, #d29922);
+  --_danger: var(--lanes-danger, #f85149);
+  --_focus: var(--lanes-focus, #4493f8);
+  color-scheme: dark;
+`;
+
 /** Custom properties and base styles shared by every lanes element. */
 export const theme = css`
   :host {
@@ -33,35 +49,9 @@ export const theme = css`
   }
   :host([hidden]) { display: none; }
   @media (prefers-color-scheme: dark) {
-    :host(:not([theme='light'])) {
-      --_bg: var(--lanes-bg, #0d1117);
-      --_surface: var(--lanes-surface, #161b22);
-      --_fg: var(--lanes-fg, #e6edf3);
-      --_muted: var(--lanes-muted, #9198a1);
-      --_border: var(--lanes-border, #3d444d);
-      --_accent: var(--lanes-accent, #4493f8);
-      --_accent-fg: var(--lanes-accent-fg, #0d1117);
-      --_ok: var(--lanes-ok, #3fb950);
-      --_warn: var(--lanes-warn, #d29922);
-      --_danger: var(--lanes-danger, #f85149);
-      --_focus: var(--lanes-focus, #4493f8);
-      color-scheme: dark;
-    }
+    :host(:not([theme='light'])) { ${dark} }
   }
-  :host([theme='dark']) {
-    --_bg: var(--lanes-bg, #0d1117);
-    --_surface: var(--lanes-surface, #161b22);
-    --_fg: var(--lanes-fg, #e6edf3);
-    --_muted: var(--lanes-muted, #9198a1);
-    --_border: var(--lanes-border, #3d444d);
-    --_accent: var(--lanes-accent, #4493f8);
-    --_accent-fg: var(--lanes-accent-fg, #0d1117);
-    --_ok: var(--lanes-ok, #3fb950);
-    --_warn: var(--lanes-warn, #d29922);
-    --_danger: var(--lanes-danger, #f85149);
-    --_focus: var(--lanes-focus, #4493f8);
-    color-scheme: dark;
-  }
+  :host([theme='dark']) { ${dark} }
   *, *::before, *::after { box-sizing: border-box; }
   h2, h3 { margin: 0; font-weight: 600; }
   h2 { font-size: 1.05em; }

@@ -247,8 +247,12 @@ describe('<lanes-inspector>', () => {
     const browser = $(ins, 'lanes-record-browser')!;
     await until(() => text($(browser, '.status')).includes('of 0–19') && text($(browser, '#r-0')).includes('order-0'), 'partition 1 shown');
     await expectNoViolations(ins);
+    expect(getComputedStyle(ins).colorScheme).to.equal('light');
     ins.setAttribute('theme', 'dark');
     await ins.updateComplete;
+    // The dark palette applies: its background and color-scheme.
+    expect(getComputedStyle(ins).backgroundColor).to.equal('rgb(13, 17, 23)');
+    expect(getComputedStyle(ins).colorScheme).to.equal('dark');
     await expectNoViolations(ins);
   });
 
