@@ -7,7 +7,8 @@
  * - A call that gets no answer within its deadline rejects with a retriable RequestTimeoutError;
  *   its late answer is dropped. Retrying is safe: produces are idempotent, the rest repeatable.
  * - Calls that wait by design get that wait added to their deadline: a long-poll fetch or
- *   watch (`maxWaitMs`) and a join, which waits for the group's rebalance (`rebalanceTimeout`).
+ *   watch (`maxWaitMs`) and a join or group heartbeat, which waits for the group's rebalance
+ *   (`rebalanceTimeout`).
  * - A pending deadline never keeps a Node process alive (the timer is unref'd).
  * - A requestTimeout of Infinity (KafkaJS's `enforceRequestTimeout: false`) sets no deadline.
  */
@@ -20,7 +21,7 @@ export const DEFAULT_REQUEST_TIMEOUT = 30_000;
 
 /** Kafka's API keys of the broker calls that have one (REQUEST events carry them). */
 const API_KEYS: Partial<Record<keyof BrokerApi, number>> = {
-  produce: 0, fetch: 1, listOffsets: 2, metadata: 3, commitOffsets: 8, fetchOffsets: 9, joinGroup: 11, heartbeat: 12,
+  produce: 0, fetch: 1, listOffsets: 2, metadata: 3, commitOffsets: 8, fetchOffsets: 9, joinGroup: 11, heartbeat: 12, groupHeartbeat: 68,
   leaveGroup: 14, describeGroups: 15, listGroups: 16, createTopics: 19, deleteTopics: 20, deleteRecords: 21,
   initProducerId: 22, commitTransaction: 26, offsetsForTimestamp: 2, describeConfigs: 32, alterConfigs: 33, createPartitions: 37, deleteGroups: 42,
 };
@@ -38,10 +39,10 @@ export interface RequestContext {
 
 let correlationId = 0;
 
-/** The extra wait a call is allowed by design (long-poll fetch and watch, join). */
+/** The extra wait a call is allowed by design (long-poll fetch and watch, join, group heartbeat). */
 function waitOf(method: string, arg: unknown): number {
   const a = arg as { maxWaitMs?: number; rebalanceTimeout?: number } | undefined;
-  const w = method === 'fetch' || method === 'watch' ? a?.maxWaitMs : method === 'joinGroup' ? a?.rebalanceTimeout : 0;
+  const w = method === 'fetch' || method === 'watch' ? a?.maxWaitMs : method === 'joinGroup' || method === 'groupHeartbeat' ? a?.rebalanceTimeout : 0;
   return typeof w === 'number' && w > 0 ? w : 0;
 }
 

@@ -30,10 +30,11 @@ describe('request deadlines (requestTimeout)', () => {
     expect(sizes).toEqual([1, 0]);
   });
 
-  it('a long-poll fetch and a join get their wait on top of requestTimeout', async () => {
+  it('a long-poll fetch, a join and a group heartbeat get their wait on top of requestTimeout', async () => {
     const broker = withRequestLayer(slowBroker(80), { requestTimeout: 20, clientId: 'c', host: 'in-page' });
     await expect(broker.fetch({ partitions: [], maxWaitMs: 200, maxBytes: 1, maxBytesPerPartition: 1 })).resolves.toEqual([]);
     await expect(broker.joinGroup({ rebalanceTimeout: 200 } as Parameters<BrokerApi['joinGroup']>[0])).resolves.toEqual([]);
+    await expect(broker.groupHeartbeat({ rebalanceTimeout: 200 } as Parameters<BrokerApi['groupHeartbeat']>[0])).resolves.toEqual([]);
     await expect(broker.heartbeat({ groupId: 'g', memberId: 'm', generationId: 1 })).rejects.toBeInstanceOf(RequestTimeoutError);
   });
 
