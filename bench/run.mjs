@@ -257,7 +257,14 @@ function mergeReport(old, fresh, results, runLine) {
     if (!ran.has(label)) { kept.push(l); continue; }
     if (todo.has(label)) { kept.push(...freshRows.filter((f) => labelOf(f) === label)); todo.delete(label); }
   }
-  kept.push(...freshRows.filter((f) => todo.has(labelOf(f))));
+  // Rows new to the table go after the last row of their case (same "(x)" prefix), else at the end.
+  const caseOf = (label) => /^\([a-z0-9]+\)/.exec(label)?.[0] ?? label;
+  for (const f of freshRows.filter((x) => todo.has(labelOf(x)))) {
+    let at = -1;
+    kept.forEach((k, i) => { if (caseOf(labelOf(k)) === caseOf(labelOf(f))) at = i; });
+    if (at < 0) kept.push(f);
+    else kept.splice(at + 1, 0, f);
+  }
   let text = [...lines.slice(0, t + 2), ...kept, ...lines.slice(end)].join('\n');
   // 2. benchmark sections, inside "## Benchmarks" up to the next "## " or "<!--" block
   const freshSections = fresh.slice(fresh.indexOf('\n## Benchmarks')).split(/\n(?=### )/).slice(1).map((x) => x.replace(/\s+$/, ''));
