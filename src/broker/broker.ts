@@ -584,14 +584,14 @@ function topicsOf(method: (typeof BROKER_METHODS)[number], args: unknown[]): rea
     case 'commitTransaction': return [...topicNames(a?.batches, 'topic'), ...topicNames((a?.offsets as Record<string, unknown> | undefined)?.offsets, 'topic'), OFFSETS_TOPIC];
     case 'fetch': return topicNames(a?.partitions, 'topic');
     case 'metadata': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
-    case 'listOffsets': case 'offsetsForTimestamp': case 'deleteRecords': case 'segments': case 'alterConfigs':
+    case 'listOffsets': case 'offsetsForTimestamp': case 'deleteRecords': case 'segments': case 'alterConfigs': case 'describeConfigs':
       return [args[0]];
     case 'createTopics': return topicNames(args[0], 'topic');
     case 'deleteTopics': return topicNames(args[0]);
     case 'createPartitions': return topicNames(args[0], 'topic');
     case 'commitOffsets': return [...topicNames(a?.offsets, 'topic'), OFFSETS_TOPIC];
     case 'fetchOffsets': return Array.isArray(args[1]) ? args[1] : NO_TOPICS;
-    case 'joinGroup': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
+    case 'joinGroup': case 'groupHeartbeat': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
     default: return ALL_TOPICS;
   }
 }
