@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { murmur2, partitionForKey, toPositive } from '../../src/partitioner/murmur2.js';
+import { prng } from '../helpers/prng.js';
 
 /**
  * A deliberately naive port of Kafka's `Utils.murmur2`, written with BigInt arithmetic and
@@ -37,18 +38,6 @@ function referenceMurmur2(key: string | Uint8Array): number {
   h = mul(h, m);
   h ^= h >> 15n;
   return Number(BigInt.asIntN(32, h));
-}
-
-/** Small seeded PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random string mixing ASCII, 2- and 3-byte BMP chars, astral chars and lone surrogates. */

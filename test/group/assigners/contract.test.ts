@@ -12,11 +12,11 @@ import {
   deepFreeze,
   expectComplete,
   expectContract,
-  prng,
   randomInt,
   shuffle,
   subscribedPartitions,
 } from './helpers.js';
+import { prng } from '../../helpers/prng.js';
 
 describe('assigners index', () => {
   it('exports the three assigners under KafkaJS-style keys with Kafka protocol names', () => {

@@ -7,12 +7,12 @@ import {
   expectComplete,
   expectContract,
   flat,
-  prng,
   randomInt,
   shuffle,
   subscribedPartitions,
   withOwned,
 } from './helpers.js';
+import { prng } from '../../helpers/prng.js';
 
 const assign = (input: AssignInput): Assignment => {
   const result = cooperativeSticky.assign(input);

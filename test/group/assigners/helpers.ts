@@ -2,18 +2,6 @@
 import { expect } from 'vitest';
 import type { AssignInput, AssignMember, Assignment } from '../../../src/group/assigners/index.js';
 
-/** Small seeded PRNG (mulberry32) so a failing case reproduces from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomInt(random: () => number, maxInclusive: number): number {
   return Math.floor(random() * (maxInclusive + 1));
 }

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { roundRobin } from '../../../src/group/assigners/round-robin.js';
-import { count, expectComplete, expectContract, prng, randomInt } from './helpers.js';
+import { count, expectComplete, expectContract, randomInt } from './helpers.js';
+import { prng } from '../../helpers/prng.js';
 
 const topic1 = 'topic1';
 const topic2 = 'topic2';

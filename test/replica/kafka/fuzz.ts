@@ -7,18 +7,7 @@ import type { MessageSpec } from '../../../src/replica/kafka/schema.js';
 import { encodeMessage } from '../../../src/replica/kafka/schema.js';
 import { Writer } from '../../../src/replica/kafka/wire.js';
 import { RawKafkaConnection, requestFrame, type Outcome } from './raw-client.js';
-
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng.js';
 
 const SUPPORTED: MessageSpec[] = Object.entries(M).filter(([n]) => n.endsWith('Request')).map(([, s]) => s);
 
