@@ -116,7 +116,7 @@ export class TailWindow {
 
   private from(w: Window, offset: number, at: TailBounds): RecordBatch[] | undefined {
     const list = w.batches;
-    if (list.length === 0 || end(list[list.length - 1]!) !== at.high) return undefined;
+    if (list.length === 0 || offset < list[0]!.baseOffset || end(list[list.length - 1]!) !== at.high) return undefined;
     // Consumers at the log end ask for one of the last batches: search from the end.
     let i = list.length - 1;
     while (i > 0 && list[i]!.baseOffset > offset) i--;
