@@ -254,7 +254,8 @@ export const groupsSuite = {
       description:
         '600k records (~100-byte JSON values) pre-produced on 6 partitions; three tabs join one group (2 partitions each), or six tabs ' +
         '(1 partition each), paused until all joined, then count with eachBatch; records/s = 600k / (last record - go). Baseline: one tab ' +
-        'alone consuming the same 600k, same round. The three runs of a round go in a rotating order.',
+        'alone consuming the same 600k, same round. The three runs of a round go in a rotating order, after every tab has read a ' +
+        'small topic once (no run measures a tab\'s first decode). CPU rows: ms of CPU all browser processes used per 1,000 records (/proc).',
       run: (env, o) => throughput(env, o),
       maxRounds: 3,
       rows: [
