@@ -16,7 +16,7 @@
  *   the database: a fresh log after a deletion, or IncompatibleVersionError (nothing written)
  *   when a newer lanes upgraded it. Calls caught in the middle fail with a retriable StorageError.
  */
-import { errorToData, InvalidArgumentError, InvalidTxnStateError, ProducerFencedError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
 import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
@@ -27,11 +27,13 @@ import {
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
 import { describeTopicConfig, parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
-import type { CommittedOffsetInfo, GroupDescription, GroupHeartbeatRequest, GroupHeartbeatResponse, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, TxnCommitRequest } from '../protocol/broker-api.js';
+import type { CommittedOffsetInfo, GroupDescription, GroupHeartbeatRequest, GroupHeartbeatResponse, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, EndTxnRequest } from '../protocol/broker-api.js';
 import { OFFSETS_TOPIC } from '../protocol/internal-topics.js';
 import { GroupService } from '../group/group-service.js';
 import { assertNotInternal } from '../protocol/internal-topics.js';
 import { RecentDeletions } from './recent-deletions.js';
+import { checkTransactionalId, TxnCoordinator } from './transactions.js';
+import type { AppendRequest } from '../log/appender.js';
 import { WatchHub } from './watch.js';
 import type { WatchRequest, WatchState } from '../protocol/broker-api.js';
 import { BrokerSync } from '../sync/broker-sync.js';
@@ -70,6 +72,13 @@ export class Broker implements BrokerApi {
   groups!: GroupService;
   /** Waiting watches: woken by appends, group events and every maintenance task. */
   private readonly watches = new WatchHub(this);
+  /** Transactions: transactional produces, commit/abort, fencing, timeouts. */
+  readonly txns: TxnCoordinator = ((b: Broker) => new TxnCoordinator({
+    get store() { return b.store; },
+    get groups() { return b.groups; },
+    append: (req) => b.appendWithQuota(req),
+    poke: () => b.watches.poke(),
+  }))(this);
   /** Sync to the replica (configuration, uploader, mirrors); replaced when the database is reopened. */
   sync: BrokerSync;
 
@@ -149,6 +158,8 @@ export class Broker implements BrokerApi {
     this.groups.onEvent(() => this.watches.poke());
     await this.sync.resume();
     this.scheduleCleaner();
+    // Transactions left open by a previous broker time out from when they opened.
+    this.txns.schedule();
   }
 
   /** The database connection is gone: drop the log's in-memory state and end waits. */
@@ -217,6 +228,7 @@ export class Broker implements BrokerApi {
   /** Stops the cleaner and closes the database. */
   close(): void {
     this.closed = true;
+    this.txns.close();
     clearTimeout(this.cleanerTimer);
     for (const end of this.waiting) end();
     this.waiting.clear();
@@ -325,58 +337,31 @@ export class Broker implements BrokerApi {
 
   async initProducerId(req?: { transactionalId?: string }) {
     if (req?.transactionalId === undefined) return this.store.initProducerId();
-    return this.store.initTransactionalProducer(checkTransactionalId(req.transactionalId));
+    return this.txns.initProducer(checkTransactionalId(req.transactionalId));
   }
 
-  /**
-   * Commits a transaction: checks the producer's epoch (a newer producer with the same
-   * transactionalId fences it) and the group's generation, then appends the records and the
-   * `__consumer_offsets` batch as ONE appender request, so one IndexedDB transaction makes them
-   * visible together or not at all. Nothing of an uncommitted transaction is ever written.
-   */
-  async commitTransaction(req: TxnCommitRequest): Promise<ProduceResult[]> {
-    if (!req || typeof req !== 'object') throw new InvalidArgumentError('commitTransaction needs a request');
-    const id = checkTransactionalId(req.transactionalId);
-    if (!Array.isArray(req.batches)) throw new InvalidArgumentError('commitTransaction.batches must be an array');
-    const current = await this.store.transactionalProducer(id);
-    if (!current) throw new InvalidTxnStateError(`transactionalId ${JSON.stringify(id)} has no producer: call initProducerId first`, { details: { transactionalId: id } });
-    if (current.producerId !== req.producerId || current.producerEpoch > req.producerEpoch) {
-      throw new ProducerFencedError(`producer ${req.producerId} (epoch ${req.producerEpoch}) of transactionalId ${JSON.stringify(id)} was fenced by a newer producer (epoch ${current.producerEpoch})`, {
-        details: { transactionalId: id, producerId: req.producerId, producerEpoch: req.producerEpoch, currentEpoch: current.producerEpoch },
-      });
-    }
-    for (const b of req.batches) assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
-    const batches = [...req.batches];
-    const o = req.offsets;
-    if (o) {
-      if (typeof o.groupId !== 'string' || o.groupId === '') throw new InvalidArgumentError('sendOffsets.consumerGroupId must be a non-empty string');
-      if (!Number.isInteger(o.offsetsSequence) || o.offsetsSequence < 0) throw new InvalidArgumentError('commitTransaction.offsets.offsetsSequence must be a non-negative integer');
-      // Without a member, only the offsets are checked (Kafka's TxnOffsetCommit without group
-      // metadata does the same); with one, a stale generation is refused (IllegalGeneration).
-      if (o.memberId === undefined && o.generationId === undefined) await this.groups.checkOffsets(o.offsets);
-      else await this.groups.checkCommit({ groupId: o.groupId, memberId: o.memberId ?? '', generationId: o.generationId ?? -1, offsets: o.offsets });
-      if (o.offsets.length > 0) batches.push({ topic: OFFSETS_TOPIC, partition: 0, baseSequence: o.offsetsSequence, records: this.groups.offsets.encodeCommit(o.groupId, o.offsets) });
-    }
-    if (batches.length === 0) return [];
-    const results = await this.appendWithQuota({ producerId: req.producerId, producerEpoch: req.producerEpoch, batches });
-    if (o && o.offsets.length > 0) {
-      const r = results.find((x) => x.topic === OFFSETS_TOPIC);
-      // A retried commit already applied its offsets; a later commit may have moved them since.
-      if (r && !r.duplicate) this.groups.offsets.applyCommitted(o.groupId, o.offsets);
-      this.watches.poke();
-    }
-    return results.filter((x) => x.topic !== OFFSETS_TOPIC);
+  /** Ends a transaction (see broker/transactions.ts): markers and offsets in one IndexedDB transaction. */
+  async endTransaction(req: EndTxnRequest): Promise<void> {
+    return this.txns.endTransaction(req);
   }
 
   async produce(req: ProduceRequest): Promise<ProduceResult[]> {
     // Only the broker writes internal topics (its OffsetStore appends through the appender
     // directly); a user write there would be read back as committed offsets.
-    if (req && Array.isArray(req.batches)) for (const b of req.batches) assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
+    if (req && Array.isArray(req.batches)) {
+      for (const b of req.batches) {
+        assertNotInternal(b?.topic, 'produce', this.store.topics.get(b?.topic)?.internal);
+        // Markers and the transactional flag are the broker's to write.
+        if (b && ('control' in b || 'transactional' in b)) throw new InvalidArgumentError(`produce: a batch for ${b.topic}-${b.partition} may not carry control or transactional`, { details: { topic: b.topic, partition: b.partition } });
+      }
+    }
+    if (req && ('meta' in req || 'committed' in req)) throw new InvalidArgumentError('produce: unknown request fields meta/committed');
+    if (req?.transactionalId !== undefined) return this.txns.produce(req as ProduceRequest & { transactionalId: string });
     return this.appendWithQuota(req);
   }
 
   /** Appends a request; under quota pressure with sync on, drops replicated segments and tries once more. */
-  private async appendWithQuota(req: ProduceRequest): Promise<ProduceResult[]> {
+  private async appendWithQuota(req: AppendRequest): Promise<ProduceResult[]> {
     try {
       return await this.appender.append(req);
     } catch (e) {
@@ -422,13 +407,18 @@ export class Broker implements BrokerApi {
   private async readAll(req: FetchRequest): Promise<FetchPartitionResult[]> {
     const results = await Promise.all(req.partitions.map(async (fp): Promise<FetchPartitionResult> => {
       try {
-        const r = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition, req.maxRecordsPerPartition ?? Infinity);
+        const read = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition, req.maxRecordsPerPartition ?? Infinity);
+        // Transactions: read-committed readers stop at the last stable offset and get aborted
+        // batches emptied; nobody gets a marker's record. Applied to whatever the read returned
+        // (IndexedDB or a cache at the log end), so every fetch path filters the same way.
+        const v = this.store.txns.visible(fp.topic, fp.partition, read.batches, read.high, req.readUncommitted === true);
+        const r = { ...read, batches: v.batches, lastStable: v.lastStable };
         if (req.isolation === 'replicated') {
           // Only what the replica holds; acknowledged ranges end on batch boundaries.
           const cap = this.store.replicatedOf(fp.topic, fp.partition);
-          return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: Math.min(r.high, cap), low: r.low, batches: r.batches.filter((b) => b.baseOffset < cap) };
+          return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: Math.min(r.high, cap), low: r.low, lastStable: Math.min(r.lastStable, cap), batches: r.batches.filter((b) => b.baseOffset < cap) };
         }
-        return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: r.high, low: r.low, batches: r.batches };
+        return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: r.high, low: r.low, lastStable: r.lastStable, batches: r.batches };
       } catch (e) {
         let low = -1, high = -1;
         try { ({ low, high } = this.store.watermarks(fp.topic, fp.partition)); } catch { /* unknown partition */ }
@@ -581,7 +571,7 @@ function topicsOf(method: (typeof BROKER_METHODS)[number], args: unknown[]): rea
     case 'syncSetToken': case 'syncStatus': case 'syncNetwork': case 'syncRetry':
       return NO_TOPICS;
     case 'produce': return topicNames(a?.batches, 'topic');
-    case 'commitTransaction': return [...topicNames(a?.batches, 'topic'), ...topicNames((a?.offsets as Record<string, unknown> | undefined)?.offsets, 'topic'), OFFSETS_TOPIC];
+    case 'endTransaction': return [...topicNames((a?.offsets as Record<string, unknown> | undefined)?.offsets, 'topic'), OFFSETS_TOPIC];
     case 'fetch': return topicNames(a?.partitions, 'topic');
     case 'metadata': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
     case 'listOffsets': case 'offsetsForTimestamp': case 'deleteRecords': case 'segments': case 'alterConfigs': case 'describeConfigs':
@@ -594,10 +584,4 @@ function topicsOf(method: (typeof BROKER_METHODS)[number], args: unknown[]): rea
     case 'joinGroup': case 'groupHeartbeat': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
     default: return ALL_TOPICS;
   }
-}
-
-/** A transactionalId as the broker accepts it: a non-empty string of at most 249 characters. */
-function checkTransactionalId(id: unknown): string {
-  if (typeof id !== 'string' || id === '' || id.length > 249) throw new InvalidArgumentError(`transactionalId must be a non-empty string of at most 249 characters; got ${JSON.stringify(id)}`, { details: { transactionalId: id } });
-  return id;
 }

@@ -97,6 +97,12 @@ export class Connection {
   /** The client's root logger (KafkaJS's `kafka.logger()`). */
   readonly logger: Logger;
   private hooks: ((broker: BrokerApi) => Promise<(() => void) | void>)[] = [];
+  /**
+   * This client's group consumers, by groupId: each tells its member id and generation while it
+   * is in the group. A transaction's sendOffsets takes them from here (Kafka's consumer group
+   * metadata), so a consumer that lost its partitions cannot commit inside a transaction.
+   */
+  readonly groupMembers = new Map<string, Set<() => { memberId: string; generationId: number } | undefined>>();
   private stops: (() => void)[] = [];
 
   /** The config as given, with `database` defaulted. */

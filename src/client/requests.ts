@@ -23,7 +23,7 @@ export const DEFAULT_REQUEST_TIMEOUT = 30_000;
 const API_KEYS: Partial<Record<keyof BrokerApi, number>> = {
   produce: 0, fetch: 1, listOffsets: 2, metadata: 3, commitOffsets: 8, fetchOffsets: 9, joinGroup: 11, heartbeat: 12, groupHeartbeat: 68,
   leaveGroup: 14, describeGroups: 15, listGroups: 16, createTopics: 19, deleteTopics: 20, deleteRecords: 21,
-  initProducerId: 22, commitTransaction: 26, offsetsForTimestamp: 2, describeConfigs: 32, alterConfigs: 33, createPartitions: 37, deleteGroups: 42,
+  initProducerId: 22, endTransaction: 26, offsetsForTimestamp: 2, describeConfigs: 32, alterConfigs: 33, createPartitions: 37, deleteGroups: 42,
 };
 
 /** Who makes the requests, and where its events go. */

@@ -11,6 +11,11 @@
  * - An append resolves only after its transaction completed; results and wake-ups follow commit,
  *   and so does the tail window (LogStore.tail), which gets the committed batches before the
  *   wake-ups go out.
+ * - Batches of a transaction (`transactional`, set by the broker only) are stored flagged as
+ *   such; a request's `meta` hook adds, in the same IndexedDB transaction, the meta rows it
+ *   returns (the transaction index); its `committed` hook runs after commit and before anyone
+ *   is answered or woken.
+ * - Control batches (transaction markers) skip the sequence checks: they are the broker's.
  * - Idempotence: a batch whose (producerId, epoch, baseSequence) matches one of the producer's
  *   last five on that partition is answered with its original offsets and not written again.
  */
@@ -19,17 +24,25 @@ import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/br
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { checkCodec } from '../protocol/compression.js';
-import { commitNow, done, plainStore, S, transaction, type LogDb, type PlainPutStore, type ProducerRow, type SegmentRow } from './log-db.js';
+import { commitNow, done, plainStore, S, transaction, type LogDb, type MetaKey, type MetaValue, type PlainPutStore, type ProducerRow, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
 type AppendTx = ReturnType<typeof appendTx>;
-const appendTx = (db: LogDb) => transaction(db, [S.batches, S.segments, S.producers], 'readwrite', 'produce');
+const appendTx = (db: LogDb, meta: boolean) => transaction(db, meta ? [S.batches, S.segments, S.producers, S.meta] : [S.batches, S.segments, S.producers], 'readwrite', 'produce');
 import { tpKey } from '../protocol/topic-partition.js';
 
-/** Records for one partition from one producer request (the wire type). */
-export type AppendBatch = ProduceBatch;
+/** Records for one partition from one producer request (the wire type), or a broker's marker. */
+export type AppendBatch = ProduceBatch & { control?: 'COMMIT' | 'ABORT'; transactional?: boolean };
+/** A meta row to write (value) or delete (value undefined) with an append. */
+export interface MetaPut { key: MetaKey; value: MetaValue | undefined }
 /** A produce request: one producer (-1 without idempotence), batches for distinct partitions. */
-export type AppendRequest = ProduceRequest;
+export interface AppendRequest extends ProduceRequest {
+  batches: AppendBatch[];
+  /** Meta rows to write in the same IndexedDB transaction, given where the batches landed. */
+  meta?: (results: AppendResult[]) => MetaPut[];
+  /** Runs after the commit, before the append resolves and readers are woken. */
+  committed?: (results: AppendResult[]) => void;
+}
 /** Where a batch landed; `duplicate` when it was a retry of a batch already written. */
 export type AppendResult = ProduceResult;
 
@@ -105,12 +118,13 @@ export class Appender {
     let stores: { batches: PlainPutStore<'batches'>; segments: PlainPutStore<'segments'>; producers: PlainPutStore<'producers'> } | undefined;
     const touched = new Map<string, PartitionState>();
     const committed: RecordBatch[] = [];
+    const withMeta = items.some((p) => p.request?.meta);
 
     for (const p of items) {
       try {
         const plan = this.plan(p.request, parts, prods, now);
         if (!tx) {
-          tx = appendTx(store.db);
+          tx = appendTx(store.db, withMeta);
           stores = { batches: plainStore(tx, S.batches), segments: plainStore(tx, S.segments), producers: plainStore(tx, S.producers) };
         }
         const w = stores!;
@@ -126,6 +140,11 @@ export class Appender {
           if (producer) w.producers.put(producer);
           touched.set(tpKey(state.topic, state.partition), state);
           results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
+        }
+        if (p.request.meta) {
+          const meta = tx.objectStore(S.meta);
+          // As the puts above: a failed request aborts the transaction, which done() reports.
+          for (const m of p.request.meta(results)) void (m.value === undefined ? meta.delete(m.key) : meta.put(m.value, m.key)).catch(() => undefined);
         }
         accepted.push({ p, results });
       } catch (e) {
@@ -150,6 +169,7 @@ export class Appender {
     for (const r of prods.values()) store.setProducerState(r);
     // Before the wake-ups: a fetch woken by this commit reads these batches from memory.
     for (const b of committed) store.rememberCommitted(b);
+    for (const a of accepted) a.p.request.committed?.(a.results);
     for (const a of accepted) a.p.resolve(a.results);
     for (const s of touched.values()) store.notifyAppend(s.topic, s.partition, s.active.nextOffset);
   }
@@ -185,7 +205,7 @@ export class Appender {
 
       // idempotence
       let producer: ProducerRow | undefined;
-      if (r.producerId >= 0) {
+      if (r.producerId >= 0 && !b.control) {
         const pk = `${r.producerId}:${k}`;
         const prev = localProds.get(pk) ?? prods.get(pk) ?? store.producerState(r.producerId, b.topic, b.partition);
         const lastSeq = b.baseSequence + rec.count - 1;
@@ -235,6 +255,8 @@ export class Appender {
       };
       // The stored batch keeps its codec: readers of records decompress (protocol/compression).
       if (rec.compression) batch.compression = rec.compression;
+      if (b.transactional || b.control) batch.transactional = true;
+      if (b.control) batch.control = b.control;
       const a = state.active;
       a.nextOffset = baseOffset + rec.count;
       a.sizeBytes += size;

@@ -9,7 +9,9 @@
  * - batches     [topic, partition, baseOffset]        -> RecordBatch (one value per batch)
  * - producers   [producerId, topic, partition]        -> ProducerRow (idempotence state)
  * - meta        key                                   -> nextProducerId (number); sync's keys (sync-meta.ts);
- *                                                       ['txn', transactionalId] -> { producerId, producerEpoch }
+ *                                                       ['txn', transactionalId] -> { producerId, producerEpoch };
+ *                                                       ['txnOpen', transactionalId] -> OpenTxn;
+ *                                                       ['aborted', topic, partition] -> AbortedRange[] (txn-index.ts)
  *
  * Invariants:
  * - `UPGRADES[v]` turns a database of version v into version v + 1 without losing a row;
@@ -91,7 +93,8 @@ export interface LogSchema extends DBSchema {
 }
 
 /** Keys of the meta store: the producer id counter, and sync's keys (see sync-meta.ts). */
-export type MetaKey = 'nextProducerId' | 'deviceId' | 'syncConfig' | ['replicated', string, number] | ['mirror', string] | ['txn', string];
+export type MetaKey = 'nextProducerId' | 'deviceId' | 'syncConfig' | ['replicated', string, number] | ['mirror', string] | ['txn', string]
+  | ['txnOpen', string] | ['aborted', string, number];
 /** Values of the meta store (each key's type is fixed by the module that writes it). */
 export type MetaValue = number | string | object;
 

@@ -32,6 +32,7 @@
  *   at the log end are answered from it (`tailRead`), everything else reads IndexedDB. A deleted
  *   topic's windows go with it.
  */
+import { TxnIndex } from './txn-index.js';
 import { TopicExistsError, TopicNotFoundError, InvalidArgumentError, StorageError } from '../errors.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
@@ -106,6 +107,8 @@ export class LogStore {
   readonly mirrors = new Map<string, string>();
   /** True once sync is configured for this log: retention then keeps unreplicated segments. */
   syncEnabled = false;
+  /** Open transactions and aborted ranges (last stable offset, read-committed filtering). */
+  readonly txns = new TxnIndex();
   private listeners = new Set<AppendListener>();
   /** The last committed batches per partition, for reads at the log end. */
   readonly tail = new TailWindow();
@@ -151,6 +154,7 @@ export class LogStore {
     store = new LogStore(db, o.IDBKeyRange, o.name, o.now);
     try {
       await store.load(o.lazy === true);
+      await store.txns.load(db, o.IDBKeyRange);
     } catch (e) {
       store.close();
       throw e;

@@ -42,6 +42,10 @@ export interface ProduceRequest {
   producerId: number;
   producerEpoch: number;
   batches: ProduceBatch[];
+  /** Set by a transactional producer: the records join its open transaction (opening one). */
+  transactionalId?: string;
+  /** With transactionalId: the broker aborts the transaction this long (ms) after it opened. Default 60000. */
+  transactionTimeout?: number;
 }
 
 /** Where one batch landed. */
@@ -72,6 +76,12 @@ export interface FetchRequest {
   maxRecordsPerPartition?: number;
   /** 'replicated': read only what the sync replica holds (as Kafka consumers read up to the high watermark). */
   isolation?: 'replicated';
+  /**
+   * Kafka's read_uncommitted: read up to the high watermark, records of open and aborted
+   * transactions included. Default (read_committed): up to the last stable offset, aborted
+   * records left out. Transaction markers are never delivered (their batches come back empty).
+   */
+  readUncommitted?: boolean;
 }
 
 /** One partition's answer to a fetch. */
@@ -83,6 +93,8 @@ export interface FetchPartitionResult {
   high: number;
   low: number;
   batches: RecordBatch[];
+  /** Kafka's last stable offset: the first offset of the oldest open transaction, else `high`. */
+  lastStable?: number;
   error?: ErrorData;
 }
 
@@ -189,15 +201,15 @@ export interface OffsetCommitRequest extends GroupMemberRef {
 }
 
 /**
- * A transaction's commit: its records (batches with the producer's sequences) and, optionally,
- * a group's offsets, which the broker encodes as one `__consumer_offsets` batch carrying
- * `offsetsSequence` so a retried commit is recognised whole.
+ * A transaction's end (Kafka's EndTxn): commit or abort. A commit may carry a group's offsets,
+ * which the broker encodes as one `__consumer_offsets` batch carrying `offsetsSequence` so a
+ * retried commit is recognised whole; they are written with the COMMIT markers.
  */
-export interface TxnCommitRequest {
+export interface EndTxnRequest {
   transactionalId: string;
   producerId: number;
   producerEpoch: number;
-  batches: ProduceBatch[];
+  commit: boolean;
   offsets?: {
     groupId: string;
     /** The consumer's member id and generation; when given, a stale generation is refused. */
@@ -327,8 +339,8 @@ export interface BrokerApi {
   describeConfigs(topic: string): Promise<ConfigDescription[]>;
   /** A producer id; with a transactionalId, that id's producer with a bumped epoch (fencing older ones). */
   initProducerId(req?: { transactionalId?: string }): Promise<{ producerId: number; producerEpoch: number }>;
-  /** Writes a transaction's records and offsets in one appender request (all or nothing). */
-  commitTransaction(req: TxnCommitRequest): Promise<ProduceResult[]>;
+  /** Ends a transaction: its markers (and, on commit, offsets) in one appender request (all or nothing). */
+  endTransaction(req: EndTxnRequest): Promise<void>;
   produce(req: ProduceRequest): Promise<ProduceResult[]>;
   fetch(req: FetchRequest): Promise<FetchPartitionResult[]>;
   listOffsets(topic: string): Promise<PartitionWatermarks[]>;
@@ -375,7 +387,7 @@ export const PROTOCOL_VERSION = 2;
 /** Every BrokerApi method, for hosts that forward calls (port and BroadcastChannel RPC). */
 export const BROKER_METHODS = [
   'hello', 'metadata', 'createTopics', 'deleteTopics', 'createPartitions', 'alterConfigs', 'describeConfigs', 'initProducerId',
-  'commitTransaction', 'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
+  'endTransaction', 'produce', 'fetch', 'listOffsets', 'offsetsForTimestamp', 'deleteRecords', 'segments', 'runLogCleaner',
   'joinGroup', 'heartbeat', 'groupHeartbeat', 'leaveGroup', 'commitOffsets', 'fetchOffsets', 'describeGroups', 'listGroups', 'deleteGroups',
   'watch',
   'syncConfigure', 'syncSetToken', 'syncStatus', 'syncNetwork', 'syncRetry', 'syncMirror', 'syncStopMirror',

@@ -74,6 +74,10 @@ export interface RecordBatch {
   cleanedAt: number;
   /** Codec of `payload` (1: GZIP, see protocol/compression); absent: not compressed. */
   compression?: number;
+  /** Written inside a transaction: visible to read-committed readers once its COMMIT marker is. */
+  transactional?: boolean;
+  /** A transaction marker (Kafka's control batch): one offset, no user record, never delivered. */
+  control?: 'COMMIT' | 'ABORT';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,7 +48,11 @@ export interface ConsumerConfig {
   partitionAssigners?: readonly (AssignerRef | string)[];
   /** Static membership: a stable id for this member (kept across reloads), or true for one kept in sessionStorage. */
   groupInstanceId?: string | true;
-  /** Accepted for KafkaJS compatibility; meaningful once transactions exist. */
+  /**
+   * Kafka's isolation level. false (default, read_committed): records up to the last stable
+   * offset, none of an aborted transaction. true (read_uncommitted): everything up to the high
+   * watermark, open and aborted transactions' records included. Markers are never delivered.
+   */
   readUncommitted?: boolean;
   /**
    * Create subscribed topics that do not exist. Default true. A topic deleted less than
@@ -158,7 +162,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     logger,
     resetPolicy: config.autoOffsetReset ?? 'latest',
     isolation: config.isolation,
+    readUncommitted: config.readUncommitted === true,
   };
+  if (config.readUncommitted !== undefined && typeof config.readUncommitted !== 'boolean') throw new InvalidArgumentError(`consumer: readUncommitted must be a boolean; got ${JSON.stringify(config.readUncommitted)}`, { details: { field: 'readUncommitted' } });
   if (config.isolation !== undefined && config.isolation !== 'replicated') throw new InvalidArgumentError(`consumer: isolation must be 'replicated' or omitted; got ${JSON.stringify(config.isolation)}`, { details: { field: 'isolation' } });
   if (!(fetchConfig.maxRecordsPerPartition >= 1)) throw new InvalidArgumentError(`consumer: maxRecordsPerPartition must be >= 1; got ${String(config.maxRecordsPerPartition)}`);
   let membership: Membership | undefined;
@@ -183,6 +189,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       metadataMaxAge: config.metadataMaxAge ?? 300_000,
     }, positions, events);
   }
+  const memberOf = () => (membership && membership.memberId && membership.generationId >= 0 ? { memberId: membership.memberId, generationId: membership.generationId } : undefined);
   let connected = false;
   let runner: Runner | undefined;
   /** The run() in force (kept for restarts), and a counter of user run/stop calls. */
@@ -293,6 +300,11 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       if (connected) return;
       await conn.acquire();
       connected = true;
+      if (config.groupId !== undefined) {
+        let set = conn.groupMembers.get(config.groupId);
+        if (!set) conn.groupMembers.set(config.groupId, (set = new Set()));
+        set.add(memberOf);
+      }
       logger.debug('Connected', { groupId: config.groupId });
       events.emit(CONSUMER_EVENTS.CONNECT, {});
     },
@@ -303,6 +315,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       if (!connected) return;
       events.emit(CONSUMER_EVENTS.STOP, {});
       connected = false;
+      if (config.groupId !== undefined) conn.groupMembers.get(config.groupId)?.delete(memberOf);
       await conn.release();
       events.emit(CONSUMER_EVENTS.DISCONNECT, {});
     },

@@ -89,6 +89,8 @@ export interface FetchConfig {
   resetPolicy: ResetPolicy;
   /** 'replicated': fetch only what the sync replica holds. */
   isolation?: 'replicated';
+  /** Kafka's read_uncommitted: records of open and aborted transactions too. Default false. */
+  readUncommitted?: boolean;
 }
 
 /** What the group membership adds to the loop; a free consumer uses the defaults. */
@@ -272,6 +274,7 @@ export class Runner {
       maxBytesPerPartition: this.fetchConfig.maxBytesPerPartition,
       maxRecordsPerPartition: Number.isFinite(this.fetchConfig.maxRecordsPerPartition) ? this.fetchConfig.maxRecordsPerPartition : undefined,
       ...(this.fetchConfig.isolation ? { isolation: this.fetchConfig.isolation } : {}),
+      ...(this.fetchConfig.readUncommitted ? { readUncommitted: true } : {}),
     });
   }
 

@@ -27,7 +27,7 @@ import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type Remov
 import type { Logger } from '../logger.js';
 import { createRetry, type RetryOptions } from '../retry.js';
 import { tpKey } from '../../protocol/topic-partition.js';
-import type { Transaction, TxnChunk } from './transaction.js';
+import type { Transaction } from './transaction.js';
 
 export type { Transaction, TransactionOffsets } from './transaction.js';
 
@@ -48,6 +48,8 @@ export interface ProducerConfig {
   transactionalId?: string;
   /** Accepted for KafkaJS compatibility: one request is always in flight per producer. */
   maxInFlightRequests?: number;
+  /** KafkaJS's transactionTimeout (ms): the broker aborts a transaction left open this long (its tab died). Default 60000. */
+  transactionTimeout?: number;
 }
 
 /** A send to one topic, typed by the client's schema. */
@@ -119,6 +121,8 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     if (typeof transactionalId !== 'string' || transactionalId === '' || transactionalId.length > 249) throw new InvalidArgumentError(`producer.transactionalId must be a non-empty string of at most 249 characters; got ${formatValue(transactionalId)}`);
     if (!idempotent) throw new InvalidArgumentError('producer.idempotent must be true for a transactional producer (transactionalId is set)');
   }
+  const transactionTimeout = config.transactionTimeout;
+  if (transactionTimeout !== undefined && (!Number.isSafeInteger(transactionTimeout) || transactionTimeout <= 0)) throw new InvalidArgumentError(`producer.transactionTimeout must be a positive integer (ms); got ${formatValue(transactionTimeout)}`, { details: { field: 'transactionTimeout' } });
   let fenced: ProducerFencedError | undefined;
   let activeTxn = false;
   const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry });
@@ -211,7 +215,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   }
 
   /** Sends the chunks of `sends` as one request; resolves the sends, or throws for all. */
-  async function request(sends: PendingSend[]): Promise<void> {
+  async function request(sends: PendingSend[], inTransaction = false): Promise<void> {
     const byTp = new Map<string, Chunk[]>();
     for (const s of sends) for (const c of s.chunks) {
       const k = tpKey(c.topic, c.partition);
@@ -226,7 +230,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     }
     await retry(async (bail, retryCount, retryTime) => { for (;;) {
       try {
-        const res = await (await broker()).produce({ producerId, producerEpoch, batches });
+        const res = await (await broker()).produce(inTransaction ? { producerId, producerEpoch, batches, transactionalId, transactionTimeout } : { producerId, producerEpoch, batches });
         for (const r of res) {
           const k = tpKey(r.topic, r.partition);
           const chunks = byTp.get(k)!;
@@ -379,11 +383,14 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       if (!connected) throw notConnected();
       if (activeTxn) throw new InvalidTxnStateError('a transaction is already active on this producer: commit or abort it first');
       activeTxn = true;
-      const prepared = async (build: (s: PendingSend) => Promise<void>): Promise<TxnChunk[]> => {
+      /** Validates and encodes a send, then writes it inside the transaction (one request). */
+      const txSend = async (build: (s: PendingSend) => Promise<void>): Promise<RecordMetadata[]> => {
         if (fenced) throw fencedError();
         const s = newSend();
         await build(s);
-        return s.chunks.map((c) => ({ topic: c.topic, partition: c.partition, records: c.records, compression: s.compression }));
+        if (s.chunks.length === 0) return [];
+        await request([s], true);
+        return results(s);
       };
       return createTransaction<S>({
         transactionalId,
@@ -391,9 +398,15 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         broker,
         sequences,
         retry,
-        joinRecords,
-        prepareSend: (record) => prepared(buildSend(record as ProducerRecord)),
-        prepareBatch: (batch) => prepared(buildBatch(batch as ProducerBatch)),
+        send: (record) => txSend(buildSend(record as ProducerRecord)),
+        sendBatch: (batch) => txSend(buildBatch(batch as ProducerBatch)),
+        member: (groupId) => {
+          for (const f of conn.groupMembers.get(groupId) ?? []) {
+            const m = f();
+            if (m) return m;
+          }
+          return undefined;
+        },
         onFenced: (e) => { fenced = e; },
         onEnd: () => { activeTxn = false; },
       });

@@ -3,26 +3,25 @@
  * `send`, `sendBatch`, `sendOffsets`, `commit` or `abort`). Loaded on demand by the first
  * `producer.transaction()`.
  *
- * lanes keeps a transaction's records and offsets in the producer until commit, then sends them
- * to the broker as one request, which writes them as ONE appender request: one IndexedDB
- * transaction makes every record and every offset visible together, or none of them. An aborted
- * transaction (or one whose tab dies before commit) was never written, so consumers need no
- * last stable offset or control records to skip it.
+ * Records are written to the log as they are sent, flagged transactional: read-uncommitted
+ * consumers see them at once, read-committed ones (the default) only after the commit marker,
+ * never after an abort. A group's offsets stay in the producer until commit, then travel with
+ * the commit, which the broker writes as ONE IndexedDB transaction: markers on every partition
+ * the transaction wrote plus the offsets, all visible together or none.
  *
  * Invariants:
  * - At most one transaction per producer is active; a finished one (committed, aborted or
  *   failed) refuses every call with InvalidTxnStateError.
- * - A commit carries the producer's next sequence for every partition it writes, including
- *   `__consumer_offsets`-0, so a retried commit is recognised by the log and written once.
- * - Sequences advance only after the broker acknowledged the commit.
+ * - Sends inside a transaction carry the producer's sequences, so a retried send is written once;
+ *   a commit carries the next sequence of `__consumer_offsets`-0 for the same reason.
+ * - A commit the broker refuses for a group reason (the consumer lost its partitions) aborts the
+ *   transaction before the error is thrown, so its records never become visible.
  */
 import { InvalidArgumentError, InvalidTxnStateError, isRetriable, ProducerFencedError } from '../../errors.js';
-import { Codec } from '../../protocol/codec.js';
 import { OFFSETS_TOPIC } from '../../protocol/internal-topics.js';
-import type { BrokerApi, ProduceBatch } from '../../protocol/broker-api.js';
-import type { EncodedRecords } from '../../protocol/record-batch.js';
+import type { BrokerApi } from '../../protocol/broker-api.js';
 import { tpKey } from '../../protocol/topic-partition.js';
-import type { CompressionTypes, RecordMetadata, TopicSchema, UntypedTopics } from '../../types.js';
+import type { RecordMetadata, TopicSchema, UntypedTopics } from '../../types.js';
 import type { ProducerBatch, ProducerRecord } from './producer.js';
 
 /** Offsets committed inside a transaction (KafkaJS's sendOffsets argument). */
@@ -30,8 +29,9 @@ export interface TransactionOffsets {
   consumerGroupId: string;
   topics: { topic: string; partitions: { partition: number; offset: string | number; metadata?: string | null }[] }[];
   /**
-   * The consumer's member id and generation (lanes extension). When given, the commit is
-   * refused with IllegalGenerationError if the consumer lost its partitions in a rebalance.
+   * The consumer's member id and generation (lanes extension). When omitted, lanes takes them
+   * from this tab's running consumer of `consumerGroupId`, if there is one. Either way the
+   * commit is refused with IllegalGenerationError if that consumer lost its partitions.
    */
   memberId?: string;
   generationId?: number;
@@ -39,22 +39,19 @@ export interface TransactionOffsets {
 
 /** A transaction of a transactional producer. */
 export interface Transaction<S extends TopicSchema = UntypedTopics> {
-  /** Adds records to the transaction; they are written at commit (offsets in the answer are '-1'). */
+  /** Writes records inside the transaction (visible to read-committed consumers at commit). */
   send(record: ProducerRecord<S>): Promise<RecordMetadata[]>;
-  /** Adds records to several topics to the transaction. */
+  /** Writes records to several topics inside the transaction. */
   sendBatch(batch: ProducerBatch<S>): Promise<RecordMetadata[]>;
   /** Adds a group's offsets, committed atomically with the transaction's records. */
   sendOffsets(offsets: TransactionOffsets): Promise<void>;
-  /** Writes the records and offsets in one IndexedDB transaction; all visible, or none. */
+  /** Commits: markers and offsets in one IndexedDB transaction; all visible, or none. */
   commit(): Promise<void>;
-  /** Drops the transaction: nothing of it is ever written. */
+  /** Aborts: the records written stay hidden from read-committed consumers; the offsets are not committed. */
   abort(): Promise<void>;
   /** True until commit or abort is called. */
   isActive(): boolean;
 }
-
-/** One partition's encoded records, as the producer prepares them. */
-export interface TxnChunk { topic: string; partition: number; records: EncodedRecords; compression?: CompressionTypes }
 
 /** What a transaction needs of its producer. */
 export interface TxnContext {
@@ -63,49 +60,70 @@ export interface TxnContext {
   broker(): Promise<BrokerApi>;
   sequences: Map<string, number>;
   retry: <T>(fn: (bail: (e: unknown) => never, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
-  /** Joins one partition's records into one batch payload, gzipped when asked. */
-  joinRecords(parts: EncodedRecords[], gzip: boolean): Promise<EncodedRecords>;
-  /** Validates and encodes a send (throws on bad input). */
-  prepareSend(record: unknown): Promise<TxnChunk[]>;
-  prepareBatch(batch: unknown): Promise<TxnChunk[]>;
+  /** Validates, encodes and writes a send inside the transaction. */
+  send(record: unknown): Promise<RecordMetadata[]>;
+  sendBatch(batch: unknown): Promise<RecordMetadata[]>;
+  /** This tab's running consumer of a group: its member id and generation. */
+  member(groupId: string): { memberId: string; generationId: number } | undefined;
   onFenced(e: ProducerFencedError): void;
   onEnd(): void;
 }
 
 const GROUP_CODES = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
+const isFenced = (e: unknown) => e instanceof ProducerFencedError || (e as { code?: string })?.code === 'PRODUCER_FENCED';
 
 /** Creates a transaction on a transactional producer. */
 export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Transaction<S> {
-  let state: 'active' | 'committing' | 'ended' = 'active';
-  const chunks: TxnChunk[] = [];
+  let state: 'active' | 'ending' | 'ended' = 'active';
   const offsets = new Map<string, { groupId: string; memberId?: string; generationId?: number; byTp: Map<string, { topic: string; partition: number; offset: number; metadata: string | null }> }>();
 
   const assertActive = (call: string) => {
     if (state !== 'active') throw new InvalidTxnStateError(`transaction.${call}: the transaction is no longer active (it was committed or aborted)`);
   };
   const end = () => { state = 'ended'; ctx.onEnd(); };
-  const metadataOf = (list: TxnChunk[]): RecordMetadata[] => {
-    const seen = new Set<string>();
-    return list.filter((c) => !seen.has(tpKey(c.topic, c.partition)) && seen.add(tpKey(c.topic, c.partition)))
-      .map((c) => ({ topicName: c.topic, partition: c.partition, errorCode: 0, baseOffset: '-1', logAppendTime: '-1', logStartOffset: '-1' }));
-  };
 
-  async function add(prepared: Promise<TxnChunk[]>, call: string): Promise<RecordMetadata[]> {
-    assertActive(call);
-    const list = await prepared;
-    assertActive(call);
-    chunks.push(...list);
-    return metadataOf(list);
+  /** Sends Kafka's EndTxn (with retries); a fenced producer learns it here. */
+  async function endTxn(commit: boolean): Promise<void> {
+    const g = [...offsets.values()][0];
+    const offKey = tpKey(OFFSETS_TOPIC, 0);
+    const offs = commit && g && g.byTp.size > 0
+      ? { groupId: g.groupId, memberId: g.memberId, generationId: g.generationId, offsetsSequence: ctx.sequences.get(offKey) ?? 0, offsets: [...g.byTp.values()] }
+      : undefined;
+    const { producerId, producerEpoch } = ctx.ids();
+    try {
+      await ctx.retry(async (bail) => {
+        try {
+          return await (await ctx.broker()).endTransaction({ transactionalId: ctx.transactionalId, producerId, producerEpoch, commit, offsets: offs });
+        } catch (e) {
+          // A group's answer (a rebalance fenced the member) is final for this transaction.
+          if (!isRetriable(e) || GROUP_CODES.has((e as { code?: string }).code ?? '')) bail(e);
+          throw e;
+        }
+      });
+    } catch (e) {
+      if (isFenced(e)) ctx.onFenced(e as ProducerFencedError);
+      throw e;
+    }
+    if (offs) ctx.sequences.set(offKey, offs.offsetsSequence + offs.offsets.length);
   }
+
+  const written = async (p: Promise<RecordMetadata[]>) => {
+    try {
+      return await p;
+    } catch (e) {
+      if (isFenced(e)) ctx.onFenced(e as ProducerFencedError);
+      throw e;
+    }
+  };
 
   return {
     async send(record) {
       assertActive('send');
-      return add(ctx.prepareSend(record), 'send');
+      return written(ctx.send(record));
     },
     async sendBatch(batch) {
       assertActive('sendBatch');
-      return add(ctx.prepareBatch(batch), 'sendBatch');
+      return written(ctx.sendBatch(batch));
     },
     async sendOffsets(o) {
       assertActive('sendOffsets');
@@ -124,48 +142,23 @@ export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Trans
           parsed.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? null });
         });
       });
+      // KafkaJS passes only the group: the member and generation are this tab's consumer's.
+      const member = o.memberId === undefined && o.generationId === undefined ? ctx.member(o.consumerGroupId) : { memberId: o.memberId, generationId: o.generationId };
       let g = offsets.get(o.consumerGroupId);
-      if (g && offsets.size > 0 && (g.memberId !== o.memberId || g.generationId !== o.generationId)) g = undefined;
+      if (g && (g.memberId !== member?.memberId || g.generationId !== member?.generationId)) g = undefined;
       if (!g && offsets.size > 0) throw new InvalidArgumentError('sendOffsets: a transaction commits the offsets of one consumer group and member');
-      if (!g) offsets.set(o.consumerGroupId, (g = { groupId: o.consumerGroupId, memberId: o.memberId, generationId: o.generationId, byTp: new Map() }));
+      if (!g) offsets.set(o.consumerGroupId, (g = { groupId: o.consumerGroupId, memberId: member?.memberId, generationId: member?.generationId, byTp: new Map() }));
       for (const p of parsed) g.byTp.set(tpKey(p.topic, p.partition), p);
     },
     async commit() {
       assertActive('commit');
-      state = 'committing';
+      state = 'ending';
       try {
-        const byTp = new Map<string, TxnChunk[]>();
-        for (const c of chunks) {
-          const k = tpKey(c.topic, c.partition);
-          const list = byTp.get(k);
-          if (list) list.push(c); else byTp.set(k, [c]);
-        }
-        const batches: ProduceBatch[] = [];
-        for (const [k, list] of byTp) {
-          const records = await ctx.joinRecords(list.map((c) => c.records), list.some((c) => c.compression === Codec.GZIP));
-          batches.push({ topic: list[0]!.topic, partition: list[0]!.partition, baseSequence: ctx.sequences.get(k) ?? 0, records });
-        }
-        const g = [...offsets.values()][0];
-        const offKey = tpKey(OFFSETS_TOPIC, 0);
-        const offs = g && g.byTp.size > 0
-          ? { groupId: g.groupId, memberId: g.memberId, generationId: g.generationId, offsetsSequence: ctx.sequences.get(offKey) ?? 0, offsets: [...g.byTp.values()] }
-          : undefined;
-        if (batches.length === 0 && !offs) return;
-        const { producerId, producerEpoch } = ctx.ids();
-        await ctx.retry(async (bail) => {
-          try {
-            return await (await ctx.broker()).commitTransaction({ transactionalId: ctx.transactionalId, producerId, producerEpoch, batches, offsets: offs });
-          } catch (e) {
-            // A group's answer (a rebalance fenced the member) is final for this transaction:
-            // the consumer must rejoin and process its new partitions in a new one.
-            if (!isRetriable(e) || GROUP_CODES.has((e as { code?: string }).code ?? '')) bail(e);
-            throw e;
-          }
-        });
-        for (const b of batches) ctx.sequences.set(tpKey(b.topic, b.partition), b.baseSequence + b.records.count);
-        if (offs) ctx.sequences.set(offKey, offs.offsetsSequence + offs.offsets.length);
+        await endTxn(true);
       } catch (e) {
-        if (e instanceof ProducerFencedError || (e as { code?: string })?.code === 'PRODUCER_FENCED') ctx.onFenced(e as ProducerFencedError);
+        // Refused (not fenced): abort, so the records sent stay hidden instead of waiting for
+        // the transaction timeout. A fenced producer's transaction is the broker's to abort.
+        if (!isFenced(e)) await endTxn(false).catch(() => undefined);
         throw e;
       } finally {
         end();
@@ -173,9 +166,13 @@ export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Trans
     },
     async abort() {
       assertActive('abort');
-      chunks.length = 0;
+      state = 'ending';
       offsets.clear();
-      end();
+      try {
+        await endTxn(false);
+      } finally {
+        end();
+      }
     },
     isActive: () => state === 'active',
   };

@@ -1,15 +1,16 @@
 /**
- * Transactions: records and offsets of a transaction become visible together at commit (one
- * appender request, one IndexedDB transaction) or not at all; a newer producer with the same
- * transactionalId fences the older one; a member of a stale generation cannot commit offsets in
- * a transaction; a retried commit is written once.
+ * Transactions: records of a transaction are in the log as they are sent (read-uncommitted
+ * readers see them), and become visible to read-committed readers together with the offsets at
+ * commit (markers + offsets: one appender request, one IndexedDB transaction) or never; a newer
+ * producer with the same transactionalId fences the older one; a member of a stale generation
+ * cannot commit offsets in a transaction; a retried commit is written once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, ProducerFencedError, type Producer,
 } from '../../../src/index.js';
 import type { JoinGroupRequest } from '../../../src/protocol/broker-api.js';
-import { readAll, rejection, setup } from '../helpers.js';
+import { decodeAll, readAll, rejection, setup } from '../helpers.js';
 
 type Env = Awaited<ReturnType<typeof setup>>;
 let env: Env | undefined;
@@ -32,6 +33,18 @@ async function txProducer(id = 'tx-1') {
   return p;
 }
 const values = async (topic: string, partition: number) => (await readAll(env!.broker, topic, partition)).map((m) => String(m.value));
+/** Values a read-uncommitted reader gets from `offset` (whole log), and where reads ended. */
+async function uncommitted(topic: string, partition: number): Promise<string[]> {
+  const out: string[] = [];
+  let at = 0;
+  for (;;) {
+    const [r] = await env!.broker.fetch({ partitions: [{ topic, partition, offset: at }], maxWaitMs: 0, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20, readUncommitted: true });
+    if (r!.batches.length === 0) return out;
+    out.push(...(await decodeAll(r!.batches, at)).map((m) => String(m.value)));
+    const last = r!.batches.at(-1)!;
+    at = last.baseOffset + last.lastOffsetDelta + 1;
+  }
+}
 const committed = async (groupId: string, topic: string) =>
   (await env!.admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => Number(p.offset));
 
@@ -44,8 +57,9 @@ describe('transactions', () => {
     await tx.send({ topic: 'invoices', messages: [{ value: 'i0', partition: 0 }, { value: 'i1', partition: 1 }] });
     await tx.sendBatch({ topicMessages: [{ topic: 'audit', messages: [{ value: 'a0' }] }, { topic: 'invoices', messages: [{ value: 'i0b', partition: 0 }] }] });
     await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: 7 }] }] });
-    // Nothing is visible before commit.
+    // Nothing is visible to read-committed readers before commit; read-uncommitted ones see it all.
     expect(await values('invoices', 0)).toEqual([]);
+    expect(await uncommitted('invoices', 0)).toEqual(['i0', 'i0b']);
     expect(await committed('billing', 'orders')).toEqual([-1, -1]);
     const commitsBefore = broker.appender.commits;
     await tx.commit();
@@ -74,7 +88,10 @@ describe('transactions', () => {
     expect(tx.isActive()).toBe(false);
     expect(await values('invoices', 0)).toEqual([]);
     expect(await committed('billing', 'orders')).toEqual([-1, -1]);
-    expect((await env!.offsets('invoices')).map((o) => o.high)).toEqual([0, 0]);
+    // The record and its ABORT marker take offsets 0 and 1, as in Kafka; read_uncommitted sees
+    // the aborted record, never the marker.
+    expect((await env!.offsets('invoices')).map((o) => o.high)).toEqual([2, 0]);
+    expect(await uncommitted('invoices', 0)).toEqual(['x']);
     expect(await rejection(tx.commit())).toBeInstanceOf(InvalidTxnStateError);
     expect(await rejection(tx.send({ topic: 'invoices', messages: [{ value: 'late' }] }))).toBeInstanceOf(InvalidTxnStateError);
     // A consumer reads the next committed transaction only.
@@ -82,6 +99,7 @@ describe('transactions', () => {
     await tx2.send({ topic: 'invoices', messages: [{ value: 'y', partition: 0 }] });
     await tx2.commit();
     expect(await values('invoices', 0)).toEqual(['y']);
+    expect(await uncommitted('invoices', 0)).toEqual(['x', 'y']);
     const c = await env!.consumer({ groupId: 'reader' });
     await c.subscribe({ topic: 'invoices', fromBeginning: true });
     const got: string[] = [];
@@ -142,19 +160,19 @@ describe('transactions', () => {
     await broker.leaveGroup({ groupId: 'g', memberId: 'b' });
   });
 
-  it('a retried commit is written once: records and offsets are not duplicated', async () => {
+  it('a retried commit is written once: markers and offsets are not duplicated', async () => {
     const { broker } = await open();
     const { producerId, producerEpoch } = await broker.initProducerId({ transactionalId: 'retry' });
     const { encodeRecords } = await import('../../../src/protocol/record-batch.js');
-    const req = {
-      transactionalId: 'retry', producerId, producerEpoch,
-      batches: [{ topic: 'invoices', partition: 0, baseSequence: 0, records: encodeRecords([{ value: 'once' }], Date.now()) }],
-      offsets: { groupId: 'billing', offsetsSequence: 0, offsets: [{ topic: 'orders', partition: 0, offset: 4 }] },
-    };
-    const first = await broker.commitTransaction(req);
-    const again = await broker.commitTransaction(req);
-    expect(again[0]).toMatchObject({ baseOffset: first[0]!.baseOffset, duplicate: true });
+    const send = { producerId, producerEpoch, transactionalId: 'retry', batches: [{ topic: 'invoices', partition: 0, baseSequence: 0, records: encodeRecords([{ value: 'once' }], Date.now()) }] };
+    const [sent] = await broker.produce(send);
+    const [resent] = await broker.produce(send);
+    expect(resent).toMatchObject({ baseOffset: sent!.baseOffset, duplicate: true });
+    const end = { transactionalId: 'retry', producerId, producerEpoch, commit: true, offsets: { groupId: 'billing', offsetsSequence: 0, offsets: [{ topic: 'orders', partition: 0, offset: 4 }] } };
+    await broker.endTransaction(end);
+    await broker.endTransaction(end);
     expect(await values('invoices', 0)).toEqual(['once']);
+    expect((await env!.offsets('invoices'))[0]!.high).toBe(2); // the record and one COMMIT marker
     expect(await committed('billing', 'orders')).toEqual([4, -1]);
     expect((await env!.offsets('__consumer_offsets'))[0]!.high).toBe(1);
   });

@@ -1,0 +1,118 @@
+/**
+ * The log's transaction index: which transactions are open (records written, no marker yet)
+ * and which ranges of which producers were aborted, per partition. From it follow Kafka's last
+ * stable offset (LSO) and what a read-committed reader may see.
+ *
+ * A transaction's records are written to the log as they are sent (batches flagged
+ * `transactional`), so read-uncommitted readers see them at once. Its end writes one control
+ * batch (a COMMIT or ABORT marker, one offset, never delivered) on every partition it touched.
+ *
+ * Invariants:
+ * - The index changes only in the same IndexedDB transaction as the log rows it describes:
+ *   the first records of a transaction on a partition write its `['txnOpen', id]` row, and the
+ *   markers delete it and (on abort) extend `['aborted', topic, partition]`. After a crash the
+ *   index read back at open therefore matches the log exactly.
+ * - LSO(tp) = the smallest first offset of an open transaction on tp, else the high watermark.
+ *   Read-committed readers get batches below the LSO only.
+ * - A transactional batch of producer P at offset o is aborted iff an aborted range of P on
+ *   its partition holds o. Control batches are aborted for nobody but delivered to nobody.
+ */
+import { payloadCrc, type RecordBatch } from '../protocol/record-batch.js';
+import { tpKey } from '../protocol/topic-partition.js';
+import { S, transaction, type LogDb, type MetaKey } from './log-db.js';
+import type { KeyRangeCtor } from './log-db.js';
+
+/** A transaction whose records are in the log and whose markers are not. */
+export interface OpenTxn {
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** When its first record was written (ms); it is aborted `timeoutMs` later. */
+  startedAt: number;
+  timeoutMs: number;
+  /** Partitions written and the offset of the transaction's first record on each. */
+  partitions: { topic: string; partition: number; firstOffset: number }[];
+}
+
+/** An aborted transaction's span on one partition: its first record to its ABORT marker. */
+export interface AbortedRange {
+  producerId: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+/** Meta key of an open transaction. */
+export const openKey = (transactionalId: string): MetaKey => ['txnOpen', transactionalId];
+/** Meta key of a partition's aborted ranges. */
+export const abortedKey = (topic: string, partition: number): MetaKey => ['aborted', topic, partition];
+
+const EMPTY = new Uint8Array(0);
+const EMPTY_CRC = payloadCrc(EMPTY);
+
+/** The in-memory index (loaded at open, then kept by the writes that change it). */
+export class TxnIndex {
+  /** Open transactions by transactionalId. */
+  readonly open = new Map<string, OpenTxn>();
+  /** Aborted ranges by partition key, in offset order. */
+  readonly aborted = new Map<string, AbortedRange[]>();
+
+  /** Reads the index stored with the log. */
+  async load(db: LogDb, KR: KeyRangeCtor): Promise<void> {
+    const tx = transaction(db, [S.meta], 'readonly', 'open transactions');
+    const meta = tx.objectStore(S.meta);
+    const range = (tag: string) => KR.bound([tag], [tag, []]);
+    const [openKeys, openRows, abKeys, abRows] = await Promise.all([
+      meta.getAllKeys(range('txnOpen')), meta.getAll(range('txnOpen')),
+      meta.getAllKeys(range('aborted')), meta.getAll(range('aborted')),
+    ]);
+    openRows.forEach((row, i) => this.open.set((openKeys[i] as [string, string])[1], row as OpenTxn));
+    abRows.forEach((row, i) => {
+      const [, topic, partition] = abKeys[i] as [string, string, number];
+      this.aborted.set(tpKey(topic, partition), row as AbortedRange[]);
+    });
+  }
+
+  /** Kafka's last stable offset of a partition whose high watermark is `high`. */
+  lastStable(topic: string, partition: number, high: number): number {
+    let lso = high;
+    if (this.open.size === 0) return lso;
+    for (const t of this.open.values()) {
+      for (const p of t.partitions) if (p.topic === topic && p.partition === partition && p.firstOffset < lso) lso = p.firstOffset;
+    }
+    return lso;
+  }
+
+  /** True when the transactional record of `producerId` at `offset` belongs to an aborted transaction. */
+  isAborted(topic: string, partition: number, producerId: number, offset: number): boolean {
+    const list = this.aborted.get(tpKey(topic, partition));
+    if (!list) return false;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const r = list[i]!;
+      if (r.producerId === producerId && r.firstOffset <= offset && offset <= r.lastOffset) return true;
+    }
+    return false;
+  }
+
+  /**
+   * What a reader may see of batches read from a partition: read-committed readers get the
+   * batches below the LSO, with aborted ones emptied; everyone gets control batches emptied.
+   * An emptied batch keeps its offsets and carries no records, so a consumer moves past it.
+   */
+  visible(topic: string, partition: number, batches: RecordBatch[], high: number, readUncommitted: boolean): { batches: RecordBatch[]; lastStable: number } {
+    const lastStable = this.lastStable(topic, partition, high);
+    if (!batches.some((b) => b.transactional)) return { batches, lastStable };
+    const out: RecordBatch[] = [];
+    for (const b of batches) {
+      if (!readUncommitted && b.baseOffset >= lastStable) break;
+      if (b.control || (!readUncommitted && b.transactional && this.isAborted(topic, partition, b.producerId, b.baseOffset))) out.push(emptied(b));
+      else out.push(b);
+    }
+    return { batches: out, lastStable };
+  }
+}
+
+/** A batch with its records taken out (same offsets): what readers get for markers and aborted batches. */
+export function emptied(b: RecordBatch): RecordBatch {
+  const { compression: _c, ...rest } = b;
+  return { ...rest, count: 0, payload: EMPTY, crc: EMPTY_CRC, sizeBytes: 64 };
+}
