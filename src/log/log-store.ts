@@ -154,7 +154,6 @@ export class LogStore {
     store = new LogStore(db, o.IDBKeyRange, o.name, o.now);
     try {
       await store.load(o.lazy === true);
-      await store.txns.load(db, o.IDBKeyRange);
     } catch (e) {
       store.close();
       throw e;
@@ -164,7 +163,11 @@ export class LogStore {
 
   private async load(lazy: boolean): Promise<void> {
     if (lazy) {
-      const npid = await transaction(this.db, [S.meta], 'readonly', 'open').objectStore(S.meta).get('nextProducerId');
+      const tx = transaction(this.db, [S.meta], 'readonly', 'open');
+      const [npid] = await Promise.all([
+        tx.objectStore(S.meta).get('nextProducerId'),
+        this.txns.load(tx.objectStore(S.meta) as never, this.KR),
+      ]);
       this.topicsComplete = false;
       this.nextProducerId = (npid as number | undefined) ?? 1;
       this.producerIdsFrom = this.nextProducerId;
@@ -177,6 +180,7 @@ export class LogStore {
       tx.objectStore(S.segments).getAll(),
       tx.objectStore(S.producers).getAll(),
       tx.objectStore(S.meta).get('nextProducerId'),
+      this.txns.load(tx.objectStore(S.meta) as never, this.KR),
     ]);
     this.eager = true;
     this.allLoaded = Promise.resolve();

@@ -19,7 +19,7 @@
  */
 import { payloadCrc, type RecordBatch } from '../protocol/record-batch.js';
 import { tpKey } from '../protocol/topic-partition.js';
-import { S, transaction, type LogDb, type MetaKey } from './log-db.js';
+import type { MetaKey } from './log-db.js';
 import type { KeyRangeCtor } from './log-db.js';
 
 /** A transaction whose records are in the log and whose markers are not. */
@@ -56,10 +56,11 @@ export class TxnIndex {
   /** Aborted ranges by partition key, in offset order. */
   readonly aborted = new Map<string, AbortedRange[]>();
 
-  /** Reads the index stored with the log. */
-  async load(db: LogDb, KR: KeyRangeCtor): Promise<void> {
-    const tx = transaction(db, [S.meta], 'readonly', 'open transactions');
-    const meta = tx.objectStore(S.meta);
+  /**
+   * Reads the index stored with the log, inside the caller's transaction on `meta` (the log's
+   * open reads it together with the rest, in one IndexedDB transaction).
+   */
+  async load(meta: { getAll(q: IDBKeyRange): Promise<unknown[]>; getAllKeys(q: IDBKeyRange): Promise<unknown[]> }, KR: KeyRangeCtor): Promise<void> {
     const range = (tag: string) => KR.bound([tag], [tag, []]);
     const [openKeys, openRows, abKeys, abRows] = await Promise.all([
       meta.getAllKeys(range('txnOpen')), meta.getAll(range('txnOpen')),

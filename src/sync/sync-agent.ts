@@ -11,6 +11,9 @@
  *   (sync-meta `saveReplicated`) before the state machine, status and `isolation: 'replicated'`
  *   readers learn of it. A crash anywhere makes the next uploader resend from the persisted end,
  *   and the replica answers the overlap as duplicates: exactly once in the end.
+ * - Only stable records are pushed: a partition's push ends at its last stable offset (an open
+ *   transaction's records wait for its marker), and markers and aborted transactional batches
+ *   go emptied (offsets kept, no records), so a replica never holds an aborted record.
  * - Every state change is announced on BroadcastChannel `lanes:<db>:sync` (status, and the
  *   replicated ends), so tabs and the other uploader see it.
  */
@@ -18,6 +21,7 @@ import { names } from '../protocol/broker-api.js';
 import type { PushBatch } from '../protocol/replica-wire.js';
 import { payloadCrc, type RecordBatch } from '../protocol/record-batch.js';
 import { plainBatches } from '../protocol/compression.js';
+import { emptied } from '../log/txn-index.js';
 import type { LogStore } from '../log/log-store.js';
 import { saveReplicated } from '../log/sync-meta.js';
 import { failureOf, ReplicaClient } from './replica-client.js';
@@ -60,8 +64,10 @@ export function partitionFacts(store: LogStore): PartitionFacts[] {
     const replicated = store.replicatedOf(p.topic, p.partition);
     let pendingBytes = 0;
     for (const s of [...p.sealed, p.active]) if (s.nextOffset > replicated) pendingBytes += s.sizeBytes;
+    // Only what is stable is pushable: an open transaction's records wait for its marker.
+    const stable = store.txns.lastStable(p.topic, p.partition, p.active.nextOffset);
     out.push({
-      topic: p.topic, partition: p.partition, replicated, logEnd: p.active.nextOffset, sealedEnd: p.active.baseOffset,
+      topic: p.topic, partition: p.partition, replicated, logEnd: stable, sealedEnd: Math.min(p.active.baseOffset, stable),
       pendingBytes, mirrored: store.mirrors.has(p.topic),
     });
   }
@@ -258,10 +264,13 @@ export class SyncAgent {
       if (budget <= 0) break;
       if (!store.topics.has(p.topic)) continue;
       let from = p.from;
-      const end = store.partition(p.topic, p.partition).active.nextOffset;
-      const rows = await store.readBatches(p.topic, p.partition, from, Infinity, BATCHES_PER_READ);
-      for (const b of rows) {
-        if (batches.length > 0 && b.sizeBytes > budget) break;
+      const end = store.txns.lastStable(p.topic, p.partition, store.partition(p.topic, p.partition).active.nextOffset);
+      const rows = await store.readBatches(p.topic, p.partition, from, end, BATCHES_PER_READ);
+      for (const row of rows) {
+        if (batches.length > 0 && row.sizeBytes > budget) break;
+        // The replica gets committed transactions only: markers and aborted batches go emptied
+        // (their offsets, no records), so no replica reader ever sees an aborted record.
+        const b = row.control || (row.transactional && store.txns.isAborted(row.topic, row.partition, row.producerId, row.baseOffset)) ? emptied(row) : row;
         batches.push(b);
         budget -= b.sizeBytes;
         from = b.baseOffset + b.lastOffsetDelta + 1;
