@@ -68,10 +68,16 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
     console.log(`exactly-once pipeline: ${crashes} crashes (${kinds.renderer} renderer crashes, ${kinds.close} abrupt closes), ${produced} orders`);
 
     // Every order is consumed and its offset committed by the group.
-    await waitFor('every order committed by billing', async () => {
-      const p = await txn<{ high: number; committed: number }[]>(source, 'progress', { database });
-      return p.every((x) => x.committed === x.high) && p;
-    }, 120_000);
+    try {
+      await waitFor('every order committed by billing', async () => {
+        const p = await txn<{ high: number; committed: number }[]>(source, 'progress', { database });
+        return p.every((x) => x.committed === x.high) && p;
+      }, 120_000);
+    } catch (e) {
+      console.log('progress', JSON.stringify(await txn(source, 'progress', { database })));
+      for (const t of tabs) console.log(t.name, JSON.stringify(await txn(t, 'status').catch((x: Error) => x.message)));
+      throw e;
+    }
     const invoices = await txn<string[]>(source, 'readTopic', { database, topic: 'invoices' });
     const expected = Array.from({ length: produced }, (_, i) => `invoice-order-${i}`);
     const counts = new Map<string, number>();

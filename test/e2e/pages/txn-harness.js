@@ -22,8 +22,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export async function startPipeline({ database, slot, maxDelayMs = 10, transactionTimeout = 5000 }) {
   const c = client(database);
-  const producer = c.producer({ transactionalId: `pipeline-${slot}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout });
-  await producer.connect();
+  const newProducer = async () => {
+    const p = c.producer({ transactionalId: `pipeline-${slot}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout });
+    await p.connect();
+    return p;
+  };
+  let producer = await newProducer();
   const consumer = c.consumer({ groupId: 'billing', heartbeatInterval: 100, sessionTimeout: 3000, rebalanceTimeout: 5000, maxWaitTimeInMs: 200 });
   state.producer = producer;
   state.consumer = consumer;
@@ -43,11 +47,19 @@ export async function startPipeline({ database, slot, maxDelayMs = 10, transacti
       } catch (e) {
         if (tx.isActive()) await tx.abort().catch(() => undefined);
         state.aborted++;
+        state.errors.push(`${e.name}: ${e.message}`);
+        // Fenced (the broker timed the transaction out): as with KafkaJS, a new producer.
+        if (e.name === 'ProducerFencedError') producer = await newProducer();
         throw e; // the record is processed again (in a new transaction) or by the partition's next owner
       }
     },
   });
   return consumer.memberId;
+}
+
+/** What this tab's pipeline did: transactions committed and aborted, errors seen (last 20). */
+export function status() {
+  return { committed: state.committed, aborted: state.aborted, errors: state.errors.slice(-20), assignment: state.consumer?.assignment?.() ?? [] };
 }
 
 /** Sends orders `from`..`from + count - 1` (one request), keyed so they spread over the partitions. */
