@@ -179,6 +179,66 @@ async function bothSides(index, only, settleMs, lanes, baseline) {
   return out;
 }
 
+/**
+ * (t) One consume-transform-produce pipeline run: a group consumer reads `count` orders
+ * (pre-produced, outside the timed part) from a 1-partition topic and writes one invoice per
+ * order, `maxRecordsPerPartition` orders per eachBatch call. 'exactly-once': per batch one
+ * transaction (tx.send of the batch's invoices, sendOffsets, commit). 'at-least-once': per batch
+ * one producer.send of the invoices, then the consumer's own commit of the batch's offset
+ * (commitOffsets, awaited). Answers invoices per second, timed from run() to the last commit.
+ */
+async function pipelineRun(count, perBatch, mode) {
+  const database = freshName(`pipeline-${mode}`);
+  const client = createClient({ clientId: 'bench', database, broker: 'in-page', logCleanerIntervalMs: 0 });
+  const admin = client.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }, { topic: 'invoices', numPartitions: 1 }] });
+  const producer = client.producer(mode === 'exactly-once' ? { transactionalId: 'bench-pipeline', idempotent: true, maxInFlightRequests: 1 } : {});
+  await producer.connect();
+  const feeder = client.producer();
+  await feeder.connect();
+  for (let i = 0; i < count; i += 1000) {
+    await feeder.send({ topic: 'orders', messages: makeValues(i, Math.min(1000, count - i)).map((value) => ({ value })) });
+  }
+  const consumer = client.consumer({ groupId: 'billing', maxRecordsPerPartition: perBatch, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'orders', fromBeginning: true });
+  let done = 0;
+  let finish;
+  const finished = new Promise((r) => { finish = r; });
+  const t0 = now();
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      const invoices = batch.messages.map((m) => ({ value: { order: m.offset, total: m.value.id } }));
+      const next = String(Number(batch.messages[batch.messages.length - 1].offset) + 1);
+      if (mode === 'exactly-once') {
+        const tx = await producer.transaction();
+        await tx.send({ topic: 'invoices', messages: invoices });
+        await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
+        await tx.commit();
+      } else {
+        await producer.send({ topic: 'invoices', messages: invoices });
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      }
+      for (const m of batch.messages) resolveOffset(m.offset);
+      done += batch.messages.length;
+      if (done >= count) finish();
+    },
+  });
+  await finished;
+  const seconds = (now() - t0) / 1000;
+  await consumer.disconnect();
+  const [inv] = await admin.fetchTopicOffsets('invoices');
+  await producer.disconnect();
+  await feeder.disconnect();
+  await admin.disconnect();
+  await deleteDb(`lanes:${database}`);
+  // Exactly once: the invoices plus one COMMIT marker per transaction; at least once: the invoices.
+  if (Number(inv.high) < count) throw new Error(`pipeline ${mode}: ${inv.high} invoice offsets for ${count} orders`);
+  return count / seconds;
+}
+
 const cases = {
   /** (a) producer.send of `perCall` records per call, `calls` calls awaited one after another. */
   produceBatch: {
@@ -258,6 +318,17 @@ const cases = {
   },
 
   /** (c) reading `count` records from offset 0 through a free consumer; baseline: one getAll. */
+  /** (t) the transactional pipeline against the same pipeline at least once, same run, alternating. */
+  txnPipeline: {
+    async round({ count, perBatch, settleMs }, index) {
+      const out = {};
+      for (const b of perBatch) {
+        Object.assign(out, await bothSides(index, undefined, settleMs, async () => ({ [`exactlyOnce${b}`]: await pipelineRun(count, b, 'exactly-once') }), async () => ({ [`atLeastOnce${b}`]: await pipelineRun(count, b, 'at-least-once') })));
+      }
+      return out;
+    },
+  },
+
   consume: {
     async setup({ count, perSend }) {
       const lanes = await openLanes(freshName('consume'));

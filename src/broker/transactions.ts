@@ -107,24 +107,29 @@ export class TxnCoordinator {
     if (!req || typeof req !== 'object') throw new InvalidArgumentError('endTransaction needs a request');
     const id = checkTransactionalId(req.transactionalId);
     if (typeof req.commit !== 'boolean') throw new InvalidArgumentError('endTransaction.commit must be a boolean');
-    return this.run(id, async () => {
-      await this.checkEpoch(id, req.producerId, req.producerEpoch);
-      const o = req.commit ? req.offsets : undefined;
-      const groups = this.host.groups;
-      let offsets: AppendBatch | undefined;
-      if (o) {
-        if (typeof o.groupId !== 'string' || o.groupId === '') throw new InvalidArgumentError('sendOffsets.consumerGroupId must be a non-empty string');
-        if (!Number.isInteger(o.offsetsSequence) || o.offsetsSequence < 0) throw new InvalidArgumentError('endTransaction.offsets.offsetsSequence must be a non-negative integer');
-        // Without a member, only the offsets are checked (Kafka's TxnOffsetCommit without group
-        // metadata does the same); with one, a stale generation is refused (IllegalGeneration).
-        if (o.memberId === undefined && o.generationId === undefined) await groups.checkOffsets(o.offsets);
-        else await groups.checkCommit({ groupId: o.groupId, memberId: o.memberId ?? '', generationId: o.generationId ?? -1, offsets: o.offsets });
-        if (o.offsets.length > 0) offsets = { topic: OFFSETS_TOPIC, partition: 0, baseSequence: o.offsetsSequence, records: groups.offsets.encodeCommit(o.groupId, o.offsets) };
-      }
-      const open = this.host.store.txns.open.get(id);
-      if (!open && !offsets) return; // nothing written (an empty transaction, or a retried end)
-      await this.end(id, open, req.commit ? 'COMMIT' : 'ABORT', offsets && o ? { batch: offsets, groupId: o.groupId, offsets: o.offsets, producerId: req.producerId, producerEpoch: req.producerEpoch } : undefined);
-    });
+    const o = req.commit ? req.offsets : undefined;
+    const groupId = o && typeof o.groupId === 'string' && o.groupId !== '' ? o.groupId : undefined;
+    return this.run(id, () => (groupId ? this.host.groups.tracked(groupId, () => this.endChecked(id, req)) : this.endChecked(id, req)));
+  }
+
+  /** endTransaction's checks and writes, in the transactionalId's turn. */
+  private async endChecked(id: string, req: EndTxnRequest): Promise<void> {
+    await this.checkEpoch(id, req.producerId, req.producerEpoch);
+    const o = req.commit ? req.offsets : undefined;
+    const groups = this.host.groups;
+    let offsets: AppendBatch | undefined;
+    if (o) {
+      if (typeof o.groupId !== 'string' || o.groupId === '') throw new InvalidArgumentError('sendOffsets.consumerGroupId must be a non-empty string');
+      if (!Number.isInteger(o.offsetsSequence) || o.offsetsSequence < 0) throw new InvalidArgumentError('endTransaction.offsets.offsetsSequence must be a non-negative integer');
+      // Without a member, only the offsets are checked (Kafka's TxnOffsetCommit without group
+      // metadata does the same); with one, a stale generation is refused (IllegalGeneration).
+      if (o.memberId === undefined && o.generationId === undefined) await groups.checkOffsets(o.offsets);
+      else await groups.checkCommit({ groupId: o.groupId, memberId: o.memberId ?? '', generationId: o.generationId ?? -1, offsets: o.offsets });
+      if (o.offsets.length > 0) offsets = { topic: OFFSETS_TOPIC, partition: 0, baseSequence: o.offsetsSequence, records: groups.offsets.encodeCommit(o.groupId, o.offsets) };
+    }
+    const open = this.host.store.txns.open.get(id);
+    if (!open && !offsets) return; // nothing written (an empty transaction, or a retried end)
+    await this.end(id, open, req.commit ? 'COMMIT' : 'ABORT', offsets && o ? { batch: offsets, groupId: o.groupId, offsets: o.offsets, producerId: req.producerId, producerEpoch: req.producerEpoch } : undefined);
   }
 
   /** Writes the markers (and offsets) that end `open`, with the index rows, in one append. */

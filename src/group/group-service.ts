@@ -82,11 +82,34 @@ export class GroupService {
     }).catch(() => undefined);
   }
 
+  /** Offset commits of each group that passed their generation check and are being written. */
+  private readonly inFlight = new Map<string, Set<Promise<unknown>>>();
+
+  /**
+   * Runs a commit (check, then write) so that a join answered meanwhile waits for it: a commit
+   * checked against generation g may land after the group moved to g + 1, and the new owner of
+   * a partition must start from that commit, not from the offset before it (Kafka answers
+   * UNSTABLE_OFFSET_COMMIT until a transaction's offsets are written).
+   */
+  async tracked<T>(groupId: string, commit: () => Promise<T>): Promise<T> {
+    let set = this.inFlight.get(groupId);
+    if (!set) this.inFlight.set(groupId, (set = new Set()));
+    const p = commit();
+    set.add(p);
+    try {
+      return await p;
+    } finally {
+      set.delete(p);
+      if (set.size === 0 && this.inFlight.get(groupId) === set) this.inFlight.delete(groupId);
+    }
+  }
+
   async join(req: JoinGroupRequest): Promise<JoinGroupResult> {
     if (!req || typeof req.groupId !== 'string' || req.groupId === '') throw new InvalidArgumentError('groupId must be a non-empty string');
     if (typeof req.memberId !== 'string' || req.memberId === '') throw new InvalidArgumentError('memberId must be a non-empty string');
     this.watch(req.groupId, req.memberId);
     const r = await this.coordinator.join(req);
+    await this.settled(req.groupId);
     return { ...r, committed: this.committedOf(req.groupId, r.assignment), leaderId: this.describe(req.groupId).members[0]?.memberId };
   }
 
@@ -100,7 +123,14 @@ export class GroupService {
     if (typeof req.memberId !== 'string' || req.memberId === '') throw new InvalidArgumentError('memberId must be a non-empty string');
     this.watch(req.groupId, req.memberId);
     const a = await this.agents.heartbeat(req);
+    await this.settled(req.groupId);
     return { groupId: req.groupId, memberId: req.memberId, ...a, committed: this.committedOf(req.groupId, a.assignment), leaderId: this.describe(req.groupId).members[0]?.memberId };
+  }
+
+  /** Waits for the group's offset commits that passed their check and are being written. */
+  private async settled(groupId: string): Promise<void> {
+    const pending = this.inFlight.get(groupId);
+    if (pending) await Promise.allSettled([...pending]);
   }
 
   private committedOf(groupId: string, assignment: { [topic: string]: number[] }): JoinGroupResult['committed'] {
@@ -120,8 +150,10 @@ export class GroupService {
   }
 
   async commit(req: OffsetCommitRequest): Promise<void> {
-    await this.checkCommit(req);
-    await this.offsets.commit(req.groupId, req.offsets);
+    await this.tracked(req.groupId, async () => {
+      await this.checkCommit(req);
+      await this.offsets.commit(req.groupId, req.offsets);
+    });
   }
 
   /**

@@ -48,10 +48,11 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
     await txn(source, 'createTopics', { database, partitions: 6 });
     const open = async (slot: number) => {
       const tab = await openTab(h.context, h.url, `pipeline-${slot}`, 'shared-worker');
-      await txn(tab, 'startPipeline', { database, slot, maxDelayMs: 15 });
+      await txn(tab, 'startPipeline', { database, slot, maxDelayMs: 15, transactionTimeout: 30_000 });
       return tab;
     };
     const tabs = [await open(0), await open(1), await open(2)];
+    const started = Date.now();
     let produced = 0;
     const kinds = { renderer: 0, close: 0 };
     for (let round = 0; round < crashes; round++) {
@@ -65,7 +66,7 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
       await crash(tabs[slot]!, how);
       tabs[slot] = await open(slot);
     }
-    console.log(`exactly-once pipeline: ${crashes} crashes (${kinds.renderer} renderer crashes, ${kinds.close} abrupt closes), ${produced} orders`);
+    console.log(`exactly-once pipeline: ${crashes} crashes (${kinds.renderer} renderer crashes, ${kinds.close} abrupt closes), ${produced} orders, ${Math.round((Date.now() - started) / 1000)} s`);
 
     // Every order is consumed and its offset committed by the group.
     try {
@@ -78,6 +79,7 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
       for (const t of tabs) console.log(t.name, JSON.stringify(await txn(t, 'status').catch((x: Error) => x.message)));
       throw e;
     }
+    console.log(`exactly-once pipeline: all orders committed after ${Math.round((Date.now() - started) / 1000)} s`);
     const invoices = await txn<string[]>(source, 'readTopic', { database, topic: 'invoices' });
     const expected = Array.from({ length: produced }, (_, i) => `invoice-order-${i}`);
     const counts = new Map<string, number>();
@@ -92,5 +94,5 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
     expect(everything.length).toBeGreaterThan(invoices.length);
     for (const t of tabs) await t.page.close();
     await source.page.close();
-  }, 300_000);
+  }, 400_000);
 });

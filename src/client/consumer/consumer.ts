@@ -189,7 +189,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       metadataMaxAge: config.metadataMaxAge ?? 300_000,
     }, positions, events);
   }
-  const memberOf = () => (membership && membership.memberId && membership.generationId >= 0 ? { memberId: membership.memberId, generationId: membership.generationId } : undefined);
+  // While not in a generation (joining, rejoining) this answers generation -1: a transaction's
+  // offsets are then refused rather than committed unchecked.
+  const memberOf = () => (membership ? { memberId: membership.memberId, generationId: membership.generationId } : undefined);
   let connected = false;
   let runner: Runner | undefined;
   /** The run() in force (kept for restarts), and a counter of user run/stop calls. */
