@@ -102,6 +102,8 @@ export interface PartitionOffsets {
   low: string;
   /** End of what the sync replica holds: every record below it is replicated ('0' without sync). */
   replicated: string;
+  /** Kafka's last stable offset: the first offset of the oldest open transaction, else `high` (set by fetchTopicOffsets). */
+  lastStable?: string;
 }
 
 /** A config entry, as KafkaJS. */

@@ -443,7 +443,10 @@ export class Broker implements BrokerApi {
     const t = this.store.topic(topic);
     await this.store.useTopic(topic);
     const out: PartitionWatermarks[] = [];
-    for (let p = 0; p < t.numPartitions; p++) out.push({ partition: p, ...this.store.watermarks(topic, p), replicated: this.store.replicatedOf(topic, p) });
+    for (let p = 0; p < t.numPartitions; p++) {
+      const w = this.store.watermarks(topic, p);
+      out.push({ partition: p, ...w, replicated: this.store.replicatedOf(topic, p), lastStable: this.store.txns.lastStable(topic, p, w.high) });
+    }
     return out;
   }
 

@@ -105,6 +105,8 @@ export interface PartitionWatermarks {
   high: number;
   /** End of what the sync replica holds (every record below it is replicated); listOffsets always sets it. */
   replicated?: number;
+  /** Kafka's last stable offset (first offset of the oldest open transaction, else high); listOffsets sets it. */
+  lastStable?: number;
 }
 
 /** What a log-cleaner run did. */

@@ -80,6 +80,14 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
       throw e;
     }
     console.log(`exactly-once pipeline: all orders committed after ${Math.round((Date.now() - started) / 1000)} s`);
+    // No transaction is left open: every crashed tab's was aborted by its replacement.
+    try {
+      await waitFor('no open transaction on invoices', async () => (await txn<{ high: string; lastStable: string }[]>(source, 'offsets', { database, topic: 'invoices' })).every((o) => o.lastStable === o.high), 60_000);
+    } catch (e) {
+      console.log('invoices', JSON.stringify(await txn(source, 'offsets', { database, topic: 'invoices' })));
+      for (const t of tabs) console.log(t.name, JSON.stringify(await txn(t, 'status').catch((x: Error) => x.message)));
+      throw e;
+    }
     const invoices = await txn<string[]>(source, 'readTopic', { database, topic: 'invoices' });
     const expected = Array.from({ length: produced }, (_, i) => `invoice-order-${i}`);
     const counts = new Map<string, number>();

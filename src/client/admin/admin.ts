@@ -146,7 +146,7 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
     },
     async fetchTopicOffsets(topic) {
       const marks = await (await broker()).listOffsets(topic);
-      return marks.map((m) => ({ partition: m.partition, offset: String(m.high), high: String(m.high), low: String(m.low), replicated: String(m.replicated ?? 0) }));
+      return marks.map((m) => ({ partition: m.partition, offset: String(m.high), high: String(m.high), low: String(m.low), replicated: String(m.replicated ?? 0), lastStable: String(m.lastStable ?? m.high) }));
     },
     async fetchTopicOffsetsByTimestamp(topic, timestamp) {
       const res = await (await broker()).offsetsForTimestamp(topic, timestamp ?? Date.now());

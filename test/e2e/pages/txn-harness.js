@@ -78,6 +78,15 @@ export async function createTopics({ database, partitions = 6 }) {
   await admin.disconnect();
 }
 
+/** The watermarks of a topic's partitions, with their last stable offsets. */
+export async function offsets({ database, topic }) {
+  const admin = client(database).admin();
+  await admin.connect();
+  const o = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  return o;
+}
+
 /** Committed offsets of `billing` and the high watermarks of `orders`, per partition. */
 export async function progress({ database }) {
   const admin = client(database).admin();
