@@ -46,8 +46,7 @@ export const openKey = (transactionalId: string): MetaKey => ['txnOpen', transac
 /** Meta key of a partition's aborted ranges. */
 export const abortedKey = (topic: string, partition: number): MetaKey => ['aborted', topic, partition];
 
-const EMPTY = new Uint8Array(0);
-const EMPTY_CRC = payloadCrc(EMPTY);
+const EMPTY_CRC = payloadCrc(new Uint8Array(0));
 
 /** The in-memory index (loaded at open, then kept by the writes that change it). */
 export class TxnIndex {
@@ -112,8 +111,12 @@ export class TxnIndex {
   }
 }
 
-/** A batch with its records taken out (same offsets): what readers get for markers and aborted batches. */
+/**
+ * A batch with its records taken out (same offsets): what readers get for markers and aborted
+ * batches. Its payload is a buffer of its own: fetch answers transfer payload buffers to the
+ * tab, and a buffer shared between batches would be detached by the first transfer.
+ */
 export function emptied(b: RecordBatch): RecordBatch {
   const { compression: _c, ...rest } = b;
-  return { ...rest, count: 0, payload: EMPTY, crc: EMPTY_CRC, sizeBytes: 64 };
+  return { ...rest, count: 0, payload: new Uint8Array(0), crc: EMPTY_CRC, sizeBytes: 64 };
 }

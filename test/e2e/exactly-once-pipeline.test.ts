@@ -45,6 +45,8 @@ describe('exactly once: a transactional pipeline across 3 tabs survives 50 crash
 
     // The orders come from a tab that is never crashed.
     const source = await openTab(h.context, h.url, 'source', 'shared-worker');
+    source.page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`[source] ${m.text()}`); });
+    source.page.on('crash', () => console.log('[source] crashed'));
     await txn(source, 'createTopics', { database, partitions: 6 });
     const open = async (slot: number) => {
       const tab = await openTab(h.context, h.url, `pipeline-${slot}`, 'shared-worker');

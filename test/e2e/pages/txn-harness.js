@@ -81,9 +81,10 @@ export async function createTopics({ database, partitions = 6 }) {
 /** The watermarks of a topic's partitions, with their last stable offsets. */
 export async function offsets({ database, topic }) {
   const admin = client(database).admin();
-  await admin.connect();
-  const o = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
+  const step = (what, p) => Promise.race([p, sleep(10_000).then(() => { throw new Error(`offsets: ${what} got no answer in 10 s`); })]);
+  await step('admin.connect', admin.connect());
+  const o = await step('fetchTopicOffsets', admin.fetchTopicOffsets(topic));
+  await step('admin.disconnect', admin.disconnect());
   return o;
 }
 
