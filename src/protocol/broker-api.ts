@@ -384,7 +384,7 @@ export interface BrokerApi {
 }
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Every BrokerApi method, for hosts that forward calls (port and BroadcastChannel RPC). */
 export const BROKER_METHODS = [
