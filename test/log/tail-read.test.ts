@@ -4,7 +4,8 @@
  * the store's back (memory still answers) and by comparing, over many offsets and limits, with a
  * second connection to the same database that has no tail window. Reads behind the window, in
  * sealed segments, below a moved low watermark, of a topic deleted and created again, or after
- * the database was deleted and reopened never come from a stale window.
+ * the database was deleted and reopened never come from a stale window. A broker fetch waiting at
+ * the log end is answered by the append with the records, from memory.
  */
 import { describe, expect, it } from 'vitest';
 import { Appender } from '../../src/log/appender.js';
@@ -13,7 +14,9 @@ import { S, transaction } from '../../src/log/log-db.js';
 import { LogStore } from '../../src/log/log-store.js';
 import { readPartition } from '../../src/log/reader.js';
 import { IDBKeyRange } from 'fake-indexeddb';
-import { append, fakeClock, openStore, readAllFrom } from './log-helpers.js';
+import { decodeBatch } from '../../src/protocol/record-batch.js';
+import type { KafkaMessage } from '../../src/types.js';
+import { append, brokerOver, fakeClock, openStore, readAllFrom } from './log-helpers.js';
 
 async function dropRow(store: LogStore, topic: string, baseOffset: number) {
   const tx = transaction(store.db, [S.batches], 'readwrite');
@@ -152,5 +155,28 @@ describe('reads at the log end', () => {
     // What fell out of the window is read from IndexedDB, the same records.
     expect((await readAllFrom(store, 't', 0, 0)).length).toBe(20);
     store.close();
+  });
+});
+
+describe('a fetch waiting at the log end', () => {
+  it('is answered by the append with the new records, read from memory (no IndexedDB read)', async () => {
+    const { store } = await openStore();
+    await store.createTopic('t', 1);
+    const broker = await brokerOver(store);
+    try {
+      const app = broker.appender;
+      await app.append(append('t', 0, [{ value: 'before' }]));
+      const waiting = broker.fetch({ partitions: [{ topic: 't', partition: 0, offset: 1 }], maxWaitMs: 30_000, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20 });
+      const before = { hits: store.tail.hits, misses: store.tail.misses };
+      await app.append(append('t', 0, [{ value: 'new-1' }, { value: 'new-2' }]));
+      const [r] = await waiting;
+      expect(r).toMatchObject({ offset: 1, high: 3, low: 0 });
+      const got: KafkaMessage[] = [];
+      for (const b of r!.batches) decodeBatch(b, got, 1);
+      expect(got.map((m) => [m.offset, m.value])).toEqual([['1', 'new-1'], ['2', 'new-2']]);
+      expect({ hits: store.tail.hits - before.hits, misses: store.tail.misses - before.misses }).toEqual({ hits: 1, misses: 0 });
+    } finally {
+      broker.close();
+    }
   });
 });
