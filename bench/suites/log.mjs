@@ -74,12 +74,12 @@ export const logSuite = {
       fn: 'txnPipeline',
       title: '(t) exactly-once pipeline vs the same pipeline at least once',
       description:
-        'A group consumer reads 5,000 orders (pre-produced, outside the timed part; 1-partition topics, broker in-page) and writes one invoice per ' +
+        'A group consumer reads 2,000 orders (pre-produced, outside the timed part; 1-partition topics, broker in-page) and writes one invoice per ' +
         'order, handing eachBatch at most N orders (maxRecordsPerPartition N = 1 and 100). Exactly once: per batch one transaction ' +
         '(`tx.send` of the batch\'s invoices, `tx.sendOffsets`, `tx.commit`). Baseline, at least once: per batch one `producer.send` of the ' +
         'invoices, then `consumer.commitOffsets` of the batch (awaited). Orders/s timed from `run()` to the last commit; the two sides ' +
         'alternate which goes first in each round.',
-      options: { count: 5000, perBatch: [1, 100], settleMs: 500 },
+      options: { count: 2000, perBatch: [1, 100], settleMs: 500 },
       warmup: 1,
       rows: [
         { label: '(t) exactly once, 1 order per transaction', metric: 'exactlyOnce1', baseline: 'atLeastOnce1', unit: 'records/s', goal: { kind: 'ratio', min: 0.5 } },
