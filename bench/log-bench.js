@@ -523,6 +523,69 @@ function timeIt(fn) {
 }
 
 const diag = {
+  /** (t) per-step times of the pipeline, one order per batch: where each side's time per order goes. */
+  async pipelinePhases({ count = 400, perBatch = 1, passes = 2 } = {}) {
+    const out = {};
+    for (let pass = 0; pass < passes; pass++) {
+      for (const mode of ['exactly-once', 'at-least-once']) {
+        const database = freshName(`phases-${mode}`);
+        const client = createClient({ clientId: 'bench', database, broker: 'in-page', logCleanerIntervalMs: 0 });
+        const admin = client.admin();
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }, { topic: 'invoices', numPartitions: 1 }] });
+        const producer = client.producer(mode === 'exactly-once' ? { transactionalId: 'bench-phases', idempotent: true, maxInFlightRequests: 1 } : {});
+        await producer.connect();
+        await producer.connect();
+        const feeder = client.producer();
+        await feeder.connect();
+        await feeder.send({ topic: 'orders', messages: makeValues(0, count).map((value) => ({ value })) });
+        const consumer = client.consumer({ groupId: 'billing', maxRecordsPerPartition: perBatch, maxWaitTimeInMs: 100 });
+        await consumer.connect();
+        await consumer.subscribe({ topic: 'orders', fromBeginning: true });
+        const t = { begin: 0, send: 0, offsets: 0, commit: 0, handler: 0, between: 0 };
+        let done = 0;
+        let finish;
+        const finished = new Promise((r) => { finish = r; });
+        let last;
+        const t0 = now();
+        await consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch, resolveOffset }) => {
+            const h0 = now();
+            if (last !== undefined) t.between += h0 - last;
+            const invoices = batch.messages.map((m) => ({ value: { order: m.offset } }));
+            const next = String(Number(batch.messages[batch.messages.length - 1].offset) + 1);
+            let a = now();
+            const lap = (k) => { const b = now(); t[k] += b - a; a = b; };
+            if (mode === 'exactly-once') {
+              const tx = await producer.transaction(); lap('begin');
+              await tx.send({ topic: 'invoices', messages: invoices }); lap('send');
+              await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] }); lap('offsets');
+              await tx.commit(); lap('commit');
+            } else {
+              await producer.send({ topic: 'invoices', messages: invoices }); lap('send');
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]); lap('commit');
+            }
+            for (const m of batch.messages) resolveOffset(m.offset);
+            done += batch.messages.length;
+            last = now();
+            t.handler += last - h0;
+            if (done >= count) finish();
+          },
+        });
+        await finished;
+        const total = now() - t0;
+        await consumer.disconnect();
+        await producer.disconnect();
+        await feeder.disconnect();
+        await admin.disconnect();
+        await deleteDb(`lanes:${database}`);
+        const n = count / perBatch;
+        out[`${mode} pass ${pass}`] = { msPerBatch: total / n, ...Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / n])) };
+      }
+    }
+    return out;
+  },
   /**
    * Where broker open goes on the three logs of case (o): raw IndexedDB steps of an open (open
    * the database; read all topic rows; read all producer rows) beside the full lanes open

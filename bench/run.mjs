@@ -242,7 +242,13 @@ async function main() {
  */
 function mergeReport(old, fresh, results, runLine) {
   const lines = old.split('\n');
-  const freshRows = fresh.split('\n').filter((l) => /^\| \(/.test(l));
+  // Only the fresh summary table's rows: the engines table further down has rows with the
+  // same labels and more columns, which do not belong in the summary.
+  const freshLines = fresh.split('\n');
+  const ft = freshLines.findIndex((l) => l.startsWith('| benchmark |'));
+  let fe = ft < 0 ? 0 : ft + 2;
+  while (ft >= 0 && fe < freshLines.length && freshLines[fe].startsWith('|')) fe++;
+  const freshRows = (ft < 0 ? [] : freshLines.slice(ft + 2, fe)).filter((l) => /^\| \(/.test(l));
   const labelOf = (l) => l.slice(2, l.indexOf(' | ', 2));
   const ran = new Set(results.flatMap((r) => r.lines.map((l) => l.label)));
   // 1. summary table: the first table whose header starts with "| benchmark |"

@@ -79,11 +79,14 @@ export class TxnCoordinator {
       const open = index.open.get(id);
       const startedAt = this.host.store.now();
       let next: OpenTxn | undefined;
+      // A send to partitions the open transaction already covers writes no index row: its
+      // IndexedDB transaction then leaves the meta store out of its scope.
+      const known = open && Array.isArray(req.batches) && req.batches.every((b) => open.partitions.some((p) => p.topic === b?.topic && p.partition === b?.partition));
       const results = await this.host.append({
         producerId: req.producerId,
         producerEpoch: req.producerEpoch,
         batches: req.batches.map((b): AppendBatch => ({ topic: b?.topic, partition: b?.partition, baseSequence: b?.baseSequence, records: b?.records, transactional: true })),
-        meta: (landed) => {
+        meta: known ? undefined : (landed) => {
           const base: OpenTxn = open ?? { transactionalId: id, producerId: req.producerId, producerEpoch: req.producerEpoch, startedAt, timeoutMs, partitions: [] };
           const partitions = [...base.partitions];
           for (const r of landed) {

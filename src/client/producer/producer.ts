@@ -125,6 +125,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   if (transactionTimeout !== undefined && (!Number.isSafeInteger(transactionTimeout) || transactionTimeout <= 0)) throw new InvalidArgumentError(`producer.transactionTimeout must be a positive integer (ms); got ${formatValue(transactionTimeout)}`, { details: { field: 'transactionTimeout' } });
   let fenced: ProducerFencedError | undefined;
   let activeTxn = false;
+  let txnModule: typeof import('./transaction.js') | undefined;
   const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry });
   const events = new Instrumentation(PRODUCER_EVENTS);
   const logger = conn.logger.namespace('Producer');
@@ -377,8 +378,9 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     async transaction() {
       if (transactionalId === undefined) throw new InvalidTxnStateError('producer.transaction() needs a transactional producer: set transactionalId in producer({ transactionalId })');
       const fencedError = () => new ProducerFencedError(fenced!.message, { details: fenced!.details });
-      // The transaction machinery is loaded on first use.
-      const { createTransaction } = await import('./transaction.js');
+      // The transaction machinery is loaded on first use; later transactions begin without
+      // awaiting anything (no broker call either: the broker opens a transaction at its first send).
+      const createTransaction = txnModule?.createTransaction ?? (txnModule = await import('./transaction.js')).createTransaction;
       if (fenced) throw fencedError();
       if (!connected) throw notConnected();
       if (activeTxn) throw new InvalidTxnStateError('a transaction is already active on this producer: commit or abort it first');
