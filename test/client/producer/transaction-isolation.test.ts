@@ -132,6 +132,26 @@ describe('transactions and isolation levels', () => {
     await t2.abort();
   });
 
+  it('a transaction of several sends: a later send to a partition it already wrote keeps the stored open transaction, a send to a new one adds it', async () => {
+    await open();
+    const p = await txProducer();
+    const tx = await p.transaction();
+    await tx.send({ topic: 'invoices', messages: [{ value: 'one' }] });
+    await tx.send({ topic: 'invoices', messages: [{ value: 'two' }] });
+    await tx.sendBatch({ topicMessages: [{ topic: 'invoices', messages: [{ value: 'three' }] }, { topic: 'orders', messages: [{ partition: 1, value: 'four' }] }] });
+    const again = await LogStore.open({ indexedDB: env!.indexedDB, IDBKeyRange, name: dbName(env!.config.database) });
+    try {
+      // Stored as written: both partitions, each from the transaction's first offset there.
+      expect(again.txns.open.get('tx-1')!.partitions).toEqual([{ topic: 'invoices', partition: 0, firstOffset: 0 }, { topic: 'orders', partition: 1, firstOffset: 0 }]);
+      expect(again.txns.lastStable('invoices', 0, 3)).toBe(0);
+    } finally {
+      again.close();
+    }
+    await tx.abort();
+    expect(await committedValues()).toEqual([]);
+    expect((await fetchOnce(0, true)).values).toEqual(['one', 'two', 'three']);
+  });
+
   it('transactionTimeout: the broker aborts a transaction left open and fences its producer', async () => {
     await open();
     const p = await txProducer('slow', { transactionTimeout: 100 });
