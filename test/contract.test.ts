@@ -85,8 +85,8 @@ describe('the root export of lanes', () => {
     expect(out.created).toBe(true);
     expect(out.sent).toEqual([{ topicName: 't', partition: 1, errorCode: 0, baseOffset: '0', logAppendTime: '-1', logStartOffset: '0' }]);
     expect(out.offsets).toEqual([
-      { partition: 0, offset: '0', high: '0', low: '0', replicated: '0' },
-      { partition: 1, offset: '1', high: '1', low: '0', replicated: '0' },
+      { partition: 0, offset: '0', high: '0', low: '0', lastStable: '0', replicated: '0' },
+      { partition: 1, offset: '1', high: '1', low: '0', lastStable: '1', replicated: '0' },
     ]);
   });
 
