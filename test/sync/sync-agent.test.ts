@@ -2,28 +2,13 @@
 // on fake-indexeddb: exactly once, per partition in order, resumed after a restart, mirror,
 // isolation 'replicated', tokens, retention.
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CompressionTypes, createClient, type Client, type SyncStatus } from '../../src/index.js';
 import { readAll, startServer } from '../replica/helpers.js';
+import { clients, servers, until } from './helpers.js';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import { QuotaExceededError } from '../../src/errors.js';
 
-const servers: { http: { close(): Promise<void> } }[] = [];
-const clients: { disconnect(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.disconnect().catch(() => undefined);
-  for (const s of servers.splice(0)) await s.http.close().catch(() => undefined);
-});
-
-async function until<T>(what: string, f: () => Promise<T | false | null | undefined> | T | false | null | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function device(factory: IDBFactory, url: string, token: string | (() => Promise<string>), database = 'dev') {
   const client = createClient({ clientId: 'd', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0, sync: { url, token, lingerMs: 5, mirrorIntervalMs: 20 } });

@@ -3,26 +3,11 @@
 // transaction's records wait for its marker (nothing at or past the last stable offset is
 // pushed), aborted records and markers arrive emptied, so no replica reader ever sees them.
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, type Client, type SyncStatus } from '../../src/index.js';
 import { readAll, startServer } from '../replica/helpers.js';
+import { clients, servers, until } from './helpers.js';
 
-const servers: { http: { close(): Promise<void> } }[] = [];
-const clients: { disconnect(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0).reverse()) await c.disconnect().catch(() => undefined);
-  for (const s of servers.splice(0)) await s.http.close().catch(() => undefined);
-});
-
-async function until<T>(what: string, f: () => Promise<T | false | null | undefined> | T | false | null | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 const idle = (client: Client, pending = 0): Promise<SyncStatus> =>
   until('sync idle', async () => { const s = await client.sync.status(); return s.state === 'idle' && s.pendingRecords === pending ? s : false; });
 
