@@ -15,6 +15,8 @@
  * - A send is atomic: all its partitions travel in one request, which the broker writes whole
  *   or not at all. When a request joining several sends is refused, each send is retried alone,
  *   so one bad send cannot fail its neighbours.
+ * - The caller's message objects are not kept once encoded: a pending send holds its encoded
+ *   records only, and a send placed again (see ./replace.ts) is placed from those.
  */
 import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, ProducerFencedError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
 import { checkCodec, Codec } from '../../protocol/codec.js';
@@ -28,6 +30,7 @@ import type { Logger } from '../logger.js';
 import { createRetry, type RetryOptions } from '../retry.js';
 import { tpKey } from '../../protocol/topic-partition.js';
 import type { Transaction } from './transaction.js';
+import type { Origin, Placed } from './replace.js';
 
 export type { Transaction, TransactionOffsets } from './transaction.js';
 
@@ -91,15 +94,15 @@ export interface Producer<S extends TopicSchema = UntypedTopics> {
 }
 
 /** One send's records for one partition, waiting in the accumulator. */
-interface Chunk { send: PendingSend; topic: string; partition: number; records: EncodedRecords }
+interface Chunk extends Placed { send: PendingSend }
 interface PendingSend {
   chunks: Chunk[];
   compression?: CompressionTypes;
   results: Map<string, ProduceResult>;
   resolve: (r: RecordMetadata[]) => void;
   reject: (e: unknown) => void;
-  /** Places the send's records again with fresh metadata (once: cleared when used). */
-  rebuild?: () => Promise<void>;
+  /** Set once the send was placed again with fresh metadata (that happens at most once). */
+  placedAgain?: boolean;
 }
 
 const notConnected = () => new NotConnectedError('producer is not connected: call producer.connect() first');
@@ -175,11 +178,12 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       info = await topicInfo(topic);
     }
     const partitionMetadata = Array.from({ length: info.numPartitions }, (_, i) => ({ partitionId: i, leader: 0 }));
-    const byPartition = new Map<number, { msgs: Message[]; indices: number[] }>();
+    const byPartition = new Map<number, { msgs: Message[]; indices: number[]; fixed?: number[] }>();
     messages.forEach((m: Message, i: number) => {
       let partition: number;
-      if (m.partition !== undefined && m.partition !== null) {
-        partition = m.partition;
+      const explicit = m.partition !== undefined && m.partition !== null;
+      if (explicit) {
+        partition = m.partition!;
         if (partition < 0 || partition >= info.numPartitions) {
           throw new TopicNotFoundError(`${field}.messages[${i}].partition ${partition} is out of range: topic ${JSON.stringify(topic)} has ${info.numPartitions} partitions`, { details: { topic, partition } });
         }
@@ -188,17 +192,26 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       }
       let list = byPartition.get(partition);
       if (!list) byPartition.set(partition, (list = { msgs: [], indices: [] }));
+      if (explicit) (list.fixed ??= []).push(list.msgs.length);
       list.msgs.push(m);
       list.indices.push(i);
     });
-    for (const [partition, { msgs, indices }] of byPartition) {
+    // What placing the records again needs besides their bytes (./replace.ts): never the messages.
+    const origin: Origin = { topic, field: `${field}.messages`, numPartitions: info.numPartitions };
+    for (const [partition, { msgs, indices, fixed }] of byPartition) {
       const records = encodeRecords(msgs, now, `${field}.messages`, indices);
       if (records.maxRecordBytes > info.config.maxMessageBytes) {
         throw new RecordTooLargeError(`a record of ${records.maxRecordBytes} bytes exceeds max.message.bytes=${info.config.maxMessageBytes} of topic ${JSON.stringify(topic)}`, {
           details: { topic, partition, size: records.maxRecordBytes, max: info.config.maxMessageBytes },
         });
       }
-      send.chunks.push({ send, topic, partition, records });
+      const chunk: Chunk = { send, topic, partition, records, origin };
+      if (byPartition.size > 1) chunk.at = Uint32Array.from(indices);
+      if (fixed) {
+        chunk.fixed = new Uint8Array(msgs.length);
+        for (const k of fixed) chunk.fixed[k] = 1;
+      }
+      send.chunks.push(chunk);
     }
   }
 
@@ -270,14 +283,16 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   /**
    * A send refused because a partition it was placed on is gone (its topic was deleted, or
    * re-created with fewer partitions, since this producer looked it up) is placed again, once,
-   * with fresh metadata: the refused request dropped the cached metadata. Otherwise it fails.
+   * with fresh metadata (the refused request dropped the cached metadata), from its encoded
+   * records: ./replace.ts says how. Otherwise it fails.
    */
   async function failed(s: PendingSend, e: unknown): Promise<void> {
-    const rebuild = s.rebuild;
-    if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') || !rebuild) return s.reject(e);
-    s.rebuild = undefined;
+    if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') || s.placedAgain) return s.reject(e);
+    s.placedAgain = true;
     try {
-      await rebuild();
+      const { placeAgain } = await import('./replace.js');
+      s.chunks = (await placeAgain(s.chunks, topicInfo, partitioner)).map((c) => ({ ...c, send: s }));
+      s.results.clear();
       await request([s]);
       s.resolve(results(s));
     } catch (e2) {
@@ -342,7 +357,6 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     const send = newSend();
     await build(send);
     if (send.chunks.length === 0) return [];
-    send.rebuild = async () => { send.chunks = []; send.results.clear(); await build(send); };
     const done = new Promise<RecordMetadata[]>((resolve, reject) => { send.resolve = resolve; send.reject = reject; });
     queue.push(send);
     void flush();
