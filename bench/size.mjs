@@ -78,6 +78,7 @@ const FEATURES = [
   [/watch-loop/, '`client.watch()`'],
   [/transaction/, '`producer.transaction()`'],
   [/compression/, 'GZIP: a compressed send, or a compressed batch fetched'],
+  [/replace/, 'a send placed again after its topic was re-created with fewer partitions'],
   [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, describeGroups, deleteGroups, setOffsets, resetOffsets)'],
 ];
 

@@ -8,7 +8,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { partitionForKey, TopicNotFoundError, type Message, type PartitionerArgs } from '../../../src/index.js';
+import { partitionForKey, TopicNotFoundError, type Message } from '../../../src/index.js';
+import type { PartitionerArgs } from '../../../src/partitioner/partitioners.js';
 import type { ProduceRequest } from '../../../src/protocol/broker-api.js';
 import { readAll, rejection, setup } from '../helpers.js';
 
