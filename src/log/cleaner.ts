@@ -8,8 +8,15 @@
  * - Every write runs under LogStore.exclusive and rereads the partition state inside it, so an
  *   append committing meanwhile neither loses the cleaner's change nor has its own lost.
  * - Offsets never change. Compaction keeps, per key, only the record with the highest offset
- *   (computed over the whole log, active segment included) and rewrites sealed segments with
- *   the survivors at their original offsets; the log end stays.
+ *   below the last stable offset (active segment included, aborted transactions left out) and
+ *   rewrites sealed segments with the survivors at their original offsets; the log end stays.
+ * - Transactions (Kafka's cleaner, KIP-98): nothing at or after the last stable offset (an open
+ *   transaction's first record) is read into the offset map or changed, so a read-committed
+ *   reader never loses the last committed value of a key to an open or aborted write. Batches
+ *   of aborted transactions are removed. A marker stays while data of its transaction is left;
+ *   once none is, its aborted range (ABORT) leaves the transaction index in the same IndexedDB
+ *   transaction, and the marker goes delete.retention.ms after that clean (`cleanedAt`).
+ *   Producer states (`producers`) are never touched.
  * - A tombstone (keyed record with null value) survives until delete.retention.ms after the
  *   cleaner first rewrote its batch (`cleanedAt`), so slow consumers still see the delete.
  * - Retention deletes whole sealed segments, oldest first; the low watermark moves to the
@@ -22,6 +29,7 @@ import { done, S, transaction, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 import { deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 import { plainBatches } from '../protocol/compression.js';
+import { CleanerTxns } from './txn-index.js';
 
 export type { CleanerStats };
 
@@ -140,22 +148,25 @@ async function dropSegmentsBelowStart(store: LogStore, topic: string, partition:
 }
 
 /**
- * Compaction: builds key -> latest offset over the whole partition, then rewrites each sealed
- * segment that holds a superseded record or an expired tombstone.
- */
-/**
  * What each partition looked like when it was last compacted, and when its first kept tombstone
- * falls due: a run that finds the same log (same end, same sealed segments, same config) before
- * that time has nothing to do, and skips reading the partition twice over.
+ * or marker falls due: a run that finds the same log (same end, same last stable offset, same
+ * sealed segments, same config) before that time has nothing to do, and skips reading the
+ * partition twice over.
  */
 const lastClean = new WeakMap<LogStore, Map<string, { shape: string; due: number }>>();
 
 function shapeOf(store: LogStore, p: PartitionState): string {
   const t = store.topic(p.topic);
   const last = p.sealed[p.sealed.length - 1];
-  return `${t.createdAt}:${t.config.deleteRetentionMs}:${p.active.nextOffset}:${p.sealed.length}:${last?.baseOffset}:${last?.version}`;
+  const stable = store.txns.lastStable(p.topic, p.partition, p.active.nextOffset);
+  return `${t.createdAt}:${t.config.deleteRetentionMs}:${p.active.nextOffset}:${stable}:${p.sealed.length}:${last?.baseOffset}:${last?.version}`;
 }
 
+/**
+ * Compaction: builds key -> latest offset over the stable part of the partition (below the last
+ * stable offset, aborted transactions left out), then rewrites each sealed segment that holds a
+ * superseded record, an aborted transaction's batch, an expired tombstone or an expired marker.
+ */
 async function compactPartition(store: LogStore, topic: string, partition: number, stats: CleanerStats): Promise<void> {
   const p = store.partition(topic, partition);
   if (p.sealed.length === 0) return;
@@ -165,27 +176,45 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
   const before = memo.get(memoKey);
   if (before && before.shape === shapeOf(store, p) && store.now() < before.due) return;
   let due = Infinity;
-  const end = p.active.nextOffset;
+  // Kafka's first uncleanable offset: nothing at or after the last stable offset is read into
+  // the map or changed. Below it every transaction has ended, so what follows holds for the
+  // whole run even while transactions commit or abort meanwhile.
+  const stable = store.txns.lastStable(topic, partition, p.active.nextOffset);
+  const txns = new CleanerTxns(store.txns, topic, partition);
   const latest = new Map<string, number>();
   let from = -Infinity;
   for (;;) {
-    const page = await plainBatches(await store.readBatches(topic, partition, from, end, SCAN_PAGE));
-    for (const b of page) scanRecords(b.payload, b.baseOffset, (r) => { if (r.keyId !== null) latest.set(r.keyId, r.offset); });
+    const page = await plainBatches(await store.readBatches(topic, partition, from, stable, SCAN_PAGE));
+    for (const b of page) {
+      if (txns.isAborted(b) || b.control) continue;
+      scanRecords(b.payload, b.baseOffset, (r) => { if (r.keyId !== null) latest.set(r.keyId, r.offset); });
+    }
     if (page.length < SCAN_PAGE) break;
     from = page[page.length - 1]!.baseOffset + 1;
   }
   const cfg = store.topic(topic).config;
   for (const seg of [...p.sealed]) {
+    if (seg.baseOffset >= stable) break;
     if (store.closed || !store.topics.has(topic)) return;
     const now = store.now();
     // Compressed batches are read uncompressed; a rewritten one is stored uncompressed.
-    const raw = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
+    const raw = await store.readBatches(topic, partition, seg.baseOffset, Math.min(seg.nextOffset, stable));
     const stored = new Set(raw);
     const batches = await plainBatches(raw);
     const puts: RecordBatch[] = [];
     const deletes: number[] = [];
     let removed = 0, tombs = 0;
     for (const b of batches) {
+      if (b.control) {
+        // A marker goes once no data of its transaction is left and delete.retention.ms has
+        // passed since the cleaner first found it so (`cleanedAt`); until then it stays.
+        if (!txns.onMarker(b)) continue;
+        if (b.cleanedAt >= 0 && now - b.cleanedAt >= cfg.deleteRetentionMs) { deletes.push(b.baseOffset); removed += b.count; continue; }
+        due = Math.min(due, (b.cleanedAt >= 0 ? b.cleanedAt : now) + cfg.deleteRetentionMs);
+        if (b.cleanedAt < 0) puts.push({ ...b, crc: stored.has(b) ? b.crc : payloadCrc(b.payload), cleanedAt: now });
+        continue;
+      }
+      if (txns.isAborted(b)) { deletes.push(b.baseOffset); removed += b.count; continue; }
       const kept: RecordView[] = [];
       let changed = false;
       let hasTombstone = false;
@@ -198,6 +227,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
         }
         kept.push(r);
       });
+      if (kept.length > 0) txns.onDataKept(b);
       const firstClean = hasTombstone && b.cleanedAt < 0;
       if (!changed && !firstClean) continue;
       if (kept.length === 0) { deletes.push(b.baseOffset); continue; }
@@ -211,7 +241,9 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
         cleanedAt: b.cleanedAt >= 0 ? b.cleanedAt : now,
       });
     }
-    if (puts.length === 0 && deletes.length === 0) continue;
+    // ABORT markers this segment found alone: their ranges leave the index with this write.
+    const gone = txns.takeFinishedAborts();
+    if (puts.length === 0 && deletes.length === 0 && gone.length === 0) continue;
     const remaining = batches.filter((b) => !deletes.includes(b.baseOffset)).map((b) => puts.find((x) => x.baseOffset === b.baseOffset) ?? b);
     const nextSeg: SegmentRow = {
       ...seg, version: seg.version + 1, batchCount: remaining.length,
@@ -221,12 +253,18 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
     const written = await store.exclusive(async () => {
       if (store.closed || !store.topics.has(topic)) return false;
       const what = `compact ${topic}-${partition}@${seg.baseOffset}`;
-      const tx = transaction(store.db, [S.batches, S.segments], 'readwrite', what);
+      const index = gone.length ? store.txns.withoutAborted(topic, partition, gone) : undefined;
+      const tx = transaction(store.db, index ? [S.batches, S.segments, S.meta] : [S.batches, S.segments], 'readwrite', what);
       const writes: Promise<unknown>[] = [];
       for (const b of puts) writes.push(tx.objectStore(S.batches).put(b));
       for (const o of deletes) writes.push(tx.objectStore(S.batches).delete([topic, partition, o]));
       writes.push(tx.objectStore(S.segments).put(nextSeg));
+      if (index) {
+        const meta = tx.objectStore(S.meta);
+        writes.push(index.list.length ? meta.put(index.list, index.key) : meta.delete(index.key));
+      }
       await done(tx, what, writes);
+      if (index) store.txns.setAborted(topic, partition, index.list);
       const cur = store.partition(topic, partition);
       store.setPartition({ ...cur, sealed: cur.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
       return true;

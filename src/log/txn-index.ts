@@ -10,8 +10,9 @@
  * Invariants:
  * - The index changes only in the same IndexedDB transaction as the log rows it describes:
  *   the first records of a transaction on a partition write its `['txnOpen', id]` row, and the
- *   markers delete it and (on abort) extend `['aborted', topic, partition]`. After a crash the
- *   index read back at open therefore matches the log exactly.
+ *   markers delete it and (on abort) extend `['aborted', topic, partition]`; the cleaner drops
+ *   an aborted range once none of its data batches is left, with the write that first finds
+ *   its marker alone. After a crash the index read back at open therefore matches the log.
  * - LSO(tp) = the smallest first offset of an open transaction on tp, else the high watermark.
  *   Read-committed readers get batches below the LSO only.
  * - A transactional batch of producer P at offset o is aborted iff an aborted range of P on
@@ -94,6 +95,22 @@ export class TxnIndex {
   }
 
   /**
+   * The partition's aborted ranges without those of `gone` (matched by producer and marker
+   * offset), with the meta key to store them under; undefined when none of them is listed.
+   */
+  withoutAborted(topic: string, partition: number, gone: readonly AbortedRange[]): { key: MetaKey; list: AbortedRange[] } | undefined {
+    const list = this.aborted.get(tpKey(topic, partition)) ?? [];
+    const kept = list.filter((r) => !gone.some((g) => g.producerId === r.producerId && g.lastOffset === r.lastOffset));
+    return kept.length === list.length ? undefined : { key: abortedKey(topic, partition), list: kept };
+  }
+
+  /** Installs a partition's committed aborted ranges (an empty list removes the entry). */
+  setAborted(topic: string, partition: number, list: AbortedRange[]): void {
+    if (list.length) this.aborted.set(tpKey(topic, partition), list);
+    else this.aborted.delete(tpKey(topic, partition));
+  }
+
+  /**
    * What a reader may see of batches read from a partition: read-committed readers get the
    * batches below the LSO, with aborted ones emptied; everyone gets control batches emptied.
    * An emptied batch keeps its offsets and carries no records, so a consumer moves past it.
@@ -108,6 +125,52 @@ export class TxnIndex {
       else out.push(b);
     }
     return { batches: out, lastStable };
+  }
+}
+
+/**
+ * The cleaner's view of transactions during one run over a partition (Kafka's
+ * CleanedTransactionMetadata). It is shown the batches below the last stable offset in offset
+ * order, and answers which batches belong to aborted transactions (removed, never in the
+ * offset map) and which markers are alone (no data of their transaction is left after this
+ * run). Since a producer has at most one transaction open at a time, its transactional batches
+ * between two of its markers on a partition are the later marker's transaction.
+ */
+export class CleanerTxns {
+  /** Producers with data of their current transaction kept so far in this run. */
+  private readonly dataLeft = new Set<number>();
+  private finished: AbortedRange[] = [];
+
+  constructor(private readonly index: TxnIndex, private readonly topic: string, private readonly partition: number) {}
+
+  /** True when `b` is a data batch of an aborted transaction. */
+  isAborted(b: RecordBatch): boolean {
+    return b.transactional === true && !b.control && this.index.isAborted(this.topic, this.partition, b.producerId, b.baseOffset);
+  }
+
+  /** Notes a data batch that keeps records after this run. */
+  onDataKept(b: RecordBatch): void {
+    if (b.transactional) this.dataLeft.add(b.producerId);
+  }
+
+  /**
+   * Notes a marker; true when no data of its transaction is left, so that it may go once
+   * delete.retention.ms has passed. An ABORT marker found alone also ends its aborted range:
+   * nothing is left for the range to hide (see takeFinishedAborts).
+   */
+  onMarker(b: RecordBatch): boolean {
+    const alone = !this.dataLeft.delete(b.producerId);
+    if (alone && b.control === 'ABORT' && this.index.isAborted(this.topic, this.partition, b.producerId, b.baseOffset)) {
+      this.finished.push({ producerId: b.producerId, firstOffset: -1, lastOffset: b.baseOffset });
+    }
+    return alone;
+  }
+
+  /** The aborted ranges ended since the last call (matched by producer and marker offset). */
+  takeFinishedAborts(): AbortedRange[] {
+    const out = this.finished;
+    this.finished = [];
+    return out;
   }
 }
 
