@@ -198,13 +198,15 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
     if (store.closed || !store.topics.has(topic)) return;
     const now = store.now();
     // Compressed batches are read uncompressed; a rewritten one is stored uncompressed.
-    const raw = await store.readBatches(topic, partition, seg.baseOffset, Math.min(seg.nextOffset, stable));
+    const raw = await store.readBatches(topic, partition, seg.baseOffset, seg.nextOffset);
     const stored = new Set(raw);
     const batches = await plainBatches(raw);
     const puts: RecordBatch[] = [];
     const deletes: number[] = [];
     let removed = 0, tombs = 0;
     for (const b of batches) {
+      // At or after the last stable offset: kept as written (and counted in the segment's row).
+      if (b.baseOffset >= stable) continue;
       if (b.control) {
         // A marker goes once no data of its transaction is left and delete.retention.ms has
         // passed since the cleaner first found it so (`cleanedAt`); until then it stays.

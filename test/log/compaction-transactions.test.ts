@@ -18,14 +18,14 @@ afterEach(() => { for (const c of cleanups.splice(0)) c(); });
 
 const RETENTION = 1000;
 
-/** A compacted topic, each batch in a segment of its own, on a store with a clock the test moves. */
-async function compacted() {
+/** A compacted topic, each batch in a segment of its own unless `segment` says otherwise, on a store with a clock the test moves. */
+async function compacted(segment: { name: string; value: string }[] = [{ name: 'segment.bytes', value: '1' }]) {
   const clock = fakeClock();
   const { store, factory, name } = await openStore({ now: clock.now });
   const broker = await brokerOver(store);
   cleanups.push(() => broker.close());
   await broker.createTopics([{ topic: 'c', numPartitions: 1, configEntries: [
-    { name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '1' }, { name: 'delete.retention.ms', value: String(RETENTION) },
+    { name: 'cleanup.policy', value: 'compact' }, ...segment, { name: 'delete.retention.ms', value: String(RETENTION) },
   ] }], false);
   return { clock, store, broker, factory, name };
 }
@@ -242,5 +242,21 @@ describe('compaction and transactions', () => {
     expect(await read(broker, false)).toEqual(['1:k=v2', '4:z=z', '5:k=v4', '6:k=v5']);
     const stale = broker.produce({ producerId: tx.producerId, producerEpoch: -1, transactionalId: 't', batches: [{ topic: 'c', partition: 0, baseSequence: 2, records: encodeRecords([{ value: 'x' }], 1) }] });
     await expect(stale).rejects.toMatchObject({ name: 'ProducerFencedError' });
+  });
+
+  it('a sealed segment reaching past the last stable offset is cleaned below it only, and its counts stay those of what it holds', async () => {
+    const { broker, store, clock } = await compacted([{ name: 'segment.ms', value: '1000' }]);
+    await plain(broker, 'k', 'v1'); // 0
+    await plain(broker, 'k', 'v2'); // 1
+    const tx = await txProducer(broker, 't');
+    await tx.send([{ key: 'k', value: 'v3' }, { key: 'j', value: 'j1' }]); // 2-3, open
+    await plain(broker, 'j', 'j2'); // 4
+    clock.t += 1000; // the cleaner seals the one segment [0, 5), then cleans it
+    await broker.runLogCleaner(['c']);
+    const [seg] = await broker.segments('c', 0);
+    expect(seg).toMatchObject({ baseOffset: 0, nextOffset: 5, sealed: true, recordCount: 4, version: 1 });
+    expect(await stored(store)).toEqual(['1:plain', '2:txn', '4:plain']);
+    expect(seg!.sizeBytes).toBe((await store.readBatches('c', 0, 0, 5)).reduce((n, b) => n + b.sizeBytes, 0));
+    expect(await read(broker, true)).toEqual(['1:k=v2', '2:k=v3', '3:j=j1', '4:j=j2']);
   });
 });
