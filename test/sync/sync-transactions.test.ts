@@ -44,4 +44,40 @@ describe('sync ships committed transactions only', () => {
     // The replica numbers records its own way; what matters is which records it holds, in order.
     expect(after.map((r) => r.value)).toEqual(['committed', 'open', 'behind-open']);
   });
+
+  it('a log compacted before its upload ships the same committed records: no aborted one, the last committed value of each key kept', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    const indexedDB = new IDBFactory();
+    const base = { clientId: 'd', database: 'txn-sync-compacted', broker: 'in-page' as const, indexedDB, IDBKeyRange, logCleanerIntervalMs: 0 };
+    // Written and cleaned before sync is configured.
+    const offline = createClient(base);
+    const admin = offline.admin();
+    const plain = offline.producer();
+    const tp = offline.producer({ transactionalId: 'sync-tx', idempotent: true, maxInFlightRequests: 1 });
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'kv', numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }, { name: 'segment.bytes', value: '1' }] }] });
+    await plain.connect();
+    await tp.connect();
+    await plain.send({ topic: 'kv', messages: [{ key: 'k', value: 'v1' }] }); // 0
+    const t1 = await tp.transaction();
+    await t1.send({ topic: 'kv', messages: [{ key: 'k', value: 'aborted' }] }); // 1
+    await t1.abort(); // ABORT 2
+    const t2 = await tp.transaction();
+    await t2.send({ topic: 'kv', messages: [{ key: 'k', value: 'open' }] }); // 3, left open
+    await plain.send({ topic: 'kv', messages: [{ key: 'z', value: 'z' }] }); // 4
+    await admin.runLogCleaner({ topics: ['kv'] });
+    await tp.disconnect();
+    await plain.disconnect();
+    await admin.disconnect();
+
+    const client = createClient({ ...base, sync: { url: server.url, token, lingerMs: 5 } });
+    const admin2 = client.admin();
+    clients.push(admin2);
+    await admin2.connect();
+    // The stable part (below the open transaction at 3) goes up; k=v1 with it.
+    await until('the stable part replicated', async () => (await admin2.fetchTopicOffsets('kv'))[0]!.replicated === '3');
+    expect((await readAll(server.url, token, 'kv', 0)).map((r) => r.value)).toEqual(['v1']);
+  });
 });
