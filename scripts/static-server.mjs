@@ -14,9 +14,10 @@ const TYPES = {
 
 /**
  * Starts the server. `port` 0 picks a free one. Returns { url, port, close }.
- * `routes` may map a path to a handler (req, res) for dynamic endpoints.
+ * `routes` may map a path to a handler (req, res) for dynamic endpoints; `headers(path)` returns
+ * headers to add to a file's response (e.g. COOP/COEP, which make a page cross-origin isolated).
  */
-export function startStaticServer({ port = 0, root = ROOT, routes = {} } = {}) {
+export function startStaticServer({ port = 0, root = ROOT, routes = {}, headers = () => ({}) } = {}) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const route = routes[url.pathname];
@@ -36,6 +37,7 @@ export function startStaticServer({ port = 0, root = ROOT, routes = {} } = {}) {
       'content-length': st.size,
       'cache-control': 'no-store',
       'service-worker-allowed': '/',
+      ...headers(path),
     });
     createReadStream(file).pipe(res);
   });

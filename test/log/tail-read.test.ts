@@ -179,4 +179,26 @@ describe('a fetch waiting at the log end', () => {
       broker.close();
     }
   });
+
+  it('is answered before the produce that woke it, which is still answered after its commit', async () => {
+    const { store } = await openStore();
+    await store.createTopic('t', 1);
+    const broker = await brokerOver(store);
+    try {
+      const order: string[] = [];
+      const fetch = (offset: number) => broker.fetch({ partitions: [{ topic: 't', partition: 0, offset }], maxWaitMs: 30_000, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20 });
+      const waiting = fetch(0).then((r) => { order.push(`fetch ${r[0]!.high}`); return r; });
+      const produced = broker.produce(append('t', 0, [{ value: 'x' }])).then((r) => { order.push(`produce ${r[0]!.baseOffset}`); });
+      await Promise.all([waiting, produced]);
+      expect(order).toEqual(['fetch 1', 'produce 0']);
+      expect((await store.readBatches('t', 0, 0, Infinity)).map((b) => b.baseOffset)).toEqual([0]);
+
+      // A produce that wakes nobody is answered as before.
+      order.length = 0;
+      await broker.produce(append('t', 0, [{ value: 'y' }])).then(() => order.push('produce'));
+      expect(order).toEqual(['produce']);
+    } finally {
+      broker.close();
+    }
+  });
 });

@@ -93,6 +93,23 @@ describe('a free consumer reads assigned partitions', () => {
     await stopped;
   });
 
+  it('hands the first fetched record to the handler before it asks for the next ones', async () => {
+    const e = await open();
+    await topicWith(e, 't', ['a', 'b']);
+    const order: string[] = [];
+    const fetch = e.broker.fetch;
+    e.broker.fetch = (req) => { order.push(`fetch ${req.partitions[0]!.offset}`); return fetch(req); };
+    const c = await e.consumer();
+    c.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const r = recorder(({ message }) => { order.push(`record ${message.offset}`); });
+    await c.run({ eachMessage: r.eachMessage });
+    await r.until(2);
+    await c.stop();
+    // The fetch ahead (offset 2) is posted once the handler has the first record, not before
+    // the decode: the record reaches the handler one message post sooner.
+    expect(order.filter((x) => x === 'record 0' || x === 'fetch 2')).toEqual(['record 0', 'fetch 2']);
+  });
+
   it('reads several partitions, each in order', async () => {
     const e = await open();
     await e.admin.createTopics({ topics: [{ topic: 't', numPartitions: 3 }] });
