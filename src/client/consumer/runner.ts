@@ -290,11 +290,10 @@ export class Runner {
    */
   private prefetch(broker: BrokerApi, asked: { c: PartitionCursor; offset: number }[], results: FetchPartitionResult[]): void {
     if (!results.some((r) => r.batches.length > 0) || results.some((r) => r.error)) return;
-    let behind = false;
+    let end = true;
     const next = asked.map((a, i) => {
-      const r = results[i]!, last = r.batches.at(-1);
-      const offset = last ? last.baseOffset + last.lastOffsetDelta + 1 : a.offset;
-      if (offset < r.high) behind = true;
+      const r = results[i]!, last = r.batches.at(-1), offset = last ? last.baseOffset + last.lastOffsetDelta + 1 : a.offset;
+      end &&= offset >= r.high;
       return { c: a.c, offset };
     });
     const ask = () => {
@@ -302,8 +301,8 @@ export class Runner {
       answer.catch(() => undefined);
       this.prefetched = { key: fetchKey(next), answer };
     };
-    if (behind) ask();
-    else queueMicrotask(() => { if (this.running) ask(); });
+    if (end) queueMicrotask(() => this.running && ask());
+    else ask();
   }
 
   private handleFetchError(r: FetchPartitionResult, c: PartitionCursor, err: ErrorData): void {
