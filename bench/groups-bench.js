@@ -45,11 +45,27 @@ export const tab = {
     }
   },
 
-  /** BroadcastChannel receiver for the latency baseline. */
+  /** BroadcastChannel receiver for the latency baseline; it echoes messages marked `echo` back to the sender. */
   listenPing(name) {
     state.pings = [];
     state.channel = new BroadcastChannel(name);
-    state.channel.onmessage = (e) => { state.pings.push(now() - e.data); };
+    state.channel.onmessage = (e) => {
+      if (typeof e.data === 'number') state.pings.push(now() - e.data);
+      else if (e.data?.echo) state.channel.postMessage({ back: e.data.echo });
+    };
+  },
+  /** BroadcastChannel round trips to a listenPing tab, `gapMs` apart; resolves with each one's time. */
+  async roundTrips(name, count, gapMs) {
+    const ch = new BroadcastChannel(name);
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      const t = now();
+      await new Promise((r) => { ch.onmessage = (e) => { if (e.data?.back === t) r(); }; ch.postMessage({ echo: t }); });
+      out.push(now() - t);
+      await new Promise((r) => setTimeout(r, gapMs));
+    }
+    ch.close();
+    return out;
   },
   pings() { return state.pings; },
   async sendPings(name, count, gapMs) {
