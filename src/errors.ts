@@ -39,14 +39,8 @@ export type ErrorCode =
   | 'PRODUCER_FENCED'
   | 'INVALID_TXN_STATE';
 
-/** KafkaJS's `type` where Kafka's name differs from lanes' code; elsewhere the two are equal. */
-const KAFKA_TYPES: Partial<Record<ErrorCode, string>> = {
-  INVALID_ARGUMENT: 'INVALID_REQUEST',
-  RECORD_TOO_LARGE: 'MESSAGE_TOO_LARGE',
-  BROKER_UNAVAILABLE: 'BROKER_NOT_AVAILABLE',
-  STORAGE_ERROR: 'KAFKA_STORAGE_ERROR',
-  GROUP_NOT_EMPTY: 'NON_EMPTY_GROUP',
-};
+/** KafkaJS's `type` where Kafka's name differs from lanes' code (from the table below); elsewhere the two are equal. */
+const kafkaTypes: Partial<Record<ErrorCode, string>> = {};
 
 /** Options of a LanesError. */
 export interface LanesErrorOptions {
@@ -73,7 +67,7 @@ export class LanesError extends Error {
     this.code = options.code ?? 'UNKNOWN';
     this.retriable = options.retriable ?? false;
     this.details = options.details ?? {};
-    this.type = KAFKA_TYPES[this.code] ?? this.code;
+    this.type = kafkaTypes[this.code] ?? this.code;
   }
 }
 
@@ -85,85 +79,94 @@ export type LanesErrorClass = new (message: string, options?: Opts) => LanesErro
 const byCode: Partial<Record<ErrorCode, LanesErrorClass>> = {};
 
 /**
- * Makes the subclass for `code`. `retriable`: undefined, false unless the options say so;
- * true, true unless they say not; false, always false (the options cannot make it retriable).
+ * The subclasses, in the order of the exports below, as one table (it is part of every page's
+ * bundle, so it is written compactly): `Name[:CODE][=TYPE][+|!]` per class. The class is
+ * `NameError`; its code is Name in SNAKE_CASE unless given; TYPE is KafkaJS's `type` where
+ * Kafka's name differs from the code; `+`: retriable unless the options say not, `!`: never
+ * retriable (the options cannot make it so), neither: not retriable unless the options say so.
  */
-function make(name: string, code: ErrorCode, retriable?: boolean): LanesErrorClass {
+const TABLE = 'InvalidArgument=INVALID_REQUEST InvalidConfig InvalidRecord RecordTooLarge=MESSAGE_TOO_LARGE InvalidPartitions TopicNotFound:UNKNOWN_TOPIC_OR_PARTITION InvalidTopic:INVALID_TOPIC_EXCEPTION TopicExists:TOPIC_ALREADY_EXISTS OffsetOutOfRange OutOfOrderSequence:OUT_OF_ORDER_SEQUENCE_NUMBER InvalidProducerEpoch ProducerFenced! InvalidTxnState! CorruptRecord:CORRUPT_MESSAGE QuotaExceeded! Storage:STORAGE_ERROR=KAFKA_STORAGE_ERROR IncompatibleVersion! BrokerUnavailable=BROKER_NOT_AVAILABLE+ RebalanceInProgress+ IllegalGeneration+ UnknownMemberId+ GroupNotEmpty=NON_EMPTY_GROUP GroupIdNotFound InconsistentGroupProtocol Unauthorized RequestTimeout:REQUEST_TIMED_OUT+ UnsupportedCompressionType NotConnected';
+
+const classes = TABLE.split(' ').map((entry): LanesErrorClass => {
+  const [, base, given, type, flag] = /^(\w+)(?::(\w+))?(?:=(\w+))?([+!]?)$/.exec(entry)!;
+  const code = (given ?? base!.replace(/\B(?=[A-Z])/g, '_').toUpperCase()) as ErrorCode;
+  if (type) kafkaTypes[code] = type;
+  const retriable = flag ? flag === '+' : undefined;
   const C = class extends LanesError {
     constructor(message: string, o: Opts = {}) {
       super(message, { retriable, ...o, code, ...(retriable === false && { retriable }) });
     }
   };
-  Object.defineProperty(C, 'name', { value: name });
+  Object.defineProperty(C, 'name', { value: `${base}Error` });
   return (byCode[code] = C);
-}
+});
 
 /** A call argument is missing or malformed. */
-export const InvalidArgumentError = make('InvalidArgumentError', 'INVALID_ARGUMENT');
+export const InvalidArgumentError = classes[0]!;
 /** An unknown config name, or a config value out of range. */
-export const InvalidConfigError = make('InvalidConfigError', 'INVALID_CONFIG');
+export const InvalidConfigError = classes[1]!;
 /** A record whose key, value or headers cannot be stored. */
-export const InvalidRecordError = make('InvalidRecordError', 'INVALID_RECORD');
+export const InvalidRecordError = classes[2]!;
 /** A record larger than the topic's `max.message.bytes`. */
-export const RecordTooLargeError = make('RecordTooLargeError', 'RECORD_TOO_LARGE');
+export const RecordTooLargeError = classes[3]!;
 /** numPartitions < 1, or a partition count that does not grow the topic. */
-export const InvalidPartitionsError = make('InvalidPartitionsError', 'INVALID_PARTITIONS');
+export const InvalidPartitionsError = classes[4]!;
 /** The topic does not exist (and may not be auto-created), or the partition is out of range. */
-export const TopicNotFoundError = make('TopicNotFoundError', 'UNKNOWN_TOPIC_OR_PARTITION');
+export const TopicNotFoundError = classes[5]!;
 /**
  * An operation a topic does not allow: a user write, delete or deleteRecords on an internal
  * topic (`__consumer_offsets`, `__transaction_state`), as Kafka's INVALID_TOPIC_EXCEPTION.
  */
-export const InvalidTopicError = make('InvalidTopicError', 'INVALID_TOPIC_EXCEPTION');
+export const InvalidTopicError = classes[6]!;
 /** createTopics of a topic that exists. */
-export const TopicExistsError = make('TopicExistsError', 'TOPIC_ALREADY_EXISTS');
+export const TopicExistsError = classes[7]!;
 /** A fetch below the low watermark or past the log end. */
-export const OffsetOutOfRangeError = make('OffsetOutOfRangeError', 'OFFSET_OUT_OF_RANGE');
+export const OffsetOutOfRangeError = classes[8]!;
 /** An idempotent producer skipped a sequence number: an earlier batch was lost. */
-export const OutOfOrderSequenceError = make('OutOfOrderSequenceError', 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+export const OutOfOrderSequenceError = classes[9]!;
 /** A producer epoch older than the one the log knows: a fenced producer. */
-export const InvalidProducerEpochError = make('InvalidProducerEpochError', 'INVALID_PRODUCER_EPOCH');
+export const InvalidProducerEpochError = classes[10]!;
 /**
  * A newer producer with the same transactionalId has connected (another tab, a reload): this
  * one's epoch is stale and it may not commit. Not retriable: make a new producer.
  */
-export const ProducerFencedError = make('ProducerFencedError', 'PRODUCER_FENCED', false);
+export const ProducerFencedError = classes[11]!;
 /** A transactional call made in the wrong state (no transaction active, or one already active). */
-export const InvalidTxnStateError = make('InvalidTxnStateError', 'INVALID_TXN_STATE', false);
+export const InvalidTxnStateError = classes[12]!;
 /** A stored batch whose CRC32C does not match its contents. */
-export const CorruptRecordError = make('CorruptRecordError', 'CORRUPT_MESSAGE');
+export const CorruptRecordError = classes[13]!;
 /** The origin's storage quota is exhausted. Not retriable: free space first. */
-export const QuotaExceededError = make('QuotaExceededError', 'QUOTA_EXCEEDED', false);
+export const QuotaExceededError = classes[14]!;
 /** IndexedDB failed for another reason (the DOMException is the cause). */
-export const StorageError = make('StorageError', 'STORAGE_ERROR');
+export const StorageError = classes[15]!;
 /**
  * The database was written by a newer lanes (a higher schema version) than this code: this
  * context writes nothing to it. `details` names `databaseVersion` and `codeVersion`; reloading
  * the page to the newer app version fixes it. Not retriable.
  */
-export const IncompatibleVersionError = make('IncompatibleVersionError', 'INCOMPATIBLE_VERSION', false);
+export const IncompatibleVersionError = classes[16]!;
 /** The broker cannot be reached right now (its host went away); retriable. */
-export const BrokerUnavailableError = make('BrokerUnavailableError', 'BROKER_UNAVAILABLE', true);
+export const BrokerUnavailableError = classes[17]!;
 /** The group is rebalancing; rejoin and retry. */
-export const RebalanceInProgressError = make('RebalanceInProgressError', 'REBALANCE_IN_PROGRESS', true);
+export const RebalanceInProgressError = classes[18]!;
 /** A commit or heartbeat from a stale generation: this member was fenced and must rejoin. */
-export const IllegalGenerationError = make('IllegalGenerationError', 'ILLEGAL_GENERATION', true);
+export const IllegalGenerationError = classes[19]!;
 /** The coordinator does not know this member (evicted); it must rejoin. */
-export const UnknownMemberIdError = make('UnknownMemberIdError', 'UNKNOWN_MEMBER_ID', true);
+export const UnknownMemberIdError = classes[20]!;
 /** deleteGroups or setOffsets on a group that has active members. */
-export const GroupNotEmptyError = make('GroupNotEmptyError', 'GROUP_NOT_EMPTY');
+export const GroupNotEmptyError = classes[21]!;
 /** The group does not exist. */
-export const GroupIdNotFoundError = make('GroupIdNotFoundError', 'GROUP_ID_NOT_FOUND');
+export const GroupIdNotFoundError = classes[22]!;
 /** A member shares no partition assignor with its group. */
-export const InconsistentGroupProtocolError = make('InconsistentGroupProtocolError', 'INCONSISTENT_GROUP_PROTOCOL');
+export const InconsistentGroupProtocolError = classes[23]!;
 /** The replica refused the credentials. */
-export const UnauthorizedError = make('UnauthorizedError', 'UNAUTHORIZED');
+export const UnauthorizedError = classes[24]!;
 /** A broker call that got no answer within its deadline (`requestTimeout`); retriable. */
-export const RequestTimeoutError = make('RequestTimeoutError', 'REQUEST_TIMED_OUT', true);
+export const RequestTimeoutError = classes[25]!;
 /** A compression codec lanes cannot write (Snappy, LZ4, ZSTD). */
-export const UnsupportedCompressionTypeError = make('UnsupportedCompressionTypeError', 'UNSUPPORTED_COMPRESSION_TYPE');
+export const UnsupportedCompressionTypeError = classes[26]!;
 /** A client call made before connect() or after disconnect(). */
-export const NotConnectedError = make('NotConnectedError', 'NOT_CONNECTED');
+export const NotConnectedError = classes[27]!;
 
 /* Each class is also a type, as a `class` declaration would make it. */
 export type InvalidArgumentError = LanesError;
