@@ -2,11 +2,17 @@
 // tsc (tsconfig.build.json).
 //
 // Three builds:
+// - The hosts that run the broker in the page (in-page, leader-tab): dist/local-host-<hash>.js,
+//   built first, loaded by the client with a dynamic import() only when used, so a page whose
+//   broker is the SharedWorker never downloads the broker. It is self-contained except for the
+//   error classes, which it imports from './index.js' (an error the in-page broker throws must
+//   be an instance of the class the page imported). Its own copies of the protocol code the tab
+//   also has (record batches, validators) keep what only the broker needs out of index.js: a
+//   chunk shared with the tab would put those functions into what every page loads.
 // - The tab side: every entry of `entries` (one per `exports` path of package.json), split into
 //   chunks. What a page loads up front is its entry and the chunks it imports statically; the
-//   hosts that run the broker in the page (in-page, leader-tab) are a chunk loaded by a dynamic
-//   import() only when used, so a page whose broker is the SharedWorker never downloads the
-//   broker. Chunks sit beside the entries in dist/ (no subfolder): the client finds the worker
+//   rest (sync, watch, transactions, GZIP, rarer admin calls) are chunks loaded on first use.
+//   Chunks sit beside the entries in dist/ (no subfolder): the client finds the worker
 //   script as `new URL('./lanes-broker.js', import.meta.url)`, which must resolve to dist/ from
 //   whichever file that code lands in. A page with no build step imports dist/index.js and the
 //   browser fetches the chunks itself; an app bundler follows them like any import.
@@ -15,6 +21,7 @@
 // - The SharedWorker script dist/lanes-broker.js: one self-contained file (no chunks, dynamic
 //   imports inlined), so an app bundler or a server can copy it alone as a worker asset.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 
@@ -58,13 +65,49 @@ const components = {
   ],
 };
 
+/** The file name the local-host build gave its output (it runs before the tab build). */
+let localHostFile;
+
+/** The local-host build takes src/errors.ts from the client's entry, dist/index.js. */
+const errorsFromIndex = {
+  name: 'errors-from-index',
+  resolveId(source, importer) {
+    if (importer && /^\.\.?\//.test(source) && resolve(dirname(importer), source) === resolve('src/errors.js')) return { id: './index.js', external: true };
+    return null;
+  },
+};
+
+const localHost = {
+  input: { 'local-host': 'src/broker/local-host.ts' },
+  output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name]-[hash].js', inlineDynamicImports: true },
+  plugins: [
+    dropOldChunks,
+    errorsFromIndex,
+    ...plugins(),
+    { name: 'local-host-file', generateBundle(_, bundle) { localHostFile = Object.keys(bundle).find((f) => f.endsWith('.js')); } },
+  ],
+};
+
+/** The tab build's dynamic import of the hosts points at the local-host build's file. */
+const localHostExternal = {
+  name: 'local-host-external',
+  resolveId(source, importer) {
+    if (importer && /^\.\.?\//.test(source) && resolve(dirname(importer), source) === resolve('src/broker/local-host.js')) {
+      if (!localHostFile) throw new Error('the local-host build must run before the tab build');
+      return { id: `./${localHostFile}`, external: true };
+    }
+    return null;
+  },
+};
+
 export default [
+  localHost,
   {
     input: Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src))),
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
-    // The on-demand chunk imports the shared modules from index.js itself (no facade chunk).
+    // An on-demand chunk imports the shared modules from index.js itself (no facade chunk).
     preserveEntrySignatures: 'allow-extension',
-    plugins: [dropOldChunks, ...plugins()],
+    plugins: [localHostExternal, ...plugins()],
   },
   ...(existsSync(components.input) ? [components] : []),
   {

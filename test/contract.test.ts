@@ -90,6 +90,27 @@ describe('the root export of lanes', () => {
     ]);
   });
 
+  it('an error the in-page broker throws is an instance of the class imported from lanes (the broker host is its own file)', () => {
+    const out = JSON.parse(runNode(`
+      const { IDBFactory } = await import('fake-indexeddb');
+      const lanes = await import('lanes');
+      const client = lanes.createClient({ database: 'errors', broker: 'in-page', indexedDB: new IDBFactory(), logCleanerIntervalMs: 0 });
+      const admin = client.admin({ retry: { retries: 0 } });
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 't', numPartitions: 1 }] });
+      const caught = await admin.createPartitions({ topicPartitions: [{ topic: 't', count: 1 }] }).catch((e) => e);
+      const producer = client.producer({ allowAutoTopicCreation: false, retry: { retries: 0 } });
+      await producer.connect();
+      const missing = await producer.send({ topic: 'nope', messages: [{ value: 'v' }] }).catch((e) => e);
+      await producer.disconnect();
+      await admin.disconnect();
+      const report = (e) => ({ name: e.name, code: e.code, ofClass: e instanceof lanes[e.name], lanesError: e instanceof lanes.LanesError });
+      console.log(JSON.stringify({ caught: report(caught), missing: report(missing.cause ?? missing) }));
+    `));
+    expect(out.caught).toEqual({ name: 'InvalidPartitionsError', code: 'INVALID_PARTITIONS', ofClass: true, lanesError: true });
+    expect(out.missing).toEqual({ name: 'TopicNotFoundError', code: 'UNKNOWN_TOPIC_OR_PARTITION', ofClass: true, lanesError: true });
+  });
+
   it('a Node process exits once its clients disconnect, even with a consumer waiting at the log end', () => {
     // The consumer's long poll is 120 s; the child has 30 s to exit or execFileSync throws.
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
