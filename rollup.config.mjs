@@ -23,6 +23,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
+import { internalNames } from './scripts/internal-names.mjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 
 /**
@@ -100,6 +101,30 @@ const localHostExternal = {
   },
 };
 
+/**
+ * Shortens the client's internal property names (scripts/internal-names.mjs: private members of
+ * src/client's classes that nothing public shares a name with) in the tab build's chunks, the
+ * same short name for a name in every chunk. App minifiers keep TypeScript's `private` names,
+ * so without this every page would carry them. Chunks of third-party code are left alone.
+ */
+const shortenInternalNames = () => {
+  const names = internalNames();
+  const mangleCache = {};
+  return {
+    name: 'shorten-internal-names',
+    async renderChunk(code, chunk) {
+      if (names.length === 0 || chunk.moduleIds.every((id) => id.includes('/node_modules/'))) return null;
+      const { transform } = await import('esbuild');
+      const r = await transform(code, {
+        format: 'esm', target: 'es2022', sourcemap: true, sourcefile: chunk.fileName, legalComments: 'inline',
+        mangleProps: new RegExp(`^(${names.join('|')})$`), mangleCache,
+      });
+      Object.assign(mangleCache, r.mangleCache);
+      return { code: r.code, map: r.map };
+    },
+  };
+};
+
 export default [
   localHost,
   {
@@ -107,7 +132,7 @@ export default [
     output: { dir: 'dist', format: 'es', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     // An on-demand chunk imports the shared modules from index.js itself (no facade chunk).
     preserveEntrySignatures: 'allow-extension',
-    plugins: [localHostExternal, ...plugins()],
+    plugins: [localHostExternal, ...plugins(), shortenInternalNames()],
   },
   ...(existsSync(components.input) ? [components] : []),
   {
