@@ -18,7 +18,11 @@
  * - No allocation per call for string keys up to SCRATCH_LIMIT UTF-16 units: they are encoded
  *   into one module-level buffer that only ever grows (to at most 3 * SCRATCH_LIMIT bytes).
  *   Sharing it is safe because hashing is synchronous and never re-enters itself.
+ * - Strings are encoded by protocol/utf8.ts's writeUtf8, the record encoder's, which writes
+ *   what TextEncoder writes (a lone surrogate as U+FFFD).
  */
+
+import { maxUtf8Length, writeUtf8 } from '../protocol/utf8.js';
 
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
@@ -26,58 +30,12 @@ const R = 24;
 
 /**
  * Strings up to this many UTF-16 code units are encoded into the shared scratch buffer
- * (3 bytes per code unit is the UTF-8 worst case). Longer keys are rare and are encoded with a
- * TextEncoder instead, so one huge key does not pin a huge buffer for the life of the page.
+ * (3 bytes per code unit is the UTF-8 worst case). Longer keys are rare and get a buffer of
+ * their own, so one huge key does not pin a huge buffer for the life of the page.
  */
 const SCRATCH_LIMIT = 4096;
 
 let scratch = new Uint8Array(256);
-let encoder: TextEncoder | undefined;
-
-/**
- * Encodes `s` as UTF-8 into the shared scratch buffer and returns the byte length.
- * Follows the WHATWG encoder: a lone surrogate becomes U+FFFD, like `TextEncoder`.
- */
-function encodeIntoScratch(s: string): number {
-  const needed = s.length * 3;
-  if (scratch.length < needed) {
-    let size = scratch.length;
-    while (size < needed) size *= 2;
-    scratch = new Uint8Array(size);
-  }
-  const out = scratch;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      out[n++] = c;
-    } else if (c < 0x800) {
-      out[n++] = 0xc0 | (c >> 6);
-      out[n++] = 0x80 | (c & 0x3f);
-    } else if (c < 0xd800 || c > 0xdfff) {
-      out[n++] = 0xe0 | (c >> 12);
-      out[n++] = 0x80 | ((c >> 6) & 0x3f);
-      out[n++] = 0x80 | (c & 0x3f);
-    } else {
-      // Surrogate range: a high surrogate followed by a low one is one astral code point
-      // (4 bytes); anything else is a lone surrogate and becomes U+FFFD.
-      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
-      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
-        i++;
-        out[n++] = 0xf0 | (c >> 18);
-        out[n++] = 0x80 | ((c >> 12) & 0x3f);
-        out[n++] = 0x80 | ((c >> 6) & 0x3f);
-        out[n++] = 0x80 | (c & 0x3f);
-      } else {
-        out[n++] = 0xef;
-        out[n++] = 0xbf;
-        out[n++] = 0xbd;
-      }
-    }
-  }
-  return n;
-}
 
 /** MurmurHash2 over `data[0, length)`, as Kafka's `Utils.murmur2`. */
 function hashBytes(data: Uint8Array, length: number): number {
@@ -116,14 +74,13 @@ function hashBytes(data: Uint8Array, length: number): number {
  */
 export function murmur2(key: string | Uint8Array): number {
   if (typeof key !== 'string') return hashBytes(key, key.length);
-  if (key.length <= SCRATCH_LIMIT) {
-    // Encode first: it may replace `scratch` with a bigger buffer.
-    const length = encodeIntoScratch(key);
-    return hashBytes(scratch, length);
+  const needed = maxUtf8Length(key);
+  let buf = scratch;
+  if (buf.length < needed) {
+    buf = new Uint8Array(needed);
+    if (key.length <= SCRATCH_LIMIT) scratch = buf;
   }
-  encoder ??= new TextEncoder();
-  const bytes = encoder.encode(key);
-  return hashBytes(bytes, bytes.length);
+  return hashBytes(buf, writeUtf8(key, buf, 0));
 }
 
 /**

@@ -59,23 +59,20 @@ export interface PartitionerOptions {
   random?: () => number;
 }
 
-/** Returns the explicit partition if the message has one, validating it. */
-function explicitPartition(message: PartitionerArgs['message']): number | undefined {
-  const p = message.partition;
+/**
+ * The partition the message decides: its own `partition` (validated), else its key's hash;
+ * undefined for a keyless message without one. Also checks `partitionMetadata` is not empty.
+ */
+function decided(args: PartitionerArgs): number | undefined {
+  const { partition: p, key } = args.message;
   // `== null` on purpose: JavaScript callers (KafkaJS code) pass `partition: null` for "none".
-  if (p == null) return undefined;
-  if (!Number.isInteger(p) || p < 0) {
-    throw new RangeError(`message.partition must be a non-negative integer, got ${String(p)}`);
+  if (p != null) {
+    if (!Number.isInteger(p) || p < 0) throw new RangeError(`message.partition must be a non-negative integer, got ${String(p)}`);
+    return p;
   }
-  return p;
-}
-
-function requirePartitions(args: PartitionerArgs): number {
   const n = args.partitionMetadata.length;
-  if (n === 0) {
-    throw new RangeError(`partitionMetadata for topic "${args.topic}" must not be empty`);
-  }
-  return n;
+  if (n === 0) throw new RangeError(`partitionMetadata for topic "${args.topic}" must not be empty`);
+  return key != null ? partitionForKey(key, n) : undefined;
 }
 
 /**
@@ -94,12 +91,9 @@ export function createStickyPartitioner(options: PartitionerOptions = {}): Stick
   const sticky = new Map<string, { index: number; count: number; partitionId?: number }>();
 
   const partitioner = ((args: PartitionerArgs): number => {
-    const explicit = explicitPartition(args.message);
-    if (explicit !== undefined) return explicit;
-    const n = requirePartitions(args);
-    const key = args.message.key;
-    if (key !== undefined && key !== null) return partitionForKey(key, n);
-
+    const d = decided(args);
+    if (d !== undefined) return d;
+    const n = args.partitionMetadata.length;
     let current = sticky.get(args.topic);
     if (current === undefined || current.count !== n) {
       current = { index: Math.floor(random() * n) % n, count: n };
@@ -134,12 +128,9 @@ export function createRoundRobinPartitioner(options: PartitionerOptions = {}): P
   const counters = new Map<string, number>();
 
   return (args: PartitionerArgs): number => {
-    const explicit = explicitPartition(args.message);
-    if (explicit !== undefined) return explicit;
-    const n = requirePartitions(args);
-    const key = args.message.key;
-    if (key !== undefined && key !== null) return partitionForKey(key, n);
-
+    const d = decided(args);
+    if (d !== undefined) return d;
+    const n = args.partitionMetadata.length;
     let counter = counters.get(args.topic);
     if (counter === undefined) counter = Math.floor(random() * n);
     // Keep the counter small so it never loses integer precision over a long-lived producer.
