@@ -15,49 +15,45 @@ export interface InstrumentationEvent<T = unknown> {
 /** Removes the listener it was returned for. */
 export type RemoveInstrumentationEventListener = () => void;
 
-/** The request events of a client kind (KafkaJS's `<kind>.network.*`). */
-const network = <P extends string>(p: P) => ({
-  REQUEST: `${p}.network.request`,
-  REQUEST_TIMEOUT: `${p}.network.request_timeout`,
-  REQUEST_QUEUE_SIZE: `${p}.network.request_queue_size`,
-}) as { REQUEST: `${P}.network.request`; REQUEST_TIMEOUT: `${P}.network.request_timeout`; REQUEST_QUEUE_SIZE: `${P}.network.request_queue_size` };
+/**
+ * A kind's event names as KafkaJS spells them, from their suffixes: `eventsOf('admin', 'connect')`
+ * is `{ CONNECT: 'admin.connect' }`, each key the suffix in upper case without `network.`. Every
+ * kind has the request events (KafkaJS's `<kind>.network.*`).
+ */
+function eventsOf<P extends string, N extends string>(prefix: P, names: string): EventNames<P, N | NetworkEvent> {
+  return Object.fromEntries(`${names} network.request network.request_timeout network.request_queue_size`.split(' ')
+    .map((n) => [n.replace('network.', '').toUpperCase(), `${prefix}.${n}`])) as EventNames<P, N | NetworkEvent>;
+}
 
-/** Producer event names, as KafkaJS. */
-export const PRODUCER_EVENTS = { CONNECT: 'producer.connect', DISCONNECT: 'producer.disconnect', ...network('producer') } as const;
+type NetworkEvent = 'network.request' | 'network.request_timeout' | 'network.request_queue_size';
+
+/** `{ CONNECT: 'admin.connect', REQUEST: 'admin.network.request', ... }` as a type. */
+export type EventNames<P extends string, N extends string> = {
+  readonly [K in N as Uppercase<K extends `network.${infer R}` ? R : K>]: `${P}.${K}`;
+};
+
+/** Producer event names, as KafkaJS: CONNECT, DISCONNECT, REQUEST, REQUEST_TIMEOUT, REQUEST_QUEUE_SIZE. */
+export const PRODUCER_EVENTS = eventsOf<'producer', 'connect' | 'disconnect'>('producer', 'connect disconnect');
 
 /**
- * Admin event names, as KafkaJS; lanes adds LOG_CLEANER_ERROR (a cleaner run of the broker
- * failed: `{ error }`).
+ * Admin event names, as KafkaJS (CONNECT, DISCONNECT and the request events); lanes adds
+ * LOG_CLEANER_ERROR (a cleaner run of the broker failed: `{ error }`).
  */
-export const ADMIN_EVENTS = { CONNECT: 'admin.connect', DISCONNECT: 'admin.disconnect', LOG_CLEANER_ERROR: 'admin.log_cleaner_error', ...network('admin') } as const;
+export const ADMIN_EVENTS = eventsOf<'admin', 'connect' | 'disconnect' | 'log_cleaner_error'>('admin', 'connect disconnect log_cleaner_error');
 
 /**
- * Consumer event names, as KafkaJS; lanes adds COMMIT_OFFSETS_ERROR (a commit failed:
- * `{ groupId, memberId, groupGenerationId, topics, error }`).
+ * Consumer event names, as KafkaJS: HEARTBEAT, COMMIT_OFFSETS, GROUP_JOIN, FETCH, FETCH_START,
+ * START_BATCH_PROCESS, END_BATCH_PROCESS, CONNECT, DISCONNECT, STOP, CRASH, REBALANCING,
+ * RECEIVED_UNSUBSCRIBED_TOPICS and the request events. lanes adds COMMIT_OFFSETS_ERROR (a
+ * commit failed: `{ groupId, memberId, groupGenerationId, topics, error }`) and
+ * PARTITION_UNAVAILABLE: a partition this consumer was reading no longer exists (its topic was
+ * deleted, or a free consumer was assigned a partition that is not there); the consumer drops it
+ * and goes on with the rest. Payload `{ topic, partition, error }`, error a TopicNotFoundError.
  */
-export const CONSUMER_EVENTS = {
-  ...network('consumer'),
-  COMMIT_OFFSETS_ERROR: 'consumer.commit_offsets_error',
-  HEARTBEAT: 'consumer.heartbeat',
-  COMMIT_OFFSETS: 'consumer.commit_offsets',
-  GROUP_JOIN: 'consumer.group_join',
-  FETCH: 'consumer.fetch',
-  FETCH_START: 'consumer.fetch_start',
-  START_BATCH_PROCESS: 'consumer.start_batch_process',
-  END_BATCH_PROCESS: 'consumer.end_batch_process',
-  CONNECT: 'consumer.connect',
-  DISCONNECT: 'consumer.disconnect',
-  STOP: 'consumer.stop',
-  CRASH: 'consumer.crash',
-  REBALANCING: 'consumer.rebalancing',
-  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
-  /**
-   * lanes: a partition this consumer was reading no longer exists (its topic was deleted, or a
-   * free consumer was assigned a partition that is not there). The consumer drops it and goes
-   * on with the rest. Payload `{ topic, partition, error }`, error a TopicNotFoundError.
-   */
-  PARTITION_UNAVAILABLE: 'consumer.partition_unavailable',
-} as const;
+export const CONSUMER_EVENTS = eventsOf<'consumer',
+  | 'commit_offsets_error' | 'heartbeat' | 'commit_offsets' | 'group_join' | 'fetch' | 'fetch_start' | 'start_batch_process'
+  | 'end_batch_process' | 'connect' | 'disconnect' | 'stop' | 'crash' | 'rebalancing' | 'received_unsubscribed_topics' | 'partition_unavailable'
+>('consumer', 'commit_offsets_error heartbeat commit_offsets group_join fetch fetch_start start_batch_process end_batch_process connect disconnect stop crash rebalancing received_unsubscribed_topics partition_unavailable');
 
 /** A consumer event name. */
 export type ConsumerEventName = (typeof CONSUMER_EVENTS)[keyof typeof CONSUMER_EVENTS];
