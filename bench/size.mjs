@@ -79,7 +79,7 @@ const FEATURES = [
   [/transaction/, '`producer.transaction()`'],
   [/compression/, 'GZIP: a compressed send, or a compressed batch fetched'],
   [/replace/, 'a send placed again after its topic was re-created with fewer partitions'],
-  [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, describeGroups, deleteGroups, setOffsets, resetOffsets)'],
+  [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, fetchTopicOffsetsByTimestamp, listGroups, describeGroups, deleteGroups, fetchOffsets, setOffsets, resetOffsets, describeSegments, runLogCleaner)'],
 ];
 
 /**

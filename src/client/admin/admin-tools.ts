@@ -1,6 +1,7 @@
 /**
  * The admin calls an app rarely makes, loaded on their first use (see admin.ts): record
- * deletion, configs and group administration. Each takes the admin's broker (with its retry
+ * deletion, configs, offsets by timestamp, group administration and committed offsets, and
+ * lanes' log tools (segments, cleaner runs). Each takes the admin's broker (with its retry
  * and request layer) and the call's argument, and answers as the Admin method does.
  */
 import { InvalidArgumentError } from '../../errors.js';
@@ -66,4 +67,34 @@ export async function setOffsets(b: BrokerApi, { groupId, topic, partitions }: P
 export async function resetOffsets(b: BrokerApi, { groupId, topic, earliest = false }: Parameters<Admin['resetOffsets']>[0]): Promise<void> {
   const marks = await b.listOffsets(topic);
   await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets: marks.map((m) => ({ topic, partition: m.partition, offset: earliest ? m.low : m.high })) });
+}
+
+/** admin.fetchTopicOffsetsByTimestamp: per partition, the first offset at or after `timestamp` (default now). */
+export async function fetchTopicOffsetsByTimestamp(b: BrokerApi, topic: string, timestamp?: number): ReturnType<Admin['fetchTopicOffsetsByTimestamp']> {
+  return (await b.offsetsForTimestamp(topic, timestamp ?? Date.now())).map((r) => ({ partition: r.partition, offset: String(r.offset) }));
+}
+
+/** admin.describeSegments (lanes). */
+export async function describeSegments(b: BrokerApi, { topic, partition }: Parameters<Admin['describeSegments']>[0]): ReturnType<Admin['describeSegments']> {
+  return b.segments(topic, partition);
+}
+
+/** admin.runLogCleaner (lanes). */
+export async function runLogCleaner(b: BrokerApi, o: Parameters<Admin['runLogCleaner']>[0] = {}): ReturnType<Admin['runLogCleaner']> {
+  return b.runLogCleaner(o.topics);
+}
+
+/** admin.listGroups. */
+export async function listGroups(b: BrokerApi): ReturnType<Admin['listGroups']> {
+  return { groups: (await b.listGroups()).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })) };
+}
+
+/** admin.fetchOffsets: a group's committed offsets per topic (every topic it committed on when `topics` is not given). */
+export async function fetchOffsets(b: BrokerApi, { groupId, topics }: Parameters<Admin['fetchOffsets']>[0]): ReturnType<Admin['fetchOffsets']> {
+  const names = topics ?? [...new Set((await b.fetchOffsets(groupId)).map((o) => o.topic))];
+  const list = await b.fetchOffsets(groupId, names);
+  return names.map((topic) => ({
+    topic,
+    partitions: list.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: String(o.offset), metadata: o.metadata })),
+  }));
 }

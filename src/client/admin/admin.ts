@@ -1,7 +1,8 @@
 /**
  * The admin client (KafkaJS shape): topics, partitions, configs, offsets, record deletion,
  * plus lanes' own log tools (segments, cleaner). The calls an app rarely makes (configs, record
- * deletion, group administration) are in admin-tools.ts, loaded on their first use.
+ * deletion, offsets by time, group administration and offsets, lanes' log tools) are in
+ * admin-tools.ts, loaded on their first use.
  */
 import { errorFromData, InvalidArgumentError, NotConnectedError, type ErrorData } from '../../errors.js';
 import { names, type BrokerApi } from '../../protocol/broker-api.js';
@@ -73,7 +74,8 @@ export interface GroupInfo {
 }
 
 /** The calls loaded on first use (admin-tools.ts). */
-type AdminTools = Pick<Admin, 'deleteRecords' | 'describeConfigs' | 'alterConfigs' | 'describeGroups' | 'deleteGroups' | 'setOffsets' | 'resetOffsets'>;
+type AdminTools = Pick<Admin, 'deleteRecords' | 'describeConfigs' | 'alterConfigs' | 'describeGroups' | 'deleteGroups' | 'setOffsets' | 'resetOffsets'
+  | 'fetchTopicOffsetsByTimestamp' | 'describeSegments' | 'runLogCleaner' | 'listGroups' | 'fetchOffsets'>;
 
 /** Creates an admin client on a connection. */
 export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
@@ -148,10 +150,6 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
       const marks = await (await broker()).listOffsets(topic);
       return marks.map((m) => ({ partition: m.partition, offset: String(m.high), high: String(m.high), low: String(m.low), replicated: String(m.replicated ?? 0), lastStable: String(m.lastStable ?? m.high) }));
     },
-    async fetchTopicOffsetsByTimestamp(topic, timestamp) {
-      const res = await (await broker()).offsetsForTimestamp(topic, timestamp ?? Date.now());
-      return res.map((r) => ({ partition: r.partition, offset: String(r.offset) }));
-    },
     deleteTopicRecords: tool('deleteRecords'),
     deleteRecords: tool('deleteRecords'),
     describeConfigs: tool('describeConfigs'),
@@ -160,24 +158,10 @@ export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
     deleteGroups: tool('deleteGroups'),
     setOffsets: tool('setOffsets'),
     resetOffsets: tool('resetOffsets'),
-    async describeSegments({ topic, partition }) {
-      return (await broker()).segments(topic, partition);
-    },
-    async runLogCleaner(o = {}) {
-      return (await broker()).runLogCleaner(o.topics);
-    },
-    async listGroups() {
-      const groups = await (await broker()).listGroups();
-      return { groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })) };
-    },
-    async fetchOffsets({ groupId, topics }) {
-      const b = await broker();
-      const names = topics ?? [...new Set((await b.fetchOffsets(groupId)).map((o) => o.topic))];
-      const list = await b.fetchOffsets(groupId, names);
-      return names.map((topic) => ({
-        topic,
-        partitions: list.filter((o) => o.topic === topic).map((o) => ({ partition: o.partition, offset: String(o.offset), metadata: o.metadata })),
-      }));
-    },
+    fetchTopicOffsetsByTimestamp: tool('fetchTopicOffsetsByTimestamp'),
+    describeSegments: tool('describeSegments'),
+    runLogCleaner: tool('runLogCleaner'),
+    listGroups: tool('listGroups'),
+    fetchOffsets: tool('fetchOffsets'),
   };
 }
