@@ -166,6 +166,57 @@ describe('decodeBatch options', () => {
   });
 });
 
+describe('decodeBatch of JSON values (parsed together as one array)', () => {
+  const values: Message['value'][] = [
+    { a: 1, s: 'x,y]', nested: [[1], { '[': ']' }] },
+    'a string, with ] and [',
+    [],
+    null,
+    new Uint8Array([0x5b, 0x2c, 0x5d, 0xff]),
+    { unicode: 'Grüße 😀 \u2028', n: -0.5e-7, t: true, f: false, z: null },
+    '',
+    0,
+    { long: 'x'.repeat(500) },
+    'last',
+    [1, '2', { three: 3 }],
+  ];
+  const messages: Message[] = values.map((value, i) => ({
+    value, key: i % 3 === 0 ? null : i % 3 === 1 ? `k${i}` : new Uint8Array([i]),
+    ...(i % 2 ? { headers: { h: `v${i}`, list: ['[', ','] } } : {}),
+  }));
+  const b = batchOf(encodeRecords(messages, NOW), 100);
+
+  it('gives every record its own value, key and headers among records of other types', () => {
+    const out: KafkaMessage[] = [];
+    expect(decodeBatch(b, out)).toBe(110);
+    expect(out.map((m) => m.value)).toEqual(values);
+    expect(out.map((m) => m.key)).toEqual(messages.map((m) => m.key));
+    expect(out.map((m) => m.headers)).toEqual(messages.map((m) => m.headers ?? {}));
+    expect(out.map((m) => m.offset)).toEqual(values.map((_, i) => String(100 + i)));
+  });
+
+  it('parses only the records asked for (fromOffset, maxRecords), a JSON value last in the payload included', () => {
+    const mid: KafkaMessage[] = [];
+    expect(decodeBatch(b, mid, 105, 4)).toBe(108);
+    expect(mid.map((m) => m.value)).toEqual(values.slice(5, 9));
+    const tail: KafkaMessage[] = [];
+    decodeBatch(b, tail, 110);
+    expect(tail.map((m) => m.value)).toEqual([[1, '2', { three: 3 }]]);
+    const one = batchOf(encodeRecords([{ value: { only: 1 } }], NOW));
+    const got: KafkaMessage[] = [];
+    decodeBatch(one, got);
+    expect(got[0]!.value).toEqual({ only: 1 });
+  });
+
+  it('gives each record a value object of its own', () => {
+    const same = batchOf(encodeRecords([{ value: { n: 1 } }, { value: { n: 1 } }], NOW));
+    const out: KafkaMessage[] = [];
+    decodeBatch(same, out);
+    expect(out[0]!.value).toEqual(out[1]!.value);
+    expect(out[0]!.value).not.toBe(out[1]!.value);
+  });
+});
+
 describe('encodeRecords refuses what cannot be stored, naming the field', () => {
   class Point { constructor(public x = 1) {} }
   const cyclic: Record<string, unknown> = { a: 1 };
