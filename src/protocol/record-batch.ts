@@ -374,18 +374,14 @@ export function verifyCrc(batch: Pick<RecordBatch, 'crc' | 'payload' | 'topic' |
   }
 }
 
-function readField(r: Reader, t: number): string | Uint8Array | JsonValue | null {
+/** Reads a null, string or bytes field (JSON values are parsed by decodeBatch, all at once). */
+function readField(r: Reader, t: number): string | Uint8Array | null {
   if (t === FieldType.Null) return null;
   const len = r.varint();
   const start = r.p;
   r.p += len;
-  if (t === FieldType.String) return readUtf8(r.b, start, len);
-  if (t === FieldType.Bytes) return r.b.slice(start, start + len);
-  return JSON.parse(readUtf8(r.b, start, len)) as JsonValue;
+  return t === FieldType.String ? readUtf8(r.b, start, len) : r.b.slice(start, start + len);
 }
-
-/** JSON whitespace, comma and brackets, as bytes. */
-const SPACE = 0x20, COMMA = 0x2c, OPEN = 0x5b, CLOSE = 0x5d;
 
 /**
  * Decodes the records of a batch with offset >= `fromOffset`, at most `maxRecords` of them,
@@ -417,19 +413,15 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
     offset += 1 + r.varint();
     if (offset < fromOffset) { r.p = recEnd; continue; }
     const ts = r.varint();
-    const key = readField(r, attrs & 3) as string | Uint8Array | null;
+    const key = readField(r, attrs & 3);
     const vt = (attrs >> 2) & 3;
-    let value: unknown = null;
-    let inArray = false;
+    let value = null;
     if (vt === FieldType.Json) {
       const vl = r.varint();
-      if (!json) { json = new Uint8Array(end + 1); json.set(payload); }
-      // The bytes since the previous value (or the start) hold '[' or ',' and then spaces.
-      json[blank] = blank === 0 ? OPEN : COMMA;
-      for (let i = blank + 1; i < r.p; i++) json[i] = SPACE;
-      r.p += vl;
-      blank = r.p;
-      inArray = true;
+      if (!json) (json = new Uint8Array(end + 1)).set(payload);
+      // The bytes since the previous value (or the start): '[' or ',', then spaces.
+      json.fill(0x20, blank, r.p)[blank] = blank ? 0x2c : 0x5b;
+      blank = r.p += vl;
     } else {
       value = readField(r, vt);
     }
@@ -450,17 +442,16 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
       }
     }
     r.p = recEnd;
-    const m: KafkaMessage = { key, value: value as KafkaMessage['value'], headers, timestamp: appendTime ?? String(ts), offset: String(offset), attributes: 0, size };
+    const m: KafkaMessage = { key, value, headers, timestamp: appendTime ?? String(ts), offset: String(offset), attributes: 0, size };
     out.push(m);
-    if (inArray) pending.push(m);
+    if (vt === FieldType.Json) pending.push(m);
     last = offset;
     taken++;
   }
   if (json) {
-    for (let i = blank; i < end; i++) json[i] = SPACE;
-    json[end] = CLOSE;
+    json.fill(0x20, blank, end)[end] = 0x5d; // ']'
     const values = JSON.parse(readUtf8(json, 0, end + 1)) as JsonValue[];
-    for (let i = 0; i < pending.length; i++) pending[i]!.value = values[i]!;
+    pending.forEach((m, i) => { m.value = values[i]!; });
   }
   return last;
 }
