@@ -178,40 +178,32 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       info = await topicInfo(topic);
     }
     const partitionMetadata = Array.from({ length: info.numPartitions }, (_, i) => ({ partitionId: i, leader: 0 }));
-    const byPartition = new Map<number, { msgs: Message[]; indices: number[]; fixed?: number[] }>();
+    const byPartition = new Map<number, { msgs: Message[]; indices: number[] }>();
+    // What placing the records again needs besides their bytes (./replace.ts): never the messages.
+    const origin: Origin = { topic, field: `${field}.messages`, numPartitions: info.numPartitions, parts: [] };
     messages.forEach((m: Message, i: number) => {
       let partition: number;
-      const explicit = m.partition !== undefined && m.partition !== null;
-      if (explicit) {
-        partition = m.partition!;
+      if (m.partition !== undefined && m.partition !== null) {
+        origin.parts.push(~(partition = m.partition));
         if (partition < 0 || partition >= info.numPartitions) {
           throw new TopicNotFoundError(`${field}.messages[${i}].partition ${partition} is out of range: topic ${JSON.stringify(topic)} has ${info.numPartitions} partitions`, { details: { topic, partition } });
         }
       } else {
-        partition = partitioner({ topic, partitionMetadata, message: m });
+        origin.parts.push(partition = partitioner({ topic, partitionMetadata, message: m }));
       }
       let list = byPartition.get(partition);
       if (!list) byPartition.set(partition, (list = { msgs: [], indices: [] }));
-      if (explicit) (list.fixed ??= []).push(list.msgs.length);
       list.msgs.push(m);
       list.indices.push(i);
     });
-    // What placing the records again needs besides their bytes (./replace.ts): never the messages.
-    const origin: Origin = { topic, field: `${field}.messages`, numPartitions: info.numPartitions };
-    for (const [partition, { msgs, indices, fixed }] of byPartition) {
+    for (const [partition, { msgs, indices }] of byPartition) {
       const records = encodeRecords(msgs, now, `${field}.messages`, indices);
       if (records.maxRecordBytes > info.config.maxMessageBytes) {
         throw new RecordTooLargeError(`a record of ${records.maxRecordBytes} bytes exceeds max.message.bytes=${info.config.maxMessageBytes} of topic ${JSON.stringify(topic)}`, {
           details: { topic, partition, size: records.maxRecordBytes, max: info.config.maxMessageBytes },
         });
       }
-      const chunk: Chunk = { send, topic, partition, records, origin };
-      if (byPartition.size > 1) chunk.at = Uint32Array.from(indices);
-      if (fixed) {
-        chunk.fixed = new Uint8Array(msgs.length);
-        for (const k of fixed) chunk.fixed[k] = 1;
-      }
-      send.chunks.push(chunk);
+      send.chunks.push({ send, topic, partition, records, origin });
     }
   }
 
@@ -290,9 +282,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') || s.placedAgain) return s.reject(e);
     s.placedAgain = true;
     try {
-      const { placeAgain } = await import('./replace.js');
-      s.chunks = (await placeAgain(s.chunks, topicInfo, partitioner)).map((c) => ({ ...c, send: s }));
-      s.results.clear();
+      s.chunks = await (await import('./replace.js')).placeAgain(s.chunks, topicInfo, partitioner);
       await request([s]);
       s.resolve(results(s));
     } catch (e2) {

@@ -5,9 +5,8 @@
  *
  * The producer keeps no reference to the caller's message objects once they are encoded (a
  * send's messages would otherwise live, and be promoted, until the send resolves); this module
- * works from what a pending send holds: each partition's encoded records, and per record
- * whether its message named its partition and, when one `messages` array was spread over
- * several partitions, its index in that array.
+ * works from what a pending send holds: each partition's encoded records, and per message of
+ * each `messages` array the partition it was placed on and whether it named it (`Origin.parts`).
  *
  * Invariants:
  * - A record's bytes are copied, never re-encoded: key, value, headers and timestamp are what
@@ -33,19 +32,17 @@ export interface Origin {
   field: string;
   /** The topic's partition count the records were placed with. */
   numPartitions: number;
+  /** Per message of the array, in order: its partition, or `~partition` when the message named it. */
+  parts: number[];
 }
 
-/** A send's records for one partition, with what placing them again needs. */
+/** A send's records for one partition (in the order of their origin's array), with what placing them again needs. */
 export interface Placed {
   topic: string;
   partition: number;
   /** Encoded, not compressed. */
   records: EncodedRecords;
   origin: Origin;
-  /** Each record's index in the origin's array; absent when the array went to this partition alone. */
-  at?: Uint32Array;
-  /** 1 where the record's message named its partition; absent when none did. */
-  fixed?: Uint8Array;
 }
 
 /** One record being placed again. */
@@ -54,16 +51,17 @@ interface Entry { index: number; payload: Uint8Array; start: number; end: number
 /**
  * Places `chunks` again with each topic's current metadata (`info`, already refreshed by the
  * caller) and `partitioner`. Throws, writing nothing, for a named partition the topic lacks or
- * a record over the topic's max.message.bytes.
+ * a record over the topic's max.message.bytes. A new chunk carries the other fields of the
+ * first chunk of its origin (the producer's pending send).
  */
-export async function placeAgain(chunks: readonly Placed[], info: (topic: string) => Promise<TopicInfo>, partitioner: Partitioner): Promise<Placed[]> {
-  const origins = new Map<Origin, Placed[]>();
+export async function placeAgain<P extends Placed>(chunks: readonly P[], info: (topic: string) => Promise<TopicInfo>, partitioner: Partitioner): Promise<P[]> {
+  const origins = new Map<Origin, P[]>();
   for (const c of chunks) {
     const list = origins.get(c.origin);
     if (list) list.push(c);
     else origins.set(c.origin, [c]);
   }
-  const out: Placed[] = [];
+  const out: P[] = [];
   for (const [origin, group] of origins) {
     const { topic, field } = origin;
     const fresh = await info(topic);
@@ -72,23 +70,30 @@ export async function placeAgain(chunks: readonly Placed[], info: (topic: string
       out.push(...group);
       continue;
     }
+    // Each chunk's records are its partition's messages of the array, in the array's order.
+    const indices = new Map<number, number[]>();
+    origin.parts.forEach((part, i) => {
+      const p = part < 0 ? ~part : part;
+      const list = indices.get(p);
+      if (list) list.push(i);
+      else indices.set(p, [i]);
+    });
     const entries: Entry[] = [];
     for (const c of group) {
       const payload = c.records.payload;
       const messages: KafkaMessage[] = [];
       decodeBatch({ payload, baseOffset: 0, timestampType: 'CreateTime' } as RecordBatch, messages);
+      const at = indices.get(c.partition)!;
       let k = 0;
       let start = 0;
       scanRecords(payload, 0, (r) => {
-        entries.push({
-          index: c.at ? c.at[k]! : k, payload, start, end: r.restEnd, timestamp: r.timestamp,
-          fixed: c.fixed?.[k] ? c.partition : undefined, message: messages[k]!,
-        });
+        const index = at[k]!;
+        entries.push({ index, payload, start, end: r.restEnd, timestamp: r.timestamp, fixed: origin.parts[index]! < 0 ? c.partition : undefined, message: messages[k]! });
         start = r.restEnd;
         k++;
       });
     }
-    if (group.length > 1) entries.sort((a, b) => a.index - b.index);
+    entries.sort((a, b) => a.index - b.index);
     const partitionMetadata = Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 0 }));
     const byPartition = new Map<number, Entry[]>();
     for (const e of entries) {
@@ -104,7 +109,7 @@ export async function placeAgain(chunks: readonly Placed[], info: (topic: string
       if (list) list.push(e);
       else byPartition.set(partition, [e]);
     }
-    const placeOrigin: Origin = { topic, field, numPartitions: n };
+    const placeOrigin: Origin = { topic, field, numPartitions: n, parts: [] };
     for (const [partition, list] of byPartition) {
       let size = 0, first = Infinity, max = -1, maxRecordBytes = 0;
       for (const e of list) {
@@ -124,7 +129,7 @@ export async function placeAgain(chunks: readonly Placed[], info: (topic: string
         payload.set(e.payload.subarray(e.start, e.end), o);
         o += e.end - e.start;
       }
-      out.push({ topic, partition, origin: placeOrigin, records: { count: list.length, firstTimestamp: first, maxTimestamp: max, maxRecordBytes, payload } });
+      out.push({ ...group[0]!, topic, partition, origin: placeOrigin, records: { count: list.length, firstTimestamp: first, maxTimestamp: max, maxRecordBytes, payload } });
     }
   }
   return out;
