@@ -408,7 +408,6 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
   while (r.p < end && taken < maxRecords) {
     const len = r.varint();
     const recEnd = r.p + len;
-    const size = recEnd - r.p;
     const attrs = r.b[r.p++]!;
     offset += 1 + r.varint();
     if (offset < fromOffset) { r.p = recEnd; continue; }
@@ -442,7 +441,7 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
       }
     }
     r.p = recEnd;
-    const m: KafkaMessage = { key, value, headers, timestamp: appendTime ?? String(ts), offset: String(offset), attributes: 0, size };
+    const m: KafkaMessage = { key, value, headers, timestamp: appendTime ?? String(ts), offset: String(offset), attributes: 0, size: len };
     out.push(m);
     if (vt === FieldType.Json) pending.push(m);
     last = offset;
