@@ -25,9 +25,9 @@ import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS, Instrumentation, type InstrumentationEvent, type RemoveInstrumentationEventListener } from '../instrumentation.js';
 import { parseOffset } from '../offsets.js';
 import { randomId } from '../../protocol/ids.js';
-import { Membership } from './membership.js';
+import { createMembership, type Membership } from './membership.js';
 import { Positions, type ResetPolicy } from './positions.js';
-import { Runner, type FetchConfig, type Offsets, type RunConfig } from './runner.js';
+import { Runner, type FetchConfig, type RunConfig } from './runner.js';
 import type { Logger } from '../logger.js';
 import { RETRY_DEFAULTS, retryConfig, type RetryOptions } from '../retry.js';
 
@@ -117,16 +117,6 @@ export interface Consumer<S extends TopicSchema = UntypedTopics> {
   readonly __schema?: S;
 }
 
-/** Offsets to commit, checked; `metadata` (a string, or null) is kept with each (KafkaJS). */
-function commitList(offsets: (TopicPartitionOffset & { metadata?: string | null })[], field: string) {
-  return offsets.map((o, i) => {
-    if (o.metadata !== undefined && o.metadata !== null && typeof o.metadata !== 'string') {
-      throw new InvalidArgumentError(`${field}[${i}].metadata must be a string or null; got ${typeof o.metadata}`, { details: { index: i } });
-    }
-    return { topic: o.topic, partition: o.partition, offset: parseOffset(o.offset, `${field}[${i}].offset`), metadata: o.metadata ?? null };
-  });
-}
-
 function instanceId(database: string, groupId: string, v: string | true | undefined): string | null {
   if (v === undefined) return null;
   if (typeof v === 'string') return v;
@@ -175,10 +165,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     const sessionTimeout = config.sessionTimeout ?? 30_000;
     const heartbeatInterval = config.heartbeatInterval ?? 3000;
     if (heartbeatInterval >= sessionTimeout) throw new InvalidArgumentError(`consumer: heartbeatInterval (${heartbeatInterval}) must be below sessionTimeout (${sessionTimeout})`);
-    membership = new Membership(conn, {
+    membership = createMembership(conn, {
       groupId: config.groupId,
       clientId: conn.config.clientId ?? 'lanes',
-      database: conn.config.database,
       sessionTimeout,
       rebalanceTimeout: config.rebalanceTimeout ?? 60_000,
       heartbeatInterval,
@@ -187,7 +176,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
       retry: fetchConfig.retry,
       metadataMaxAge: config.metadataMaxAge ?? 300_000,
-    }, positions, events);
+    }, positions, events, (e) => { void crash(e); });
   }
   // While not in a generation (joining, rejoining) this answers generation -1: a transaction's
   // offsets are then refused rather than committed unchecked.
@@ -209,10 +198,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
         throw new InvalidArgumentError(`${what}[${i}].partitions must be an array of non-negative integers`, { details: { index: i } });
       }
     });
-    for (const t of topics) {
-      if (paused) positions.pause(t.topic, t.partitions);
-      else positions.resume(t.topic, t.partitions);
-    }
+    for (const t of topics) positions.pause(t.topic, t.partitions, paused);
   };
 
   const stop = async () => {
@@ -257,40 +243,19 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       start(again).catch((e: unknown) => crash(e));
     }, retryTime);
   };
-  if (membership) membership.onFailure = (e) => { void crash(e); };
-
   /** Starts the runner (and joins the group); resolves with the first assignment. */
   const start = async (runConfig: RunConfig) => {
-    if (membership) {
-      const m = membership;
-      m.autoCommit = {
+    const r = (runner = new Runner(broker, positions, fetchConfig, runConfig, events, (e) => { void crash(e); }, membership));
+    r.start();
+    try {
+      await membership?.start({
         enabled: runConfig.autoCommit ?? true,
         interval: runConfig.autoCommitInterval === undefined ? 5000 : runConfig.autoCommitInterval,
         threshold: runConfig.autoCommitThreshold ?? null,
-      };
-      const r = new Runner(broker, positions, fetchConfig, runConfig, events, {
-        processed: (c, n) => m.processed(c, n),
-        heartbeat: () => m.heartbeat(),
-        commitOffsetsIfNecessary: (offsets?: Offsets) => offsets ? m.commit(commitList(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary')) : m.commitIfNecessary(),
-        uncommittedOffsets: () => {
-          const by = new Map<string, { partition: string; offset: string }[]>();
-          for (const o of m.uncommitted()) { const l = by.get(o.topic) ?? []; l.push({ partition: String(o.partition), offset: String(o.offset) }); by.set(o.topic, l); }
-          return { topics: [...by].map(([topic, partitions]) => ({ topic, partitions })) };
-        },
-        onCrash: (e) => { void crash(e); },
-      });
-      runner = r;
-      m.runnerStarted(r);
-      r.start();
-      try {
-        await m.start();
-      } catch (e) {
-        if (runner === r) await stop(); // a refused join leaves nothing running: run() may be called again
-        throw e;
-      }
-    } else {
-      runner = new Runner(broker, positions, fetchConfig, runConfig, events, { onCrash: (e) => { void crash(e); } });
-      runner.start();
+      }, r);
+    } catch (e) {
+      if (runner === r) await stop(); // a refused join leaves nothing running: run() may be called again
+      throw e;
     }
   };
 
@@ -373,7 +338,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       if (!connected) throw new NotConnectedError('commitOffsets: the consumer is not connected (call connect() first; it was disconnected)');
       if (!membership.running) throw new NotConnectedError('commitOffsets: the consumer is not running in its group; call run() first');
       if (!Array.isArray(offsets)) throw new InvalidArgumentError('commitOffsets takes [{ topic, partition, offset, metadata? }]');
-      await membership.commit(commitList(offsets, 'commitOffsets'));
+      await membership.commit(offsets);
     },
     seek({ topic, partition, offset }) {
       const special = offset === '-1' || offset === '-2';
@@ -396,7 +361,7 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     },
     async describeGroup() {
       if (!membership) throw new InvalidArgumentError('describeGroup needs a groupId');
-      const [d] = await (await conn.broker()).describeGroups([membership.o.groupId]);
+      const [d] = await (await conn.broker()).describeGroups([config.groupId!]);
       return d!;
     },
     on(event, listener) {

@@ -22,13 +22,13 @@
  *   idle stream's processed offsets are committed.
  */
 import { InvalidArgumentError, isFenced, isRebalancing, LanesError, NotConnectedError } from '../../errors.js';
-import { names, type BrokerApi, type GroupHeartbeatResponse } from '../../protocol/broker-api.js';
+import { names, type GroupHeartbeatResponse } from '../../protocol/broker-api.js';
 import { randomId } from '../../protocol/ids.js';
-import { tpKey } from '../../protocol/topic-partition.js';
 import type { Connection } from '../connection.js';
-import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
-import { initialRetryTime, nextRetryTime, retryConfig, type RetryOptions } from '../retry.js';
-import { Positions, type PartitionCursor } from './positions.js';
+import { CONSUMER_EVENTS as E, type Instrumentation } from '../instrumentation.js';
+import { parseOffset } from '../offsets.js';
+import { initialRetryTime, nextRetryTime, type RetryConfig } from '../retry.js';
+import type { Positions, PartitionCursor } from './positions.js';
 import { resolveSubscription } from './subscription.js';
 import { MetadataRefresh } from './metadata-refresh.js';
 
@@ -39,7 +39,6 @@ export type TopicPartitions = { [topic: string]: number[] };
 export interface GroupOptions {
   groupId: string;
   clientId: string;
-  database: string;
   sessionTimeout: number;
   rebalanceTimeout: number;
   heartbeatInterval: number;
@@ -48,9 +47,9 @@ export interface GroupOptions {
   groupInstanceId: string | null;
   allowAutoTopicCreation: boolean;
   /** Backoff of heartbeat retries. */
-  retry?: RetryOptions;
-  /** KafkaJS's metadataMaxAge: a topic deleted this recently is not auto-created. Default 300000. */
-  metadataMaxAge?: number;
+  retry: RetryConfig;
+  /** KafkaJS's metadataMaxAge: a topic deleted this recently is not auto-created. */
+  metadataMaxAge: number;
 }
 
 /** Auto-commit settings of run(). */
@@ -60,13 +59,8 @@ export interface AutoCommit {
   threshold: number | null;
 }
 
-/** An offset to commit, with optional metadata (KafkaJS). */
-export interface OffsetToCommit {
-  topic: string;
-  partition: number;
-  offset: number;
-  metadata?: string | null;
-}
+/** An offset to commit, as the API takes it: offset a decimal string or a number; optional metadata (KafkaJS). */
+export type OffsetToCommit = { topic: string; partition: number; offset: string | number; metadata?: string | null };
 
 /** What the membership needs of the runner. */
 export interface RunnerControl {
@@ -74,387 +68,360 @@ export interface RunnerControl {
   whenIdle(cursors: PartitionCursor[]): Promise<void>;
 }
 
-const has = (tp: TopicPartitions, topic: string, partition: number) => tp[topic]?.includes(partition) ?? false;
+/** Offsets grouped by topic, as KafkaJS's payloads carry them. */
+export function byTopic<P>(list: { topic: string; partition: number; offset: number | string }[], f: (partition: number, offset: string) => P) {
+  const m = new Map<string, P[]>();
+  for (const o of list) (m.get(o.topic) ?? m.set(o.topic, []).get(o.topic)!).push(f(o.partition, String(o.offset)));
+  return [...m].map(([topic, partitions]) => ({ topic, partitions }));
+}
 
 /** The membership of one consumer. */
-export class Membership {
-  readonly memberId: string;
-  private subscription: (string | RegExp)[] = [];
-  /** Where partitions without a committed offset start (subscribe's fromBeginning). */
-  fromBeginning = false;
-  /** run()'s auto-commit settings, read when the membership starts. */
-  autoCommit: AutoCommit = { enabled: true, interval: 5000, threshold: null };
-  /** Called when the group refuses this member for good after run() returned (a crash). */
-  onFailure: (error: unknown) => void = () => undefined;
-  private epoch = -1;
-  private proto = '';
-  private topics: string[] = [];
-  private active = false;
-  private runner: RunnerControl | undefined;
-  private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+export type Membership = ReturnType<typeof createMembership>;
+
+/**
+ * The membership of one consumer. `onFailure` is called when the group refuses this member for
+ * good after run() returned (a crash); `now` is the clock (injected by tests).
+ */
+export function createMembership(
+  conn: Connection, o: GroupOptions, positions: Positions, events: Instrumentation,
+  onFailure: (error: unknown) => void, now: () => number = Date.now,
+) {
+  const memberId = `${o.clientId}-${randomId()}`;
+  const { groupId } = o;
+  const subscription: (string | RegExp)[] = [];
+  const broker = () => conn.broker(events, 'consumer');
+  const emit = (type: string, payload: object = {}) => events.emit(type, { groupId, memberId, ...payload });
+  let fromBeginning = false;
+  let autoCommit: AutoCommit = { enabled: true, interval: 5000, threshold: null };
+  let epoch = -1;
+  let topics: string[] = [];
+  let active = false;
+  let runner: RunnerControl | undefined;
+  let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
   /** Cursors of partitions being revoked, until their offsets are committed. */
-  private revoking: PartitionCursor[] = [];
-  private committed = new Map<string, number>();
-  private sinceCommit = 0;
-  private lastCommitAt = 0;
-  private beating: Promise<void> | undefined;
-  private again = false;
-  private lastBeatAt = -Infinity;
-  private joinStarted = 0;
-  private retries = 0;
-  private retryTime = 0;
-  private timers: ReturnType<typeof setTimeout>[] = [];
-  private channel: BroadcastChannel | undefined;
-  private releaseLock: (() => void) | undefined;
-  private onPageHide = () => { void this.leave(); };
+  let revoking: PartitionCursor[] = [];
+  let sinceCommit = 0;
+  let lastCommitAt = 0;
+  let beating: Promise<void> | undefined;
+  let again = false;
+  let lastBeatAt = -Infinity;
+  let joinStarted = 0;
+  let retries = 0;
+  let retryTime = 0;
+  let timers: ReturnType<typeof setTimeout>[] = [];
+  let channel: BroadcastChannel | undefined;
+  let releaseLock: (() => void) | undefined;
   /** Pattern subscriptions: resolved again every metadataMaxAge (see metadata-refresh.ts). */
-  private refresh: MetadataRefresh | undefined;
-
-  constructor(
-    private readonly conn: Connection,
-    readonly o: GroupOptions,
-    private readonly positions: Positions,
-    private readonly events: Instrumentation,
-    /** The clock; injected by tests. */
-    private readonly now: () => number = Date.now,
-  ) {
-    this.memberId = `${o.clientId}-${randomId()}`;
-  }
-
-  private broker(): Promise<BrokerApi> {
-    return this.conn.broker(this.events, 'consumer');
-  }
-
-  /** The generation (member epoch) of the current assignment (-1 before the first). */
-  get generationId(): number {
-    return this.epoch;
-  }
-
-  /** The assignor the group chose. */
-  get protocol(): string {
-    return this.proto;
-  }
-
-  /** True while the consumer is running in its group. */
-  get running(): boolean {
-    return this.active;
-  }
-
-  /** The subscription, checked. */
-  subscribe(topics: (string | RegExp)[], fromBeginning: boolean): void {
-    for (const t of topics) {
-      if (typeof t !== 'string' && !(t instanceof RegExp)) throw new InvalidArgumentError(`subscribe: topics must be strings or RegExps; got ${String(t)}`);
-    }
-    this.subscription.push(...topics);
-    this.fromBeginning = fromBeginning;
-  }
-
-  /** True when `topic` is covered by the subscription. */
-  subscribes(topic: string): boolean {
-    return this.subscription.some((t) => (typeof t === 'string' ? t === topic : ((t.lastIndex = 0), t.test(topic))));
-  }
+  let refresh: MetadataRefresh | undefined;
+  const owned = () => [...positions.all(), ...revoking];
+  const later = (fn: () => void, ms: number, every?: boolean) => {
+    const t = (every ? setInterval : setTimeout)(fn, ms);
+    (t as { unref?: () => void }).unref?.();
+    timers.push(t);
+  };
+  const g = globalThis as unknown as { addEventListener?: Window['addEventListener']; removeEventListener?: Window['removeEventListener']; navigator?: Navigator };
+  const onPageHide = () => { void m.leave(); };
 
   /** Topic names the subscription covers now (see subscription.ts for deleted and missing topics). */
-  private async resolveTopics(first: boolean): Promise<void> {
-    this.topics = await resolveSubscription(await this.broker(), this.subscription, {
-      allowAutoTopicCreation: first && this.o.allowAutoTopicCreation, numPartitions: this.conn.config.defaultNumPartitions,
-      metadataMaxAge: this.o.metadataMaxAge ?? 300_000, first,
+  const resolveTopics = async (first: boolean) => {
+    topics = await resolveSubscription(await broker(), subscription, {
+      allowAutoTopicCreation: first && o.allowAutoTopicCreation, numPartitions: conn.config.defaultNumPartitions,
+      metadataMaxAge: o.metadataMaxAge, first,
     });
-    this.refresh?.joined(this.topics);
-  }
+    refresh?.joined(topics);
+  };
 
-  private every(ms: number, fn: () => void): void {
-    const t = setInterval(fn, ms);
-    (t as { unref?: () => void }).unref?.();
-    this.timers.push(t);
-  }
-
-  /** Takes the member lock, starts listening, and joins; resolves with the first assignment. */
-  async start(): Promise<void> {
-    if (this.active) return;
-    if (this.subscription.length === 0) throw new InvalidArgumentError('subscribe to at least one topic before run()');
-    this.active = true;
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    if (locks) {
-      await new Promise<void>((granted) => {
-        void locks.request(names.memberLock(this.o.database, this.memberId), () => {
-          granted();
-          return new Promise<void>((r) => { this.releaseLock = r; });
-        });
-      });
-    }
-    if (typeof BroadcastChannel === 'function') {
-      this.channel = new BroadcastChannel(names.groupChannel(this.o.database));
-      (this.channel as { unref?: () => void }).unref?.();
-      this.channel.onmessage = (ev: MessageEvent<{ groupId: string; type: string; generationId: number }>) => {
-        const e = ev.data;
-        // Only news: a round of our generation, or a generation we do not have (a join in
-        // flight brings its own answer).
-        if (!e || e.groupId !== this.o.groupId || !this.active || this.epoch < 0) return;
-        if (e.type === 'rebalance' && e.generationId >= this.epoch) { this.rebalancing(); void this.beat(); }
-        if (e.type === 'stable' && e.generationId > this.epoch) void this.beat();
-      };
-    }
-    (globalThis as { addEventListener?: (t: string, f: () => void) => void }).addEventListener?.('pagehide', this.onPageHide);
-    if (this.subscription.some((t) => t instanceof RegExp)) {
-      this.refresh = new MetadataRefresh(this.o.metadataMaxAge ?? 300_000,
-        async () => resolveSubscription(await this.broker(), this.subscription, { allowAutoTopicCreation: false, metadataMaxAge: 0, first: false }),
-        () => { if (this.active) void this.resolveTopics(false).then(() => this.beat(), () => undefined); });
-      this.refresh.start();
-    }
-    this.sinceCommit = 0;
-    this.lastCommitAt = this.now();
-    const settled = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
-    try {
-      await this.resolveTopics(true);
-    } catch (e) {
-      this.settle = undefined;
-      throw e;
-    }
-    this.rebalancing();
-    this.every(this.o.heartbeatInterval, () => { if (!this.beating) void this.beat(); });
-    const a = this.autoCommit;
-    if (a.enabled && (a.interval ?? 0) > 0) this.every(a.interval!, () => { if (this.epoch >= 0) void this.commitOwned(this.uncommitted()).catch(() => undefined); });
-    void this.beat();
-    await settled;
-  }
-
-  private rebalancing(): void {
-    this.events.emit(CONSUMER_EVENTS.REBALANCING, { groupId: this.o.groupId, memberId: this.memberId });
-  }
+  const rebalancing = () => emit(E.REBALANCING);
 
   /** Sends a heartbeat now, or right after the one in flight. */
-  private beat(): Promise<void> {
-    if (!this.active) return Promise.resolve();
-    if (this.beating) { this.again = true; return this.beating; }
-    this.beating = (async () => {
+  const beat = (): Promise<void> => {
+    if (!active) return Promise.resolve();
+    if (beating) { again = true; return beating; }
+    return (beating = (async () => {
       do {
-        this.again = false;
-        await this.heartbeatOnce();
-      } while (this.again && this.active);
-    })().finally(() => { this.beating = undefined; });
-    return this.beating;
-  }
+        again = false;
+        await heartbeatOnce();
+      } while (again && active);
+    })().finally(() => { beating = undefined; }));
+  };
 
-  private async heartbeatOnce(): Promise<void> {
-    const epoch = this.epoch;
-    if (epoch < 0) this.joinStarted = this.now();
-    else this.lastBeatAt = this.now(); // a join is no heartbeat (a handler's first heartbeat() is sent)
+  const heartbeatOnce = async () => {
+    const sent = epoch;
+    if (sent < 0) joinStarted = now();
+    else lastBeatAt = now(); // a join is no heartbeat (a handler's first heartbeat() is sent)
     let res: GroupHeartbeatResponse;
     try {
-      const owned: TopicPartitions = {};
-      for (const c of [...this.positions.all(), ...this.revoking]) (owned[c.topic] ??= []).push(c.partition);
-      const o = this.o;
-      res = await (await this.broker()).groupHeartbeat({
-        groupId: o.groupId, memberId: this.memberId, groupInstanceId: o.groupInstanceId, clientId: o.clientId, memberEpoch: epoch,
-        topics: this.topics, owned, protocols: o.protocols, sessionTimeout: o.sessionTimeout, rebalanceTimeout: o.rebalanceTimeout,
+      const own: TopicPartitions = {};
+      for (const c of owned()) (own[c.topic] ??= []).push(c.partition);
+      res = await (await broker()).groupHeartbeat({
+        groupId, memberId, groupInstanceId: o.groupInstanceId, clientId: o.clientId, memberEpoch: sent,
+        topics, owned: own, protocols: o.protocols, sessionTimeout: o.sessionTimeout, rebalanceTimeout: o.rebalanceTimeout,
       });
     } catch (e) {
-      if (!this.active) return;
-      if (isFenced(e)) return this.lose();
-      if (!(isRebalancing(e) || (e instanceof LanesError && e.retriable))) return this.fail(e);
-      const cfg = retryConfig(this.o.retry);
-      this.retryTime = this.retries++ === 0 ? initialRetryTime(cfg) : nextRetryTime(cfg, this.retryTime);
-      const t = setTimeout(() => { void this.beat(); }, this.retryTime);
-      (t as { unref?: () => void }).unref?.();
-      this.timers.push(t);
-      return;
+      if (!active) return;
+      if (isFenced(e)) return lose();
+      if (!(isRebalancing(e) || (e instanceof LanesError && e.retriable))) return fail(e);
+      retryTime = retries++ === 0 ? initialRetryTime(o.retry) : nextRetryTime(o.retry, retryTime);
+      return later(() => { void beat(); }, retryTime);
     }
-    this.retries = 0;
-    if (!this.active) return;
-    if (epoch >= 0) this.events.emit(CONSUMER_EVENTS.HEARTBEAT, { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: res.memberEpoch });
-    if (res.fenced) return this.lose();
-    this.reconcile(res);
-  }
+    retries = 0;
+    if (!active) return;
+    if (sent >= 0) emit(E.HEARTBEAT, { groupGenerationId: res.memberEpoch });
+    if (res.fenced) return lose();
+    reconcile(res);
+  };
 
   /** Moves to the answer's target: new partitions start, revoked ones stop (then commit and are acknowledged). */
-  private reconcile(res: GroupHeartbeatResponse): void {
-    if (res.memberEpoch !== this.epoch) {
-      this.epoch = res.memberEpoch;
-      this.proto = res.protocol;
-      this.events.emit(CONSUMER_EVENTS.GROUP_JOIN, {
-        duration: this.now() - this.joinStarted, groupId: this.o.groupId, isLeader: res.leaderId === this.memberId,
-        leaderId: res.leaderId ?? '', groupProtocol: res.protocol,
-        memberId: this.memberId, memberAssignment: res.assignment, generationId: res.memberEpoch,
+  const reconcile = (res: GroupHeartbeatResponse) => {
+    const target = res.assignment;
+    if (res.memberEpoch !== epoch) {
+      epoch = res.memberEpoch;
+      emit(E.GROUP_JOIN, {
+        duration: now() - joinStarted, isLeader: res.leaderId === memberId, leaderId: res.leaderId ?? '',
+        groupProtocol: res.protocol, memberAssignment: target, generationId: epoch,
       });
     }
-    const target = res.assignment;
-    const revoked = this.positions.all().filter((c) => !has(target, c.topic, c.partition));
-    const added = Object.entries(target).some(([topic, ps]) => ps.some((p) => !this.positions.get(topic, p)));
-    if (revoked.length || added) {
-      const committed = new Map(res.committed.map((c) => [tpKey(c.topic, c.partition), c.offset]));
-      const reset = this.fromBeginning ? 'earliest' as const : 'latest' as const;
-      const next: { topic: string; partition: number; position: number | null; reset: 'earliest' | 'latest' }[] = [];
-      for (const [topic, ps] of Object.entries(target)) {
-        for (const partition of ps) {
-          const k = tpKey(topic, partition);
-          const c = committed.get(k);
-          if (c !== undefined && !this.positions.get(topic, partition)) this.committed.set(k, c);
-          next.push({ topic, partition, position: c ?? null, reset });
-        }
-      }
-      this.revoking.push(...revoked);
-      this.positions.set(next); // kept partitions keep their cursors
+    const revoked = positions.all().filter((c) => !target[c.topic]?.includes(c.partition));
+    const reset = fromBeginning ? 'earliest' as const : 'latest' as const;
+    const next = Object.entries(target).flatMap(([topic, ps]) => ps.map((partition) => {
+      const committed = res.committed.find((c) => c.topic === topic && c.partition === partition)?.offset;
+      return { topic, partition, position: committed ?? null, reset, committed };
+    }));
+    if (revoked.length || next.some((c) => !positions.get(c.topic, c.partition))) {
+      revoking.push(...revoked);
+      positions.set(next); // kept partitions keep their cursors
     }
-    this.settle?.resolve();
-    this.settle = undefined;
-    if (revoked.length) void this.release(revoked);
-  }
+    settle?.resolve();
+    settle = undefined;
+    if (revoked.length) void release(revoked);
+  };
 
   /**
    * Waits for the handlers on revoked partitions, commits them, and acknowledges. Not part of
    * the heartbeat in flight: heartbeats go on meanwhile (still reporting them owned), so a slow
    * handler never costs this member its session.
    */
-  private async release(revoked: PartitionCursor[]): Promise<void> {
-    await this.runner?.whenIdle(revoked);
-    if (this.autoCommit.enabled && this.active) {
-      const only: TopicPartitions = {};
-      for (const c of revoked) (only[c.topic] ??= []).push(c.partition);
-      await this.commitOwned(this.uncommitted(only)).catch(() => undefined);
-    }
-    this.revoking = this.revoking.filter((c) => !revoked.includes(c));
-    void this.beat(); // acknowledge: this heartbeat no longer owns them
-  }
+  const release = async (revoked: PartitionCursor[]) => {
+    await runner?.whenIdle(revoked);
+    // Not when fenced meanwhile: then they are no longer being revoked, and must not be committed.
+    if (autoCommit.enabled && active) await commitOwned(uncommitted(revoked.filter((c) => revoking.includes(c)))).catch(() => undefined);
+    revoking = revoking.filter((c) => !revoked.includes(c));
+    void beat(); // acknowledge: this heartbeat no longer owns them
+  };
 
   /** Fenced: gives up everything without committing (another member may own it now) and joins again. */
-  private async lose(): Promise<void> {
-    const all = [...this.positions.all(), ...this.revoking];
-    this.positions.set([]);
-    await this.runner?.whenIdle(all);
-    this.revoking = [];
-    this.epoch = -1;
-    this.again = true;
-  }
+  const lose = async () => {
+    const all = owned();
+    positions.set([]);
+    await runner?.whenIdle(all);
+    revoking = [];
+    epoch = -1;
+    again = true;
+  };
 
-  private fail(error: unknown): void {
-    if (this.settle) { this.settle.reject(error); this.settle = undefined; } else queueMicrotask(() => this.onFailure(error));
-  }
+  const fail = (error: unknown) => {
+    if (settle) settle.reject(error); else queueMicrotask(() => onFailure(error));
+    settle = undefined;
+  };
 
-  /** The runner started (again). */
-  runnerStarted(runner: RunnerControl): void {
-    this.runner = runner;
-  }
-
-  /** The runner stopped: nothing to wait for any more. */
-  runnerStopped(): void {
-    this.runner = undefined;
-  }
-
-  /**
-   * A handler's heartbeat(): sends one only when heartbeatInterval has passed since the last
-   * (KafkaJS's throttle). It does not wait for the answer: during a rebalance the answer waits
-   * for the round, and the round may be waiting for this very handler to return.
-   */
-  async heartbeat(): Promise<void> {
-    if (this.active && !this.beating && this.now() - this.lastBeatAt >= this.o.heartbeatInterval) void this.beat();
-  }
-
-  /** Offsets processed but not committed, of owned partitions (and, with `only`, of those being revoked). */
-  uncommitted(only?: TopicPartitions): OffsetToCommit[] {
-    const out: OffsetToCommit[] = [];
-    const cursors = only ? this.revoking.filter((c) => has(only, c.topic, c.partition)) : [...this.positions.all(), ...this.revoking];
-    for (const c of cursors) {
-      if (c.position === null) continue;
-      if (this.committed.get(tpKey(c.topic, c.partition)) !== c.position) out.push({ topic: c.topic, partition: c.partition, offset: c.position });
-    }
-    return out;
-  }
-
-  /** Commits offsets (default: every owned partition's position). A fencing answer makes the member heartbeat at once, and is rethrown. */
-  async commit(offsets = this.uncommitted()): Promise<void> {
-    if (offsets.length === 0) return;
-    if (this.epoch < 0 && this.active) throw new NotConnectedError('commitOffsets: this consumer is not a member of its group (not running, or disconnected)');
-    const generationId = this.epoch;
-    // KafkaJS's COMMIT_OFFSETS shape: offsets grouped by topic, as strings.
-    const byTopic = new Map<string, { partition: number; offset: string }[]>();
-    for (const o of offsets) { const l = byTopic.get(o.topic) ?? []; l.push({ partition: o.partition, offset: String(o.offset) }); byTopic.set(o.topic, l); }
-    const info = { groupId: this.o.groupId, memberId: this.memberId, groupGenerationId: generationId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
-    try {
-      await (await this.broker()).commitOffsets({ groupId: this.o.groupId, memberId: this.memberId, generationId, offsets });
-    } catch (e) {
-      // Also when the caller drops the error (commits on revoke or on leave): it is seen.
-      this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS_ERROR, { ...info, error: e });
-      if (isFenced(e)) void this.beat();
-      throw e;
-    }
-    for (const o of offsets) this.committed.set(tpKey(o.topic, o.partition), o.offset);
-    this.lastCommitAt = this.now();
-    this.sinceCommit = 0;
-    this.events.emit(CONSUMER_EVENTS.COMMIT_OFFSETS, info);
-  }
+  /** Offsets processed but not committed, of `cursors` (default: owned partitions and those being revoked). */
+  const uncommitted = (cursors = owned()) => cursors.filter((c) => c.position !== null && c.committed !== c.position)
+    .map((c) => ({ topic: c.topic, partition: c.partition, offset: c.position! }));
 
   /**
    * Auto-commit of owned positions. A topic deleted meanwhile (TopicNotFoundError naming it) is
    * left out and the rest committed: its partitions are being dropped, and they must not keep
    * the other partitions' progress from being committed.
    */
-  private async commitOwned(offsets: OffsetToCommit[]): Promise<void> {
+  const commitOwned = async (offsets: OffsetToCommit[]): Promise<void> => {
     for (;;) {
       try {
-        return await this.commit(offsets);
+        return await m.commit(offsets);
       } catch (e) {
         const gone = e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION' ? e.details.topic : undefined;
-        const rest = offsets.filter((o) => o.topic !== gone);
+        const rest = offsets.filter((x) => x.topic !== gone);
         if (typeof gone !== 'string' || rest.length === offsets.length) throw e;
         offsets = rest;
       }
     }
-  }
+  };
 
-  /**
-   * After `count` records were processed (hot path): commits when autoCommitThreshold is
-   * reached or autoCommitInterval has passed, or every time when neither is set (KafkaJS).
-   */
-  async processed(_c: PartitionCursor, count = 1): Promise<void> {
-    this.sinceCommit += count;
-    const a = this.autoCommit;
-    if (!a.enabled) return;
-    const due = a.threshold !== null && a.threshold > 0 && this.sinceCommit >= a.threshold ||
-      (a.interval === null ? a.threshold === null : this.now() - this.lastCommitAt >= a.interval);
-    if (due) await this.commitIfNecessary();
-  }
+  /** Auto-commit is due: autoCommitThreshold reached, autoCommitInterval passed, or neither set (every time). */
+  const due = () => {
+    const { threshold: t, interval: i } = autoCommit;
+    return t !== null && t > 0 && sinceCommit >= t || (i === null ? t === null : i >= 0 && now() - lastCommitAt >= i);
+  };
 
-  /** KafkaJS's commitOffsetsIfNecessary: commits when the threshold or the interval says so. */
-  async commitIfNecessary(): Promise<void> {
-    if (!this.autoCommit.enabled || !this.active) return;
-    const { threshold, interval } = this.autoCommit;
-    const byThreshold = threshold !== null && threshold > 0 && this.sinceCommit >= threshold;
-    const byInterval = interval !== null && interval >= 0 && this.now() - this.lastCommitAt >= interval;
-    if (!byThreshold && !byInterval && !(threshold === null && interval === null)) return;
-    const pending = this.uncommitted();
-    if (pending.length === 0) return;
-    try {
-      await this.commitOwned(pending);
-    } catch (e) {
-      if (!isRebalancing(e)) throw e;
-    }
-  }
+  const m = {
+    memberId,
+    /** The generation (member epoch) of the current assignment (-1 before the first). */
+    get generationId(): number { return epoch; },
+    /** True while the consumer is running in its group. */
+    get running(): boolean { return active; },
 
-  /** Commits (autoCommit), leaves the group and releases the member lock. */
-  async leave(): Promise<void> {
-    if (!this.active) return;
-    this.refresh?.stop();
-    this.refresh = undefined;
-    for (const t of this.timers.splice(0)) clearInterval(t);
-    this.channel?.close();
-    (globalThis as { removeEventListener?: (t: string, f: () => void) => void }).removeEventListener?.('pagehide', this.onPageHide);
-    if (this.autoCommit.enabled && this.epoch >= 0) await this.commitOwned(this.uncommitted()).catch(() => undefined);
-    this.active = false;
-    this.settle?.reject(new NotConnectedError('the consumer stopped before it joined its group'));
-    this.settle = undefined;
-    // A static member does not leave: a reload gets its partitions back without a rebalance;
-    // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
-    if (this.o.groupInstanceId === null) {
+    /** The subscription, checked. */
+    subscribe(list: (string | RegExp)[], fromStart: boolean): void {
+      for (const t of list) {
+        if (typeof t !== 'string' && !(t instanceof RegExp)) throw new InvalidArgumentError(`subscribe: topics must be strings or RegExps; got ${String(t)}`);
+      }
+      subscription.push(...list);
+      fromBeginning = fromStart;
+    },
+
+    /** True when `topic` is covered by the subscription. */
+    subscribes(topic: string): boolean {
+      return subscription.some((t) => (typeof t === 'string' ? t === topic : ((t.lastIndex = 0), t.test(topic))));
+    },
+
+    /** Takes the member lock, starts listening, and joins with `runner` running; resolves with the first assignment. */
+    async start(commit: AutoCommit, r: RunnerControl): Promise<void> {
+      runner = r;
+      autoCommit = commit;
+      if (active) return;
+      if (subscription.length === 0) throw new InvalidArgumentError('subscribe to at least one topic before run()');
+      active = true;
+      const locks = g.navigator?.locks;
+      if (locks) {
+        await new Promise<void>((granted) => {
+          void locks.request(names.memberLock(conn.config.database, memberId), () => {
+            granted();
+            return new Promise<void>((r) => { releaseLock = r; });
+          });
+        });
+      }
+      if (typeof BroadcastChannel === 'function') {
+        channel = new BroadcastChannel(names.groupChannel(conn.config.database));
+        (channel as { unref?: () => void }).unref?.();
+        channel.onmessage = ({ data: e }: MessageEvent<{ groupId: string; type: string; generationId: number }>) => {
+          // Only news: a round of our generation, or a generation we do not have (a join in
+          // flight brings its own answer).
+          if (e?.groupId !== groupId || !active || epoch < 0) return;
+          if (e.type === 'rebalance' && e.generationId >= epoch) { rebalancing(); void beat(); }
+          if (e.type === 'stable' && e.generationId > epoch) void beat();
+        };
+      }
+      g.addEventListener?.('pagehide', onPageHide);
+      if (subscription.some((t) => t instanceof RegExp)) {
+        refresh = new MetadataRefresh(o.metadataMaxAge,
+          async () => resolveSubscription(await broker(), subscription, { allowAutoTopicCreation: false, metadataMaxAge: 0, first: false }),
+          () => { if (active) void resolveTopics(false).then(beat, () => undefined); });
+        refresh.start();
+      }
+      sinceCommit = 0;
+      lastCommitAt = now();
+      const settled = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
       try {
-        await (await this.broker()).leaveGroup({ groupId: this.o.groupId, memberId: this.memberId });
-      } catch { /* the lock release tells the broker anyway */ }
-    }
-    this.releaseLock?.();
-    this.releaseLock = undefined;
-    this.positions.set([]);
-    this.revoking = [];
-    this.committed.clear();
-    this.epoch = -1;
-  }
+        await resolveTopics(true);
+      } catch (e) {
+        settle = undefined;
+        throw e;
+      }
+      rebalancing();
+      later(() => { if (!beating) void beat(); }, o.heartbeatInterval, true);
+      if (commit.enabled && (commit.interval ?? 0) > 0) later(() => { if (epoch >= 0) void commitOwned(uncommitted()).catch(() => undefined); }, commit.interval!, true);
+      void beat();
+      await settled;
+    },
+
+    /** The runner stopped: nothing to wait for any more. */
+    runnerStopped(): void {
+      runner = undefined;
+    },
+
+    /**
+     * A handler's heartbeat(): sends one only when heartbeatInterval has passed since the last
+     * (KafkaJS's throttle). It does not wait for the answer: during a rebalance the answer waits
+     * for the round, and the round may be waiting for this very handler to return.
+     */
+    async heartbeat(): Promise<void> {
+      if (active && !beating && now() - lastBeatAt >= o.heartbeatInterval) void beat();
+    },
+
+    /** eachBatch's uncommittedOffsets(): processed offsets not committed yet, KafkaJS's shape. */
+    uncommittedOffsets() {
+      return { topics: byTopic(uncommitted(), (p, offset) => ({ partition: String(p), offset })) };
+    },
+
+    /**
+     * Commits offsets (default: every owned partition's position), checked and named after
+     * `field`; each keeps its `metadata` (KafkaJS). A fencing answer makes the member heartbeat
+     * at once, and is rethrown.
+     */
+    async commit(list: OffsetToCommit[] = uncommitted(), field = 'commitOffsets'): Promise<void> {
+      const offsets = list.map((x, i) => {
+        if (x.metadata != null && typeof x.metadata !== 'string') {
+          throw new InvalidArgumentError(`${field}[${i}].metadata must be a string or null; got ${typeof x.metadata}`, { details: { index: i } });
+        }
+        return { topic: x.topic, partition: x.partition, offset: parseOffset(x.offset, `${field}[${i}].offset`), metadata: x.metadata ?? null };
+      });
+      if (offsets.length === 0) return;
+      if (epoch < 0 && active) throw new NotConnectedError('commitOffsets: this consumer is not a member of its group (not running, or disconnected)');
+      const generationId = epoch;
+      // KafkaJS's COMMIT_OFFSETS shape: offsets grouped by topic, as strings.
+      const info = { groupGenerationId: generationId, topics: byTopic(offsets, (partition, offset) => ({ partition, offset })) };
+      try {
+        await (await broker()).commitOffsets({ groupId, memberId, generationId, offsets });
+      } catch (e) {
+        // Also when the caller drops the error (commits on revoke or on leave): it is seen.
+        emit(E.COMMIT_OFFSETS_ERROR, { ...info, error: e });
+        if (isFenced(e)) void beat();
+        throw e;
+      }
+      for (const x of offsets) {
+        const c = owned().find((c) => c.topic === x.topic && c.partition === x.partition);
+        if (c) c.committed = x.offset;
+      }
+      lastCommitAt = now();
+      sinceCommit = 0;
+      emit(E.COMMIT_OFFSETS, info);
+    },
+
+    /**
+     * After `count` records were processed (hot path): commits when autoCommitThreshold is
+     * reached or autoCommitInterval has passed, or every time when neither is set (KafkaJS).
+     */
+    async processed(count: number): Promise<void> {
+      sinceCommit += count;
+      if (autoCommit.enabled && due()) await m.commitIfNecessary();
+    },
+
+    /** KafkaJS's commitOffsetsIfNecessary: commits when the threshold or the interval says so. */
+    async commitIfNecessary(): Promise<void> {
+      if (!autoCommit.enabled || !active || !due()) return;
+      const pending = uncommitted();
+      if (pending.length === 0) return;
+      try {
+        await commitOwned(pending);
+      } catch (e) {
+        if (!isRebalancing(e)) throw e;
+      }
+    },
+
+    /** Commits (autoCommit), leaves the group and releases the member lock. */
+    async leave(): Promise<void> {
+      if (!active) return;
+      refresh?.stop();
+      refresh = undefined;
+      for (const t of timers.splice(0)) clearInterval(t);
+      channel?.close();
+      g.removeEventListener?.('pagehide', onPageHide);
+      if (autoCommit.enabled && epoch >= 0) await commitOwned(uncommitted()).catch(() => undefined);
+      active = false;
+      settle?.reject(new NotConnectedError('the consumer stopped before it joined its group'));
+      settle = undefined;
+      // A static member does not leave: a reload gets its partitions back without a rebalance;
+      // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
+      if (o.groupInstanceId === null) {
+        try {
+          await (await broker()).leaveGroup({ groupId, memberId });
+        } catch { /* the lock release tells the broker anyway */ }
+      }
+      releaseLock?.();
+      releaseLock = undefined;
+      positions.set([]);
+      revoking = [];
+      epoch = -1;
+    },
+  };
+  return m;
 }

@@ -27,25 +27,28 @@ export interface PartitionCursor {
   epoch: number;
   /** Where to start when position is null; the consumer's policy when absent. */
   reset?: ResetPolicy;
+  /** The group's committed offset of this partition, as last known to this member. */
+  committed?: number;
 }
 
-/** Paused partitions of one topic: all of them (but `except`), or the listed ones. */
-interface TopicPause {
-  all: boolean;
-  partitions: Set<number>;
-  except: Set<number>;
-}
+/** A partition to read and where it starts. */
+export type CursorInit = { topic: string; partition: number; position: number | null; reset?: ResetPolicy; committed?: number };
+
+/**
+ * Pauses of one topic: partition -> paused (true) or excepted from a whole-topic pause
+ * (false); key -1 is the whole topic.
+ */
+type TopicPauses = Map<number, boolean>;
 
 /** The consumer's assigned partitions. */
 export class Positions {
   private map = new Map<string, PartitionCursor>();
-  private pauses = new Map<string, TopicPause>();
-  private pendingSeeks = new Map<string, { position: number | null; reset?: ResetPolicy }>();
+  private pauses = new Map<string, TopicPauses>();
+  private seeks = new Map<string, CursorInit>();
   private waiters = new Set<() => void>();
   private pendingWake = false;
   /** Raised by every assignment change. */
   generation = 0;
-
 
   get(topic: string, partition: number): PartitionCursor | undefined {
     return this.map.get(tpKey(topic, partition));
@@ -56,32 +59,26 @@ export class Positions {
   }
 
   /** Replaces the assignment; kept partitions keep their position and pause state. */
-  set(list: { topic: string; partition: number; position: number | null; reset?: ResetPolicy }[]): void {
+  set(list: CursorInit[]): void {
     const next = new Map<string, PartitionCursor>();
     for (const p of list) {
       const k = tpKey(p.topic, p.partition);
-      const cur = this.map.get(k);
-      if (cur) { next.set(k, cur); continue; }
-      const c: PartitionCursor = { topic: p.topic, partition: p.partition, position: p.position, paused: this.isPaused(p.topic, p.partition), epoch: 0, reset: p.reset };
-      const seek = this.pendingSeeks.get(k);
-      if (seek) {
-        this.pendingSeeks.delete(k);
-        c.position = seek.position;
-        if (seek.reset) c.reset = seek.reset;
-      }
-      next.set(k, c);
+      const seek = this.seeks.get(k);
+      this.seeks.delete(k);
+      next.set(k, this.map.get(k) ?? { ...p, ...seek, paused: this.isPaused(p.topic, p.partition), epoch: 0 });
     }
     this.map = next;
-    this.generation++;
-    this.wake();
+    this.changed();
   }
 
   /** Removes one partition (it no longer exists); the others keep their cursors. */
-  drop(topic: string, partition: number): boolean {
-    if (!this.map.delete(tpKey(topic, partition))) return false;
+  drop(topic: string, partition: number): void {
+    if (this.map.delete(tpKey(topic, partition))) this.changed();
+  }
+
+  private changed(): void {
     this.generation++;
     this.wake();
-    return true;
   }
 
   /**
@@ -90,13 +87,12 @@ export class Positions {
    */
   seek(topic: string, partition: number, position: number | null, reset?: ResetPolicy, later = false): boolean {
     const c = this.get(topic, partition);
+    const to: CursorInit = { topic, partition, position, ...(reset && { reset }) };
     if (!c) {
-      if (later) this.pendingSeeks.set(tpKey(topic, partition), { position, reset });
+      if (later) this.seeks.set(tpKey(topic, partition), to);
       return later;
     }
-    c.position = position;
-    if (reset) c.reset = reset;
-    c.epoch++;
+    Object.assign(c, to).epoch++;
     this.wake();
     return true;
   }
@@ -104,48 +100,31 @@ export class Positions {
   /** True when the partition is paused (assigned or not). */
   isPaused(topic: string, partition: number): boolean {
     const t = this.pauses.get(topic);
-    return !!t && (t.all ? !t.except.has(partition) : t.partitions.has(partition));
+    return !!t && (t.get(partition) ?? t.get(-1) ?? false);
   }
 
-  /** Pauses partitions (all of the topic's when `partitions` is omitted), assigned or not. */
-  pause(topic: string, partitions?: number[]): void {
-    const t = this.pauses.get(topic) ?? { all: false, partitions: new Set<number>(), except: new Set<number>() };
+  /** Pauses (true) or resumes partitions (all of the topic's when `partitions` is omitted), assigned or not. */
+  pause(topic: string, partitions?: number[], paused = true): void {
+    const t: TopicPauses = this.pauses.get(topic) ?? new Map();
     if (!partitions) {
-      t.all = true;
-      t.except.clear();
+      // A whole-topic pause forgets exceptions; a whole-topic resume forgets everything.
+      for (const [p, v] of t) if (!v || !paused) t.delete(p);
+      if (paused) t.set(-1, true);
     } else {
-      for (const p of partitions) { t.partitions.add(p); t.except.delete(p); }
+      for (const p of partitions) if (paused) t.set(p, true); else if (t.get(-1)) t.set(p, false); else t.delete(p);
     }
     this.pauses.set(topic, t);
-    this.applyPauses(topic);
-  }
-
-  /** Resumes partitions (all of the topic's when `partitions` is omitted). */
-  resume(topic: string, partitions?: number[]): void {
-    const t = this.pauses.get(topic);
-    if (!t) return;
-    if (!partitions) {
-      this.pauses.delete(topic);
-    } else {
-      for (const p of partitions) { t.partitions.delete(p); if (t.all) t.except.add(p); }
-      if (!t.all && t.partitions.size === 0) this.pauses.delete(topic);
-    }
-    this.applyPauses(topic);
+    for (const c of this.map.values()) if (c.topic === topic) c.paused = this.isPaused(topic, c.partition);
+    this.wake();
   }
 
   /** Paused partitions: assigned ones, and ones paused by number that are not assigned. */
   paused(): { topic: string; partitions: number[] }[] {
     const out = new Map<string, Set<number>>();
-    for (const c of this.map.values()) if (c.paused) (out.get(c.topic) ?? out.set(c.topic, new Set()).get(c.topic)!).add(c.partition);
-    for (const [topic, t] of this.pauses) {
-      for (const p of t.partitions) if (this.isPaused(topic, p)) (out.get(topic) ?? out.set(topic, new Set()).get(topic)!).add(p);
-    }
+    const add = (t: string, p: number) => (out.get(t) ?? out.set(t, new Set()).get(t)!).add(p);
+    for (const c of this.map.values()) if (c.paused) add(c.topic, c.partition);
+    for (const [topic, t] of this.pauses) for (const [p, v] of t) if (v && p >= 0) add(topic, p);
     return [...out].map(([topic, ps]) => ({ topic, partitions: [...ps].sort((a, b) => a - b) }));
-  }
-
-  private applyPauses(topic: string): void {
-    for (const c of this.map.values()) if (c.topic === topic) c.paused = this.isPaused(topic, c.partition);
-    this.wake();
   }
 
   /** Forgets every pause (a free consumer's assign() starts its partitions afresh). */
@@ -156,13 +135,13 @@ export class Positions {
 
   /** Forgets seeks waiting for their partition (a consumer that stops starts over). */
   clearPending(): void {
-    this.pendingSeeks.clear();
+    this.seeks.clear();
   }
 
   /** Wakes a runner waiting for a change; with none waiting, the next wait returns at once. */
   wake(): void {
     const w = [...this.waiters];
-    if (w.length === 0) { this.pendingWake = true; return; }
+    this.pendingWake = w.length === 0;
     this.waiters.clear();
     for (const f of w) f();
   }
@@ -172,14 +151,9 @@ export class Positions {
    * called when the wait is abandoned: a pending wait would keep whatever raced it reachable.
    */
   nextChange(): { changed: Promise<void>; dispose: () => void } {
-    if (this.pendingWake) {
-      this.pendingWake = false;
-      return { changed: Promise.resolve(), dispose: () => undefined };
-    }
-    let resolve!: () => void;
-    const changed = new Promise<void>((r) => { resolve = r; });
-    this.waiters.add(resolve);
+    let resolve = () => undefined as void;
+    const changed = this.pendingWake ? Promise.resolve() : new Promise<void>((r) => { this.waiters.add((resolve = r)); });
+    this.pendingWake = false;
     return { changed, dispose: () => { this.waiters.delete(resolve); } };
   }
-
 }

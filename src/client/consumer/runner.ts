@@ -16,12 +16,13 @@
  *   partition is handed on only after its last handler returned.
  */
 import { errorFromData, isRebalancing, LanesError, TopicNotFoundError, type ErrorData } from '../../errors.js';
-import { createRetry, type RetryOptions } from '../retry.js';
+import { createRetry, type RetryConfig } from '../retry.js';
 import type { Logger } from '../logger.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
+import type { Membership } from './membership.js';
 import { Positions, type PartitionCursor, type ResetPolicy } from './positions.js';
 
 /** eachMessage's argument (KafkaJS's EachMessagePayload). */
@@ -83,7 +84,7 @@ export interface FetchConfig {
   /** Records handed over per partition per fetch (Kafka's max.poll.records, per partition). */
   maxRecordsPerPartition: number;
   /** Handler retries (KafkaJS's retry options). */
-  retry: RetryOptions;
+  retry: RetryConfig;
   /** Where handler failures are logged before each retry (the consumer's logger). */
   logger?: Logger;
   resetPolicy: ResetPolicy;
@@ -91,21 +92,6 @@ export interface FetchConfig {
   isolation?: 'replicated';
   /** Kafka's read_uncommitted: records of open and aborted transactions too. Default false. */
   readUncommitted?: boolean;
-}
-
-/** What the group membership adds to the loop; a free consumer uses the defaults. */
-export interface RunnerHooks {
-  /** Called after `count` records are processed (position advanced); awaited (auto-commit). */
-  processed?(cursor: PartitionCursor, count: number): Promise<void>;
-  heartbeat?(): Promise<void>;
-  commitOffsetsIfNecessary?(offsets?: Offsets): Promise<void>;
-  uncommittedOffsets?(): EachBatchPayload['uncommittedOffsets'] extends () => infer R ? R : never;
-  /** Called before each fetch; may wait for a rebalance to settle. */
-  beforeFetch?(): Promise<void>;
-  /** True when this consumer's assignment is no longer current. */
-  isStale?(): boolean;
-  /** The loop ended on an error (handler retries exhausted, or a fetch that cannot go on). */
-  onCrash?(error: unknown): void;
 }
 
 /** Identifies a fetch by its partitions and offsets. */
@@ -130,7 +116,10 @@ export class Runner {
     private readonly fetchConfig: FetchConfig,
     private readonly run: RunConfig,
     private readonly events: Instrumentation,
-    private readonly hooks: RunnerHooks = {},
+    /** The loop ended on an error (handler retries exhausted, or a fetch that cannot go on). */
+    private readonly onCrash: (error: unknown) => void,
+    /** A group consumer's membership (auto-commit after each record, heartbeats, commits); none for a free consumer. */
+    private readonly m?: Membership,
   ) {}
 
   start(): void {
@@ -158,16 +147,12 @@ export class Runner {
   private async main(): Promise<void> {
     while (this.running) {
       try {
-        await this.hooks.beforeFetch?.();
-        if (!this.running) return;
         await this.fetchOnce();
       } catch (e) {
         if (!this.running) return;
         if (isRebalancing(e)) continue; // the membership is rejoining; the next fetch waits for it
         this.running = false;
-        if (this.hooks.onCrash) this.hooks.onCrash(e);
-        else this.events.emit(CONSUMER_EVENTS.CRASH, { error: e, restart: false });
-        return;
+        return this.onCrash(e);
       }
     }
   }
@@ -370,15 +355,13 @@ export class Runner {
   private async processBatches(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
     // Runs once per record: the assignment lookup only happens when the assignment changed.
     const generation = this.positions.generation;
-    const isStale = this.hooks.isStale;
     const live = () => this.running && c.epoch === epoch && !c.paused &&
-      (this.positions.generation === generation || this.positions.get(c.topic, c.partition) === c) &&
-      !(isStale ? isStale.call(this.hooks) : false);
+      (this.positions.generation === generation || this.positions.get(c.topic, c.partition) === c);
     const pause = () => {
       this.positions.pause(c.topic, [c.partition]);
-      return () => { this.positions.resume(c.topic, [c.partition]); };
+      return () => this.positions.pause(c.topic, [c.partition], false);
     };
-    const heartbeat = async () => { await this.hooks.heartbeat?.(); };
+    const heartbeat = async () => { await this.m?.heartbeat(); };
     let budget = this.fetchConfig.maxRecordsPerPartition;
     for (const stored of r.batches) {
       if (!live() || budget <= 0) return;
@@ -404,16 +387,18 @@ export class Runner {
     live: () => boolean, pause: () => () => void, heartbeat: () => Promise<void>,
   ): Promise<void> {
     // KafkaJS's batch payload: lags are counted from the batch's last and first offsets.
-    const firstOffset = messages[0]!.offset, lastOffset = messages[messages.length - 1]!.offset;
-    const lag = (o: string) => String(Math.max(0, r.high - 1 - Number(o)));
-    const info = { topic: c.topic, partition: c.partition, highWatermark: String(r.high), offsetLag: lag(lastOffset), offsetLagLow: lag(firstOffset), batchSize: messages.length, firstOffset, lastOffset };
+    const high = r.high;
+    const firstOffset = () => messages[0]!.offset, lastOffset = () => messages[messages.length - 1]!.offset;
+    const lag = (o: () => string) => () => String(Math.max(0, high - 1 - Number(o())));
+    const offsetLag = lag(lastOffset), offsetLagLow = lag(firstOffset);
+    const info = { topic: c.topic, partition: c.partition, highWatermark: String(high), offsetLag: offsetLag(), offsetLagLow: offsetLagLow(), batchSize: messages.length, firstOffset: firstOffset(), lastOffset: lastOffset() };
     this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, info);
     const started = Date.now();
     if (this.run.eachMessage) {
       // The per-record path: the handler is called directly (no retry closure unless it fails)
       // and the processed hook only when there is one.
       const each = this.run.eachMessage;
-      const processed = this.hooks.processed;
+      const m = this.m;
       for (const message of messages) {
         if (!live()) break;
         const payload: EachMessagePayload = { topic: c.topic, partition: c.partition, message, heartbeat, pause };
@@ -424,35 +409,34 @@ export class Runner {
         }
         if (c.epoch !== epoch) break; // seek inside the handler wins
         c.position = Number(message.offset) + 1;
-        if (processed) await processed.call(this.hooks, c, 1);
+        if (m) await m.processed(1);
       }
     } else if (this.run.eachBatch) {
       const before = c.position!;
-      const high = r.high;
+      // A batch handed over is never empty (empty stored batches are skipped above).
       const batch: Batch = {
-        topic: c.topic, partition: c.partition, highWatermark: String(high), messages,
-        isEmpty: () => messages.length === 0,
-        firstOffset: () => messages[0]?.offset ?? null,
-        lastOffset: () => messages.length ? messages[messages.length - 1]!.offset : String(high - 1),
-        offsetLag: () => String(Math.max(0, high - 1 - Number(messages[messages.length - 1]?.offset ?? high - 1))),
-        offsetLagLow: () => String(Math.max(0, high - 1 - Number(messages[0]?.offset ?? high - 1))),
+        topic: c.topic, partition: c.partition, highWatermark: info.highWatermark, messages,
+        isEmpty: () => false, firstOffset, lastOffset, offsetLag, offsetLagLow,
       };
       const resolveOffset = (offset: string) => {
         if (c.epoch !== epoch || this.positions.get(c.topic, c.partition) !== c) return;
         const n = Number(offset) + 1;
         if (n > (c.position ?? -1)) c.position = n;
       };
+      const m = this.m;
       await this.withRetry(() => this.run.eachBatch!({
         batch, resolveOffset, heartbeat, pause,
-        commitOffsetsIfNecessary: async (offsets) => { await this.hooks.commitOffsetsIfNecessary?.(offsets); },
-        uncommittedOffsets: () => this.hooks.uncommittedOffsets?.() ?? { topics: [] },
+        commitOffsetsIfNecessary: async (offsets) => {
+          await (offsets ? m?.commit(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary') : m?.commitIfNecessary());
+        },
+        uncommittedOffsets: () => m?.uncommittedOffsets() ?? { topics: [] },
         isRunning: () => this.running,
         isStale: () => !live(),
       }));
       // A handler that returned early because the batch went stale (seek, rebalance, stop) has
       // not processed the rest: only resolve the whole batch when it is still current.
       if ((this.run.eachBatchAutoResolve ?? true) && live()) resolveOffset(batch.lastOffset());
-      await this.hooks.processed?.(c, Math.max(0, (c.position ?? before) - before));
+      await m?.processed(Math.max(0, (c.position ?? before) - before));
     }
     this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...info, duration: Date.now() - started });
   }
