@@ -20,7 +20,7 @@
  *   the database: a fresh log after a deletion, or IncompatibleVersionError (nothing written)
  *   when a newer lanes upgraded it. Calls caught in the middle fail with a retriable StorageError.
  */
-import { errorToData, InvalidArgumentError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
+import { errorToData, InvalidArgumentError, LanesError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
 import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
@@ -31,11 +31,13 @@ import {
   type PartitionWatermarks, type ProduceRequest, type ProduceResult, type SegmentInfo, type TopicInfo,
 } from '../protocol/broker-api.js';
 import { describeTopicConfig, parseTopicConfig, type TopicConfig } from '../protocol/topic-config.js';
-import type { CommittedOffsetInfo, GroupDescription, GroupHeartbeatRequest, GroupHeartbeatResponse, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, EndTxnRequest } from '../protocol/broker-api.js';
+import type { CommittedOffsetInfo, ConsumerHeartbeatRequest, GroupDescription, GroupHeartbeatResponse, GroupMemberRef, JoinGroupRequest, JoinGroupResult, OffsetCommitRequest, EndTxnRequest } from '../protocol/broker-api.js';
 import { OFFSETS_TOPIC } from '../protocol/internal-topics.js';
 import { GroupService } from '../group/group-service.js';
 import { assertNotInternal } from '../protocol/internal-topics.js';
 import { RecentDeletions } from './recent-deletions.js';
+import { resolveSubscription } from './subscription.js';
+import { validateJoin } from '../group/group-state.js';
 import { checkTransactionalId, TxnCoordinator } from './transactions.js';
 import type { AppendRequest } from '../log/appender.js';
 import { WatchHub } from './watch.js';
@@ -400,7 +402,8 @@ export class Broker implements BrokerApi {
     });
     try {
       const first = await this.readAll(req);
-      if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error)) return first;
+      // A fetch that resolves -1 / -2 answers at once: the consumer holds on to where it starts.
+      if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error) || req.partitions.some((p) => p.offset < 0)) return first;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let done!: () => void;
       await Promise.race([woken, new Promise<void>((r) => {
@@ -419,8 +422,16 @@ export class Broker implements BrokerApi {
 
   private async readAll(req: FetchRequest): Promise<FetchPartitionResult[]> {
     const results = await Promise.all(req.partitions.map(async (fp): Promise<FetchPartitionResult> => {
+      let offset = fp.offset;
+      const read1 = (at: number) => readPartition(this.store, fp.topic, fp.partition, at, req.maxBytesPerPartition, req.maxRecordsPerPartition ?? Infinity);
       try {
-        const read = await readPartition(this.store, fp.topic, fp.partition, fp.offset, req.maxBytesPerPartition, req.maxRecordsPerPartition ?? Infinity);
+        const read = await read1(offset).catch((e: unknown) => {
+          // -1 / -2 (latest / earliest), and Kafka's auto.offset.reset of an offset out of range.
+          if (!(e instanceof LanesError && e.code === 'OFFSET_OUT_OF_RANGE' && (offset < 0 || fp.reset))) throw e;
+          const { low, high } = e.details as { low: number; high: number };
+          offset = offset === -2 || (offset >= 0 && (offset < low || fp.reset === 'earliest')) ? low : high;
+          return read1(offset);
+        });
         // Transactions: read-committed readers stop at the last stable offset and get aborted
         // batches emptied; nobody gets a marker's record. Applied to whatever the read returned
         // (IndexedDB or a cache at the log end), so every fetch path filters the same way.
@@ -429,9 +440,9 @@ export class Broker implements BrokerApi {
         if (req.isolation === 'replicated') {
           // Only what the replica holds; acknowledged ranges end on batch boundaries.
           const cap = this.store.replicatedOf(fp.topic, fp.partition);
-          return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: Math.min(r.high, cap), low: r.low, lastStable: Math.min(r.lastStable, cap), batches: r.batches.filter((b) => b.baseOffset < cap) };
+          return { topic: fp.topic, partition: fp.partition, offset, high: Math.min(r.high, cap), low: r.low, lastStable: Math.min(r.lastStable, cap), batches: r.batches.filter((b) => b.baseOffset < cap) };
         }
-        return { topic: fp.topic, partition: fp.partition, offset: fp.offset, high: r.high, low: r.low, lastStable: r.lastStable, batches: r.batches };
+        return { topic: fp.topic, partition: fp.partition, offset, high: r.high, low: r.low, lastStable: r.lastStable, batches: r.batches };
       } catch (e) {
         let low = -1, high = -1;
         try { ({ low, high } = this.store.watermarks(fp.topic, fp.partition)); } catch { /* unknown partition */ }
@@ -507,8 +518,12 @@ export class Broker implements BrokerApi {
     return this.groups.heartbeat(ref);
   }
 
-  async groupHeartbeat(req: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
-    return this.groups.groupHeartbeat(req);
+  /** A consumer's heartbeat: its subscription is resolved here (subscription.ts), then its member runs it. */
+  async groupHeartbeat(req: ConsumerHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    validateJoin({ ...req, topics: [] }); // before a first heartbeat may auto-create topics
+    const topics = await resolveSubscription(req, (r) => this.metadata(r), () => this.store.topics.values());
+    const { subscription: _s, allowAutoTopicCreation: _a, numPartitions: _n, metadataMaxAge: _m, first: _f, ...rest } = req;
+    return this.groups.groupHeartbeat({ ...rest, topics });
   }
 
   async leaveGroup(ref: { groupId: string; memberId: string }): Promise<void> {
@@ -606,7 +621,8 @@ function topicsOf(method: (typeof BROKER_METHODS)[number], args: unknown[]): rea
     case 'createPartitions': return topicNames(args[0], 'topic');
     case 'commitOffsets': return [...topicNames(a?.offsets, 'topic'), OFFSETS_TOPIC];
     case 'fetchOffsets': return Array.isArray(args[1]) ? args[1] : NO_TOPICS;
-    case 'joinGroup': case 'groupHeartbeat': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
+    case 'joinGroup': return Array.isArray(a?.topics) ? a.topics : ALL_TOPICS;
+    case 'groupHeartbeat': return Array.isArray(a?.subscription) && a.subscription.every((t) => typeof t === 'string') ? a.subscription : ALL_TOPICS;
     default: return ALL_TOPICS;
   }
 }

@@ -62,7 +62,14 @@ export interface ProduceResult {
 export interface FetchPartition {
   topic: string;
   partition: number;
+  /** Where to read from; -1 the high watermark (latest), -2 the low watermark (earliest), as Kafka's ListOffsets. */
   offset: number;
+  /**
+   * Kafka's auto.offset.reset for an offset out of range: below the log start the read starts
+   * there; past the log end it starts at the end, or with 'earliest' at the start. Without it,
+   * an offset out of range answers OFFSET_OUT_OF_RANGE.
+   */
+  reset?: 'earliest' | 'latest';
 }
 
 /** A fetch request (Kafka's Fetch): long-polls up to maxWaitMs when no partition has data. */
@@ -88,7 +95,7 @@ export interface FetchRequest {
 export interface FetchPartitionResult {
   topic: string;
   partition: number;
-  /** The offset asked for. */
+  /** The offset read from: the one asked for, or where -1, -2 or `reset` put it. */
   offset: number;
   high: number;
   low: number;
@@ -169,6 +176,31 @@ export interface GroupHeartbeatRequest extends JoinGroupRequest {
   /** -1 to join (or to start over after being fenced); otherwise the epoch the member holds. */
   memberEpoch: number;
 }
+
+/**
+ * A consumer's subscription as its heartbeat carries it. The broker resolves it to the topic
+ * names the member reports (as Kafka's KIP-848 resolves regular expressions broker-side):
+ * - Named topics are reported whether they exist or not. The coordinator assigns only what
+ *   exists, and starts a round when a subscribed topic is created, so a consumer whose topic
+ *   was deleted keeps its other partitions and gets the topic back when it reappears.
+ * - Only on `first` (the first heartbeat of a run) are missing named topics auto-created
+ *   (`allowAutoTopicCreation`), never one deleted within `metadataMaxAge`; with auto-creation
+ *   off a missing named topic fails that heartbeat (TopicNotFoundError, as KafkaJS's subscribe).
+ * - Patterns match the topics that exist at each heartbeat (internal topics excluded): a
+ *   matching topic created or deleted changes the member's topics, which rejoins it.
+ */
+export interface ConsumerSubscription {
+  subscription: (string | RegExp)[];
+  allowAutoTopicCreation: boolean;
+  /** Partitions of an auto-created topic. */
+  numPartitions?: number;
+  /** KafkaJS's metadataMaxAge: no auto-creation of a topic deleted less than this long ago. */
+  metadataMaxAge: number;
+  first: boolean;
+}
+
+/** A consumer's heartbeat as a tab sends it: its subscription instead of topic names. */
+export type ConsumerHeartbeatRequest = Omit<GroupHeartbeatRequest, 'topics'> & ConsumerSubscription;
 
 /** The answer to a heartbeat: the member's epoch and the partitions it must own now. */
 export interface GroupHeartbeatResponse {
@@ -357,7 +389,7 @@ export interface BrokerApi {
    * The consumer's side of the group protocol: reports subscription and owned partitions,
    * answers the member's epoch and target assignment (waits while a join of it is under way).
    */
-  groupHeartbeat(req: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse>;
+  groupHeartbeat(req: ConsumerHeartbeatRequest): Promise<GroupHeartbeatResponse>;
   leaveGroup(ref: { groupId: string; memberId: string }): Promise<void>;
   commitOffsets(req: OffsetCommitRequest): Promise<void>;
   /** Committed offsets of a group, for the given topics' partitions (all committed ones when omitted). */
@@ -384,7 +416,7 @@ export interface BrokerApi {
 }
 
 /** Bumped when BrokerApi changes incompatibly; tabs of another version refuse to talk. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Every BrokerApi method, for hosts that forward calls (port and BroadcastChannel RPC). */
 export const BROKER_METHODS = [

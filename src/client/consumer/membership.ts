@@ -1,7 +1,8 @@
 /**
  * A consumer's group membership, tab side [tab]. The membership itself (joins, rounds,
- * assignment, fencing) runs in the broker (src/group/member-agent.ts); this side sends
- * heartbeats carrying the subscription and the partitions it owns (`groupHeartbeat`), and
+ * assignment, fencing) runs in the broker (src/group/member-agent.ts), and so does resolving
+ * the subscription to topic names (src/broker/subscription.ts); this side sends heartbeats
+ * carrying the subscription and the partitions it owns (`groupHeartbeat`), and
  * reconciles to the target assignment each answer carries: partitions that left the target are
  * stopped between records, their handlers awaited and their offsets committed, then a heartbeat
  * without them acknowledges; partitions that joined the target start from their committed
@@ -29,8 +30,6 @@ import { CONSUMER_EVENTS as E, type Instrumentation } from '../instrumentation.j
 import { parseOffset } from '../offsets.js';
 import { initialRetryTime, nextRetryTime, type RetryConfig } from '../retry.js';
 import type { Positions, PartitionCursor } from './positions.js';
-import { resolveSubscription } from './subscription.js';
-import { MetadataRefresh } from './metadata-refresh.js';
 
 /** Partitions by topic. */
 export type TopicPartitions = { [topic: string]: number[] };
@@ -94,7 +93,8 @@ export function createMembership(
   let fromBeginning = false;
   let autoCommit: AutoCommit = { enabled: true, interval: 5000, threshold: null };
   let epoch = -1;
-  let topics: string[] = [];
+  /** The next heartbeat is the first of this run: it may auto-create topics, and fails on a missing one. */
+  let first = true;
   let active = false;
   let runner: RunnerControl | undefined;
   let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -111,8 +111,6 @@ export function createMembership(
   let timers: ReturnType<typeof setTimeout>[] = [];
   let channel: BroadcastChannel | undefined;
   let releaseLock: (() => void) | undefined;
-  /** Pattern subscriptions: resolved again every metadataMaxAge (see metadata-refresh.ts). */
-  let refresh: MetadataRefresh | undefined;
   const owned = () => [...positions.all(), ...revoking];
   const later = (fn: () => void, ms: number, every?: boolean) => {
     const t = (every ? setInterval : setTimeout)(fn, ms);
@@ -121,15 +119,6 @@ export function createMembership(
   };
   const g = globalThis as unknown as { addEventListener?: Window['addEventListener']; removeEventListener?: Window['removeEventListener']; navigator?: Navigator };
   const onPageHide = () => { void m.leave(); };
-
-  /** Topic names the subscription covers now (see subscription.ts for deleted and missing topics). */
-  const resolveTopics = async (first: boolean) => {
-    topics = await resolveSubscription(await broker(), subscription, {
-      allowAutoTopicCreation: first && o.allowAutoTopicCreation, numPartitions: conn.config.defaultNumPartitions,
-      metadataMaxAge: o.metadataMaxAge, first,
-    });
-    refresh?.joined(topics);
-  };
 
   const rebalancing = () => emit(E.REBALANCING);
 
@@ -154,8 +143,9 @@ export function createMembership(
       const own: TopicPartitions = {};
       for (const c of owned()) (own[c.topic] ??= []).push(c.partition);
       res = await (await broker()).groupHeartbeat({
-        groupId, memberId, groupInstanceId: o.groupInstanceId, clientId: o.clientId, memberEpoch: sent,
-        topics, owned: own, protocols: o.protocols, sessionTimeout: o.sessionTimeout, rebalanceTimeout: o.rebalanceTimeout,
+        groupId, memberId, groupInstanceId: o.groupInstanceId, clientId: o.clientId, memberEpoch: sent, owned: own,
+        protocols: o.protocols, sessionTimeout: o.sessionTimeout, rebalanceTimeout: o.rebalanceTimeout, subscription, first,
+        allowAutoTopicCreation: o.allowAutoTopicCreation, numPartitions: conn.config.defaultNumPartitions, metadataMaxAge: o.metadataMaxAge,
       });
     } catch (e) {
       if (!active) return;
@@ -165,6 +155,7 @@ export function createMembership(
       return later(() => { void beat(); }, retryTime);
     }
     retries = 0;
+    first = false;
     if (!active) return;
     if (sent >= 0) emit(E.HEARTBEAT, { groupGenerationId: res.memberEpoch });
     if (res.fenced) return lose();
@@ -301,21 +292,10 @@ export function createMembership(
         };
       }
       g.addEventListener?.('pagehide', onPageHide);
-      if (subscription.some((t) => t instanceof RegExp)) {
-        refresh = new MetadataRefresh(o.metadataMaxAge,
-          async () => resolveSubscription(await broker(), subscription, { allowAutoTopicCreation: false, metadataMaxAge: 0, first: false }),
-          () => { if (active) void resolveTopics(false).then(beat, () => undefined); });
-        refresh.start();
-      }
       sinceCommit = 0;
       lastCommitAt = now();
+      first = true;
       const settled = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
-      try {
-        await resolveTopics(true);
-      } catch (e) {
-        settle = undefined;
-        throw e;
-      }
       rebalancing();
       later(() => { if (!beating) void beat(); }, o.heartbeatInterval, true);
       if (commit.enabled && (commit.interval ?? 0) > 0) later(() => { if (epoch >= 0) void commitOwned(uncommitted()).catch(() => undefined); }, commit.interval!, true);
@@ -400,8 +380,6 @@ export function createMembership(
     /** Commits (autoCommit), leaves the group and releases the member lock. */
     async leave(): Promise<void> {
       if (!active) return;
-      refresh?.stop();
-      refresh = undefined;
       for (const t of timers.splice(0)) clearInterval(t);
       channel?.close();
       g.removeEventListener?.('pagehide', onPageHide);

@@ -95,7 +95,7 @@ export interface FetchConfig {
 }
 
 /** Identifies a fetch by its partitions and offsets. */
-function fetchKey(parts: { c: PartitionCursor; offset: number }[]): string {
+function fetchKey(parts: { c: PartitionCursor; offset: number | null }[]): string {
   return parts.map((p) => `${p.c.topic}\u0000${p.c.partition}\u0000${p.offset}`).join('\u0001');
 }
 
@@ -157,31 +157,6 @@ export class Runner {
     }
   }
 
-  private async resolvePositions(broker: BrokerApi, cursors: PartitionCursor[]): Promise<void> {
-    const need = cursors.filter((c) => c.position === null);
-    const topics = new Set(need.map((c) => c.topic));
-    for (const topic of topics) {
-      let marks;
-      try {
-        marks = await broker.listOffsets(topic);
-      } catch (e) {
-        if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION')) throw e;
-        for (const c of need) if (c.topic === topic) this.unavailable(c, e);
-        continue;
-      }
-      for (const c of need) {
-        if (c.topic !== topic || c.position !== null) continue;
-        const m = marks.find((x) => x.partition === c.partition);
-        if (m) c.position = (c.reset ?? this.fetchConfig.resetPolicy) === 'earliest' ? m.low : m.high;
-        else {
-          this.unavailable(c, new TopicNotFoundError(`partition ${c.partition} of topic ${JSON.stringify(topic)} does not exist (it has ${marks.length} partitions)`, {
-            details: { topic, partition: c.partition, numPartitions: marks.length },
-          }));
-        }
-      }
-    }
-  }
-
   /**
    * A partition that no longer exists (its topic was deleted, or it never existed) is dropped
    * and reported; the rest go on: one missing partition never stops the consumer. A group
@@ -212,9 +187,9 @@ export class Runner {
       return;
     }
     const broker = await this.broker();
-    await this.resolvePositions(broker, cursors);
-    const asked = cursors.filter((c) => c.position !== null).map((c) => ({ c, epoch: c.epoch, offset: c.position! }));
-    if (asked.length === 0 || !this.running) return;
+    // A null position is resolved by the broker (latest / earliest) and comes back as the answer's offset.
+    const asked = cursors.map((c) => ({ c, epoch: c.epoch, offset: c.position }));
+    if (!this.running) return;
     this.events.emit(CONSUMER_EVENTS.FETCH_START, {});
     const fetchStarted = Date.now();
     const key = fetchKey(asked.map((a) => ({ c: a.c, offset: a.offset })));
@@ -225,7 +200,12 @@ export class Runner {
       fetching = prefetched.answer;
     } else {
       prefetched?.answer.catch(() => undefined);
-      fetching = this.fetch(broker, asked.map((a) => ({ c: a.c, offset: a.offset })));
+      // A position the broker resolved sticks even when this cycle is abandoned (as a
+      // ListOffsets answer would): a later resolution of 'latest' would skip what came between.
+      fetching = this.fetch(broker, asked).then((rs) => {
+        rs.forEach((r, i) => { const a = asked[i]!; if (a.c.position === null && a.c.epoch === a.epoch && !r.error) a.c.position = r.offset; });
+        return rs;
+      });
     }
     const CHANGED = Symbol('changed');
     const answer = await Promise.race([fetching, changed.then(() => CHANGED)]);
@@ -238,7 +218,7 @@ export class Runner {
     this.events.emit(CONSUMER_EVENTS.FETCH, { numberOfBatches: results.reduce((n, r) => n + r.batches.length, 0), duration: Date.now() - fetchStarted });
     const work = results.map((r, i) => ({ r, a: asked[i]! })).filter(({ r, a }) => {
       const cur = this.positions.get(r.topic, r.partition);
-      return cur === a.c && cur.epoch === a.epoch && cur.position === a.offset && !cur.paused;
+      return cur === a.c && cur.epoch === a.epoch && (cur.position ?? r.offset) === (a.offset ?? r.offset) && !cur.paused;
     });
     const limit = Math.max(1, this.run.partitionsConsumedConcurrently ?? 1);
     let next = 0;
@@ -251,9 +231,13 @@ export class Runner {
     await Promise.all(Array.from({ length: Math.min(limit, work.length) }, worker));
   }
 
-  private fetch(broker: BrokerApi, parts: { c: PartitionCursor; offset: number }[]): Promise<FetchPartitionResult[]> {
+  private fetch(broker: BrokerApi, parts: { c: PartitionCursor; offset: number | null }[]): Promise<FetchPartitionResult[]> {
     return broker.fetch({
-      partitions: parts.map((a) => ({ topic: a.c.topic, partition: a.c.partition, offset: a.offset })),
+      // The broker applies the reset policy: to a null position (-1 latest, -2 earliest), and to an offset out of range.
+      partitions: parts.map(({ c, offset }) => {
+        const reset = c.reset ?? this.fetchConfig.resetPolicy;
+        return { topic: c.topic, partition: c.partition, offset: offset ?? (reset === 'earliest' ? -2 : -1), reset };
+      }),
       maxWaitMs: this.fetchConfig.maxWaitTimeInMs,
       maxBytes: this.fetchConfig.maxBytes,
       maxBytesPerPartition: this.fetchConfig.maxBytesPerPartition,
@@ -273,11 +257,11 @@ export class Runner {
    * record (at the loop's first await): a postMessage to the broker costs this thread 0.1-0.3 ms
    * on a busy machine, and the records of a wake-up should not wait for it.
    */
-  private prefetch(broker: BrokerApi, asked: { c: PartitionCursor; offset: number }[], results: FetchPartitionResult[]): void {
+  private prefetch(broker: BrokerApi, asked: { c: PartitionCursor; offset: number | null }[], results: FetchPartitionResult[]): void {
     if (!results.some((r) => r.batches.length > 0) || results.some((r) => r.error)) return;
     let end = true;
     const next = asked.map((a, i) => {
-      const r = results[i]!, last = r.batches.at(-1), offset = last ? last.baseOffset + last.lastOffsetDelta + 1 : a.offset;
+      const r = results[i]!, last = r.batches.at(-1), offset = last ? last.baseOffset + last.lastOffsetDelta + 1 : r.offset;
       end &&= offset >= r.high;
       return { c: a.c, offset };
     });
@@ -290,16 +274,6 @@ export class Runner {
     else ask();
   }
 
-  private handleFetchError(r: FetchPartitionResult, c: PartitionCursor, err: ErrorData): void {
-    const e = errorFromData(err);
-    if (e.code === 'UNKNOWN_TOPIC_OR_PARTITION') return this.unavailable(c, e);
-    if (e.code === 'OFFSET_OUT_OF_RANGE' && r.low >= 0) {
-      // Kafka's auto.offset.reset: below the log start go to the start; past the end go to the end.
-      c.position = r.offset < r.low ? r.low : (c.reset ?? this.fetchConfig.resetPolicy) === 'earliest' ? r.low : r.high;
-      return;
-    }
-    throw e;
-  }
 
   private async withRetry(fn: () => Promise<void>): Promise<void> {
     try {
@@ -339,7 +313,14 @@ export class Runner {
    * whole fetch.
    */
   private async processPartition(r: FetchPartitionResult, c: PartitionCursor, epoch: number): Promise<void> {
-    if (r.error) return this.handleFetchError(r, c, r.error);
+    if (r.error) {
+      const e = errorFromData(r.error);
+      if (e.code === 'UNKNOWN_TOPIC_OR_PARTITION') return this.unavailable(c, e);
+      throw e;
+    }
+    // Where the broker started reading: the position, or where the reset policy put it.
+    if (c.epoch !== epoch) return;
+    c.position = r.offset;
     // Checked here, not only when the fetch came back: with the cooperative protocol the
     // assignment changes while the cycle runs, and live() below trusts an unchanged generation.
     if (r.batches.length === 0 || this.positions.get(c.topic, c.partition) !== c) return;
