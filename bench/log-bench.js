@@ -752,6 +752,85 @@ const diag = {
     return best;
   },
 
+  /**
+   * Timeline of (a)'s awaited 1,000-record send, beside the floor's transaction, from timestamps
+   * taken by wrappers of IDBDatabase.transaction, IDBObjectStore.put, IDBTransaction.commit and
+   * the transaction's complete event (installed only for this diagnostic): per send, ms from the
+   * call to the write transaction's creation (tab + broker JS before IndexedDB), creation to
+   * commit() (puts), commit() to complete (the storage backend), complete to the send resolving
+   * (JS after the commit); means over `calls` sends (the clock is coarse: 0.1 ms without
+   * cross-origin isolation), the best of `passes` passes.
+   */
+  async sendTimeline({ calls = 100, perCall = 1000, passes = 4 } = {}) {
+    const values = makeValues(0, calls * perCall);
+    const messages = chunk(values.map((value) => ({ value })), perCall);
+    const enc = new TextEncoder();
+    const encoded = chunk(values, perCall).map((c) => enc.encode(c.map((v) => JSON.stringify(v)).join('\n')));
+    const median = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+    let mark = null; // the current send's timestamps, set while a timed send runs
+    const P = { tx: IDBDatabase.prototype.transaction, put: IDBObjectStore.prototype.put, commit: IDBTransaction.prototype.commit };
+    IDBDatabase.prototype.transaction = function (stores, mode, o) {
+      const tx = P.tx.call(this, stores, mode, o);
+      if (mark && mode === 'readwrite' && mark.tx === undefined) {
+        const m = mark;
+        m.tx = now();
+        tx.addEventListener('complete', () => { m.complete = now(); });
+      }
+      return tx;
+    };
+    IDBObjectStore.prototype.put = function (...a) { if (mark) { mark.puts = (mark.puts ?? 0) + 1; mark.lastPut = now(); } return P.put.apply(this, a); };
+    IDBTransaction.prototype.commit = function () { if (mark && mark.commit === undefined) mark.commit = now(); return P.commit.call(this); };
+    const best = {};
+    try {
+      for (let pass = 0; pass <= passes; pass++) {
+        const out = {};
+        // the floor's transaction (one put, auto-commit), one after another
+        const name = freshName('idb-floor-tl');
+        const db = await idbOpen(name);
+        await sleep(300);
+        const floor = [];
+        const floorPut = [];
+        for (let i = 0; i < calls; i++) {
+          const t0 = now();
+          const tx = db.transaction('records', 'readwrite');
+          tx.objectStore('records').put(encoded[i]);
+          floorPut.push(now() - t0);
+          await txDone(tx);
+          floor.push(now() - t0);
+        }
+        db.close();
+        await deleteDb(name);
+        out.floorMs = median(floor);
+        out.floorTxAndPutMs = median(floorPut);
+        const lanes = await openLanes(freshName('timeline'));
+        await lanes.producer.send({ topic: TOPIC, messages: [{ value: makeValue(-1) }] });
+        await sleep(300);
+        const rows = [];
+        for (const m of messages) {
+          mark = { start: now() };
+          await lanes.producer.send({ topic: TOPIC, messages: m });
+          mark.end = now();
+          rows.push(mark);
+          mark = null;
+        }
+        await lanes.close();
+        out.lanesSendMs = median(rows.map((r) => r.end - r.start));
+        out.callToTxMs = median(rows.map((r) => r.tx - r.start));
+        out.txToCommitMs = median(rows.map((r) => (r.commit ?? r.lastPut) - r.tx));
+        out.commitToCompleteMs = median(rows.map((r) => r.complete - (r.commit ?? r.lastPut)));
+        out.completeToResolvedMs = median(rows.map((r) => r.end - r.complete));
+        out.putsPerSend = median(rows.map((r) => r.puts ?? 0));
+        out.lanesOverFloor = out.floorMs / out.lanesSendMs;
+        keepBest(best, out, pass);
+      }
+    } finally {
+      IDBDatabase.prototype.transaction = P.tx;
+      IDBObjectStore.prototype.put = P.put;
+      IDBTransaction.prototype.commit = P.commit;
+    }
+    return best;
+  },
+
   /** Phases of (c): raw getAll of lanes' batch rows, CRC, decode, and the consumer itself. */
   async consumePhases({ count = 100_000, perSend = 1000, passes = 4 } = {}) {
     const { decodeBatch, verifyCrc } = await internals();

@@ -18,18 +18,27 @@
  * - Control batches (transaction markers) skip the sequence checks: they are the broker's.
  * - Idempotence: a batch whose (producerId, epoch, baseSequence) matches one of the producer's
  *   last five on that partition is answered with its original offsets and not written again.
+ * - An append puts one row per batch: the batch carries the active segment's counters and its
+ *   producer's state (carried-state.ts). The segment rows go along only when the segment rolls,
+ *   the previous carrier's producers row only when the carrier changes.
  */
 import { InvalidArgumentError, InvalidProducerEpochError, InvalidRecordError, OutOfOrderSequenceError, RecordTooLargeError } from '../errors.js';
 import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/broker-api.js';
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { checkCodec } from '../protocol/compression.js';
-import { commitNow, done, plainStore, S, transaction, type LogDb, type MetaKey, type MetaValue, type PlainPutStore, type ProducerRow, type SegmentRow } from './log-db.js';
+import { commitNow, done, plainStore, S, transaction, type LogDb, type MetaKey, type MetaValue, type ProducerRow, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
-type AppendTx = ReturnType<typeof appendTx>;
-const appendTx = (db: LogDb, meta: boolean) => transaction(db, meta ? [S.batches, S.segments, S.producers, S.meta] : [S.batches, S.segments, S.producers], 'readwrite', 'produce');
 import { tpKey } from '../protocol/topic-partition.js';
+import { carriedBy } from './carried-state.js';
+
+/** The stores an append writes: batches always; segments, producers and meta when a step needs them. */
+function appendTx(db: LogDb, rows: boolean, meta: boolean) {
+  const stores: (typeof S)[keyof typeof S][] = rows ? [S.batches, S.segments, S.producers] : [S.batches];
+  if (meta) stores.push(S.meta);
+  return transaction(db, stores, 'readwrite', 'produce');
+}
 
 /** Records for one partition from one producer request (the wire type), or a broker's marker. */
 export type AppendBatch = ProduceBatch & { control?: 'COMMIT' | 'ABORT'; transactional?: boolean };
@@ -54,6 +63,13 @@ interface Pending {
   request: AppendRequest;
   resolve: (r: AppendResult[]) => void;
   reject: (e: unknown) => void;
+}
+
+/** What the plan of one batch says: answer it as a duplicate, or write it. */
+interface Step {
+  dup?: AppendResult;
+  /** The batch, the partition's state after it, a sealed segment to write, and the previous carrier's producer row to write. */
+  write?: { state: PartitionState; batch: RecordBatch; sealed?: SegmentRow; flush?: ProducerRow };
 }
 
 /** Group-committing writer of a LogStore. */
@@ -113,48 +129,55 @@ export class Appender {
     const now = store.now();
     const parts = new Map<string, PartitionState>();
     const prods = new Map<string, ProducerRow>();
-    const accepted: { p: Pending; results: AppendResult[] }[] = [];
-    let tx: AppendTx | undefined;
-    let stores: { batches: PlainPutStore<'batches'>; segments: PlainPutStore<'segments'>; producers: PlainPutStore<'producers'> } | undefined;
+    const accepted: { p: Pending; steps: Step[]; results: AppendResult[] }[] = [];
     const touched = new Map<string, PartitionState>();
     const committed: RecordBatch[] = [];
-    const withMeta = items.some((p) => p.request?.meta);
-
+    // Every request is planned before the transaction starts, so it covers only the stores
+    // the accepted steps write (most appends: the batches store alone).
+    let rows = false;
+    let withMeta = false;
     for (const p of items) {
       try {
-        const plan = this.plan(p.request, parts, prods, now);
-        if (!tx) {
-          tx = appendTx(store.db, withMeta);
-          stores = { batches: plainStore(tx, S.batches), segments: plainStore(tx, S.segments), producers: plainStore(tx, S.producers) };
-        }
-        const w = stores!;
-        const results: AppendResult[] = [];
-        for (const step of plan) {
-          if (step.dup) { results.push(step.dup); continue; }
-          const { state, batch, producer, sealed } = step.write!;
-          // Requests without promises: done() below reports a failed put as the transaction's abort.
-          if (sealed) w.segments.put(sealed);
-          w.batches.put(batch);
-          committed.push(batch);
-          w.segments.put(state.active);
-          if (producer) w.producers.put(producer);
-          touched.set(tpKey(state.topic, state.partition), state);
-          results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
-        }
-        if (p.request.meta) {
-          const meta = tx.objectStore(S.meta);
-          // As the puts above: a failed request aborts the transaction, which done() reports.
-          for (const m of p.request.meta(results)) void (m.value === undefined ? meta.delete(m.key) : meta.put(m.value, m.key)).catch(() => undefined);
-        }
-        accepted.push({ p, results });
+        const steps = this.plan(p.request, parts, prods, now);
+        for (const st of steps) if (st.write && (st.write.sealed || st.write.flush)) rows = true;
+        if (p.request.meta) withMeta = true;
+        accepted.push({ p, steps, results: [] });
       } catch (e) {
         p.reject(e);
       }
     }
-    if (!tx) {
+    if (!accepted.some((a) => a.steps.some((st) => st.write) || a.p.request.meta)) {
       // Every request was refused or a pure duplicate: nothing to write.
+      for (const a of accepted) a.results.push(...a.steps.map((st) => st.dup!));
+      for (const a of accepted) a.p.request.committed?.(a.results);
       for (const a of accepted) a.p.resolve(a.results);
       return;
+    }
+    const tx = appendTx(store.db, rows, withMeta);
+    const batches = plainStore(tx, S.batches);
+    const segments = rows ? plainStore(tx, S.segments) : undefined;
+    const producers = rows ? plainStore(tx, S.producers) : undefined;
+    for (const a of accepted) {
+      const results = a.results;
+      for (const step of a.steps) {
+        if (step.dup) { results.push(step.dup); continue; }
+        const { state, batch, sealed, flush } = step.write!;
+        // Requests without promises: done() below reports a failed put as the transaction's abort.
+        if (sealed) {
+          segments!.put(sealed);
+          segments!.put(state.active);
+        }
+        if (flush) producers!.put(flush);
+        batches.put(batch);
+        committed.push(batch);
+        touched.set(tpKey(state.topic, state.partition), state);
+        results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
+      }
+      if (a.p.request.meta) {
+        const meta = tx.objectStore(S.meta);
+        // As the puts above: a failed request aborts the transaction, which done() reports.
+        for (const m of a.p.request.meta(results)) void (m.value === undefined ? meta.delete(m.key) : meta.put(m.value, m.key)).catch(() => undefined);
+      }
     }
     // Every put is issued: commit now rather than after the puts' success events.
     commitNow(tx);
@@ -178,13 +201,13 @@ export class Appender {
    * Validates a request against the working state and returns what to write. Mutates the
    * working maps only when the whole request is valid.
    */
-  private plan(r: AppendRequest, parts: Map<string, PartitionState>, prods: Map<string, ProducerRow>, now: number) {
+  private plan(r: AppendRequest, parts: Map<string, PartitionState>, prods: Map<string, ProducerRow>, now: number): Step[] {
     const store = this.store;
     if (!r || !Array.isArray(r.batches) || r.batches.length === 0) throw new InvalidArgumentError('produce request has no batches');
     const seen = new Set<string>();
     const localParts = new Map<string, PartitionState>();
     const localProds = new Map<string, ProducerRow>();
-    const steps: { dup?: AppendResult; write?: { state: PartitionState; batch: RecordBatch; producer?: ProducerRow; sealed?: SegmentRow } }[] = [];
+    const steps: Step[] = [];
 
     for (const b of r.batches) {
       const k = tpKey(b.topic, b.partition);
@@ -269,8 +292,18 @@ export class Appender {
         last.baseOffset = baseOffset;
         last.logAppendTime = batch.logAppendTime;
       }
+      // The batch carries the segment's counters and its producer's state; the previous
+      // carrier's state goes to its row when this batch stops carrying it.
+      batch.carried = carriedBy(a, producer);
+      let flush: ProducerRow | undefined;
+      const carrier = producer ? r.producerId : undefined;
+      if (state.carrier !== undefined && state.carrier !== carrier) {
+        const fk = `${state.carrier}:${k}`;
+        flush = localProds.get(fk) ?? prods.get(fk) ?? store.producerState(state.carrier, b.topic, b.partition);
+      }
+      state.carrier = carrier;
       localParts.set(k, state);
-      steps.push({ write: { state, batch, producer, sealed } });
+      steps.push({ write: { state, batch, sealed, flush } });
     }
     for (const [k, v] of localParts) parts.set(k, v);
     for (const [k, v] of localProds) prods.set(k, v);

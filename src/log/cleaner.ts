@@ -21,6 +21,8 @@
  *   cleaner first rewrote its batch (`cleanedAt`), so slow consumers still see the delete.
  * - Retention deletes whole sealed segments, oldest first; the low watermark moves to the
  *   first remaining offset and never goes back.
+ * - A transaction that deletes batches first writes the partition's active segment row and its
+ *   carrier's producers row (carried-state.ts), so no state lives only in a deleted batch.
  */
 import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
 import { BATCH_OVERHEAD } from './appender.js';
@@ -30,6 +32,19 @@ import { sealSegment, type LogStore, type PartitionState } from './log-store.js'
 import { deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 import { plainBatches } from '../protocol/compression.js';
 import { CleanerTxns } from './txn-index.js';
+import { rowsBeforeDeleting } from './carried-state.js';
+
+type DeletingTx = ReturnType<typeof deletingTx>;
+/** A write transaction over the stores a cleaner step that deletes batches writes (and meta, for the transaction index). */
+const deletingTx = (store: LogStore, what: string, meta = false) => transaction(store.db, meta ? [S.segments, S.batches, S.partitions, S.producers, S.meta] : [S.segments, S.batches, S.partitions, S.producers], 'readwrite', what);
+
+/** Writes the state a partition's last batch carries into its rows (see rowsBeforeDeleting); returns the state to install after commit. */
+function saveCarried(store: LogStore, tx: DeletingTx, p: PartitionState, writes: Promise<unknown>[]): PartitionState {
+  const r = rowsBeforeDeleting(p, (id) => store.producerState(id, p.topic, p.partition));
+  writes.push(tx.objectStore(S.segments).put(r.segment));
+  if (r.producer) writes.push(tx.objectStore(S.producers).put(r.producer));
+  return { ...p, carrier: undefined };
+}
 
 export type { CleanerStats };
 
@@ -82,8 +97,9 @@ function deleteSegments(store: LogStore, snap: PartitionState, doomed: SegmentRo
     const p = store.partition(snap.topic, snap.partition);
     if (doomed.length === 0 && newStart <= p.logStartOffset) return;
     const what = `delete segments of ${p.topic}-${p.partition}`;
-    const tx = transaction(store.db, [S.segments, S.batches, S.partitions], 'readwrite', what);
+    const tx = deletingTx(store, what);
     const writes: Promise<unknown>[] = [];
+    const saved = saveCarried(store, tx, p, writes);
     for (const s of doomed) {
       writes.push(tx.objectStore(S.batches).delete(store.partitionRange(p.topic, p.partition, s.baseOffset, s.nextOffset, true)));
       writes.push(tx.objectStore(S.segments).delete([p.topic, p.partition, s.baseOffset]));
@@ -92,7 +108,7 @@ function deleteSegments(store: LogStore, snap: PartitionState, doomed: SegmentRo
     writes.push(tx.objectStore(S.partitions).put({ topic: p.topic, partition: p.partition, logStartOffset }));
     await done(tx, what, writes);
     const gone = new Set(doomed.map((s) => s.baseOffset));
-    store.setPartition({ ...p, logStartOffset, sealed: p.sealed.filter((s) => !gone.has(s.baseOffset)) });
+    store.setPartition({ ...saved, logStartOffset, sealed: p.sealed.filter((s) => !gone.has(s.baseOffset)) });
     stats.segmentsDeleted += doomed.length;
   });
 }
@@ -256,8 +272,9 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
       if (store.closed || !store.topics.has(topic)) return false;
       const what = `compact ${topic}-${partition}@${seg.baseOffset}`;
       const index = gone.length ? store.txns.withoutAborted(topic, partition, gone) : undefined;
-      const tx = transaction(store.db, index ? [S.batches, S.segments, S.meta] : [S.batches, S.segments], 'readwrite', what);
+      const tx = deletingTx(store, what, index !== undefined);
       const writes: Promise<unknown>[] = [];
+      const saved = saveCarried(store, tx, store.partition(topic, partition), writes);
       for (const b of puts) writes.push(tx.objectStore(S.batches).put(b));
       for (const o of deletes) writes.push(tx.objectStore(S.batches).delete([topic, partition, o]));
       writes.push(tx.objectStore(S.segments).put(nextSeg));
@@ -267,8 +284,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
       }
       await done(tx, what, writes);
       if (index) store.txns.setAborted(topic, partition, index.list);
-      const cur = store.partition(topic, partition);
-      store.setPartition({ ...cur, sealed: cur.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
+      store.setPartition({ ...saved, sealed: saved.sealed.map((s) => (s.baseOffset === seg.baseOffset ? nextSeg : s)) });
       return true;
     });
     if (!written) return;
@@ -298,12 +314,14 @@ async function deleteRecordsNow(store: LogStore, topic: string, partition: numbe
   const cursor = await rtx.objectStore(S.batches).openCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev');
   const straddle = cursor?.value;
   const deleteBelow = straddle && straddle.baseOffset + straddle.lastOffsetDelta >= target ? straddle.baseOffset : target;
-  const tx = transaction(store.db, [S.batches, S.partitions], 'readwrite', what);
-  await done(tx, what, [
+  const tx = deletingTx(store, what);
+  const writes: Promise<unknown>[] = [];
+  const saved = saveCarried(store, tx, p, writes);
+  writes.push(
     tx.objectStore(S.batches).delete(store.partitionRange(topic, partition, -Infinity, deleteBelow, true)),
     tx.objectStore(S.partitions).put({ topic, partition, logStartOffset: target }),
-  ]);
-  const cur = store.partition(topic, partition);
-  store.setPartition({ ...cur, logStartOffset: Math.max(cur.logStartOffset, target) });
+  );
+  await done(tx, what, writes);
+  store.setPartition({ ...saved, logStartOffset: Math.max(saved.logStartOffset, target) });
   return target;
 }

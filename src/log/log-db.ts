@@ -13,6 +13,8 @@
  *                                                       ['txnOpen', transactionalId] -> OpenTxn;
  *                                                       ['aborted', topic, partition] -> AbortedRange[] (txn-index.ts)
  *
+ * - Version 2: the partition's last batch may carry state newer than its rows (log/carried-state.ts).
+ *
  * Invariants:
  * - `UPGRADES[v]` turns a database of version v into version v + 1 without losing a row;
  *   DB_VERSION is UPGRADES.length. Upgrading from every earlier version is tested against a
@@ -131,6 +133,12 @@ const UPGRADES: readonly Upgrade[] = [
     db.createObjectStore(S.producers, { keyPath: ['producerId', 'topic', 'partition'] });
     db.createObjectStore(S.meta);
   },
+  // Version 2 changes what rows mean, not the stores: an append writes only its batch, which
+  // carries the active segment's counters and its producer's state (carried-state.ts), so the
+  // segment row and the producers row of the last writer may be older than the log. Code of
+  // version 1 would trust those rows and reuse offsets; the version keeps it out. A version 1
+  // database is already in the new form (its rows are current, its batches carry nothing).
+  () => undefined,
 ];
 
 /** The schema version this code writes: one per upgrade step. */

@@ -40,6 +40,7 @@ import type { ConfigEntry } from '../types.js';
 import { done, openLogDb, S, transaction, type KeyRangeCtor, type LogDb, type LostReason, type ProducerRow, type SegmentRow, type TopicRow } from './log-db.js';
 import { checkNumPartitions, checkPartitionCount, tpKey } from '../protocol/topic-partition.js';
 import { TailWindow } from './tail-window.js';
+import { newerProducerState, producerCarriedBy, withCarried } from './carried-state.js';
 
 /** In-memory state of a partition. */
 export interface PartitionState {
@@ -54,6 +55,11 @@ export interface PartitionState {
   active: SegmentRow;
   /** True while sealed segments older than `sealed[0]` (or the active one) are not loaded. */
   olderUnloaded?: boolean;
+  /**
+   * The producer whose current state on this partition may be stored only in the partition's
+   * last batch, not in its producers row (carried-state.ts); undefined when none.
+   */
+  carrier?: number;
 }
 
 /** Notified after an append commits. */
@@ -192,8 +198,16 @@ export class LogStore {
       if (!list) bySeg.set(k, (list = []));
       list.push(s); // getAll returns key order: oldest first
     }
-    for (const p of parts) this.partitions.set(tpKey(p.topic, p.partition), this.stateOf(p, bySeg.get(tpKey(p.topic, p.partition)) ?? []));
     for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
+    // Each partition's last batch carries its active segment's counters and its producer's state.
+    const bos = transaction(this.db, [S.batches], 'readonly', 'open').objectStore(S.batches);
+    const lasts = await Promise.all(parts.map((p) => bos.openCursor(this.partitionRange(p.topic, p.partition, -Infinity), 'prev').then((c) => c?.value)));
+    parts.forEach((p, i) => {
+      const last = lasts[i];
+      this.partitions.set(tpKey(p.topic, p.partition), withCarried(this.stateOf(p, bySeg.get(tpKey(p.topic, p.partition)) ?? []), last));
+      const carried = producerCarriedBy(last);
+      if (carried) this.offerProducerState(carried);
+    });
     this.nextProducerId = (npid as number | undefined) ?? 1;
   }
 
@@ -269,18 +283,30 @@ export class LogStore {
 
   private async loadPartition(row: TopicRow, partition: number): Promise<void> {
     const { topic } = row;
-    const tx = transaction(this.db, [S.partitions, S.segments], 'readonly', `load ${topic}-${partition}`);
-    const [part, last] = await Promise.all([
+    const tx = transaction(this.db, [S.partitions, S.segments, S.batches, S.producers], 'readonly', `load ${topic}-${partition}`);
+    const [part, last, [lastBatch, carrierRow]] = await Promise.all([
       tx.objectStore(S.partitions).get([topic, partition]) as Promise<{ topic: string; partition: number; logStartOffset: number } | undefined>,
       tx.objectStore(S.segments).openCursor(this.partitionRange(topic, partition, -Infinity), 'prev').then((c) => c?.value as SegmentRow | undefined),
+      // The last batch carries the active segment's counters and its producer's state; that
+      // producer's row is read too (in the same transaction), as the newer of the two counts.
+      tx.objectStore(S.batches).openCursor(this.partitionRange(topic, partition, -Infinity), 'prev').then(async (c) => {
+        const b = c?.value;
+        const id = producerCarriedBy(b)?.producerId;
+        return [b, id === undefined ? undefined : await tx.objectStore(S.producers).get([id, topic, partition])] as const;
+      }),
     ]);
     const k = tpKey(topic, partition);
     // Installed only if nothing replaced the topic meanwhile and no write installed a newer state.
     if (this.topics.get(topic)?.createdAt !== row.createdAt || this.partitions.has(k)) return;
     const p = part ?? { topic, partition, logStartOffset: 0 };
     // The last segment is the active one (a partition always has one written); older ones later.
-    const state = this.stateOf(p, last ? [last] : []);
+    const state = withCarried(this.stateOf(p, last ? [last] : []), lastBatch);
     this.partitions.set(k, last ? { ...state, olderUnloaded: true } : state);
+    const carried = newerProducerState(carrierRow, producerCarriedBy(lastBatch));
+    if (carried) {
+      this.offerProducerState(carried);
+      this.producersChecked.add(`${carried.producerId}:${k}`);
+    }
   }
 
   /** Loads a partition and all its sealed segments (what retention, timestamps and segment lists need). */
@@ -342,7 +368,7 @@ export class LogStore {
         const row = await transaction(this.db, [S.producers], 'readonly', `load producer ${producerId}`).objectStore(S.producers).get([producerId, topic, partition]);
         // Installed only if no append installed a newer state and the topic was not replaced meanwhile.
         if (this.topics.get(topic)?.createdAt !== createdAt) return;
-        if (row && !this.producers.has(k)) this.producers.set(k, row);
+        if (row) this.offerProducerState(row);
         this.producersChecked.add(k);
       })().finally(() => this.loadingProducers.delete(k));
       this.loadingProducers.set(k, p);
@@ -413,6 +439,15 @@ export class LogStore {
   /** Producer state of one producer on one partition (lazy stores: after `useProducer`). */
   producerState(producerId: number, topic: string, partition: number): ProducerRow | undefined {
     return this.producers.get(`${producerId}:${tpKey(topic, partition)}`);
+  }
+
+  /**
+   * Installs a stored producer state read at load unless memory holds a newer one (an append
+   * since, or the partition's last batch carried a newer one).
+   */
+  offerProducerState(row: ProducerRow): void {
+    const k = `${row.producerId}:${tpKey(row.topic, row.partition)}`;
+    this.producers.set(k, newerProducerState(this.producers.get(k), row)!);
   }
 
   /** Records a committed producer state. */

@@ -78,6 +78,22 @@ export interface RecordBatch {
   transactional?: boolean;
   /** A transaction marker (Kafka's control batch): one offset, no user record, never delivered. */
   control?: 'COMMIT' | 'ABORT';
+  /**
+   * Log-internal state written with the batch (readers ignore it): the counters of its segment
+   * through this batch, and its producer's idempotence state on the partition through this
+   * batch. The log keeps them only in the partition's last batch instead of rewriting the
+   * segment and producer rows on every append, and rebuilds them from that batch when it loads
+   * the partition (see log/carried-state.ts).
+   */
+  carried?: CarriedState;
+}
+
+/** What a stored batch carries of its partition's state (see RecordBatch.carried). */
+export interface CarriedState {
+  /** The segment's counters after this batch (its nextOffset is the batch's last offset + 1). */
+  segment: { sizeBytes: number; batchCount: number; recordCount: number; firstTimestamp: number; maxTimestamp: number };
+  /** The producer's state after this batch (idempotent producers' batches only). */
+  producer?: { epoch: number; lastSequence: number; recent: { firstSeq: number; lastSeq: number; baseOffset: number; logAppendTime: number }[]; updatedAt: number };
 }
 
 // ---------------------------------------------------------------------------------------------

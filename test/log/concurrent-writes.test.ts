@@ -56,7 +56,7 @@ describe('concurrent writes to one partition', () => {
     for (const v of ['a', 'b', 'c']) await appender.append(append('t', 0, [{ value: v }]));
     await store.alterConfig('t', [{ name: 'retention.bytes', value: '1' }]);
     let appended: Promise<unknown> | undefined;
-    onWriteTransaction(store, ['segments', 'batches', 'partitions'], () => { appended = appender.append(append('t', 0, [{ value: 'd' }])); });
+    onWriteTransaction(store, ['segments', 'batches', 'partitions', 'producers'], () => { appended = appender.append(append('t', 0, [{ value: 'd' }])); });
     await runCleaner(store, ['t']);
     await appended;
     expect(store.watermarks('t', 0)).toEqual({ low: 2, high: 4 });
@@ -72,7 +72,7 @@ describe('concurrent writes to one partition', () => {
     const appender = new Appender(store);
     for (const k of ['a', 'b', 'a']) await appender.append(append('t', 0, [{ key: k, value: k }]));
     let appended: Promise<unknown> | undefined;
-    onWriteTransaction(store, ['batches', 'segments'], () => { appended = appender.append(append('t', 0, [{ key: 'c', value: 'c' }])); });
+    onWriteTransaction(store, ['batches', 'segments', 'partitions', 'producers'], () => { appended = appender.append(append('t', 0, [{ key: 'c', value: 'c' }])); });
     await runCleaner(store, ['t']);
     await appended;
     expect(snapshot(store, 't', 0).segments[0]).toMatchObject({ base: 0, version: 1, records: 0 });
@@ -91,7 +91,7 @@ describe('concurrent writes to one partition', () => {
     await appender.append(append('t', 0, [{ value: 'a' }]));
     // The append is planned while the segment is young; then it ages and the cleaner seals it.
     let cleaned: Promise<unknown> | undefined;
-    onWriteTransaction(store, ['batches', 'segments', 'producers'], () => { clock.t = t0 + 5000; cleaned = runCleaner(store, ['t']); });
+    onWriteTransaction(store, ['batches'], () => { clock.t = t0 + 5000; cleaned = runCleaner(store, ['t']); });
     await appender.append(append('t', 0, [{ value: 'b' }]));
     await cleaned;
     const reopened = await expectStoredEqualsMemory(o, 't', clock.now);
@@ -133,7 +133,7 @@ describe('concurrent writes to one partition', () => {
     const appender = new Appender(store);
     for (const v of ['a', 'b', 'c']) await appender.append(append('t', 0, [{ value: v }]));
     let appended: Promise<unknown> | undefined;
-    onWriteTransaction(store, ['batches', 'partitions'], () => { appended = appender.append(append('t', 0, [{ value: 'd' }])); });
+    onWriteTransaction(store, ['segments', 'batches', 'partitions', 'producers'], () => { appended = appender.append(append('t', 0, [{ value: 'd' }])); });
     await deleteRecords(store, 't', 0, 2);
     await appended;
     expect(store.watermarks('t', 0)).toEqual({ low: 2, high: 4 });

@@ -52,10 +52,14 @@ describe('upgrading a database written by an earlier schema version', () => {
         const topics = fixture.stores.topics!.rows.map((r) => decode(r.value) as { topic: string; numPartitions: number; internal: boolean });
         expect([...store.topics.keys()].sort()).toEqual(topics.map((t) => t.topic).sort());
         const segments = fixture.stores.segments!.rows.map((r) => decode(r.value) as { topic: string; partition: number; nextOffset: number });
+        const stored = fixture.stores.batches!.rows.map((r) => decode(r.value) as RecordBatch);
+        /** A partition's last batch (from version 2 on it carries the newest active segment and producer state). */
+        const lastBatch = (topic: string, partition: number) => stored.filter((b) => b.topic === topic && b.partition === partition).at(-1);
         let records = 0;
         for (const row of fixture.stores.partitions!.rows) {
           const p = decode(row.value) as { topic: string; partition: number; logStartOffset: number };
-          const high = Math.max(p.logStartOffset, ...segments.filter((s) => s.topic === p.topic && s.partition === p.partition).map((s) => s.nextOffset));
+          const last = lastBatch(p.topic, p.partition);
+          const high = Math.max(p.logStartOffset, last ? last.baseOffset + last.lastOffsetDelta + 1 : 0, ...segments.filter((s) => s.topic === p.topic && s.partition === p.partition).map((s) => s.nextOffset));
           expect(store.watermarks(p.topic, p.partition), `${p.topic}-${p.partition}`).toEqual({ low: p.logStartOffset, high });
           // Every record, read through the current code, equals what the old code stored.
           const want = fixtureRecords(fixture, p.topic, p.partition, p.logStartOffset);
@@ -73,10 +77,21 @@ describe('upgrading a database written by an earlier schema version', () => {
 
         // Producer states: each is loaded, and a retry of each producer's last batch is still
         // answered as a duplicate at its original offset rather than written again.
-        const producers = fixture.stores.producers!.rows.map((r) => decode(r.value) as { producerId: number; topic: string; partition: number; epoch: number; recent: { firstSeq: number; lastSeq: number; baseOffset: number }[] });
-        expect(producers.length).toBeGreaterThan(0);
+        type Row = { producerId: number; topic: string; partition: number; epoch: number; recent: { firstSeq: number; lastSeq: number; baseOffset: number }[] };
+        const rows = fixture.stores.producers!.rows.map((r) => decode(r.value) as Row);
+        // The state of a producer is its row, or what the partition's last batch carries when
+        // that batch is the producer's and newer (version 2).
+        const producers = new Map(rows.map((r) => [`${r.producerId}:${r.topic}:${r.partition}`, r]));
+        for (const b of stored) {
+          const c = b.carried?.producer;
+          if (!c || lastBatch(b.topic, b.partition) !== b) continue;
+          const k = `${b.producerId}:${b.topic}:${b.partition}`;
+          const prev = producers.get(k);
+          if (!prev || prev.recent.at(-1)!.baseOffset < c.recent.at(-1)!.baseOffset) producers.set(k, { producerId: b.producerId, topic: b.topic, partition: b.partition, ...c });
+        }
+        expect(producers.size).toBeGreaterThan(0);
         const appender = new Appender(store);
-        for (const pr of producers) {
+        for (const pr of producers.values()) {
           expect(store.producerState(pr.producerId, pr.topic, pr.partition)).toEqual(pr);
           const last = pr.recent.at(-1)!;
           const count = last.lastSeq - last.firstSeq + 1;
