@@ -679,6 +679,65 @@ const diag = {
     return Object.fromEntries(Object.entries(samples).map(([k, a]) => [k, { medianMs: median(a), minMs: Math.min(...a) }]));
   },
 
+  /**
+   * What a put of a lanes-shaped batch row costs by how the store gets its key (ms per
+   * transaction, put + commit(), and ms in the put call alone; median of `passes` alternating
+   * passes): in-line keys (keyPath, as lanes' batches store was created: the engine
+   * deserializes a copy of the value to read the key), out-of-line keys (the key passed to
+   * put), and the floor's bare value with an autoIncrement key.
+   */
+  async putKeyVariants({ calls = 100, perCall = 1000, passes = 5 } = {}) {
+    const values = makeValues(0, calls * perCall);
+    const enc = new TextEncoder();
+    const encoded = chunk(values, perCall).map((c) => enc.encode(c.map((v) => JSON.stringify(v)).join('\n')));
+    const row = (i) => ({ topic: TOPIC, partition: 0, baseOffset: i * perCall, lastOffsetDelta: perCall - 1, count: perCall, firstTimestamp: T0, maxTimestamp: T0, timestampType: 'CreateTime', logAppendTime: -1, producerId: 1, producerEpoch: 0, baseSequence: i * perCall, crc: 0, sizeBytes: encoded[i].length + 64, payload: encoded[i], segment: 0, cleanedAt: -1 });
+    const open = (name) => new Promise((resolve, reject) => {
+      const r = indexedDB.open(name, 1);
+      r.onupgradeneeded = () => {
+        r.result.createObjectStore('inline', { keyPath: ['topic', 'partition', 'baseOffset'] });
+        r.result.createObjectStore('outOfLine');
+        r.result.createObjectStore('floor', { autoIncrement: true });
+      };
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const variants = {
+      inlineKey: (os, i) => os.put(row(i)),
+      outOfLineKey: (os, i) => os.put(row(i), [TOPIC, 0, i * perCall]),
+      floor: (os, i) => os.put(encoded[i]),
+    };
+    const storeOf = { inlineKey: 'inline', outOfLineKey: 'outOfLine', floor: 'floor' };
+    const samples = {};
+    for (let pass = 0; pass <= passes; pass++) {
+      const names = Object.keys(variants);
+      if (pass % 2) names.reverse();
+      for (const v of names) {
+        const name = freshName('idb-putkey');
+        const db = await open(name);
+        await sleep(300);
+        let putMs = 0;
+        const t0 = now();
+        for (let i = 0; i < calls; i++) {
+          const tx = db.transaction(storeOf[v], 'readwrite');
+          const p0 = now();
+          variants[v](tx.objectStore(storeOf[v]), i);
+          putMs += now() - p0;
+          tx.commit();
+          await txDone(tx);
+        }
+        const ms = (now() - t0) / calls;
+        db.close();
+        await deleteDb(name);
+        if (pass > 0) {
+          (samples[`${v}.txMs`] ??= []).push(ms);
+          (samples[`${v}.putCallMs`] ??= []).push(putMs / calls);
+        }
+      }
+    }
+    const median = (a) => { const x = [...a].sort((p, q) => p - q); return x.length % 2 ? x[x.length >> 1] : (x[x.length / 2 - 1] + x[x.length / 2]) / 2; };
+    return Object.fromEntries(Object.entries(samples).map(([k, a]) => [k, { median: median(a), min: Math.min(...a) }]));
+  },
+
   /** Phases of (a): lanes' encode and CRC per 1,000-record send, raw IndexedDB batch rows, real sends. */
   async producePhases({ calls = 100, perCall = 1000, passes = 4 } = {}) {
     const { encodeRecords, verifyCrc } = await internals();

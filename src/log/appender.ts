@@ -27,7 +27,7 @@ import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/br
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { checkCodec } from '../protocol/compression.js';
-import { commitNow, done, plainStore, S, transaction, type LogDb, type MetaKey, type MetaValue, type ProducerRow, type SegmentRow } from './log-db.js';
+import { batchKey, commitNow, done, plainStore, S, transaction, type LogDb, type MetaKey, type MetaValue, type ProducerRow, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
 import { tpKey } from '../protocol/topic-partition.js';
@@ -168,7 +168,7 @@ export class Appender {
           segments!.put(state.active);
         }
         if (flush) producers!.put(flush);
-        batches.put(batch);
+        batches.put(batch, batchKey(batch));
         committed.push(batch);
         touched.set(tpKey(state.topic, state.partition), state);
         results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });

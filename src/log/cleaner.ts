@@ -27,7 +27,7 @@
 import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
 import { BATCH_OVERHEAD } from './appender.js';
 import type { CleanerStats } from '../protocol/broker-api.js';
-import { done, S, transaction, type SegmentRow } from './log-db.js';
+import { batchKey, done, S, transaction, type SegmentRow } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 import { deleteRecordsTarget, tpKey } from '../protocol/topic-partition.js';
 import { plainBatches } from '../protocol/compression.js';
@@ -275,7 +275,7 @@ async function compactPartition(store: LogStore, topic: string, partition: numbe
       const tx = deletingTx(store, what, index !== undefined);
       const writes: Promise<unknown>[] = [];
       const saved = saveCarried(store, tx, store.partition(topic, partition), writes);
-      for (const b of puts) writes.push(tx.objectStore(S.batches).put(b));
+      for (const b of puts) writes.push(tx.objectStore(S.batches).put(b, batchKey(b)));
       for (const o of deletes) writes.push(tx.objectStore(S.batches).delete([topic, partition, o]));
       writes.push(tx.objectStore(S.segments).put(nextSeg));
       if (index) {

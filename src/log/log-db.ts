@@ -6,14 +6,17 @@
  * - topics      [topic]                               -> TopicRow
  * - partitions  [topic, partition]                    -> PartitionRow (logStartOffset)
  * - segments    [topic, partition, baseOffset]        -> SegmentRow
- * - batches     [topic, partition, baseOffset]        -> RecordBatch (one value per batch)
+ * - batches     [topic, partition, baseOffset]        -> RecordBatch (one value per batch; from version 2 the
+ *                                                       key is given with each put, see batchKey)
  * - producers   [producerId, topic, partition]        -> ProducerRow (idempotence state)
  * - meta        key                                   -> nextProducerId (number); sync's keys (sync-meta.ts);
  *                                                       ['txn', transactionalId] -> { producerId, producerEpoch };
  *                                                       ['txnOpen', transactionalId] -> OpenTxn;
  *                                                       ['aborted', topic, partition] -> AbortedRange[] (txn-index.ts)
  *
- * - Version 2: the partition's last batch may carry state newer than its rows (log/carried-state.ts).
+ * Version 2: the partition's last batch may carry state newer than its rows (log/carried-state.ts),
+ * and the batches store takes its keys out of line: with a key path, Chromium deserializes a
+ * copy of every value put (payload included) to read its key.
  *
  * Invariants:
  * - `UPGRADES[v]` turns a database of version v into version v + 1 without losing a row;
@@ -133,12 +136,25 @@ const UPGRADES: readonly Upgrade[] = [
     db.createObjectStore(S.producers, { keyPath: ['producerId', 'topic', 'partition'] });
     db.createObjectStore(S.meta);
   },
-  // Version 2 changes what rows mean, not the stores: an append writes only its batch, which
-  // carries the active segment's counters and its producer's state (carried-state.ts), so the
-  // segment row and the producers row of the last writer may be older than the log. Code of
-  // version 1 would trust those rows and reuse offsets; the version keeps it out. A version 1
-  // database is already in the new form (its rows are current, its batches carry nothing).
-  () => undefined,
+  // Version 2. An append writes only its batch, which carries the active segment's counters and
+  // its producer's state (carried-state.ts), so the segment row and the producers row of the
+  // last writer may be older than the log: code of version 1 would trust those rows and reuse
+  // offsets, and the version keeps it out. A version 1 database already has that form (its rows
+  // are current, its batches carry nothing). The batches store moves to out-of-line keys (same
+  // keys, same values): renamed, copied into a new store row by row, then dropped.
+  (db, tx) => {
+    const rawDb = unwrap(db) as IDBDatabase;
+    const old = (unwrap(tx) as IDBTransaction).objectStore(S.batches);
+    old.name = 'batches-v1';
+    const next = rawDb.createObjectStore(S.batches);
+    const cursor = old.openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) return rawDb.deleteObjectStore('batches-v1');
+      next.put(c.value, c.primaryKey);
+      c.continue();
+    };
+  },
 ];
 
 /** The schema version this code writes: one per upgrade step. */
@@ -298,7 +314,13 @@ export function commitNow(tx: Pick<LogTx, 'mode'>): void {
 
 /** A store of a write transaction that takes typed puts without a promise per request. */
 export interface PlainPutStore<N extends LogStoreName> {
-  put(value: LogSchema[N]['value']): void;
+  /** `key` for stores with out-of-line keys (batches, see batchKey). */
+  put(value: LogSchema[N]['value'], key?: LogSchema[N]['key']): void;
+}
+
+/** The key of a batch row (the batches store takes keys out of line). */
+export function batchKey(b: Pick<RecordBatch, 'topic' | 'partition' | 'baseOffset'>): [string, number, number] {
+  return [b.topic, b.partition, b.baseOffset];
 }
 
 /**
@@ -310,7 +332,7 @@ export interface PlainPutStore<N extends LogStoreName> {
  */
 export function plainStore<N extends LogStoreName>(tx: Pick<LogTx, 'mode'>, name: N): PlainPutStore<N> {
   const os = unwrap(tx as LogTx).objectStore(name);
-  return { put: (value) => { os.put(value); } };
+  return { put: (value, key) => { os.put(value, key); } };
 }
 
 /** Starts a transaction, turning a closed or closing connection into a StorageError. */
