@@ -8,7 +8,8 @@ import { Appender, type AppendRequest } from '../../src/log/appender.js';
 import { runCleaner } from '../../src/log/cleaner.js';
 import { LogStore } from '../../src/log/log-store.js';
 import { readPartition } from '../../src/log/reader.js';
-import { decodeBatch, encodeRecords } from '../../src/protocol/record-batch.js';
+import { decodeBatch, encodeRecords, payloadCrc } from '../../src/protocol/record-batch.js';
+import { parseTopicConfig } from '../../src/protocol/topic-config.js';
 import type { KafkaMessage, Message } from '../../src/index.js';
 import { afterEach, describe, it } from './mocha-globals.js';
 
@@ -151,5 +152,68 @@ describe('the cleaner and appends in real IndexedDB', () => {
     expect(order).to.deep.equal(['append done', 'cleaner done']);
     expect(r!.baseOffset).to.equal(0);
     expect(stats.segmentsCompacted).to.be.greaterThan(100);
+  });
+});
+
+describe('schema version 1 in real IndexedDB', () => {
+  /** Writes a database as version 1 of the log left it: batches keyed in line, rows current. */
+  async function writeVersion1(name: string, producerId: number): Promise<void> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open(name, 1);
+      r.onupgradeneeded = () => {
+        const d = r.result;
+        d.createObjectStore('topics', { keyPath: 'topic' });
+        d.createObjectStore('partitions', { keyPath: ['topic', 'partition'] });
+        d.createObjectStore('segments', { keyPath: ['topic', 'partition', 'baseOffset'] });
+        d.createObjectStore('batches', { keyPath: ['topic', 'partition', 'baseOffset'] });
+        d.createObjectStore('producers', { keyPath: ['producerId', 'topic', 'partition'] });
+        d.createObjectStore('meta');
+      };
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const now = Date.now();
+    const tx = db.transaction(['topics', 'partitions', 'segments', 'batches', 'producers', 'meta'], 'readwrite');
+    tx.objectStore('topics').put({ topic: 't', numPartitions: 1, config: parseTopicConfig(undefined), createdAt: now, internal: false });
+    tx.objectStore('partitions').put({ topic: 't', partition: 0, logStartOffset: 0 });
+    let size = 0;
+    const recent = [];
+    for (let i = 0; i < 3; i++) {
+      const rec = encodeRecords([{ value: `v${i}` }], now);
+      size += rec.payload.length + 64;
+      tx.objectStore('batches').put({
+        topic: 't', partition: 0, baseOffset: i, lastOffsetDelta: 0, count: 1, firstTimestamp: now, maxTimestamp: now, timestampType: 'CreateTime', logAppendTime: -1,
+        producerId, producerEpoch: 0, baseSequence: i, crc: payloadCrc(rec.payload), sizeBytes: rec.payload.length + 64, payload: rec.payload, segment: 0, cleanedAt: -1,
+      });
+      recent.push({ firstSeq: i, lastSeq: i, baseOffset: i, logAppendTime: -1 });
+    }
+    tx.objectStore('segments').put({ topic: 't', partition: 0, baseOffset: 0, nextOffset: 3, sizeBytes: size, batchCount: 3, recordCount: 3, firstTimestamp: now, maxTimestamp: now, createdAt: now, sealedAt: -1, version: 0 });
+    tx.objectStore('producers').put({ producerId, topic: 't', partition: 0, epoch: 0, lastSequence: 2, recent, updatedAt: now });
+    tx.objectStore('meta').put(producerId + 1, 'nextProducerId');
+    await new Promise((resolve, reject) => { tx.oncomplete = resolve; tx.onabort = () => reject(tx.error); });
+    db.close();
+  }
+
+  it('upgrades: the batches move to out-of-line keys with every row, and the log continues where it was', async () => {
+    const name = freshName();
+    await writeVersion1(name, 7);
+    const store = await open(name);
+    const raw = (await new Promise<IDBDatabase>((resolve) => { const r = indexedDB.open(name); r.onsuccess = () => resolve(r.result); }));
+    expect(raw.version).to.equal(2);
+    expect([...raw.objectStoreNames].sort()).to.deep.equal(['batches', 'meta', 'partitions', 'producers', 'segments', 'topics']);
+    expect(raw.transaction('batches').objectStore('batches').keyPath).to.equal(null);
+    raw.close();
+    expect(store.watermarks('t', 0)).to.deep.equal({ low: 0, high: 3 });
+    expect(await values(store, 't', 0)).to.deep.equal(['0:v0', '1:v1', '2:v2']);
+    const appender = new Appender(store);
+    const [dup] = await appender.append(req('t', 0, [{ value: 'v2' }], { producerId: 7, seq: 2 }));
+    expect(dup).to.include({ duplicate: true, baseOffset: 2 });
+    const [next] = await appender.append(req('t', 0, [{ value: 'v3' }], { producerId: 7, seq: 3 }));
+    expect(next).to.include({ duplicate: false, baseOffset: 3 });
+    store.close();
+    const again = await open(name);
+    await again.usePartition('t', 0);
+    expect(await values(again, 't', 0)).to.deep.equal(['0:v0', '1:v1', '2:v2', '3:v3']);
+    expect(again.producerState(7, 't', 0)?.lastSequence).to.equal(3);
   });
 });
