@@ -332,7 +332,8 @@ export function batchKey(b: Pick<RecordBatch, 'topic' | 'partition' | 'baseOffse
  */
 export function plainStore<N extends LogStoreName>(tx: Pick<LogTx, 'mode'>, name: N): PlainPutStore<N> {
   const os = unwrap(tx as LogTx).objectStore(name);
-  return { put: (value, key) => { os.put(value, key); } };
+  // No key argument at all for in-line keys: an explicit undefined must not read as a key given.
+  return { put: (value, key) => { if (key === undefined) os.put(value); else os.put(value, key); } };
 }
 
 /** Starts a transaction, turning a closed or closing connection into a StorageError. */
