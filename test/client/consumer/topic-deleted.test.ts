@@ -101,7 +101,7 @@ describe('a free consumer assigned a partition that does not exist', () => {
   });
 });
 
-describe('a pattern subscription (metadata refresh every metadataMaxAge)', () => {
+describe('a pattern subscription (matched by the broker at every heartbeat)', () => {
   it('picks up a matching topic created after run(), drops it when deleted, and picks it up again when re-created', async () => {
     const { config, admin, producer } = await env();
     await admin.createTopics({ topics: [{ topic: 'ev-first' }, { topic: 'other' }] });
