@@ -192,7 +192,7 @@ export class Runner {
     if (!this.running) return;
     this.events.emit(CONSUMER_EVENTS.FETCH_START, {});
     const fetchStarted = Date.now();
-    const key = fetchKey(asked.map((a) => ({ c: a.c, offset: a.offset })));
+    const key = fetchKey(asked);
     const prefetched = this.prefetched;
     this.prefetched = undefined;
     let fetching: Promise<FetchPartitionResult[]>;
