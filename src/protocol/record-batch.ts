@@ -400,6 +400,13 @@ function readField(r: Reader, t: number): string | Uint8Array | null {
 }
 
 /**
+ * The copy of a payload in which decodeBatch parses JSON values, reused (a decode runs to its end
+ * without yielding): a fresh copy per batch raised the sampled heap peak of a 1M-record read
+ * from ~53 to ~58-67 MB.
+ */
+let jsonCopy = new Uint8Array(0);
+
+/**
  * Decodes the records of a batch with offset >= `fromOffset`, at most `maxRecords` of them,
  * appending to `out`. Returns the offset of the last record decoded (or -1).
  *
@@ -433,7 +440,10 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
     let value = null;
     if (vt === FieldType.Json) {
       const vl = r.varint();
-      if (!json) (json = new Uint8Array(end + 1)).set(payload);
+      if (!json) {
+        if (jsonCopy.length <= end) jsonCopy = new Uint8Array(end + 1);
+        (json = jsonCopy).set(payload);
+      }
       // The bytes since the previous value (or the start): '[' or ',', then spaces.
       json.fill(0x20, blank, r.p)[blank] = blank ? 0x2c : 0x5b;
       blank = r.p += vl;
@@ -464,8 +474,8 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
     taken++;
   }
   if (json) {
-    json.fill(0x20, blank, end)[end] = 0x5d; // ']'
-    const values = JSON.parse(readUtf8(json, 0, end + 1)) as JsonValue[];
+    json[blank] = 0x5d; // ']' right after the last value
+    const values = JSON.parse(readUtf8(json, 0, blank + 1)) as JsonValue[];
     pending.forEach((m, i) => { m.value = values[i]!; });
   }
   return last;

@@ -208,6 +208,20 @@ describe('decodeBatch of JSON values (parsed together as one array)', () => {
     expect(got[0]!.value).toEqual({ only: 1 });
   });
 
+  it('decodes a large batch, a smaller one after it and the large one again (the copy is reused)', () => {
+    const big = Array.from({ length: 300 }, (_, i) => ({ i, text: `${i}`.padEnd(1000, '.') }));
+    const bigBatch = batchOf(encodeRecords(big.map((value, i) => ({ value, key: `k${i}` })), NOW));
+    const small = batchOf(encodeRecords([{ value: { a: [1] } }, { value: 'plain' }, { value: { b: 2 } }], NOW));
+    for (const [batch, expected] of [[bigBatch, big], [small, [{ a: [1] }, 'plain', { b: 2 }]], [bigBatch, big]] as const) {
+      const out: KafkaMessage[] = [];
+      decodeBatch(batch, out);
+      expect(out.map((m) => m.value)).toEqual(expected);
+    }
+    const part: KafkaMessage[] = [];
+    decodeBatch(bigBatch, part, 59, 200);
+    expect(part.map((m) => m.value)).toEqual(big.slice(59, 259));
+  });
+
   it('gives each record a value object of its own', () => {
     const same = batchOf(encodeRecords([{ value: { n: 1 } }, { value: { n: 1 } }], NOW));
     const out: KafkaMessage[] = [];
