@@ -4,7 +4,7 @@
  */
 import { portBroker } from '../protocol/port-rpc.js';
 import { PROTOCOL_VERSION } from '../protocol/broker-api.js';
-import { BrokerUnavailableError, InvalidArgumentError, NotConnectedError } from '../errors.js';
+import { BrokerUnavailableError, formatValue, InvalidArgumentError, NotConnectedError } from '../errors.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
 import type { Instrumentation } from './instrumentation.js';
 import { DEFAULT_REQUEST_TIMEOUT, withRequestLayer } from './requests.js';
@@ -76,15 +76,26 @@ export interface ClientConfig {
 /** The database of a client created without `database` (a KafkaJS config as written). */
 export const DEFAULT_DATABASE = 'lanes';
 
-/** KafkaJS's connection options that lanes accepts and ignores, with the types KafkaJS takes. */
-const IGNORED_KAFKAJS_OPTIONS: Record<string, (v: unknown) => boolean> = {
-  brokers: (v) => typeof v === 'function' || (Array.isArray(v) && v.every((b) => typeof b === 'string')),
-  ssl: (v) => typeof v === 'boolean' || (typeof v === 'object' && v !== null),
-  sasl: (v) => typeof v === 'object' && v !== null && typeof (v as { mechanism?: unknown }).mechanism === 'string',
-  connectionTimeout: (v) => typeof v === 'number' && v >= 0,
-  authenticationTimeout: (v) => typeof v === 'number' && v >= 0,
-  reauthenticationThreshold: (v) => typeof v === 'number' && v >= 0,
-  socketFactory: (v) => typeof v === 'function',
+const atLeast0 = (v: unknown) => typeof v === 'number' && v >= 0;
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
+const isFunction = (v: unknown) => typeof v === 'function';
+
+/**
+ * The options createClient checks, each with what it must be: lanes' own, and KafkaJS's
+ * connection options, which lanes accepts and ignores but only in the shapes KafkaJS takes.
+ */
+const CHECKS: Record<string, [string, (v: unknown) => boolean]> = {
+  database: ['a non-empty string', (v) => typeof v === 'string' && v !== ''],
+  broker: ["'in-page', 'shared-worker', 'leader-tab' or 'auto'", (v) => ['in-page', 'shared-worker', 'leader-tab', 'auto'].includes(v as string)],
+  requestTimeout: ['a number of ms > 0', (v) => typeof v === 'number' && v > 0],
+  enforceRequestTimeout: ['a boolean', (v) => typeof v === 'boolean'],
+  brokers: ['a string[] or a function (KafkaJS\'s shape)', (v) => isFunction(v) || (Array.isArray(v) && v.every((b) => typeof b === 'string'))],
+  ssl: ['a boolean or an object (KafkaJS\'s shape)', (v) => typeof v === 'boolean' || isObject(v)],
+  sasl: ['an object with a string mechanism (KafkaJS\'s shape)', (v) => isObject(v) && typeof (v as { mechanism?: unknown }).mechanism === 'string'],
+  connectionTimeout: ['a number >= 0', atLeast0],
+  authenticationTimeout: ['a number >= 0', atLeast0],
+  reauthenticationThreshold: ['a number >= 0', atLeast0],
+  socketFactory: ['a function (KafkaJS\'s shape)', isFunction],
 };
 
 /** A shared, reference-counted broker connection. */
@@ -110,24 +121,12 @@ export class Connection {
 
   constructor(config: ClientConfig) {
     if (!config || typeof config !== 'object') throw new InvalidArgumentError('createClient: expected a config object');
-    if (config.database !== undefined && (typeof config.database !== 'string' || config.database === '')) {
-      throw new InvalidArgumentError('createClient: `database` must be a non-empty string');
-    }
-    for (const [name, ok] of Object.entries(IGNORED_KAFKAJS_OPTIONS)) {
+    for (const [name, [what, ok]] of Object.entries(CHECKS)) {
       const v = (config as Record<string, unknown>)[name];
-      if (v !== undefined && !ok(v)) throw new InvalidArgumentError(`createClient: \`${name}\` is not of the shape KafkaJS takes; got ${JSON.stringify(v) ?? typeof v}`);
-    }
-    if (config.enforceRequestTimeout !== undefined && typeof config.enforceRequestTimeout !== 'boolean') {
-      throw new InvalidArgumentError(`createClient: enforceRequestTimeout must be a boolean; got ${String(config.enforceRequestTimeout)}`);
+      if (v !== undefined && !ok(v)) throw new InvalidArgumentError(`createClient: \`${name}\` must be ${what}; got ${formatValue(v)}`, { details: { field: name } });
     }
     this.config = { ...config, database: config.database ?? DEFAULT_DATABASE };
     this.logger = createLogger(config.logLevel, config.logCreator);
-    const host = config.broker ?? 'auto';
-    if (!['in-page', 'shared-worker', 'leader-tab', 'auto'].includes(host)) {
-      throw new InvalidArgumentError(`createClient: unknown broker host ${JSON.stringify(host)}; use 'in-page', 'shared-worker', 'leader-tab' or 'auto'`);
-    }
-    const t = config.requestTimeout;
-    if (t !== undefined && !(typeof t === 'number' && t > 0)) throw new InvalidArgumentError(`createClient: requestTimeout must be a number of ms > 0; got ${String(t)}`);
   }
 
   /** The broker behind the request layer (deadlines; request events when `events` is given). */
