@@ -74,7 +74,7 @@ describe('compression', () => {
     for (const compression of [CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD]) {
       const e = await rejection(producer.send({ topic: 'n', compression, messages: [{ value: 'x' }] }));
       expect(e).toBeInstanceOf(UnsupportedCompressionTypeError);
-      expect(e.message).toContain(CompressionTypes[compression]);
+      expect(e.message).toContain(Object.keys(CompressionTypes).find((k) => CompressionTypes[k as keyof typeof CompressionTypes] === compression));
       expect((e as UnsupportedCompressionTypeError).type).toBe('UNSUPPORTED_COMPRESSION_TYPE');
     }
     expect(await offsets('n')).toEqual([{ partition: 0, low: 0, high: 0 }]);
