@@ -225,15 +225,9 @@ export interface ErrorData {
   cause?: ErrorData;
 }
 
-/** Plain data of any thrown value, for postMessage. */
-export function errorToData(e: unknown): ErrorData {
-  const err = e instanceof Error ? e : new Error(String(e));
-  const d: ErrorData = e instanceof LanesError
-    ? { name: e.name, message: e.message, code: e.code, retriable: e.retriable, details: e.details, stack: e.stack }
-    : { name: err.name, message: err.message, code: 'UNKNOWN', retriable: false, details: {}, stack: err.stack };
-  if (err.cause !== undefined) d.cause = errorToData(err.cause);
-  return d;
-}
+// errorToData lives in protocol/error-data.ts: only the broker side calls it, and a copy of it
+// there keeps it out of the client bundle (the broker host takes this module from index.js).
+export { errorToData } from './protocol/error-data.js';
 
 /** Rebuilds the right LanesError subclass from {@link errorToData}'s output. */
 export function errorFromData(d: ErrorData): LanesError {

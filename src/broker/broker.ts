@@ -20,7 +20,8 @@
  *   the database: a fresh log after a deletion, or IncompatibleVersionError (nothing written)
  *   when a newer lanes upgraded it. Calls caught in the middle fail with a retriable StorageError.
  */
-import { errorToData, InvalidArgumentError, LanesError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
+import { InvalidArgumentError, LanesError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
+import { errorToData } from '../protocol/error-data.js';
 import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';

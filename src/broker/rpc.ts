@@ -10,7 +10,8 @@
  *   because the old leader may have died before answering. Idempotent producers make a resent
  *   produce safe; everything else is naturally repeatable.
  */
-import { errorFromData, errorToData, BrokerUnavailableError, type ErrorData } from '../errors.js';
+import { errorFromData, BrokerUnavailableError, type ErrorData } from '../errors.js';
+import { errorToData } from '../protocol/error-data.js';
 import { PROTOCOL_VERSION, names, type BrokerApi } from '../protocol/broker-api.js';
 
 type Req = { k: 'req'; v: number; id: number; from: string; method: keyof BrokerApi; args: unknown[] };

@@ -14,7 +14,8 @@
  * - A thrown value reaches the caller as the LanesError subclass of its code, with `cause`,
  *   `retriable` and `details` (errors.ts errorToData / errorFromData).
  */
-import { errorFromData, errorToData, type ErrorData } from '../errors.js';
+import { errorFromData, type ErrorData } from '../errors.js';
+import { errorToData } from './error-data.js';
 import { BROKER_METHODS, type BrokerApi } from './broker-api.js';
 
 type Call = { id: number; m: keyof BrokerApi; a: unknown[] };
