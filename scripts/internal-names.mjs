@@ -7,7 +7,8 @@
  *
  * A name is left alone when it is also used anywhere in src/ or sw/ as something public: a
  * member of an interface or type literal, a non-private class member, an object-literal key, a
- * string (`obj['name']`, `'name' in obj`), a member of a class that extends another (its base,
+ * string (`obj['name']`, `'name' in obj`), a property read or written outside src/client (the
+ * broker side's code), a member of a class that extends another (its base,
  * perhaps the platform's, may read it), or a member of the platform's own types (lib.*.d.ts:
  * the renaming applies to every `.name` in a file, `arr.map` as much as `this.map`). So a
  * public property, option, event payload field,
@@ -64,6 +65,9 @@ export function internalNames() {
         if (name !== undefined) publicNames.add(name);
       } else if (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) {
         publicNames.add(n.text);
+      } else if (!inClient && ts.isPropertyAccessExpression(n) && ts.isIdentifier(n.name)) {
+        // A name the broker side reads or writes on any object is left alone too.
+        publicNames.add(n.name.text);
       }
       ts.forEachChild(n, visit);
     };
