@@ -589,11 +589,19 @@ export class Broker implements BrokerApi {
 
 /**
  * Resolves in a later task, after every microtask queued now (a woken fetch's whole answer path).
- * setImmediate where there is one (Node: setTimeout(0) waits 1 ms there).
+ * setImmediate where there is one (Node: setTimeout(0) waits 1 ms there); elsewhere a message to
+ * a MessageChannel port, never a timer: a leader tab hosting the broker is often hidden, and
+ * browsers throttle a hidden tab's timers to one a second (Firefox at once, Chromium after a
+ * while), which would hold every such produce answer for a second.
  */
 function nextTask(): Promise<void> {
   const immediate = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
-  return new Promise((r) => (immediate ? immediate(r) : setTimeout(r, 0)));
+  if (immediate) return new Promise((r) => immediate(r));
+  return new Promise((r) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => { port1.close(); port2.close(); r(); };
+    port2.postMessage(null);
+  });
 }
 
 const NO_TOPICS: readonly string[] = [];
