@@ -403,8 +403,9 @@ export class Broker implements BrokerApi {
     });
     try {
       const first = await this.readAll(req);
-      // A fetch that resolves -1 / -2 answers at once: the consumer holds on to where it starts.
-      if (req.maxWaitMs <= 0 || first.some((r) => r.batches.length > 0 || r.error) || req.partitions.some((p) => p.offset < 0)) return first;
+      // A fetch that resolved -1 / -2 or reset an offset answers at once: the consumer holds on to
+      // where it starts (a read after the wait would resolve it again, past what woke it).
+      if (req.maxWaitMs <= 0 || first.some((r, i) => r.batches.length > 0 || r.error || r.offset !== req.partitions[i]!.offset)) return first;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let done!: () => void;
       await Promise.race([woken, new Promise<void>((r) => {

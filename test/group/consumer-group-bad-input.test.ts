@@ -3,7 +3,9 @@
  * written, and a refused run() leaves the consumer usable.
  */
 import { describe, expect, it } from 'vitest';
-import { assigners, createClient, InconsistentGroupProtocolError, InvalidArgumentError, type Consumer, type ConsumerConfig } from '../../src/index.js';
+import { assigners, createClient, InconsistentGroupProtocolError, InvalidArgumentError, TopicNotFoundError, type Consumer, type ConsumerConfig } from '../../src/index.js';
+import { IDBKeyRange } from 'fake-indexeddb';
+import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import { rejection } from '../client/helpers.js';
 import { nodeClient } from '../helpers/node-client.js';
 import { waitFor, FAST, disconnectAfterEach } from './helpers.js';
@@ -74,6 +76,39 @@ describe('a group consumer refuses bad input', () => {
     expect(() => client.consumer({ groupId: '' })).toThrow(InvalidArgumentError);
     expect(() => client.consumer({ groupId: 'g', partitionAssigners: [] })).toThrow(InvalidArgumentError);
     expect(() => client.consumer({ groupId: 'g', partitionAssigners: [42 as never] })).toThrow(InvalidArgumentError);
+  });
+
+  it('a missing subscribed topic with auto-creation off fails run() (the broker resolves the subscription); with it on, the first heartbeat creates it', async () => {
+    const e = await connect();
+    const off = await e.consumer({ allowAutoTopicCreation: false });
+    await off.subscribe({ topics: ['t', 'absent'] });
+    const err = await rejection(off.run({ eachMessage: async () => undefined }));
+    expect(err).toBeInstanceOf(TopicNotFoundError);
+    expect(err.details).toMatchObject({ topic: 'absent' });
+    expect(await e.admin.listTopics()).toEqual(['t']);
+    expect(off.assignment()).toEqual([]);
+    const on = await e.consumer();
+    await on.subscribe({ topics: ['t', 'made'] });
+    await on.run({ eachMessage: async () => undefined });
+    expect((await e.admin.listTopics()).sort()).toEqual(['made', 't']);
+    expect(on.assignment().map((a) => `${a.topic}-${a.partition}`).sort()).toEqual(['made-0', 't-0', 't-1']);
+  });
+
+  it('the broker refuses a heartbeat whose subscription is not topic names and RegExps, and creates nothing', async () => {
+    const { config, indexedDB } = nodeClient();
+    const held = await acquireInPageBroker({ database: config.database, indexedDB, IDBKeyRange, logCleanerIntervalMs: 0 });
+    const req = {
+      groupId: 'g', memberId: 'm', clientId: 'c', memberEpoch: -1, owned: {}, protocols: ['range'], sessionTimeout: 1000, rebalanceTimeout: 1000,
+      allowAutoTopicCreation: true, metadataMaxAge: 0, first: true,
+    };
+    for (const subscription of [[], 'x', [42], ['ok', { source: 'x' }]]) {
+      const err = await rejection(held.broker.groupHeartbeat({ ...req, subscription: subscription as never }));
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect(err.message).toMatch(/subscription/);
+    }
+    expect(await rejection(held.broker.groupHeartbeat({ ...req, groupId: '', subscription: ['ok'] }))).toBeInstanceOf(InvalidArgumentError);
+    expect(await held.broker.metadata({})).toEqual([]);
+    held.release();
   });
 
   it('an unknown assigner name: no common assignor', async () => {

@@ -293,6 +293,25 @@ describe('offsets out of range', () => {
     expect(atEnd.batches).toEqual([]);
   });
 
+  it('the broker resolves -1 (latest) and -2 (earliest), and with reset moves an offset out of range; the answer says where it read', async () => {
+    const e = await open();
+    await topicWith(e, 't', ['a', 'b', 'c', 'd', 'e']);
+    await e.admin.deleteTopicRecords({ topic: 't', partitions: [{ partition: 0, offset: '2' }] });
+    // maxWaitMs is long: a fetch that resolves -1 / -2 or resets its offset answers at once (even
+    // empty), so the position sticks; a read after the wait would resolve it again, past new records.
+    const fetchAt = async (offset: number, reset?: 'earliest' | 'latest') =>
+      (await e.broker.fetch({ partitions: [{ topic: 't', partition: 0, offset, ...(reset && { reset }) }], maxWaitMs: 600_000, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20 }))[0]!;
+    const read = async (r: Awaited<ReturnType<typeof fetchAt>>) => [r.offset, r.error?.code, (await decodeAll(r.batches, r.offset)).map((m) => m.value)];
+    expect(await read(await fetchAt(-2))).toEqual([2, undefined, ['c', 'd', 'e']]);
+    expect(await read(await fetchAt(-1))).toEqual([5, undefined, []]);
+    expect(await read(await fetchAt(0, 'latest'))).toEqual([2, undefined, ['c', 'd', 'e']]); // below the log start: the start
+    expect(await read(await fetchAt(9, 'latest'))).toEqual([5, undefined, []]);
+    expect(await read(await fetchAt(9, 'earliest'))).toEqual([2, undefined, ['c', 'd', 'e']]);
+    expect(await read(await fetchAt(3, 'earliest'))).toEqual([3, undefined, ['d', 'e']]); // in range: as asked
+    const missing = (await e.broker.fetch({ partitions: [{ topic: 't', partition: 4, offset: -2, reset: 'earliest' }], maxWaitMs: 0, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20 }))[0]!;
+    expect(missing.error?.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+
   it('a fetch at the log end long-polls and answers with the next append', async () => {
     const e = await open();
     await topicWith(e, 't', ['a']);
