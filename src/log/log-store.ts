@@ -289,8 +289,10 @@ export class LogStore {
       tx.objectStore(S.segments).openCursor(this.partitionRange(topic, partition, -Infinity), 'prev').then((c) => c?.value as SegmentRow | undefined),
       // The last batch carries the active segment's counters and its producer's state; that
       // producer's row is read too (in the same transaction), as the newer of the two counts.
-      tx.objectStore(S.batches).openCursor(this.partitionRange(topic, partition, -Infinity), 'prev').then(async (c) => {
-        const b = c?.value;
+      // The key first, then that one value: a value cursor may read ahead several 100 kB
+      // batches (Firefox's does), where only the last is needed.
+      tx.objectStore(S.batches).openKeyCursor(this.partitionRange(topic, partition, -Infinity), 'prev').then(async (c) => {
+        const b = c ? await tx.objectStore(S.batches).get(c.primaryKey) : undefined;
         const id = producerCarriedBy(b)?.producerId;
         return [b, id === undefined ? undefined : await tx.objectStore(S.producers).get([id, topic, partition])] as const;
       }),
