@@ -201,7 +201,8 @@ export class LogStore {
     for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
     // Each partition's last batch carries its active segment's counters and its producer's state.
     const bos = transaction(this.db, [S.batches], 'readonly', 'open').objectStore(S.batches);
-    const lasts = await Promise.all(parts.map((p) => bos.openCursor(this.partitionRange(p.topic, p.partition, -Infinity), 'prev').then((c) => c?.value)));
+    // The last key, then that one value (a value cursor may read ahead, see loadPartition).
+    const lasts = await Promise.all(parts.map((p) => bos.openKeyCursor(this.partitionRange(p.topic, p.partition, -Infinity), 'prev').then((c) => (c ? bos.get(c.primaryKey) : undefined))));
     parts.forEach((p, i) => {
       const last = lasts[i];
       this.partitions.set(tpKey(p.topic, p.partition), withCarried(this.stateOf(p, bySeg.get(tpKey(p.topic, p.partition)) ?? []), last));
