@@ -16,8 +16,8 @@ import type { Broker } from '../../src/broker/broker.js';
 import type { LogStore } from '../../src/log/log-store.js';
 import { encodeRecords } from '../../src/protocol/record-batch.js';
 import type { Message } from '../../src/types.js';
-import { decodeAll } from '../client/helpers.js';
-import { brokerOver, fakeClock, openStore } from './log-helpers.js';
+import { prng } from '../helpers/prng.js';
+import { brokerOver, fakeClock, openStore, readAsIsolation } from './log-helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
@@ -28,18 +28,6 @@ const CONFIG = [
   { name: 'segment.ms', value: '5000' }, { name: 'delete.retention.ms', value: String(RETENTION) },
 ];
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function log(clock: { now: () => number }) {
   const opened = await openStore({ now: clock.now });
   const broker = await brokerOver(opened.store);
@@ -48,19 +36,7 @@ async function log(clock: { now: () => number }) {
   return { ...opened, broker };
 }
 
-/** Every record a reader of the isolation level gets from offset 0, as "offset:key=value". */
-async function read(broker: Broker, readUncommitted: boolean): Promise<string[]> {
-  const out: string[] = [];
-  let at = 0;
-  for (;;) {
-    const [r] = await broker.fetch({ partitions: [{ topic: 'c', partition: 0, offset: at }], maxWaitMs: 0, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20, readUncommitted });
-    if (r!.error) throw new Error(r!.error.message);
-    if (r!.batches.length === 0) return out;
-    for (const m of await decodeAll(r!.batches, at)) out.push(`${m.offset}:${m.key}=${m.value}`);
-    const last = r!.batches[r!.batches.length - 1]!;
-    at = last.baseOffset + last.lastOffsetDelta + 1;
-  }
-}
+const read = (broker: Broker, readUncommitted: boolean) => readAsIsolation(broker, readUncommitted);
 
 const offsetOf = (s: string) => Number(s.slice(0, s.indexOf(':')));
 const keyOf = (s: string) => s.slice(s.indexOf(':') + 1, s.indexOf('='));

@@ -11,7 +11,7 @@ import type { LogStore } from '../../src/log/log-store.js';
 import { encodeRecords, type RecordBatch } from '../../src/protocol/record-batch.js';
 import type { Message } from '../../src/types.js';
 import { decodeAll } from '../client/helpers.js';
-import { brokerOver, fakeClock, openStore } from './log-helpers.js';
+import { brokerOver, fakeClock, openStore, readAsIsolation } from './log-helpers.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => { for (const c of cleanups.splice(0)) c(); });
@@ -51,19 +51,7 @@ async function plain(broker: Broker, key: string, value: string | null): Promise
   return r!.baseOffset;
 }
 
-/** Everything a reader of the isolation level gets from offset 0, as "offset:key=value". */
-async function read(broker: Broker, readUncommitted: boolean): Promise<string[]> {
-  const out: string[] = [];
-  let at = 0;
-  for (;;) {
-    const [r] = await broker.fetch({ partitions: [{ topic: 'c', partition: 0, offset: at }], maxWaitMs: 0, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20, readUncommitted });
-    if (r!.error) throw new Error(r!.error.message);
-    if (r!.batches.length === 0) return out;
-    for (const m of await decodeAll(r!.batches, at)) out.push(`${m.offset}:${m.key}=${m.value}`);
-    const last = r!.batches[r!.batches.length - 1]!;
-    at = last.baseOffset + last.lastOffsetDelta + 1;
-  }
-}
+const read = (broker: Broker, readUncommitted: boolean) => readAsIsolation(broker, readUncommitted);
 
 /** The stored batches of the partition (markers included), as "offset:kind". */
 async function stored(store: LogStore): Promise<string[]> {

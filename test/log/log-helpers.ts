@@ -6,6 +6,7 @@ import { readPartition } from '../../src/log/reader.js';
 import { decodeBatch, encodeRecords, verifyCrc } from '../../src/protocol/record-batch.js';
 import type { AppendRequest } from '../../src/log/appender.js';
 import type { KafkaMessage, Message } from '../../src/types.js';
+import { decodeAll } from '../client/helpers.js';
 
 let n = 0;
 
@@ -51,6 +52,23 @@ export async function readAllFrom(store: LogStore, topic: string, partition: num
       decodeBatch(b, out, at);
     }
     const last = r.batches[r.batches.length - 1]!;
+    at = last.baseOffset + last.lastOffsetDelta + 1;
+  }
+}
+
+/**
+ * Every record a reader of the isolation level gets from offset 0 of `topic`-0 through the
+ * broker's fetch, as "offset:key=value".
+ */
+export async function readAsIsolation(broker: Broker, readUncommitted: boolean, topic = 'c'): Promise<string[]> {
+  const out: string[] = [];
+  let at = 0;
+  for (;;) {
+    const [r] = await broker.fetch({ partitions: [{ topic, partition: 0, offset: at }], maxWaitMs: 0, maxBytes: 1 << 20, maxBytesPerPartition: 1 << 20, readUncommitted });
+    if (r!.error) throw new Error(r!.error.message);
+    if (r!.batches.length === 0) return out;
+    for (const m of await decodeAll(r!.batches, at)) out.push(`${m.offset}:${m.key}=${m.value}`);
+    const last = r!.batches[r!.batches.length - 1]!;
     at = last.baseOffset + last.lastOffsetDelta + 1;
   }
 }
