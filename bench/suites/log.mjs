@@ -113,7 +113,8 @@ export const logSuite = {
       description:
         'A fresh page per round: 1,000 sequential sends of 1,000 records (1M records, ~100 MB of values) and then all of them read back by a ' +
         'free consumer with eachBatch (counting only). `performance.memory.usedJSHeapSize` after a forced full GC (`window.gc`) after the ' +
-        'append, at the end of the read (from inside the last eachBatch call, the consumer still running) and after `consumer.stop()` + ' +
+        'append, at the end of the read (from inside the last eachBatch call, the consumer still running; `window.gc()` twice, since one call ' +
+        'that lands during V8\'s concurrent marking keeps what that cycle had already marked) and after `consumer.stop()` + ' +
         '`disconnect()`; the peak is the largest value sampled every 50 ms (no GC forced, so it includes garbage not yet collected). ' +
         'Baseline: the same page with the client connected and the topic created, log empty (after GC).',
       options: { sends: 1000, perSend: 1000, sampleMs: 50 },
