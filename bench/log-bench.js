@@ -932,7 +932,7 @@ const diag = {
   },
 
   /** Heap after a forced GC at points during a 1M-record eachBatch read: retention vs garbage. */
-  async readRetention({ sends = 1000, perSend = 1000, points = 4, wakeEachBatch = false, gcs = 1 } = {}) {
+  async readRetention({ sends = 1000, perSend = 1000, points = 4, wakeEachBatch = false, gcs = 1, consumerConfig = {} } = {}) {
     const lanes = await openLanes(freshName('retention'));
     for (let i = 0; i < sends; i++) {
       await lanes.producer.send({ topic: TOPIC, messages: makeValues(i * perSend, perSend).map((value) => ({ value })) });
@@ -940,7 +940,7 @@ const diag = {
     await fullGc();
     const before = usedHeap() / MB;
     const n = sends * perSend;
-    const consumer = lanes.client.consumer();
+    const consumer = lanes.client.consumer(consumerConfig);
     await consumer.connect();
     consumer.assign([{ topic: TOPIC, partition: 0, offset: '0' }]);
     const marks = [];
@@ -952,6 +952,7 @@ const diag = {
     const finished = new Promise((r) => { finish = r; });
     let peak = 0;
     const timer = setInterval(() => { peak = Math.max(peak, usedHeap()); }, 50);
+    const readStarted = performance.now();
     await consumer.run({
       eachBatch: async ({ batch }) => {
         peak = Math.max(peak, usedHeap());
@@ -979,7 +980,8 @@ const diag = {
     await fullGc();
     const afterDisconnect = usedHeap() / MB;
     await lanes.close();
-    return { before, marks, peakMB: peak / MB, afterStop, afterDisconnect, fetches, recordsPerFetch: n / fetches };
+    const readMs = performance.now() - readStarted;
+    return { before, marks, peakMB: peak / MB, afterStop, afterDisconnect, fetches, recordsPerFetch: n / fetches, readRate: n / (readMs / 1000) };
   },
 
   /** UTF-8 of 100-byte ASCII strings: the platform codecs against JS loops, per call. */
