@@ -3,7 +3,7 @@
 // timings that explain a benchmark's number. Uses the built bundle as it is, plus a bundle of
 // the codec's internals (bench/.codec.js, rebuilt each run).
 //
-//   node bench/diag.mjs producePhases|consumePhases|readRetention|codecMicro ['{"calls":100}']
+//   node bench/diag.mjs producePhases|consumePhases|readRetention|decodePeak|idbReadPeak|codecMicro ['{"calls":100}']
 import { build } from 'esbuild';
 import { startEnv } from './lib/harness.mjs';
 

@@ -894,6 +894,82 @@ const diag = {
     return best;
   },
 
+  /**
+   * The read of (d) without the broker and IndexedDB: `records` records decoded from 10 stored
+   * batch rows read once, one row at a time with a macrotask turn every 9 rows (one fetch's
+   * worth), the heap sampled every 50 ms and after each row. Says whether the decode's garbage
+   * alone reaches the (d) read peak.
+   */
+  async decodePeak({ records = 1_000_000, perSend = 1000, fresh = false } = {}) {
+    const { decodeBatch, verifyCrc } = await internals();
+    const lanes = await openLanes(freshName('decode-peak'));
+    for (let i = 0; i < 10 * perSend; i += perSend) {
+      await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
+    }
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open(`lanes:${lanes.database}`);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
+    db.close();
+    await fullGc();
+    const before = usedHeap() / MB;
+    let peak = 0;
+    const timer = setInterval(() => { peak = Math.max(peak, usedHeap()); }, 50);
+    const t0 = now();
+    let seen = 0;
+    for (let k = 0; seen < records; k++) {
+      const row = rows[k % rows.length];
+      // fresh: each row as a new ArrayBuffer, as a fetch from IndexedDB delivers it
+      const b = fresh ? { ...row, payload: row.payload.slice() } : row;
+      verifyCrc(b);
+      const messages = [];
+      decodeBatch(b, messages, 0);
+      seen += messages.length;
+      peak = Math.max(peak, usedHeap());
+      if (k % 9 === 8) await new Promise((r) => setTimeout(r, 0));
+    }
+    const ms = now() - t0;
+    clearInterval(timer);
+    await lanes.close();
+    return { before, peakMB: peak / MB, rate: seen / (ms / 1000) };
+  },
+
+  /**
+   * The IndexedDB side of the (d) read alone: `sends` x `perSend` records appended, then the
+   * batch rows read back 9 at a time (one fetch's worth) with raw getAll, nothing decoded;
+   * heap sampled every 50 ms and after each page.
+   */
+  async idbReadPeak({ sends = 1000, perSend = 1000, page = 9 } = {}) {
+    const lanes = await openLanes(freshName('idb-read-peak'));
+    for (let i = 0; i < sends; i++) {
+      await lanes.producer.send({ topic: TOPIC, messages: makeValues(i * perSend, perSend).map((value) => ({ value })) });
+    }
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open(`lanes:${lanes.database}`);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const keys = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAllKeys());
+    await fullGc();
+    const before = usedHeap() / MB;
+    let peak = 0, bytes = 0;
+    const timer = setInterval(() => { peak = Math.max(peak, usedHeap()); }, 50);
+    const t0 = now();
+    for (let i = 0; i < keys.length; i += page) {
+      const range = IDBKeyRange.bound(keys[i], keys[Math.min(keys.length, i + page) - 1]);
+      const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll(range));
+      for (const r of rows) bytes += r.payload?.byteLength ?? 0;
+      peak = Math.max(peak, usedHeap());
+    }
+    const ms = now() - t0;
+    clearInterval(timer);
+    db.close();
+    await lanes.close();
+    return { before, peakMB: peak / MB, rows: keys.length, MBps: bytes / MB / (ms / 1000) };
+  },
+
   /** Phases of (c): raw getAll of lanes' batch rows, CRC, decode, and the consumer itself. */
   async consumePhases({ count = 100_000, perSend = 1000, passes = 4 } = {}) {
     const { decodeBatch, verifyCrc } = await internals();
