@@ -94,6 +94,18 @@ export interface FetchConfig {
   readUncommitted?: boolean;
 }
 
+/**
+ * Frees a decoded batch's bytes at once (the messages hold copies): a fetched payload is this
+ * fetch's own ArrayBuffer (a structured clone, or an IndexedDB read or tail copy of the in-page
+ * broker), and left to the GC it outlives a scavenge or two while the fetch and the one ahead are
+ * processed, is promoted, and waits for a major GC; Chromium counts those stores in the page's
+ * heap. Only a view spanning its whole buffer is detached; without `ArrayBuffer#transfer`, nothing.
+ */
+function release(payload: Uint8Array): void {
+  const buf = payload.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+  if (payload.byteOffset === 0 && payload.byteLength === buf.byteLength && typeof buf.transfer === 'function') buf.transfer(0);
+}
+
 /** Identifies a fetch by its partitions and offsets. */
 function fetchKey(parts: { c: PartitionCursor; offset: number | null }[]): string {
   return parts.map((p) => `${p.c.topic}\u0000${p.c.partition}\u0000${p.offset}`).join('\u0001');
@@ -350,6 +362,7 @@ export class Runner {
       const messages: KafkaMessage[] = [];
       // A compressed batch loads the codec on first use.
       decodeBatch(stored.compression ? await (await import('../../protocol/compression.js')).plainBatch(stored) : stored, messages, c.position!, budget);
+      release(stored.payload);
       budget -= messages.length;
       if (messages.length === 0) {
         // Everything in it lies below the position (compacted away or already processed).
