@@ -14,6 +14,8 @@
  *   a restart). A handler error marked `retriable: false` is not retried.
  * - `whenIdle(cursors)` resolves only once no handler runs on those partitions: a revoked
  *   partition is handed on only after its last handler returned.
+ * - A stored batch's payload buffer is detached once the batch is decoded (`release`): the
+ *   messages handed over hold copies of its bytes, never views of it.
  */
 import { errorFromData, isRebalancing, LanesError, TopicNotFoundError, type ErrorData } from '../../errors.js';
 import { createRetry, type RetryConfig } from '../retry.js';
@@ -101,7 +103,7 @@ export interface FetchConfig {
  * processed, is promoted, and waits for a major GC; Chromium counts those stores in the page's
  * heap. Only a view spanning its whole buffer is detached; without `ArrayBuffer#transfer`, nothing.
  */
-function release(payload: Uint8Array): void {
+export function release(payload: Uint8Array): void {
   const buf = payload.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
   if (payload.byteOffset === 0 && payload.byteLength === buf.byteLength && typeof buf.transfer === 'function') buf.transfer(0);
 }
