@@ -25,6 +25,9 @@ describe('sync: the service worker delivers what was written offline', () => {
     const pushes: { fromServiceWorker: boolean; at: number }[] = [];
     h.context.on('request', (r) => { if (r.url().startsWith(`${server.url}/v1/push`)) pushes.push({ fromServiceWorker: r.serviceWorker() !== null, at: Date.now() }); });
 
+    // Opened while the network is there: a page of the origin that loads nothing of lanes.
+    const probe = await h.context.newPage();
+    await probe.goto(`${h.url}/test/e2e/pages/probe.html`);
     await h.context.setOffline(true);
     await waitFor('the uploader to see the network gone', async () => (await tab.call<{ online: boolean }>('status')).online === false);
     await tab.call('produce', { topic, count: 10_000, partitions: 3, batch: 250 });
@@ -34,7 +37,14 @@ describe('sync: the service worker delivers what was written offline', () => {
     const before = await fetch(`${server.url}/v1/topics/${topic}`, { headers: { authorization: `Bearer ${token}` } });
     expect(before.status).toBe(404);
 
-    for (const p of h.context.pages()) await p.close();
+    const brokerLockHeld = () => probe.evaluate(async (lock) => (await navigator.locks.query()).held?.some((l) => l.name === lock) ?? false, `lanes:${database}:broker`);
+    expect(await brokerLockHeld()).toBe(true);
+    for (const p of h.context.pages()) if (p !== probe) await p.close();
+    // The broker's SharedWorker ends after its last tab, but not at once: until its broker lock
+    // is released it could still see the network come back and upload itself. The probe page
+    // (it loads nothing of lanes) watches the origin's locks until then.
+    await waitFor('the broker (SharedWorker) to end with its tabs', async () => !(await brokerLockHeld()), 30_000);
+    await probe.close();
     expect(h.context.pages()).toHaveLength(0);
     const closedAt = Date.now();
     await h.context.setOffline(false);
