@@ -5,6 +5,7 @@
 import { expect } from '@esm-bundle/chai';
 import { createClient, InvalidRecordError, RecordTooLargeError, TopicNotFoundError, type Client, type KafkaMessage } from '../../src/index.js';
 import { afterEach, describe, it } from '../log/mocha-globals.js';
+import { consumeN } from './browser-consume.js';
 
 type Closer = () => Promise<void>;
 const closers: Closer[] = [];
@@ -25,24 +26,8 @@ async function connected(lanes: Client) {
 }
 
 /** Reads `n` records of one partition from `offset` with a free consumer, then stops it. */
-async function consume(lanes: Client, topic: string, partition: number, offset: string | number, n: number): Promise<KafkaMessage[]> {
-  const consumer = lanes.consumer({ maxWaitTimeInMs: 250 });
-  await consumer.connect();
-  consumer.assign([{ topic, partition, offset }]);
-  const got: KafkaMessage[] = [];
-  let stopped!: Promise<void>;
-  await new Promise<void>((resolve, reject) => {
-    consumer.on(consumer.events.CRASH, (e) => reject((e.payload as { error: Error }).error));
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        got.push(message);
-        if (got.length === n) { stopped = consumer.stop(); resolve(); }
-      },
-    });
-  });
-  await stopped;
-  await consumer.disconnect();
-  return got;
+function consume(lanes: Client, topic: string, partition: number, offset: string | number, n: number): Promise<KafkaMessage[]> {
+  return consumeN(lanes, { topic, partition, offset, n });
 }
 
 async function expectRejects(p: Promise<unknown>, ctor: new (...a: never[]) => Error): Promise<Error> {

@@ -6,8 +6,9 @@
  * of it reads the same after the log is reopened.
  */
 import { expect } from '@esm-bundle/chai';
-import { createClient, type Client, type KafkaMessage } from '../../src/index.js';
+import { createClient, type Client } from '../../src/index.js';
 import { afterEach, describe, it } from '../log/mocha-globals.js';
+import { consumeN } from './browser-consume.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of closers.splice(0).reverse()) await c(); });
@@ -18,22 +19,7 @@ function client(database: string): Client {
 
 /** Reads `n` records from the start with a free consumer of the given isolation, then stops it. */
 async function consume(lanes: Client, n: number, readUncommitted: boolean): Promise<string[]> {
-  const consumer = lanes.consumer({ maxWaitTimeInMs: 250, readUncommitted });
-  await consumer.connect();
-  consumer.assign([{ topic: 'kv', partition: 0, offset: 0 }]);
-  const got: KafkaMessage[] = [];
-  let stopped!: Promise<void>;
-  await new Promise<void>((resolve, reject) => {
-    consumer.on(consumer.events.CRASH, (e) => reject((e.payload as { error: Error }).error));
-    void consumer.run({
-      eachMessage: async ({ message }) => {
-        got.push(message);
-        if (got.length === n) { stopped = consumer.stop(); resolve(); }
-      },
-    });
-  });
-  await stopped;
-  await consumer.disconnect();
+  const got = await consumeN(lanes, { topic: 'kv', offset: 0, n, readUncommitted });
   return got.map((m) => `${m.offset}:${String(m.key)}=${String(m.value)}`);
 }
 
