@@ -76,6 +76,9 @@ export class LanesGroupView extends LanesElement {
     }
     this.known = ids;
     await this.live.start(client, { groups: ids }, (e) => this.onEvent(e), (e) => { this.error = errorText(e); });
+    // What is there now shows at once, not at the first change: groups that exist but are idle
+    // may send no event for a long time.
+    this.reread();
   }
 
   protected override clientGone(): void {
@@ -88,12 +91,16 @@ export class LanesGroupView extends LanesElement {
   }
 
   private onEvent(_e: WatchEvent): void {
-    // Every event may change what is shown (membership, commits, high watermarks): reread,
-    // coalescing events that arrive while a reread runs.
+    // Every event may change what is shown (membership, commits, high watermarks).
+    this.reread();
+  }
+
+  /** Rereads what is shown, coalescing calls that arrive while a reread runs. */
+  private reread(): void {
     if (this.refreshing) { this.again = true; return; }
     this.refreshing = this.refresh().finally(() => {
       this.refreshing = null;
-      if (this.again) { this.again = false; this.onEvent(_e); }
+      if (this.again) { this.again = false; this.reread(); }
     });
   }
 
