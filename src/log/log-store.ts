@@ -179,10 +179,21 @@ export class LogStore {
       this.producerIdsFrom = this.nextProducerId;
       return;
     }
-    const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.producers, S.meta], 'readonly', 'open');
-    const [topics, parts, segs, prods, npid] = await Promise.all([
+    // One transaction for all of it, the partitions' last batches included: another connection
+    // (the broker, when this store is the service worker's) may append meanwhile, and the
+    // transaction index must describe the same log as the ends the last batches carry. Read in
+    // two transactions, a transaction opened in between would have its records below the end
+    // but be missing from the index, so they would count as committed (stable).
+    const tx = transaction(this.db, [S.topics, S.partitions, S.segments, S.producers, S.meta, S.batches], 'readonly', 'open');
+    const bos = tx.objectStore(S.batches);
+    const lastOf = async (p: { topic: string; partition: number }) => {
+      // The last key, then that one value (a value cursor may read ahead, see loadPartition).
+      const c = await bos.openKeyCursor(this.partitionRange(p.topic, p.partition, -Infinity), 'prev');
+      return c ? bos.get(c.primaryKey) : undefined;
+    };
+    const [topics, [parts, lasts], segs, prods, npid] = await Promise.all([
       tx.objectStore(S.topics).getAll(),
-      tx.objectStore(S.partitions).getAll(),
+      tx.objectStore(S.partitions).getAll().then(async (ps) => [ps, await Promise.all(ps.map(lastOf))] as const),
       tx.objectStore(S.segments).getAll(),
       tx.objectStore(S.producers).getAll(),
       tx.objectStore(S.meta).get('nextProducerId'),
@@ -200,9 +211,6 @@ export class LogStore {
     }
     for (const pr of prods) this.producers.set(`${pr.producerId}:${tpKey(pr.topic, pr.partition)}`, pr);
     // Each partition's last batch carries its active segment's counters and its producer's state.
-    const bos = transaction(this.db, [S.batches], 'readonly', 'open').objectStore(S.batches);
-    // The last key, then that one value (a value cursor may read ahead, see loadPartition).
-    const lasts = await Promise.all(parts.map((p) => bos.openKeyCursor(this.partitionRange(p.topic, p.partition, -Infinity), 'prev').then((c) => (c ? bos.get(c.primaryKey) : undefined))));
     parts.forEach((p, i) => {
       const last = lasts[i];
       this.partitions.set(tpKey(p.topic, p.partition), withCarried(this.stateOf(p, bySeg.get(tpKey(p.topic, p.partition)) ?? []), last));
