@@ -27,17 +27,17 @@ import type { ProduceBatch, ProduceRequest, ProduceResult } from '../protocol/br
 import type { RecordBatch } from '../protocol/record-batch.js';
 import { payloadCrc } from '../protocol/record-batch.js';
 import { checkCodec } from '../protocol/compression.js';
-import { batchKey, commitNow, done, plainStore, S, transaction, type LogDb, type MetaKey, type MetaValue, type ProducerRow, type SegmentRow } from './log-db.js';
+import { batchKey, S, writeTransaction, type LogDb, type LogStoreName, type MetaKey, type MetaValue, type ProducerRow, type SegmentRow, type WriteTx } from './log-db.js';
 import { sealSegment, type LogStore, type PartitionState } from './log-store.js';
 
 import { tpKey } from '../protocol/topic-partition.js';
 import { carriedBy } from './carried-state.js';
 
 /** The stores an append writes: batches always; segments, producers and meta when a step needs them. */
-function appendTx(db: LogDb, rows: boolean, meta: boolean) {
-  const stores: (typeof S)[keyof typeof S][] = rows ? [S.batches, S.segments, S.producers] : [S.batches];
+function appendTx(db: LogDb, rows: boolean, meta: boolean): WriteTx {
+  const stores: LogStoreName[] = rows ? [S.batches, S.segments, S.producers] : [S.batches];
   if (meta) stores.push(S.meta);
-  return transaction(db, stores, 'readwrite', 'produce');
+  return writeTransaction(db, stores, 'produce');
 }
 
 /** Records for one partition from one producer request (the wire type), or a broker's marker. */
@@ -153,36 +153,37 @@ export class Appender {
       for (const a of accepted) a.p.resolve(a.results);
       return;
     }
+    // The transaction starts before the CRCs are computed: the storage backend sets it up meanwhile.
     const tx = appendTx(store.db, rows, withMeta);
-    const batches = plainStore(tx, S.batches);
-    const segments = rows ? plainStore(tx, S.segments) : undefined;
-    const producers = rows ? plainStore(tx, S.producers) : undefined;
     for (const a of accepted) {
       const results = a.results;
       for (const step of a.steps) {
         if (step.dup) { results.push(step.dup); continue; }
         const { state, batch, sealed, flush } = step.write!;
-        // Requests without promises: done() below reports a failed put as the transaction's abort.
+        // Requests without promises: tx.done reports a failed put as the transaction's abort.
         if (sealed) {
-          segments!.put(sealed);
-          segments!.put(state.active);
+          tx.put(S.segments, sealed);
+          tx.put(S.segments, state.active);
         }
-        if (flush) producers!.put(flush);
-        batches.put(batch, batchKey(batch));
+        if (flush) tx.put(S.producers, flush);
+        batch.crc = payloadCrc(batch.payload);
+        tx.put(S.batches, batch, batchKey(batch));
         committed.push(batch);
         touched.set(tpKey(state.topic, state.partition), state);
         results.push({ topic: batch.topic, partition: batch.partition, baseOffset: batch.baseOffset, logAppendTime: batch.logAppendTime, logStartOffset: state.logStartOffset, duplicate: false });
       }
       if (a.p.request.meta) {
-        const meta = tx.objectStore(S.meta);
-        // As the puts above: a failed request aborts the transaction, which done() reports.
-        for (const m of a.p.request.meta(results)) void (m.value === undefined ? meta.delete(m.key) : meta.put(m.value, m.key)).catch(() => undefined);
+        // As the puts above: a failed request aborts the transaction, which tx.done reports.
+        for (const m of a.p.request.meta(results)) {
+          if (m.value === undefined) tx.delete(S.meta, m.key);
+          else tx.put(S.meta, m.value, m.key);
+        }
       }
     }
     // Every put is issued: commit now rather than after the puts' success events.
-    commitNow(tx);
+    tx.commit();
     try {
-      await done(tx, 'produce');
+      await tx.done;
     } catch (e) {
       for (const a of accepted) a.p.reject(e);
       return;
@@ -274,7 +275,8 @@ export class Appender {
         firstTimestamp: appendTime ? now : rec.firstTimestamp, maxTimestamp: appendTime ? now : rec.maxTimestamp,
         timestampType: cfg.timestampType, logAppendTime: appendTime ? now : -1,
         producerId: r.producerId, producerEpoch: r.producerEpoch, baseSequence: b.baseSequence,
-        crc: payloadCrc(rec.payload), sizeBytes: size, payload: rec.payload, segment: state.active.baseOffset, cleanedAt: -1,
+        // CRC-32C of the payload: computed right before the put, once the transaction is started.
+        crc: 0, sizeBytes: size, payload: rec.payload, segment: state.active.baseOffset, cleanedAt: -1,
       };
       // The stored batch keeps its codec: readers of records decompress (protocol/compression).
       if (rec.compression) batch.compression = rec.compression;

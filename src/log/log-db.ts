@@ -297,43 +297,66 @@ export function done(tx: Pick<LogTx, 'mode'>, what: string, requests: readonly P
   });
 }
 
-/**
- * Asks a write transaction to commit now, once its last request is issued, instead of when its
- * requests' success events have run (auto-commit): that saves a round trip to the storage
- * backend per transaction (IndexedDB 3.0 `commit()`, Chromium 76, Firefox 74, Safari 15). No
- * request may be issued on `tx` afterwards. Where `commit` is missing, or the transaction is
- * already finishing (a request failed), auto-commit or the abort takes its course: `done()`
- * reports the outcome either way.
- */
-export function commitNow(tx: Pick<LogTx, 'mode'>): void {
-  const raw = unwrap(tx as LogTx) as IDBTransaction & { commit?: () => void };
-  try {
-    raw.commit?.();
-  } catch { /* not active any more: done() reports how it ended */ }
-}
-
-/** A store of a write transaction that takes typed puts without a promise per request. */
-export interface PlainPutStore<N extends LogStoreName> {
-  /** `key` for stores with out-of-line keys (batches, see batchKey). */
-  put(value: LogSchema[N]['value'], key?: LogSchema[N]['key']): void;
-}
-
 /** The key of a batch row (the batches store takes keys out of line). */
 export function batchKey(b: Pick<RecordBatch, 'topic' | 'partition' | 'baseOffset'>): [string, number, number] {
   return [b.topic, b.partition, b.baseOffset];
 }
 
 /**
- * The plain IndexedDB store behind an idb transaction, for the append path: idb wraps each
- * request in a promise (a proxy call, two listeners, a cache entry), which the appender does not
- * need, because `done()` reports the transaction's outcome including a failed request. The
- * profile of bench case (a) put those wrappers at ~9% of the main thread's busy time per send.
- * Values stay typed by the schema.
+ * A write transaction of the append path, on the plain IndexedDB objects: idb wraps a
+ * transaction in a proxy with a cached completion promise (three listeners, two cache entries)
+ * and each request in a promise, none of which the appender needs, because `done` reports the
+ * transaction's outcome including a failed request. Values stay typed by the schema.
  */
-export function plainStore<N extends LogStoreName>(tx: Pick<LogTx, 'mode'>, name: N): PlainPutStore<N> {
-  const os = unwrap(tx as LogTx).objectStore(name);
-  // No key argument at all for in-line keys: an explicit undefined must not read as a key given.
-  return { put: (value, key) => { if (key === undefined) os.put(value); else os.put(value, key); } };
+export interface WriteTx {
+  /** Puts a row; `key` for stores with out-of-line keys (batches, see batchKey). */
+  put<N extends LogStoreName>(store: N, value: LogSchema[N]['value'], key?: LogSchema[N]['key']): void;
+  /** Deletes a row. */
+  delete<N extends LogStoreName>(store: N, key: LogSchema[N]['key']): void;
+  /**
+   * Asks the transaction to commit now, once its last request is issued, instead of when its
+   * requests' success events have run (auto-commit): that saves a round trip to the storage
+   * backend per transaction (IndexedDB 3.0 `commit()`, Chromium 76, Firefox 74, Safari 15). No
+   * request may be issued afterwards. Where `commit` is missing, or the transaction is already
+   * finishing (a request failed), auto-commit or the abort takes its course.
+   */
+  commit(): void;
+  /** Resolves when the transaction commits; rejects with a wrapped error when it aborts (as {@link done}). */
+  readonly done: Promise<void>;
+}
+
+/** Starts a write transaction of the append path (see WriteTx); a closed or closing connection throws a StorageError. */
+export function writeTransaction(db: LogDb, stores: LogStoreName[], what: string): WriteTx {
+  let raw: IDBTransaction & { commit?: () => void };
+  try {
+    raw = (unwrap(db) as IDBDatabase).transaction(stores, 'readwrite');
+  } catch (e) {
+    throw wrapIdbError(e, what);
+  }
+  const done = new Promise<void>((resolve, reject) => {
+    let requestError: unknown = null;
+    raw.oncomplete = () => resolve();
+    raw.onabort = () => reject(wrapIdbError(isQuota(requestError) ? requestError : raw.error ?? requestError, what));
+    // The first request error is kept: some engines report the quota on the request and abort
+    // the transaction with a plain AbortError.
+    raw.onerror = (ev) => { requestError ??= (ev.target as IDBRequest | null)?.error ?? null; };
+  });
+  // Unobserved until the caller awaits it (a failed put aborts the transaction before that).
+  done.catch(() => undefined);
+  return {
+    put: (store, value, key) => {
+      // No key argument at all for in-line keys: an explicit undefined must not read as a key given.
+      if (key === undefined) raw.objectStore(store).put(value);
+      else raw.objectStore(store).put(value, key);
+    },
+    delete: (store, key) => { raw.objectStore(store).delete(key); },
+    commit: () => {
+      try {
+        raw.commit?.();
+      } catch { /* not active any more: done reports how it ended */ }
+    },
+    done,
+  };
 }
 
 /** Starts a transaction, turning a closed or closing connection into a StorageError. */
