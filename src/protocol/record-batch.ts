@@ -119,21 +119,25 @@ function varintSize(n: number): number {
 
 function writeVarint(n: number): void {
   while (n >= 128) {
-    scratch[pos++] = (n % 128) | 128;
+    // The typed array keeps the low 8 bits (`|` works on the low 32: exact for any safe integer).
+    scratch[pos++] = n | 128;
     n = Math.floor(n / 128);
   }
   scratch[pos++] = n;
 }
 
-/** Writes a length-prefixed string; reserves the prefix from an upper bound, then closes the gap. */
+/**
+ * Writes a length-prefixed string. The prefix is reserved for `s.length` bytes, a lower bound
+ * of its UTF-8 length and the exact one for ASCII; a longer encoding moves the text by the
+ * prefix's extra bytes (room for that is ensured up front).
+ */
 function writeString(s: string): void {
-  const bound = maxUtf8Length(s);
-  const reserve = varintSize(bound);
-  ensure(reserve + bound);
+  const reserve = varintSize(s.length);
+  ensure(maxUtf8Length(s) + 5);
   const start = pos;
   const len = writeUtf8(s, scratch, start + reserve);
   const actual = varintSize(len);
-  if (actual < reserve) scratch.copyWithin(start + actual, start + reserve, start + reserve + len);
+  if (actual !== reserve) scratch.copyWithin(start + actual, start + reserve, start + reserve + len);
   pos = start;
   writeVarint(len);
   pos += len;
@@ -146,10 +150,8 @@ function writeBytes(b: Uint8Array): void {
   pos += b.length;
 }
 
-function typeOfKey(k: unknown, field: string): FieldType {
-  if (k === null || k === undefined) return FieldType.Null;
-  if (typeof k === 'string') return FieldType.String;
-  if (k instanceof Uint8Array) return FieldType.Bytes;
+/** Refuses a key that is not a string, a Uint8Array or null. */
+function badKey(k: unknown, field: string): never {
   throw new InvalidRecordError(`${field} must be a string, a Uint8Array or null; got ${describe(k)}`, { details: { field } });
 }
 
@@ -274,6 +276,9 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
   let first = Infinity;
   let max = -1;
   let maxRecord = 0;
+  // Bytes reserved for a record's length prefix: the previous record's, so a run of similar
+  // records moves no bytes; a record whose prefix differs is moved once.
+  let reserve = 1;
   // Field names are built only on the error paths: this loop runs once per record.
   const fieldOf = (i: number) => `${fieldPrefix}[${indices?.[i] ?? i}]`;
   for (let i = 0; i < messages.length; i++) {
@@ -281,7 +286,7 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
     if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${fieldOf(i)} must be an object with a value`, { details: { field: fieldOf(i) } });
     const key = m.key;
     const kt: FieldType = key === null || key === undefined ? FieldType.Null : typeof key === 'string' ? FieldType.String
-      : key instanceof Uint8Array ? FieldType.Bytes : typeOfKey(key, `${fieldOf(i)}.key`);
+      : key instanceof Uint8Array ? FieldType.Bytes : badKey(key, `${fieldOf(i)}.key`);
     const v = m.value as unknown;
     let vt: FieldType;
     let json: string | undefined;
@@ -304,7 +309,7 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
 
     ensure(32);
     const start = pos;
-    pos += 3; // length prefix reserved; fixed up below
+    pos += reserve; // length prefix reserved; fixed up below
     const bodyStart = pos;
     scratch[pos++] = kt | (vt << 2) | (hasHeaders ? 16 : 0);
     scratch[pos++] = 0; // offsetSkip: dense
@@ -317,9 +322,10 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
     if (hasHeaders) writeHeaders(m.headers!, `${fieldOf(i)}.headers`);
     const len = pos - bodyStart;
     const ls = varintSize(len);
-    if (ls !== 3) {
+    if (ls !== reserve) {
       ensure(ls);
       scratch.copyWithin(start + ls, bodyStart, pos);
+      reserve = ls;
     }
     const end = start + ls + len;
     pos = start;
