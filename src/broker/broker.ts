@@ -22,6 +22,7 @@
  */
 import { InvalidArgumentError, LanesError, QuotaExceededError, StorageError, TopicNotFoundError } from '../errors.js';
 import { errorToData } from '../protocol/error-data.js';
+import { nextTask } from '../protocol/next-task.js';
 import { dropReplicated } from '../log/sync-meta.js';
 import { Appender } from '../log/appender.js';
 import { deleteRecords, runCleaner } from '../log/cleaner.js';
@@ -586,23 +587,6 @@ export class Broker implements BrokerApi {
   async syncStopMirror(into: string): Promise<void> {
     return this.sync.stopMirror(into);
   }
-}
-
-/**
- * Resolves in a later task, after every microtask queued now (a woken fetch's whole answer path).
- * setImmediate where there is one (Node: setTimeout(0) waits 1 ms there); elsewhere a message to
- * a MessageChannel port, never a timer: a leader tab hosting the broker is often hidden, and
- * browsers throttle a hidden tab's timers to one a second (Firefox at once, Chromium after a
- * while), which would hold every such produce answer for a second.
- */
-function nextTask(): Promise<void> {
-  const immediate = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
-  if (immediate) return new Promise((r) => immediate(r));
-  return new Promise((r) => {
-    const { port1, port2 } = new MessageChannel();
-    port1.onmessage = () => { port1.close(); port2.close(); r(); };
-    port2.postMessage(null);
-  });
 }
 
 const NO_TOPICS: readonly string[] = [];

@@ -44,6 +44,13 @@ export function failureOf(e: unknown): SyncFailure {
   return { kind: 'network', message: e instanceof Error ? e.message : String(e) };
 }
 
+/** A push frame ready to send: its body (gzipped or not) and how many batches it holds. */
+export interface PreparedPush {
+  body: Uint8Array;
+  gzipped: boolean;
+  batches: number;
+}
+
 /** A client of one replica server. */
 export class ReplicaClient {
   readonly url: string;
@@ -84,13 +91,22 @@ export class ReplicaClient {
 
   /** Pushes a frame; answers the replica's results, one per batch in frame order. */
   async push(frame: PushFrame): Promise<PushResponse> {
+    return this.sendPush(await this.preparePush(frame));
+  }
+
+  /** Frames and compresses a push without sending it (the agent prepares the next request while one is on the wire). */
+  async preparePush(frame: PushFrame): Promise<PreparedPush> {
     const raw = encodePushFrame(frame);
-    const body = this.useGzip ? await gzip(raw) : raw;
-    const headers = this.headers({ 'content-type': PUSH_CONTENT_TYPE, ...(this.useGzip ? { 'content-encoding': 'gzip' } : {}) });
-    const res = await this.request('/v1/push', { method: 'POST', body: body as BodyInit, headers });
+    return { body: this.useGzip ? await gzip(raw) : raw, gzipped: this.useGzip, batches: frame.batches.length };
+  }
+
+  /** Sends a prepared push; answers the replica's results, one per batch in frame order. */
+  async sendPush(p: PreparedPush): Promise<PushResponse> {
+    const headers = this.headers({ 'content-type': PUSH_CONTENT_TYPE, ...(p.gzipped ? { 'content-encoding': 'gzip' } : {}) });
+    const res = await this.request('/v1/push', { method: 'POST', body: p.body as BodyInit, headers });
     const answer = (await res.json()) as PushResponse;
-    if (!answer || !Array.isArray(answer.results) || answer.results.length !== frame.batches.length) {
-      throw new ReplicaHttpError(`replica push answered ${answer?.results?.length ?? 'no'} results for ${frame.batches.length} batches`, 502, 'server', 'BAD_ANSWER');
+    if (!answer || !Array.isArray(answer.results) || answer.results.length !== p.batches) {
+      throw new ReplicaHttpError(`replica push answered ${answer?.results?.length ?? 'no'} results for ${p.batches} batches`, 502, 'server', 'BAD_ANSWER');
     }
     return answer;
   }

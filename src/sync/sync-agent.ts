@@ -16,6 +16,12 @@
  *   go emptied (offsets kept, no records), so a replica never holds an aborted record.
  * - Every state change is announced on BroadcastChannel `lanes:<db>:sync` (status, and the
  *   replicated ends), so tabs and the other uploader see it.
+ * - Several pushes may be open (`maxInFlightRequests`): the next one is read, framed and gzipped
+ *   while earlier ones are on the wire, and is sent only when the state machine says so
+ *   (`pushReady`: every earlier push of its partitions succeeded), so per partition requests
+ *   reach the replica in order and acknowledgements are persisted in order.
+ * - Work is scheduled with a MessageChannel task (`queueTask`), never a zero timer: a hidden tab
+ *   hosting the broker has its timers throttled to about one a second.
  */
 import { names } from '../protocol/broker-api.js';
 import type { PushBatch } from '../protocol/replica-wire.js';
@@ -24,10 +30,11 @@ import { plainBatches } from '../protocol/compression.js';
 import { emptied } from '../log/txn-index.js';
 import type { LogStore } from '../log/log-store.js';
 import { saveReplicated } from '../log/sync-meta.js';
-import { failureOf, ReplicaClient } from './replica-client.js';
+import { queueTask } from '../protocol/next-task.js';
+import { failureOf, ReplicaClient, type PreparedPush } from './replica-client.js';
 import {
-  initialSyncState, nextAction, reduceSync, syncStatusOf,
-  type PartitionFacts, type SyncConfig, type SyncEvent, type SyncState, type SyncStatusCore,
+  initialSyncState, nextAction, pushReady, reduceSync, syncStatusOf,
+  type PartitionFacts, type PushRange, type SyncAction, type SyncConfig, type SyncEvent, type SyncState, type SyncStatusCore,
 } from './sync-state.js';
 
 /** Who runs an agent. */
@@ -53,6 +60,7 @@ export interface SyncAgentOptions {
   fetch?: typeof fetch;
 }
 
+/** Most batches read in one IndexedDB request. */
 const BATCHES_PER_READ = 256;
 
 /** Facts of every pushable partition of a log. */
@@ -91,7 +99,15 @@ export class SyncAgent {
   private readonly random: () => number;
   private channel: BroadcastChannel | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private cancelKick: (() => void) | undefined;
   private pumping = false;
+  private draining = false;
+  /** Pushes started and not yet settled (each settles without throwing). */
+  private readonly sends = new Set<Promise<void>>();
+  /** Woken on every state change (a push waiting for its turn looks again). */
+  private changeWaiters: (() => void)[] = [];
+  /** Stored size of a batch, as last read: sizes the next read to what a request takes. */
+  private avgBatchBytes = 4096;
   private again = false;
   private stopped = false;
   private releaseLock: (() => void) | undefined;
@@ -128,7 +144,14 @@ export class SyncAgent {
   dispatch(e: SyncEvent): void {
     const before = this.state;
     this.state = reduceSync(this.state, e);
-    if (this.state !== before) this.announce();
+    if (this.state !== before) {
+      this.announce();
+      for (const w of this.changeWaiters.splice(0)) w();
+    }
+  }
+
+  private changed(): Promise<void> {
+    return new Promise((r) => this.changeWaiters.push(r));
   }
 
   private announce(): void {
@@ -180,17 +203,21 @@ export class SyncAgent {
    */
   async drainHeld(): Promise<'done'> {
     this.dispatch({ type: 'lock', now: this.now(), held: true });
+    this.draining = true;
     try {
       for (;;) {
         this.refresh();
         const a = nextAction(this.state, this.now());
-        if (a.kind === 'push') { await this.push(a); continue; }
+        if (a.kind === 'push') { await this.startPush(a); continue; }
+        // Whatever comes next, the pushes still open settle first.
+        if (this.sends.size > 0) { await Promise.race(this.sends); continue; }
         if (a.kind === 'wait' && a.reason === 'linger') { await new Promise((r) => setTimeout(r, Math.max(0, a.until - this.now()))); continue; }
         if (a.kind === 'idle' && a.reason === 'nothing-pending') return 'done';
         const err = this.state.lastError;
         throw new Error(err ? `sync stopped: ${err.message}` : `sync cannot run now: ${a.reason}`);
       }
     } finally {
+      this.draining = false;
       this.dispatch({ type: 'lock', now: this.now(), held: false });
     }
   }
@@ -199,6 +226,7 @@ export class SyncAgent {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.cancelKick?.();
     this.unsubscribe?.();
     const g = globalThis as { removeEventListener?: (t: string, l: () => void) => void };
     g.removeEventListener?.('online', this.onNet);
@@ -208,6 +236,7 @@ export class SyncAgent {
     this.channel?.close();
     this.channel = undefined;
     for (const w of this.idleWaiters.splice(0)) w();
+    for (const w of this.changeWaiters.splice(0)) w();
   }
 
   /** Resolves when nothing is pending (for tests and flush-before-close). */
@@ -225,28 +254,29 @@ export class SyncAgent {
     this.dispatch({ type: 'partitions', now: this.now(), partitions: facts });
   }
 
-  /** Schedules a pump soon (coalesces bursts of appends). */
+  /** Schedules a pump in a later task (coalesces bursts of appends; not a timer, see the invariants). */
   kick(): void {
     if (this.stopped) return;
     if (this.pumping) { this.again = true; return; }
+    if (this.cancelKick) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.pump(), 0);
+    this.cancelKick = queueTask(() => { this.cancelKick = undefined; void this.pump(); });
   }
 
   private async pump(): Promise<void> {
-    if (this.stopped || this.pumping || !this.state.holdsLock) return;
+    if (this.stopped || this.pumping || this.draining || !this.state.holdsLock) return;
     this.pumping = true;
     try {
       for (;;) {
         this.again = false;
         this.refresh();
         const a = nextAction(this.state, this.now());
-        if (a.kind === 'push') { await this.push(a); if (this.stopped) return; continue; }
+        if (a.kind === 'push') { await this.startPush(a); if (this.stopped) return; continue; }
         if (a.kind === 'wait') {
           clearTimeout(this.timer);
           this.timer = setTimeout(() => void this.pump(), Math.max(0, a.until - this.now()));
         }
-        if (a.kind === 'idle' && a.reason === 'nothing-pending') for (const w of this.idleWaiters.splice(0)) w();
+        if (a.kind === 'idle' && a.reason === 'nothing-pending' && this.sends.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         if (!this.again) return;
       }
     } finally {
@@ -254,48 +284,75 @@ export class SyncAgent {
     }
   }
 
-  /** Reads, sends and acknowledges one push request. */
-  private async push(a: Extract<ReturnType<typeof nextAction>, { kind: 'push' }>): Promise<void> {
+  /**
+   * Reads the batches of one push request and opens it in the state machine; its framing,
+   * compression, sending and acknowledgement go on in the background ({@link send}), so the
+   * next request is read while this one travels.
+   */
+  private async startPush(a: Extract<SyncAction, { kind: 'push' }>): Promise<void> {
     const store = this.o.store;
     const batches: RecordBatch[] = [];
-    const ranges: { topic: string; partition: number; from: number; to: number }[] = [];
+    const ranges: PushRange[] = [];
     let budget = a.maxBytes;
     for (const p of a.partitions) {
       if (budget <= 0) break;
       if (!store.topics.has(p.topic)) continue;
       let from = p.from;
       const end = store.txns.lastStable(p.topic, p.partition, store.partition(p.topic, p.partition).active.nextOffset);
-      const rows = await store.readBatches(p.topic, p.partition, from, end, BATCHES_PER_READ);
-      for (const row of rows) {
-        if (batches.length > 0 && row.sizeBytes > budget) break;
-        // The replica gets committed transactions only: markers and aborted batches go emptied
-        // (their offsets, no records), so no replica reader ever sees an aborted record.
-        const b = row.control || (row.transactional && store.txns.isAborted(row.topic, row.partition, row.producerId, row.baseOffset)) ? emptied(row) : row;
-        batches.push(b);
-        budget -= b.sizeBytes;
-        from = b.baseOffset + b.lastOffsetDelta + 1;
+      // Read about what the budget takes (not a whole partition for a 1 MiB request), more if short.
+      for (let full = false; !full && budget > 0 && from < end;) {
+        const want = Math.min(BATCHES_PER_READ, Math.ceil(budget / this.avgBatchBytes) + 1);
+        const rows = await store.readBatches(p.topic, p.partition, from, end, want);
+        // Nothing left to read below the log end (compacted or deleted away): the range is empty.
+        if (rows.length === 0) { from = Math.max(from, end); break; }
+        let size = 0;
+        for (const row of rows) {
+          size += row.sizeBytes;
+          if (batches.length > 0 && row.sizeBytes > budget) { full = true; break; }
+          // The replica gets committed transactions only: markers and aborted batches go emptied
+          // (their offsets, no records), so no replica reader ever sees an aborted record.
+          const b = row.control || (row.transactional && store.txns.isAborted(row.topic, row.partition, row.producerId, row.baseOffset)) ? emptied(row) : row;
+          batches.push(b);
+          budget -= b.sizeBytes;
+          from = b.baseOffset + b.lastOffsetDelta + 1;
+        }
+        this.avgBatchBytes = Math.max(64, size / rows.length);
+        if (rows.length < want) break;
       }
-      // Nothing left to read below the log end (compacted or deleted away): the range is empty.
-      if (rows.length === 0) from = Math.max(from, end);
       ranges.push({ topic: p.topic, partition: p.partition, from: p.from, to: from });
     }
     this.dispatch({ type: 'pushStarted', id: a.id, ranges });
+    // Refused (an earlier push of one of these partitions failed meanwhile): nothing is sent.
+    if (this.state.inFlight.find((f) => f.id === a.id)?.ranges !== ranges) return;
+    const t = this.send(a.id, batches, ranges).finally(() => { this.sends.delete(t); this.kick(); });
+    this.sends.add(t);
+  }
+
+  /** Frames and gzips a started push, sends it when its turn comes, persists and reports the outcome. Never throws. */
+  private async send(id: number, batches: RecordBatch[], ranges: PushRange[]): Promise<void> {
+    const store = this.o.store;
     try {
+      let prepared: PreparedPush | null = null;
       if (batches.length > 0) {
         // The replica reads records out of every payload and has no codec field: a compressed
         // batch goes as its plain records, with the CRC of those bytes.
         const plain = await plainBatches(batches);
-        await this.client.push({ deviceId: this.o.deviceId, batches: plain.map((b, i) => toPushBatch(b, b !== batches[i])) });
+        prepared = await this.client.preparePush({ deviceId: this.o.deviceId, batches: plain.map((b, i) => toPushBatch(b, b !== batches[i])) });
       }
+      for (let r = pushReady(this.state, id); r !== 'send'; r = pushReady(this.state, id)) {
+        if (r === 'dropped' || this.stopped) return;
+        await this.changed();
+      }
+      if (prepared) await this.client.sendPush(prepared);
       const acks = ranges.filter((r) => r.to > r.from).map((r) => ({ topic: r.topic, partition: r.partition, replicated: r.to }));
       await saveReplicated(store, acks);
       const bytes = new Map<string, number>();
       for (const b of batches) bytes.set(`${b.topic}\u0000${b.partition}`, (bytes.get(`${b.topic}\u0000${b.partition}`) ?? 0) + b.sizeBytes);
       if (acks.length) this.channel?.postMessage({ type: 'replicated', role: this.o.role, acks } satisfies SyncChannelMessage);
       for (const ack of acks) store.notifyAppend(ack.topic, ack.partition, store.partition(ack.topic, ack.partition).active.nextOffset);
-      this.dispatch({ type: 'pushSucceeded', id: a.id, now: this.now(), acks: acks.map((x) => ({ ...x, bytes: bytes.get(`${x.topic}\u0000${x.partition}`) ?? 0 })) });
+      this.dispatch({ type: 'pushSucceeded', id, now: this.now(), acks: acks.map((x) => ({ ...x, bytes: bytes.get(`${x.topic}\u0000${x.partition}`) ?? 0 })) });
     } catch (e) {
-      this.dispatch({ type: 'pushFailed', id: a.id, now: this.now(), random: this.random(), error: failureOf(e) });
+      this.dispatch({ type: 'pushFailed', id, now: this.now(), random: this.random(), error: failureOf(e) });
     }
   }
 }

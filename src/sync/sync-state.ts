@@ -11,8 +11,18 @@
  * - `replicated` of a partition never decreases, and a push of a partition always starts at its
  *   `replicated` offset: after a reload or crash the agent resumes exactly where the replica's
  *   acknowledgements stopped (the replica dedupes the overlap it may see again).
- * - At most one push request is in flight. A push starts only when the uploader holds the sync
- *   lock, believes it is online, has a usable token, and the backoff deadline has passed.
+ * - At most `maxInFlightRequests` push requests are in flight. A push starts only when the
+ *   uploader holds the sync lock, believes it is online, has a usable token, and the backoff
+ *   deadline has passed.
+ * - Per partition, requests go out in offset order and one at a time: a push that carries a
+ *   partition already in flight continues where that range ends, and is sent only once every
+ *   earlier push sharing a partition with it succeeded ({@link pushReady}); so the replica
+ *   stores each partition's batches in order. A partition is in at most two pushes at once (one
+ *   on the wire, the next one read and compressed, ready to go), and a push of partitions not in
+ *   flight is preferred, so different partitions travel in parallel.
+ * - Acknowledgements apply in order per partition: a success reported for a push whose earlier
+ *   pushes are still open is kept and applied after them. A failed push drops every push that
+ *   waits on it (they were not sent; their ranges go again from `replicated`).
  * - A partition is part of a push when it has unsent records in a sealed segment, or when its
  *   unsent tail (active segment) is older than `lingerMs`; or when another partition already
  *   makes the push happen (the request carries every partition with something to send).
@@ -42,13 +52,16 @@ export interface SyncConfig {
   lingerMs: number;
   /** Upper bound of one push request's (uncompressed) record bytes. */
   maxRequestBytes: number;
+  /** Push requests open at once (being read, compressed, sent or waiting for their turn), KafkaJS's name. */
+  maxInFlightRequests: number;
   backoff: BackoffConfig;
 }
 
-/** Defaults: a short linger, 1 MiB requests, KafkaJS-like backoff up to 30 s. */
+/** Defaults: a short linger, 1 MiB requests, 4 open at once, KafkaJS-like backoff up to 30 s. */
 export const DEFAULT_SYNC_CONFIG: SyncConfig = {
   lingerMs: 200,
   maxRequestBytes: 1024 * 1024,
+  maxInFlightRequests: 4,
   backoff: { initialRetryTime: 300, maxRetryTime: 30_000, multiplier: 2, factor: 0.2 },
 };
 
@@ -66,7 +79,7 @@ export interface SyncPartition {
   pendingBytes: number;
   /** When the oldest unsent tail record was appended, or -1 when the tail is sent. */
   tailSince: number;
-  /** End offset of the range in flight for this partition, or -1. */
+  /** End offset of the last range in flight for this partition (the next push starts there), or -1. */
   inFlightTo: number;
   /** A mirror target: never pushed. */
   mirrored: boolean;
@@ -80,6 +93,24 @@ export interface SyncFailure {
   code?: string;
 }
 
+/** One local range a push carries. */
+export interface PushRange {
+  topic: string;
+  partition: number;
+  from: number;
+  to: number;
+}
+
+/** A push request started and not yet settled. */
+export interface InFlightPush {
+  id: number;
+  ranges: PushRange[];
+  /** Earlier open pushes sharing a partition with this one: it is sent after they succeed. */
+  after: number[];
+  /** Acknowledgements reported before an earlier push settled, applied once they are (or null). */
+  acks: PushAck[] | null;
+}
+
 /** The uploader's whole state. */
 export interface SyncState {
   config: SyncConfig;
@@ -88,8 +119,8 @@ export interface SyncState {
   /** ok: usable; expired: refused by the replica, waiting for a fresh one; missing: none configured. */
   auth: 'ok' | 'expired' | 'missing';
   holdsLock: boolean;
-  /** Id of the push in flight, or 0. */
-  inFlight: number;
+  /** Open pushes, oldest first. */
+  inFlight: InFlightPush[];
   /** Ids handed to pushes; the next push gets `lastPushId + 1`. */
   lastPushId: number;
   /** Consecutive failures. */
@@ -135,12 +166,13 @@ export type SyncEvent =
   | { type: 'lock'; now: number; held: boolean }
   | { type: 'token'; now: number; present: boolean }
   | { type: 'replicated'; topic: string; partition: number; replicated: number }
-  | { type: 'pushStarted'; id: number; ranges: { topic: string; partition: number; from: number; to: number }[] }
+  | { type: 'pushStarted'; id: number; ranges: PushRange[] }
   | { type: 'pushSucceeded'; id: number; now: number; acks: PushAck[] }
   | { type: 'pushFailed'; id: number; now: number; random: number; error: SyncFailure };
 
 /** What the shell should do next. */
 export type SyncAction =
+  /** in-flight: what is pending is in flight already, or `maxInFlightRequests` pushes are open. */
   | { kind: 'idle'; reason: 'nothing-pending' | 'no-lock' | 'offline' | 'unauthorized' | 'in-flight' }
   | { kind: 'wait'; until: number; reason: 'linger' | 'backoff' }
   | { kind: 'push'; id: number; partitions: { topic: string; partition: number; from: number }[]; maxBytes: number };
@@ -151,7 +183,7 @@ export { tpKey };
 export function initialSyncState(config: Partial<SyncConfig> = {}, auth: SyncState['auth'] = 'ok', online = true): SyncState {
   return {
     config: { ...DEFAULT_SYNC_CONFIG, ...config, backoff: { ...DEFAULT_SYNC_CONFIG.backoff, ...config.backoff } },
-    partitions: {}, online, auth, holdsLock: false, inFlight: 0, lastPushId: 0, attempt: 0, retryAt: 0,
+    partitions: {}, online, auth, holdsLock: false, inFlight: [], lastPushId: 0, attempt: 0, retryAt: 0,
     lastSuccessAt: null, lastError: null, backlogRecords: 0,
   };
 }
@@ -221,40 +253,89 @@ export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
       return { ...s, partitions: { ...s.partitions, [k]: advance(p, e.replicated, 0) } };
     }
     case 'pushStarted': {
-      if (e.id !== s.lastPushId + 1 || s.inFlight !== 0) return s;
+      if (e.id !== s.lastPushId + 1 || s.inFlight.length >= s.config.maxInFlightRequests) return s;
+      // A range must start where its partition's acknowledged or in-flight data ends: past it
+      // (an earlier push failed while this one was read) it would leave a hole at the replica.
+      for (const r of e.ranges) {
+        const p = s.partitions[tpKey(r.topic, r.partition)];
+        if (p && r.from > Math.max(p.replicated, p.inFlightTo)) return s;
+      }
       const partitions = { ...s.partitions };
       for (const r of e.ranges) {
         const p = partitions[tpKey(r.topic, r.partition)];
-        if (p) partitions[tpKey(r.topic, r.partition)] = { ...p, inFlightTo: r.to };
+        if (p) partitions[tpKey(r.topic, r.partition)] = { ...p, inFlightTo: Math.max(p.inFlightTo, r.to) };
       }
+      const keys = new Set(e.ranges.map((r) => tpKey(r.topic, r.partition)));
+      const after = s.inFlight.filter((f) => f.ranges.some((r) => keys.has(tpKey(r.topic, r.partition)))).map((f) => f.id);
       const backlogRecords = s.backlogRecords > 0 ? s.backlogRecords : pendingRecords(s);
-      return { ...s, partitions, inFlight: e.id, lastPushId: e.id, backlogRecords };
+      return { ...s, partitions, inFlight: [...s.inFlight, { id: e.id, ranges: e.ranges, after, acks: null }], lastPushId: e.id, backlogRecords };
     }
     case 'pushSucceeded': {
-      if (e.id !== s.inFlight) return s;
-      const partitions = clearInFlight(s.partitions);
-      for (const a of e.acks) {
-        const k = tpKey(a.topic, a.partition);
-        const p = partitions[k];
-        if (p) partitions[k] = advance(p, a.replicated, a.bytes);
+      if (!s.inFlight.some((f) => f.id === e.id && f.acks === null)) return s;
+      let next: SyncState = { ...s, inFlight: s.inFlight.map((f) => (f.id === e.id ? { ...f, acks: e.acks } : f)) };
+      // Apply, in order, every acknowledged push none of whose earlier pushes is still open.
+      for (let progress = true; progress;) {
+        progress = false;
+        for (const f of next.inFlight) {
+          if (f.acks === null || f.after.some((id) => next.inFlight.some((g) => g.id === id))) continue;
+          next = applyAcks(next, f);
+          progress = true;
+          break;
+        }
       }
-      const next: SyncState = { ...s, partitions, inFlight: 0, attempt: 0, retryAt: 0, lastSuccessAt: e.now };
+      next = { ...next, attempt: 0, retryAt: 0, lastSuccessAt: e.now };
       return pendingRecords(next) === 0 ? { ...next, backlogRecords: 0 } : next;
     }
     case 'pushFailed': {
-      if (e.id !== s.inFlight) return s;
+      if (!s.inFlight.some((f) => f.id === e.id)) return s;
+      // The failed push and every push waiting on it (directly or through another) are dropped.
+      const dropped = new Set([e.id]);
+      for (const f of s.inFlight) if (f.after.some((id) => dropped.has(id))) dropped.add(f.id);
+      const inFlight = s.inFlight.filter((f) => !dropped.has(f.id));
       const attempt = s.attempt + 1;
-      const base: SyncState = { ...s, partitions: clearInFlight(s.partitions), inFlight: 0, lastError: { ...e.error, at: e.now } };
+      const base: SyncState = { ...s, inFlight, partitions: inFlightEnds(s.partitions, inFlight), lastError: { ...e.error, at: e.now } };
       if (e.error.kind === 'unauthorized') return { ...base, auth: 'expired', attempt: 0, retryAt: 0 };
       return { ...base, attempt, retryAt: e.now + backoffDelay(s.config.backoff, attempt, e.random) };
     }
   }
 }
 
-function clearInFlight(ps: Record<string, SyncPartition>): Record<string, SyncPartition> {
+/** Applies a settled push's acknowledgements and closes it. */
+function applyAcks(s: SyncState, f: InFlightPush): SyncState {
+  const inFlight = s.inFlight.filter((g) => g.id !== f.id);
+  const partitions = inFlightEnds(s.partitions, inFlight);
+  for (const a of f.acks ?? []) {
+    const k = tpKey(a.topic, a.partition);
+    const p = partitions[k];
+    if (p) partitions[k] = advance(p, a.replicated, a.bytes);
+  }
+  return { ...s, inFlight, partitions };
+}
+
+/** Partitions with `inFlightTo` recomputed from the open pushes. */
+function inFlightEnds(ps: Record<string, SyncPartition>, open: readonly InFlightPush[]): Record<string, SyncPartition> {
+  const ends = new Map<string, number>();
+  for (const f of open) for (const r of f.ranges) {
+    const k = tpKey(r.topic, r.partition);
+    ends.set(k, Math.max(ends.get(k) ?? -1, r.to));
+  }
   const out: Record<string, SyncPartition> = {};
-  for (const [k, p] of Object.entries(ps)) out[k] = p.inFlightTo === -1 ? p : { ...p, inFlightTo: -1 };
+  for (const [k, p] of Object.entries(ps)) {
+    const to = ends.get(k) ?? -1;
+    out[k] = p.inFlightTo === to ? p : { ...p, inFlightTo: to };
+  }
   return out;
+}
+
+/**
+ * Whether the shell may send push `id` now: 'send' once every earlier push sharing a partition
+ * with it succeeded and was applied, 'wait' while one is open, 'dropped' when it is no longer
+ * open (an earlier push failed, or it settled).
+ */
+export function pushReady(s: SyncState, id: number): 'send' | 'wait' | 'dropped' {
+  const f = s.inFlight.find((g) => g.id === id);
+  if (!f || f.acks !== null) return 'dropped';
+  return f.after.some((a) => s.inFlight.some((g) => g.id === a)) ? 'wait' : 'send';
 }
 
 function advance(p: SyncPartition, replicated: number, bytes: number): SyncPartition {
@@ -279,21 +360,31 @@ export function nextAction(s: SyncState, now: number): SyncAction {
   if (!s.holdsLock) return { kind: 'idle', reason: 'no-lock' };
   if (s.auth !== 'ok') return { kind: 'idle', reason: 'unauthorized' };
   if (!s.online) return { kind: 'idle', reason: 'offline' };
-  if (s.inFlight !== 0) return { kind: 'idle', reason: 'in-flight' };
+  if (s.inFlight.length >= s.config.maxInFlightRequests) return { kind: 'idle', reason: 'in-flight' };
+  // Where the next push of a partition starts: after its range in flight, if any. A partition in
+  // two open pushes (one on the wire, the next one waiting) gets no third.
+  const open = new Map<string, number>();
+  for (const f of s.inFlight) for (const r of f.ranges) open.set(tpKey(r.topic, r.partition), (open.get(tpKey(r.topic, r.partition)) ?? 0) + 1);
+  const startOf = (p: SyncPartition) => Math.max(p.replicated, p.inFlightTo);
+  const sendable = pending.filter((p) => startOf(p) < p.logEnd && (open.get(tpKey(p.topic, p.partition)) ?? 0) < 2);
+  if (sendable.length === 0) return { kind: 'idle', reason: 'in-flight' };
   if (now < s.retryAt) return { kind: 'wait', until: s.retryAt, reason: 'backoff' };
-  const due = (p: SyncPartition) => p.sealedEnd > p.replicated || (p.tailSince >= 0 && now - p.tailSince >= s.config.lingerMs);
-  if (!pending.some(due)) {
+  const due = (p: SyncPartition) => p.sealedEnd > startOf(p) || (p.tailSince >= 0 && now - p.tailSince >= s.config.lingerMs);
+  if (!sendable.some(due)) {
     let until = Infinity;
-    for (const p of pending) if (p.tailSince >= 0) until = Math.min(until, p.tailSince + s.config.lingerMs);
+    for (const p of sendable) if (p.tailSince >= 0) until = Math.min(until, p.tailSince + s.config.lingerMs);
     // A pending partition without a tail timestamp (facts loaded at start) is due at once.
     if (until === Infinity) until = now;
     if (until > now) return { kind: 'wait', until, reason: 'linger' };
   }
-  // Oldest work first: partitions with sealed backlog, then by how long their tail waited.
-  pending.sort((a, b) => Number(b.sealedEnd > b.replicated) - Number(a.sealedEnd > a.replicated) || (a.tailSince < 0 ? -1 : b.tailSince < 0 ? 1 : a.tailSince - b.tailSince));
+  // Partitions not in flight first (they travel in parallel), then the oldest work: sealed
+  // backlog, then by how long the tail waited.
+  const inFlightFirst = (p: SyncPartition) => Number(p.inFlightTo < 0);
+  const sealed = (p: SyncPartition) => Number(p.sealedEnd > startOf(p));
+  sendable.sort((a, b) => inFlightFirst(b) - inFlightFirst(a) || sealed(b) - sealed(a) || (a.tailSince < 0 ? -1 : b.tailSince < 0 ? 1 : a.tailSince - b.tailSince));
   return {
     kind: 'push', id: s.lastPushId + 1, maxBytes: s.config.maxRequestBytes,
-    partitions: pending.map((p) => ({ topic: p.topic, partition: p.partition, from: p.replicated })),
+    partitions: sendable.map((p) => ({ topic: p.topic, partition: p.partition, from: startOf(p) })),
   };
 }
 
@@ -334,7 +425,7 @@ export function syncStatusOf(s: SyncState, now: number): SyncStatusCore {
   }
   const a = nextAction(s, now);
   let state: SyncStatusCore['state'];
-  if (s.inFlight !== 0) state = 'uploading';
+  if (s.inFlight.length > 0) state = 'uploading';
   else if (a.kind === 'idle') {
     state = a.reason === 'nothing-pending' ? 'idle' : a.reason === 'no-lock' ? 'standby' : a.reason === 'offline' ? 'offline' : a.reason === 'unauthorized' ? 'unauthorized' : 'uploading';
   } else state = a.kind === 'push' ? 'uploading' : 'waiting';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backoffDelay, initialSyncState, nextAction, reduceSync, syncStatusOf, tpKey,
+  backoffDelay, initialSyncState, nextAction, pushReady, reduceSync, syncStatusOf, tpKey,
   type SyncEvent, type SyncState,
 } from '../../src/sync/sync-state.js';
 
@@ -91,13 +91,16 @@ describe('sync-state: who may upload', () => {
     expect(nextAction(s, 1).kind).toBe('push');
   });
 
-  it('keeps one push in flight at a time', () => {
-    let s = ready(5, 5);
+  it('continues a partition in flight where its range ends, and opens no third push of it', () => {
+    let s = ready(9, 9);
     const a = push(s, 0);
     s = run(s, { type: 'pushStarted', id: a.id, ranges: [{ topic: 't', partition: 0, from: 0, to: 5 }] });
-    s = run(s, { type: 'appended', now: 0, topic: 't', partition: 0, logEnd: 9, sealedEnd: 9, pendingBytes: 90 });
-    expect(nextAction(s, 5000)).toEqual({ kind: 'idle', reason: 'in-flight' });
     expect(syncStatusOf(s, 0).state).toBe('uploading');
+    const b = push(s, 0);
+    expect(b.partitions).toEqual([{ topic: 't', partition: 0, from: 5 }]);
+    s = run(s, { type: 'pushStarted', id: b.id, ranges: [{ topic: 't', partition: 0, from: 5, to: 7 }] });
+    s = run(s, { type: 'appended', now: 0, topic: 't', partition: 0, logEnd: 20, sealedEnd: 20, pendingBytes: 200 });
+    expect(nextAction(s, 5000)).toEqual({ kind: 'idle', reason: 'in-flight' });
   });
 
   it('ignores a pushStarted with a stale id', () => {
@@ -133,7 +136,7 @@ describe('sync-state: acknowledgements', () => {
     expect(s.partitions[tpKey('t', 0)]!.replicated).toBe(8);
   });
 
-  it('ignores the answer of a push that is not the one in flight', () => {
+  it('ignores the answer of a push that is not in flight', () => {
     let s = ready(10, 10);
     const a = push(s, 0);
     s = run(s, { type: 'pushStarted', id: a.id, ranges: [{ topic: 't', partition: 0, from: 0, to: 10 }] });
@@ -225,49 +228,172 @@ describe('sync-state: failures and backoff', () => {
   });
 });
 
+/** A state holding the lock with partitions 0..n-1 of 't', each with `end` sealed records. */
+function backlog(n: number, end: number, maxInFlightRequests = 4): SyncState {
+  return run(initialSyncState({ ...cfg, maxInFlightRequests }),
+    { type: 'lock', now: 0, held: true },
+    { type: 'partitions', now: 0, partitions: Array.from({ length: n }, (_, p) => ({ topic: 't', partition: p, replicated: 0, logEnd: end, sealedEnd: end, pendingBytes: end * 10 })) });
+}
+
+const range = (partition: number, from: number, to: number) => ({ topic: 't', partition, from, to });
+
+describe('sync-state: several pushes in flight', () => {
+  it('sends different partitions in parallel, partitions not in flight first', () => {
+    let s = backlog(3, 30);
+    const started: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const a = push(s, 0);
+      // The first partition offered is one not in flight yet, from its replicated offset.
+      const p = a.partitions[0]!.partition;
+      expect(a.partitions[0]).toEqual({ topic: 't', partition: p, from: 0 });
+      expect(s.partitions[tpKey('t', p)]!.inFlightTo).toBe(-1);
+      s = run(s, { type: 'pushStarted', id: a.id, ranges: [range(p, 0, 10)] });
+      started[p] = a.id;
+    }
+    expect(started.map((id) => pushReady(s, id))).toEqual(['send', 'send', 'send']);
+    // The fourth continues partition 0 after its range in flight, and waits for it.
+    const d = push(s, 0);
+    expect(d.partitions.map((p) => p.from)).toEqual([10, 10, 10]);
+    s = run(s, { type: 'pushStarted', id: d.id, ranges: [range(0, 10, 20)] });
+    expect(pushReady(s, d.id)).toBe('wait');
+    // maxInFlightRequests (4) reached.
+    expect(nextAction(s, 0)).toEqual({ kind: 'idle', reason: 'in-flight' });
+    s = run(s, { type: 'pushSucceeded', id: started[0]!, now: 1, acks: [{ topic: 't', partition: 0, replicated: 10, bytes: 100 }] });
+    expect(pushReady(s, d.id)).toBe('send');
+    expect(s.partitions[tpKey('t', 0)]).toMatchObject({ replicated: 10, inFlightTo: 20 });
+  });
+
+  it('applies an acknowledgement that comes before an earlier one of its partition only after it (out of order)', () => {
+    let s = backlog(1, 30);
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [range(0, 0, 10)] });
+    const b = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: b.id, ranges: [range(0, 10, 20)] });
+    s = run(s, { type: 'pushSucceeded', id: b.id, now: 1, acks: [{ topic: 't', partition: 0, replicated: 20, bytes: 100 }] });
+    // Held back: the records of the first push are not known to be at the replica.
+    expect(s.partitions[tpKey('t', 0)]!.replicated).toBe(0);
+    expect(s.inFlight.map((f) => f.id)).toEqual([a.id, b.id]);
+    s = run(s, { type: 'pushSucceeded', id: a.id, now: 2, acks: [{ topic: 't', partition: 0, replicated: 10, bytes: 100 }] });
+    expect(s.partitions[tpKey('t', 0)]).toMatchObject({ replicated: 20, inFlightTo: -1, pendingBytes: 100 });
+    expect(s.inFlight).toEqual([]);
+    expect(push(s, 2).partitions[0]!.from).toBe(20);
+  });
+
+  it('a failed push drops the pushes waiting on it; the retry starts at replicated; their late answers are ignored', () => {
+    let s = backlog(2, 30);
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [range(0, 0, 10)] });
+    const b = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: b.id, ranges: [range(1, 0, 10)] });
+    const c = push(s, 0);
+    expect(c.partitions).toHaveLength(2);
+    expect(c.partitions.every((p) => p.from === 10)).toBe(true);
+    s = run(s, { type: 'pushStarted', id: c.id, ranges: [range(0, 10, 20), range(1, 10, 12)] });
+    expect(pushReady(s, c.id)).toBe('wait');
+    s = run(s, { type: 'pushFailed', id: a.id, now: 5, random: 0.5, error: { kind: 'server', message: '503' } });
+    // c waited on a: dropped, never sent. b (another partition) goes on.
+    expect(pushReady(s, c.id)).toBe('dropped');
+    expect(pushReady(s, b.id)).toBe('send');
+    expect(s.partitions[tpKey('t', 0)]).toMatchObject({ replicated: 0, inFlightTo: -1 });
+    expect(s.partitions[tpKey('t', 1)]).toMatchObject({ replicated: 0, inFlightTo: 10 });
+    const late = run(s, { type: 'pushSucceeded', id: c.id, now: 6, acks: [{ topic: 't', partition: 0, replicated: 20, bytes: 0 }] });
+    expect(late).toBe(s);
+    expect(nextAction(s, 5).kind).toBe('wait');
+    s = run(s, { type: 'pushSucceeded', id: b.id, now: 6, acks: [{ topic: 't', partition: 1, replicated: 10, bytes: 100 }] });
+    const retry = push(s, 6);
+    expect([...retry.partitions].sort((x, y) => x.partition - y.partition)).toEqual([{ topic: 't', partition: 0, from: 0 }, { topic: 't', partition: 1, from: 10 }]);
+  });
+
+  it('refuses a push whose range starts past what is acknowledged or in flight (an earlier push failed while it was read)', () => {
+    let s = backlog(1, 30);
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [range(0, 0, 10)] });
+    const b = push(s, 0);
+    s = run(s, { type: 'pushFailed', id: a.id, now: 0, random: 0, error: { kind: 'network', message: 'x' } });
+    expect(run(s, { type: 'pushStarted', id: b.id, ranges: [range(0, 10, 20)] })).toBe(s);
+  });
+
+  it('maxInFlightRequests 1 keeps one push in flight at a time', () => {
+    let s = backlog(3, 30, 1);
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [range(0, 0, 10)] });
+    expect(nextAction(s, 5000)).toEqual({ kind: 'idle', reason: 'in-flight' });
+  });
+});
+
 describe('sync-state: invariants under random event sequences', () => {
-  it('replicated never decreases, pushes start at replicated, one in flight', () => {
+  it('replicated never decreases and moves only over acknowledged ranges in order; one push per partition on the wire', () => {
     let seed = 12345;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let trial = 0; trial < 100; trial++) {
-      let s = initialSyncState(cfg);
+    for (let trial = 0; trial < 150; trial++) {
+      const max = 1 + Math.floor(rnd() * 4);
+      let s = initialSyncState({ ...cfg, maxInFlightRequests: max });
       let now = 0;
       const ends = [0, 0, 0];
-      let inFlight: { id: number; ranges: { topic: string; partition: number; from: number; to: number }[] } | null = null;
+      // Pushes the simulated shell has open (started), and those of them it sent.
+      let open: { id: number; ranges: { topic: string; partition: number; from: number; to: number }[]; sent: boolean }[] = [];
+      // What the replica holds per partition, as contiguous ends (the shell sends in order).
+      const atReplica = [0, 0, 0];
       let lastReplicated = [0, 0, 0];
-      for (let step = 0; step < 80; step++) {
+      for (let step = 0; step < 120; step++) {
         now += Math.floor(rnd() * 80);
         const r = rnd();
-        if (r < 0.3) {
+        open = open.filter((o) => pushReady(s, o.id) !== 'dropped' || o.sent);
+        if (r < 0.25) {
           const p = Math.floor(rnd() * 3);
           ends[p]! += 1 + Math.floor(rnd() * 5);
           s = reduceSync(s, { type: 'appended', now, topic: 't', partition: p, logEnd: ends[p]!, sealedEnd: Math.floor(ends[p]! * rnd()), pendingBytes: 1 });
-        } else if (r < 0.4) s = reduceSync(s, { type: 'lock', now, held: rnd() < 0.8 });
-        else if (r < 0.45) s = reduceSync(s, rnd() < 0.5 ? { type: 'offline' } : { type: 'online', now });
-        else if (inFlight && r < 0.75) {
-          if (rnd() < 0.7) {
-            s = reduceSync(s, { type: 'pushSucceeded', id: inFlight.id, now, acks: inFlight.ranges.map((x) => ({ ...x, replicated: x.to, bytes: 1 })) });
-          } else {
-            s = reduceSync(s, { type: 'pushFailed', id: inFlight.id, now, random: rnd(), error: { kind: rnd() < 0.2 ? 'unauthorized' : 'network', message: 'x' } });
+        } else if (r < 0.32) s = reduceSync(s, { type: 'lock', now, held: rnd() < 0.8 });
+        else if (r < 0.36) s = reduceSync(s, rnd() < 0.5 ? { type: 'offline' } : { type: 'online', now });
+        else if (r < 0.45) {
+          // Send a push whose turn came (any of them: replies may come in any order).
+          const ready = open.filter((o) => !o.sent && pushReady(s, o.id) === 'send');
+          const o = ready[Math.floor(rnd() * ready.length)];
+          if (o) {
+            for (const x of o.ranges) {
+              // In order per partition: a range never starts past what the replica holds.
+              expect(x.from).toBeLessThanOrEqual(atReplica[x.partition]!);
+              atReplica[x.partition] = Math.max(atReplica[x.partition]!, x.to);
+            }
+            o.sent = true;
           }
-          inFlight = null;
-        } else if (r < 0.8) s = reduceSync(s, { type: 'token', now, present: true });
+        } else if (r < 0.72) {
+          // A sent push settles (replies in any order); an unsent one may fail before sending.
+          const o = open[Math.floor(rnd() * open.length)];
+          if (o && (o.sent || rnd() < 0.3)) {
+            if (o.sent && rnd() < 0.75) s = reduceSync(s, { type: 'pushSucceeded', id: o.id, now, acks: o.ranges.map((x) => ({ ...x, replicated: x.to, bytes: 1 })) });
+            else s = reduceSync(s, { type: 'pushFailed', id: o.id, now, random: rnd(), error: { kind: rnd() < 0.2 ? 'unauthorized' : 'network', message: 'x' } });
+            open = open.filter((x) => x !== o);
+          }
+        } else if (r < 0.77) s = reduceSync(s, { type: 'token', now, present: true });
         else {
           const a = nextAction(s, now);
           if (a.kind === 'push') {
-            expect(inFlight).toBeNull();
+            expect(s.inFlight.length).toBeLessThan(max);
             expect(s.holdsLock && s.online && s.auth === 'ok' && now >= s.retryAt).toBe(true);
-            for (const p of a.partitions) expect(p.from).toBe(s.partitions[tpKey(p.topic, p.partition)]!.replicated);
-            const ranges = a.partitions.map((p) => ({ ...p, to: s.partitions[tpKey(p.topic, p.partition)]!.logEnd }));
+            for (const p of a.partitions) {
+              const sp = s.partitions[tpKey(p.topic, p.partition)]!;
+              expect(p.from).toBe(Math.max(sp.replicated, sp.inFlightTo));
+            }
+            const ranges = a.partitions.slice(0, 1 + Math.floor(rnd() * a.partitions.length))
+              .map((p) => ({ ...p, to: Math.min(s.partitions[tpKey(p.topic, p.partition)]!.logEnd, p.from + 1 + Math.floor(rnd() * 6)) }));
             s = reduceSync(s, { type: 'pushStarted', id: a.id, ranges });
-            inFlight = { id: a.id, ranges };
+            expect(s.inFlight.at(-1)!.id).toBe(a.id);
+            open.push({ id: a.id, ranges, sent: false });
           }
         }
         const reps = [0, 1, 2].map((p) => s.partitions[tpKey('t', p)]?.replicated ?? 0);
         reps.forEach((v, i) => expect(v).toBeGreaterThanOrEqual(lastReplicated[i]!));
-        reps.forEach((v, i) => expect(v).toBeLessThanOrEqual(Math.max(ends[i]!, v)));
+        // Nothing counts as replicated that the replica does not hold.
+        reps.forEach((v, i) => expect(v).toBeLessThanOrEqual(atReplica[i]!));
         lastReplicated = reps;
-        if (inFlight) expect(nextAction(s, now + 1_000_000).kind).not.toBe('push');
+        // At most one push per partition may go on the wire at a time.
+        const sendable = s.inFlight.filter((f) => pushReady(s, f.id) === 'send');
+        const wire = open.filter((o) => o.sent && s.inFlight.some((f) => f.id === o.id && f.acks === null));
+        for (let p = 0; p < 3; p++) {
+          expect(new Set([...sendable, ...wire].filter((f) => f.ranges.some((x) => x.partition === p)).map((f) => f.id)).size).toBeLessThanOrEqual(1);
+        }
+        expect(s.inFlight.length).toBeLessThanOrEqual(max);
       }
     }
   });
