@@ -294,13 +294,14 @@ export class SyncAgent {
     const batches: RecordBatch[] = [];
     const ranges: PushRange[] = [];
     let budget = a.maxBytes;
+    let full = false;
     for (const p of a.partitions) {
-      if (budget <= 0) break;
+      if (budget <= 0 || full) break;
       if (!store.topics.has(p.topic)) continue;
       let from = p.from;
       const end = store.txns.lastStable(p.topic, p.partition, store.partition(p.topic, p.partition).active.nextOffset);
       // Read about what the budget takes (not a whole partition for a 1 MiB request), more if short.
-      for (let full = false; !full && budget > 0 && from < end;) {
+      while (!full && budget > 0 && from < end) {
         const want = Math.min(BATCHES_PER_READ, Math.ceil(budget / this.avgBatchBytes) + 1);
         const rows = await store.readBatches(p.topic, p.partition, from, end, want);
         // Nothing left to read below the log end (compacted or deleted away): the range is empty.
@@ -319,7 +320,8 @@ export class SyncAgent {
         this.avgBatchBytes = Math.max(64, size / rows.length);
         if (rows.length < want) break;
       }
-      ranges.push({ topic: p.topic, partition: p.partition, from: p.from, to: from });
+      // A partition the request has no room for is not part of it (it stays free for the next one).
+      if (from > p.from) ranges.push({ topic: p.topic, partition: p.partition, from: p.from, to: from });
     }
     this.dispatch({ type: 'pushStarted', id: a.id, ranges });
     // Refused (an earlier push of one of these partitions failed meanwhile): nothing is sent.

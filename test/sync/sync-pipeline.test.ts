@@ -1,0 +1,111 @@
+// Several push requests in flight, against the real replica server (in-process, SQLite) behind a
+// proxy that answers out of order and fails some requests: some before the replica saw them,
+// some after it stored them. In the end every record is at the replica once, per partition in
+// order, and the device's replicated offsets are the log ends.
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { createClient } from '../../src/index.js';
+import { readAll, startServer } from '../replica/helpers.js';
+import { clients, servers, until } from './helpers.js';
+
+/** A proxy to `target` that holds, reorders and fails push requests as `plan(n)` says (n counts pushes from 0). */
+function pushProxy(target: string, plan: (n: number) => 'pass' | 'fail-before' | 'fail-after') {
+  const seen = { pushes: 0, open: 0, maxOpen: 0, failedBefore: 0, failedAfter: 0 };
+  // The first push is held until a second one arrives: requests overlap only if the agent pipelines.
+  let releaseFirst: () => void = () => undefined;
+  const secondArrived = new Promise<void>((r) => { releaseFirst = r; });
+  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> => new Promise((resolve, reject) => {
+    const u = new URL(req.url!, target);
+    const out = request(u, { method: req.method, headers: { ...req.headers, host: u.host } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: { 'content-type': String(res.headers['content-type'] ?? '') }, body: Buffer.concat(chunks) }));
+    });
+    out.on('error', reject);
+    out.end(body);
+  });
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    if (!req.url!.startsWith('/v1/push')) {
+      const r = await forward(req, body);
+      res.writeHead(r.status, r.headers).end(r.body);
+      return;
+    }
+    const n = seen.pushes++;
+    seen.open++;
+    seen.maxOpen = Math.max(seen.maxOpen, seen.open);
+    if (n === 1) releaseFirst();
+    try {
+      if (n === 0) await Promise.race([secondArrived, new Promise((r) => setTimeout(r, 3000))]);
+      const what = plan(n);
+      if (what === 'fail-before') { seen.failedBefore++; res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAVAILABLE","message":"proxy: not forwarded"}}'); return; }
+      const r = await forward(req, body);
+      if (what === 'fail-after') { seen.failedAfter++; res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAVAILABLE","message":"proxy: answer lost"}}'); return; }
+      res.writeHead(r.status, r.headers).end(r.body);
+    } finally {
+      seen.open--;
+    }
+  });
+  return new Promise<{ url: string; seen: typeof seen; close(): Promise<void> }>((resolve) => server.listen(0, '127.0.0.1', () => {
+    const port = (server.address() as { port: number }).port;
+    resolve({ url: `http://127.0.0.1:${port}`, seen, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+  }));
+}
+
+describe('sync agent: several requests in flight', () => {
+  it('a backlog uploads with requests overlapping; failures before and after the replica stored a request leave every record there once, per partition in order', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const token = await server.token();
+    // Every fifth push fails before reaching the replica, every seventh after it stored it.
+    const proxy = await pushProxy(server.url, (n) => (n % 5 === 2 ? 'fail-before' : n % 7 === 3 ? 'fail-after' : 'pass'));
+    servers.push({ http: { close: () => proxy.close() } });
+    const factory = new IDBFactory();
+    const database = 'pipelined';
+    // The backlog is written before sync is on, so the upload starts with every partition pending.
+    const writer = createClient({ clientId: 'w', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0 });
+    const admin = writer.admin();
+    const producer = writer.producer();
+    await admin.connect();
+    await producer.connect();
+    await admin.createTopics({ topics: [{ topic: 'backlog', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '4000' }] }] });
+    const total = 1200;
+    for (let i = 0; i < total; i += 40) {
+      await producer.send({ topic: 'backlog', messages: Array.from({ length: 40 }, (_, j) => ({ value: `v${i + j}`, partition: (i + j) % 3 })) });
+    }
+    await producer.disconnect();
+    await admin.disconnect();
+    const client = createClient({
+      clientId: 'd', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0,
+      sync: { url: proxy.url, token, lingerMs: 0, maxRequestBytes: 2048 },
+    });
+    const syncAdmin = client.admin();
+    clients.push(syncAdmin);
+    await syncAdmin.connect();
+    // Failures back off; retry at once whenever the agent waits, so the test does not sleep through backoffs.
+    await until('everything replicated', async () => {
+      const s = await client.sync.status();
+      if (s.state === 'waiting') await client.sync.retry();
+      return s.state === 'idle' && s.pendingRecords === 0;
+    }, 60_000);
+    expect(proxy.seen.maxOpen).toBeGreaterThan(1);
+    expect(proxy.seen.failedBefore).toBeGreaterThan(0);
+    expect(proxy.seen.failedAfter).toBeGreaterThan(0);
+    const offsets = await syncAdmin.fetchTopicOffsets('backlog');
+    for (const o of offsets) expect(o.replicated).toBe(o.high);
+    const all: string[] = [];
+    for (let p = 0; p < 3; p++) {
+      const recs = await readAll(server.url, token, 'backlog', p);
+      expect(recs.map((r) => Number(r.offset))).toEqual(recs.map((_, i) => i));
+      const seq = recs.map((r) => Number(r.value!.slice(1)));
+      for (const v of seq) expect(v % 3).toBe(p);
+      expect(seq).toEqual([...seq].sort((a, b) => a - b));
+      all.push(...recs.map((r) => r.value!));
+    }
+    expect(all).toHaveLength(total);
+    expect(new Set(all).size).toBe(total);
+  });
+});
