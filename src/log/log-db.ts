@@ -215,13 +215,16 @@ export async function openLogDb(factory: IDBFactory, name: string, o: OpenLogDbO
   if (!(request instanceof IDBRequest)) {
     throw new InvalidArgumentError('the injected IDBFactory is of another IndexedDB implementation than this realm\'s globals', { details: { field: 'indexedDB' } });
   }
+  let gaveUp: LanesError | undefined;
+  let blockedTimer: ReturnType<typeof setTimeout> | undefined;
   request.addEventListener('upgradeneeded', (ev) => {
+    // The older connections have closed: what remains is the upgrade itself, which may take
+    // seconds on a large log and is not "blocked".
+    clearTimeout(blockedTimer);
     const db = wrap(request.result) as unknown as IDBPDatabase<LogSchema>;
     const tx = wrap(request.transaction!) as unknown as IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>;
     for (let v = ev.oldVersion; v < DB_VERSION; v++) UPGRADES[v]!(db, tx);
   });
-  let gaveUp: LanesError | undefined;
-  let blockedTimer: ReturnType<typeof setTimeout> | undefined;
   const blocked = new Promise<never>((_, reject) => {
     request.addEventListener('blocked', (ev) => {
       blockedTimer = setTimeout(() => {
