@@ -79,6 +79,8 @@ export async function startEnv({ engine = 'chromium' } = {}) {
     context,
     url: server.url,
     executablePath,
+    /** The browser's profile directory (its processes name it on their command lines). */
+    profileDir: dir,
     async openPage(path) {
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));

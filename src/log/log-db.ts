@@ -120,7 +120,10 @@ export const S = {
   meta: 'meta',
 } as const satisfies Record<LogStoreName, LogStoreName>;
 
-type Upgrade = (db: IDBPDatabase<LogSchema>, tx: IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>) => void;
+type Upgrade = (db: IDBPDatabase<LogSchema>, tx: IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>, KR: KeyRangeCtor | undefined) => void;
+
+/** Bytes of batch rows the version 2 upgrade reads at once: its memory, whatever the log's size. */
+export const UPGRADE_READ_BYTES = 4 << 20;
 
 /**
  * Schema steps: UPGRADES[v] takes a database of version v to v + 1 (v = 0: a new database).
@@ -141,21 +144,54 @@ const UPGRADES: readonly Upgrade[] = [
   // last writer may be older than the log: code of version 1 would trust those rows and reuse
   // offsets, and the version keeps it out. A version 1 database already has that form (its rows
   // are current, its batches carry nothing). The batches store moves to out-of-line keys (same
-  // keys, same values): renamed, copied into a new store row by row, then dropped.
-  (db, tx) => {
+  // keys, same values): renamed, copied into a new store, then dropped.
+  (db, tx, KR) => {
     const rawDb = unwrap(db) as IDBDatabase;
     const old = (unwrap(tx) as IDBTransaction).objectStore(S.batches);
     old.name = 'batches-v1';
     const next = rawDb.createObjectStore(S.batches);
-    const cursor = old.openCursor();
-    cursor.onsuccess = () => {
-      const c = cursor.result;
-      if (!c) return rawDb.deleteObjectStore('batches-v1');
-      next.put(c.value, c.primaryKey);
-      c.continue();
-    };
+    if (KR) copyBatchesInChunks(old, next, KR, () => rawDb.deleteObjectStore('batches-v1'));
+    else copyBatchesByCursor(old, next, () => rawDb.deleteObjectStore('batches-v1'));
   },
 ];
+
+/**
+ * Copies version 1's batch rows into `next`, a few MB per read (getAll with a count, from after
+ * the last key copied): one round trip per read rather than per row, which is what a log of
+ * many small batches (one row per append) spends its upgrade on, and memory bounded by
+ * UPGRADE_READ_BYTES plus one row. A version 1 row's key is its [topic, partition, baseOffset].
+ */
+function copyBatchesInChunks(old: IDBObjectStore, next: IDBObjectStore, KR: KeyRangeCtor, end: () => void): void {
+  let count = 8;
+  const read = (after: IDBValidKey | null): void => {
+    const r = old.getAll(after === null ? null : KR.lowerBound(after, true), count);
+    r.onsuccess = () => {
+      const rows = r.result as RecordBatch[];
+      let bytes = 0;
+      for (const b of rows) {
+        next.put(b, [b.topic, b.partition, b.baseOffset]);
+        bytes += b.sizeBytes > 0 ? b.sizeBytes : b.payload?.byteLength ?? 0;
+      }
+      if (rows.length < count) return end();
+      const last = rows[rows.length - 1]!;
+      // The next read's size follows the rows seen so far.
+      count = Math.max(1, Math.min(1000, Math.floor(UPGRADE_READ_BYTES / Math.max(1, bytes / rows.length))));
+      read([last.topic, last.partition, last.baseOffset]);
+    };
+  };
+  read(null);
+}
+
+/** The same copy one row at a time, where no key range constructor is at hand. */
+function copyBatchesByCursor(old: IDBObjectStore, next: IDBObjectStore, end: () => void): void {
+  const cursor = old.openCursor();
+  cursor.onsuccess = () => {
+    const c = cursor.result;
+    if (!c) return end();
+    next.put(c.value, c.primaryKey);
+    c.continue();
+  };
+}
 
 /** The schema version this code writes: one per upgrade step. */
 export const DB_VERSION = UPGRADES.length;
@@ -179,6 +215,8 @@ export interface OpenLogDbOptions {
    * predates this handling) before it fails with StorageError. Default 10000 ms.
    */
   blockedTimeoutMs?: number;
+  /** The key range constructor of `factory`'s implementation (default: the global one), for upgrades. */
+  IDBKeyRange?: KeyRangeCtor;
 }
 
 const IDB_CLASSES = ['IDBRequest', 'IDBOpenDBRequest', 'IDBDatabase', 'IDBTransaction', 'IDBObjectStore', 'IDBIndex', 'IDBCursor', 'IDBCursorWithValue'] as const;
@@ -223,7 +261,8 @@ export async function openLogDb(factory: IDBFactory, name: string, o: OpenLogDbO
     clearTimeout(blockedTimer);
     const db = wrap(request.result) as unknown as IDBPDatabase<LogSchema>;
     const tx = wrap(request.transaction!) as unknown as IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>;
-    for (let v = ev.oldVersion; v < DB_VERSION; v++) UPGRADES[v]!(db, tx);
+    const KR = o.IDBKeyRange ?? (globalThis as { IDBKeyRange?: KeyRangeCtor }).IDBKeyRange;
+    for (let v = ev.oldVersion; v < DB_VERSION; v++) UPGRADES[v]!(db, tx, KR);
   });
   const blocked = new Promise<never>((_, reject) => {
     request.addEventListener('blocked', (ev) => {

@@ -151,6 +151,7 @@ export class LogStore {
   static async open(o: LogStoreOptions): Promise<LogStore> {
     let store: LogStore | undefined;
     const db = await openLogDb(o.indexedDB, o.name, {
+      IDBKeyRange: o.IDBKeyRange,
       onLost: (reason, newVersion) => {
         if (!store) return;
         store.closed = true;
