@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error plain ESM script without types
 import { startStaticServer } from '../../scripts/static-server.mjs';
+import { assertBuilt } from '../helpers/built.js';
 
 export const CHROMIUM_ARGS = [
   '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -21,8 +22,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts Chromium and the static server. */
+/** Starts Chromium and the static server (the pages load lanes from dist/: it must be built). */
 export async function startHarness(): Promise<Harness> {
+  assertBuilt();
   const server = await startStaticServer({ port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'lanes-e2e-'));
   const context = await chromium.launchPersistentContext(dir, {

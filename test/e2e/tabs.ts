@@ -32,8 +32,14 @@ export async function openTab(context: BrowserContext, url: string, name: string
   const events: Reported[] = [];
   await page.exposeBinding('report', (_src, e: Reported) => { events.push(e); });
   page.on('pageerror', (e) => { console.error(`[${name}] pageerror`, e); });
+  // A page whose imports fail (dist/ not built, a syntax error in the bundle) is never ready:
+  // say why at once instead of timing out.
+  let ready = false;
+  const failed = new Promise<never>((_, reject) => page.on('pageerror', (e) => { if (!ready) reject(new Error(`tab ${name}: the page failed before it was ready: ${e.message}`)); }));
+  failed.catch(() => undefined);
   await page.goto(`${url}/test/e2e/pages/tab.html${mode === 'leader-tab' ? '?noSharedWorker' : ''}`);
-  await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+  await Promise.race([page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true), failed]);
+  ready = true;
   return {
     name, page, events,
     eval: (fn) => page.evaluate(fn),
