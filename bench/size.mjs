@@ -79,6 +79,9 @@ const FEATURES = [
   [/transaction/, '`producer.transaction()`'],
   [/compression/, 'GZIP: a compressed send, or a compressed batch fetched'],
   [/replace/, 'a send placed again after its topic was re-created with fewer partitions'],
+  [/each-batch/, '`consumer.run({ eachBatch })`: the batch payload (lags, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, isStale)'],
+  [/failure/, 'a consumer handler that threw (its retries), and a consumer crash (the restart rule)'],
+  [/retry-loop/, 'the retries of a call whose first try failed with a retriable error (producer, admin, consumer handlers)'],
   [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, fetchTopicOffsetsByTimestamp, listGroups, describeGroups, deleteGroups, fetchOffsets, setOffsets, resetOffsets, describeSegments, runLogCleaner)'],
 ];
 

@@ -18,7 +18,7 @@
  * - The wait is computed by pure code ({@link nextRetryTime}) from an injected `random`, and
  *   slept through an injected `sleep`, so tests run without real waits.
  */
-import { InvalidConfigError, NumberOfRetriesExceededError } from '../errors.js';
+import { InvalidConfigError } from '../errors.js';
 
 /** KafkaJS's retry options (`retry` of createClient, producer, consumer and admin). */
 export interface RetryOptions {
@@ -109,45 +109,27 @@ export function isRetriableForRetry(e: unknown): boolean {
   return err.retriable !== false && !UNRECOVERABLE.has(String(err.name));
 }
 
-const BAILED = Symbol('bailed');
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(() => { signal?.removeEventListener('abort', done); resolve(); }, ms);
-    const done = () => { clearTimeout(t); resolve(); };
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Creates a retrier: `createRetry(options)(fn)` calls `fn(bail, retryCount, retryTime)` until it
- * resolves, bails, fails with a non-retriable error, or runs out of retries.
+ * resolves, bails, fails with a non-retriable error, or runs out of retries. The first try runs
+ * here; the retries (./retry-loop.ts) are loaded when a first try fails with a retriable error,
+ * so a page whose calls succeed never downloads them.
  */
 export function createRetry(options: RetryOptions | RetryConfig = {}, env: RetryEnv = {}): <T>(fn: Retriable<T>) => Promise<T> {
   const c = retryConfig(options);
-  const sleep = env.sleep ?? defaultSleep;
-  const random = env.random ?? Math.random;
   return async <T>(fn: Retriable<T>): Promise<T> => {
     let bailed: { error: unknown } | undefined;
     const bail: Bail = (error?: unknown) => {
       bailed = { error: error ?? new Error('Aborted') };
-      throw BAILED;
+      throw bailed;
     };
-    let retryTime = initialRetryTime(c, random);
-    for (let retryCount = 0; ; retryCount++) {
-      try {
-        return await fn(bail, retryCount, retryTime);
-      } catch (e) {
-        if (bailed) throw bailed.error;
-        if (e === BAILED) throw new Error('Aborted');
-        if (!isRetriableForRetry(e)) throw e;
-        if (retryCount >= c.retries) throw new NumberOfRetriesExceededError(e, { retryCount, retryTime });
-        if (env.signal?.aborted) throw e;
-        await sleep(retryTime, env.signal);
-        if (env.signal?.aborted) throw e;
-        retryTime = nextRetryTime(c, retryTime, random);
-      }
+    const retryTime = initialRetryTime(c, env.random);
+    try {
+      return await fn(bail, 0, retryTime);
+    } catch (e) {
+      if (bailed) throw bailed.error;
+      if (!isRetriableForRetry(e)) throw e;
+      return (await import('./retry-loop.js')).retryAfter(c, env, fn, e, retryTime);
     }
   };
 }

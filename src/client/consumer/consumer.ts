@@ -17,7 +17,7 @@
  * - `seek` and `pause` of a group consumer's partition not assigned yet (KafkaJS's
  *   `consumer.run(); consumer.seek(...)`) apply once the partition is assigned.
  */
-import { formatValue, InvalidArgumentError, NotConnectedError, NumberOfRetriesExceededError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, NotConnectedError } from '../../errors.js';
 import type { AssignerRef } from '../../protocol/assigner-names.js';
 import type { GroupDescription } from '../../protocol/broker-api.js';
 import type { TopicPartition, TopicPartitionOffset, TopicSchema, UntypedTopics } from '../../types.js';
@@ -29,7 +29,7 @@ import { createMembership, type Membership } from './membership.js';
 import { Positions, type ResetPolicy } from './positions.js';
 import { Runner, type FetchConfig, type RunConfig } from './runner.js';
 import type { Logger } from '../logger.js';
-import { RETRY_DEFAULTS, retryConfig, type RetryOptions } from '../retry.js';
+import { retryConfig, type RetryOptions } from '../retry.js';
 
 /** Options of consumer(). */
 export interface ConsumerConfig {
@@ -215,27 +215,16 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     positions.clearPending();
   };
 
-  /** KafkaJS's rule: restart on a retriable crash unless restartOnFailure says no (its own failure means yes). */
-  const shouldRestart = async (error: unknown): Promise<boolean> => {
-    let root = error;
-    while (root instanceof Error && root.cause !== undefined && !(root instanceof NumberOfRetriesExceededError)) root = root.cause;
-    const retriable = error instanceof NumberOfRetriesExceededError || (root as { retriable?: unknown } | null)?.retriable === true;
-    if (!retriable || !restartOnFailure) return retriable;
-    try {
-      return (await restartOnFailure(error instanceof Error ? error : new Error(String(error)))) !== false;
-    } catch {
-      return true;
-    }
-  };
-
   /** The runner or the group gave up: stop, tell (CRASH), and restart after a backoff when allowed. */
   const crash = async (error: unknown) => {
     const run = runs;
     await stop().catch(() => undefined);
-    const restart = connected && run === runs && (await shouldRestart(error));
+    // The restart rule is loaded on first use (./failure.ts); if it cannot load, no restart.
+    const f = await import('./failure.js').catch(() => undefined);
+    const restart = !!f && connected && run === runs && (await f.shouldRestart(error, restartOnFailure));
     events.emit(CONSUMER_EVENTS.CRASH, { error, groupId: config.groupId, restart });
     if (!restart || run !== runs || !running) return;
-    const retryTime = (error instanceof NumberOfRetriesExceededError && error.retryTime) || fetchConfig.retry.initialRetryTime || RETRY_DEFAULTS.initialRetryTime;
+    const retryTime = f!.restartDelay(error, fetchConfig);
     const again = running;
     restartTimer = setTimeout(() => {
       restartTimer = undefined;

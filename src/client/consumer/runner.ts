@@ -9,7 +9,7 @@
  * - A fetch answer is dropped for a partition whose cursor moved (seek, reassignment) while it
  *   was in flight; the loop never busy-waits: with nothing assigned it sleeps until a change.
  * - A handler that throws is retried from the same offset with the consumer's retry settings
- *   (retry.ts, KafkaJS's schedule); when retries run out the loop ends and `onCrash` gets
+ *   (./failure.ts, loaded on the first failure; KafkaJS's schedule); when retries run out the loop ends and `onCrash` gets
  *   NumberOfRetriesExceededError with the handler's error as cause (the consumer decides on
  *   a restart). A handler error marked `retriable: false` is not retried.
  * - `whenIdle(cursors)` resolves only once no handler runs on those partitions: a revoked
@@ -18,7 +18,7 @@
  *   messages handed over hold copies of its bytes, never views of it.
  */
 import { errorFromData, isRebalancing, LanesError, TopicNotFoundError, type ErrorData } from '../../errors.js';
-import { createRetry, type RetryConfig } from '../retry.js';
+import type { RetryConfig } from '../retry.js';
 import type { Logger } from '../logger.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
 import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
@@ -123,6 +123,8 @@ export class Runner {
   private busy = new Set<PartitionCursor>();
   private idleWaiters: (() => void)[] = [];
   private abort = new AbortController();
+  /** Hands a batch to eachBatch (./each-batch.ts, loaded by a run that has no eachMessage). */
+  private batch: typeof import('./each-batch.js').eachBatch | undefined;
 
   constructor(
     private readonly broker: () => Promise<BrokerApi>,
@@ -161,6 +163,8 @@ export class Runner {
   private async main(): Promise<void> {
     while (this.running) {
       try {
+        // eachBatch's payload is loaded when a run uses it (./each-batch.ts).
+        if (!this.run.eachMessage) this.batch ??= (await import('./each-batch.js')).eachBatch;
         await this.fetchOnce();
       } catch (e) {
         if (!this.running) return;
@@ -289,36 +293,14 @@ export class Runner {
   }
 
 
-  private async withRetry(fn: () => Promise<void>): Promise<void> {
-    try {
-      await fn();
-    } catch (e) {
-      await this.retry(fn, e);
-    }
-  }
-
   /**
    * Retries a handler that failed with `error` (its first try), with the consumer's retry
-   * schedule. Stopping or fencing rethrows at once: the batch ends there and the position
-   * stays on the record that failed (the loop ignores errors once stopped).
+   * schedule (./failure.ts, loaded on the first failure). Stopping or fencing rethrows at once:
+   * the batch ends there and the position stays on the record that failed (the loop ignores
+   * errors once stopped).
    */
-  private retry(fn: () => Promise<void>, error: unknown): Promise<void> {
-    const log = (e: unknown, retryCount: number, retryTime: number) => this.fetchConfig.logger?.error(`Error when calling the handler, retrying: ${(e as Error)?.message}`, { retryCount, retryTime });
-    return createRetry(this.fetchConfig.retry, { signal: this.abort.signal })(async (bail, retryCount, retryTime) => {
-      if (retryCount === 0) {
-        if (isRebalancing(error)) bail(error);
-        log(error, retryCount, retryTime);
-        throw error;
-      }
-      if (!this.running) bail(error);
-      try {
-        await fn();
-      } catch (e) {
-        if (isRebalancing(e)) bail(e);
-        log(e, retryCount, retryTime);
-        throw e;
-      }
-    });
+  retry(fn: () => Promise<void>, error: unknown): Promise<void> {
+    return import('./failure.js').then((f) => f.retryHandler(this.fetchConfig, this.abort.signal, () => this.running, fn, error));
   }
 
   /**
@@ -382,12 +364,10 @@ export class Runner {
     r: FetchPartitionResult, c: PartitionCursor, epoch: number, messages: KafkaMessage[],
     live: () => boolean, pause: () => () => void, heartbeat: () => Promise<void>,
   ): Promise<void> {
-    // KafkaJS's batch payload: lags are counted from the batch's last and first offsets.
-    const high = r.high;
-    const firstOffset = () => messages[0]!.offset, lastOffset = () => messages[messages.length - 1]!.offset;
-    const lag = (o: () => string) => () => String(Math.max(0, high - 1 - Number(o())));
-    const offsetLag = lag(lastOffset), offsetLagLow = lag(firstOffset);
-    const info = { topic: c.topic, partition: c.partition, highWatermark: String(high), offsetLag: offsetLag(), offsetLagLow: offsetLagLow(), batchSize: messages.length, firstOffset: firstOffset(), lastOffset: lastOffset() };
+    // KafkaJS's batch figures: lags are counted from the batch's last and first offsets.
+    const high = r.high, firstOffset = messages[0]!.offset, lastOffset = messages[messages.length - 1]!.offset;
+    const lag = (o: string) => String(Math.max(0, high - 1 - Number(o)));
+    const info = { topic: c.topic, partition: c.partition, highWatermark: String(high), offsetLag: lag(lastOffset), offsetLagLow: lag(firstOffset), batchSize: messages.length, firstOffset, lastOffset };
     this.events.emit(CONSUMER_EVENTS.START_BATCH_PROCESS, info);
     const started = Date.now();
     if (this.run.eachMessage) {
@@ -407,32 +387,8 @@ export class Runner {
         c.position = Number(message.offset) + 1;
         if (m) await m.processed(1);
       }
-    } else if (this.run.eachBatch) {
-      const before = c.position!;
-      // A batch handed over is never empty (empty stored batches are skipped above).
-      const batch: Batch = {
-        topic: c.topic, partition: c.partition, highWatermark: info.highWatermark, messages,
-        isEmpty: () => false, firstOffset, lastOffset, offsetLag, offsetLagLow,
-      };
-      const resolveOffset = (offset: string) => {
-        if (c.epoch !== epoch || this.positions.get(c.topic, c.partition) !== c) return;
-        const n = Number(offset) + 1;
-        if (n > (c.position ?? -1)) c.position = n;
-      };
-      const m = this.m;
-      await this.withRetry(() => this.run.eachBatch!({
-        batch, resolveOffset, heartbeat, pause,
-        commitOffsetsIfNecessary: async (offsets) => {
-          await (offsets ? m?.commit(offsets.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p }))), 'commitOffsetsIfNecessary') : m?.commitIfNecessary());
-        },
-        uncommittedOffsets: () => m?.uncommittedOffsets() ?? { topics: [] },
-        isRunning: () => this.running,
-        isStale: () => !live(),
-      }));
-      // A handler that returned early because the batch went stale (seek, rebalance, stop) has
-      // not processed the rest: only resolve the whole batch when it is still current.
-      if ((this.run.eachBatchAutoResolve ?? true) && live()) resolveOffset(batch.lastOffset());
-      await m?.processed(Math.max(0, (c.position ?? before) - before));
+    } else {
+      await this.batch!(this.run, this.positions, this, c, epoch, messages, live, pause, heartbeat, high, this.m);
     }
     this.events.emit(CONSUMER_EVENTS.END_BATCH_PROCESS, { ...info, duration: Date.now() - started });
   }

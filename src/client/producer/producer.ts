@@ -18,7 +18,7 @@
  * - The caller's message objects are not kept once encoded: a pending send holds its encoded
  *   records only, and a send placed again (see ./replace.ts) is placed from those.
  */
-import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, ProducerFencedError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
 import { checkCodec, Codec } from '../../protocol/codec.js';
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
@@ -29,7 +29,7 @@ import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type Remov
 import type { Logger } from '../logger.js';
 import { createRetry, type RetryOptions } from '../retry.js';
 import { tpKey } from '../../protocol/topic-partition.js';
-import type { Transaction } from './transaction.js';
+import type { ProducerSide, Transaction } from './transaction.js';
 import type { Origin, Placed } from './replace.js';
 
 export type { Transaction, TransactionOffsets } from './transaction.js';
@@ -126,9 +126,9 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   }
   const transactionTimeout = config.transactionTimeout;
   if (transactionTimeout !== undefined && (!Number.isSafeInteger(transactionTimeout) || transactionTimeout <= 0)) throw new InvalidArgumentError(`producer.transactionTimeout must be a positive integer (ms); got ${formatValue(transactionTimeout)}`, { details: { field: 'transactionTimeout' } });
-  let fenced: ProducerFencedError | undefined;
-  let activeTxn = false;
   let txnModule: typeof import('./transaction.js') | undefined;
+  /** What a transaction needs of this producer (made by the first transaction()). */
+  let txn: ProducerSide | undefined;
   const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry });
   const events = new Instrumentation(PRODUCER_EVENTS);
   const logger = conn.logger.namespace('Producer');
@@ -381,40 +381,21 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
     sendBatch: (batch) => enqueue(buildBatch(batch as ProducerBatch)),
     async transaction() {
       if (transactionalId === undefined) throw new InvalidTxnStateError('producer.transaction() needs a transactional producer: set transactionalId in producer({ transactionalId })');
-      const fencedError = () => new ProducerFencedError(fenced!.message, { details: fenced!.details });
       // The transaction machinery is loaded on first use; later transactions begin without
       // awaiting anything (no broker call either: the broker opens a transaction at its first send).
-      const createTransaction = txnModule?.createTransaction ?? (txnModule = await import('./transaction.js')).createTransaction;
-      if (fenced) throw fencedError();
-      if (!connected) throw notConnected();
-      if (activeTxn) throw new InvalidTxnStateError('a transaction is already active on this producer: commit or abort it first');
-      activeTxn = true;
-      /** Validates and encodes a send, then writes it inside the transaction (one request). */
-      const txSend = async (build: (s: PendingSend) => Promise<void>): Promise<RecordMetadata[]> => {
-        if (fenced) throw fencedError();
-        const s = newSend();
-        await build(s);
-        if (s.chunks.length === 0) return [];
-        await request([s], true);
-        return results(s);
-      };
-      return createTransaction<S>({
-        transactionalId,
+      return (txnModule ?? (txnModule = await import('./transaction.js'))).beginTransaction<S>(txn ??= {
+        transactionalId, broker, sequences, retry, groupMembers: conn.groupMembers,
         ids: () => ({ producerId, producerEpoch }),
-        broker,
-        sequences,
-        retry,
-        send: (record) => txSend(buildSend(record as ProducerRecord)),
-        sendBatch: (batch) => txSend(buildBatch(batch as ProducerBatch)),
-        member: (groupId) => {
-          for (const f of conn.groupMembers.get(groupId) ?? []) {
-            const m = f();
-            if (m) return m;
-          }
-          return undefined;
+        connected: () => connected,
+        notConnected,
+        /** Validates and encodes a send, then writes it inside the transaction (one request). */
+        write: async (batch, arg) => {
+          const s = newSend();
+          await (batch ? buildBatch(arg as ProducerBatch) : buildSend(arg as ProducerRecord))(s);
+          if (s.chunks.length === 0) return [];
+          await request([s], true);
+          return results(s);
         },
-        onFenced: (e) => { fenced = e; },
-        onEnd: () => { activeTxn = false; },
       });
     },
     isTransactional: () => transactionalId !== undefined,

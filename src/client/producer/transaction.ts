@@ -53,34 +53,56 @@ export interface Transaction<S extends TopicSchema = UntypedTopics> {
   isActive(): boolean;
 }
 
-/** What a transaction needs of its producer. */
-export interface TxnContext {
+/** What a transaction needs of its producer (producer.ts makes it once per producer). */
+export interface ProducerSide {
   transactionalId: string;
   ids(): { producerId: number; producerEpoch: number };
   broker(): Promise<BrokerApi>;
   sequences: Map<string, number>;
   retry: <T>(fn: (bail: (e: unknown) => never, retryCount: number, retryTime: number) => Promise<T>) => Promise<T>;
-  /** Validates, encodes and writes a send inside the transaction. */
-  send(record: unknown): Promise<RecordMetadata[]>;
-  sendBatch(batch: unknown): Promise<RecordMetadata[]>;
-  /** This tab's running consumer of a group: its member id and generation. */
-  member(groupId: string): { memberId: string; generationId: number } | undefined;
-  onFenced(e: ProducerFencedError): void;
-  onEnd(): void;
+  /** Validates, encodes and writes a send (`batch` false) or a sendBatch inside the transaction. */
+  write(batch: boolean, arg: unknown): Promise<RecordMetadata[]>;
+  /** This client's group consumers, by groupId (connection.ts). */
+  groupMembers: Map<string, Set<() => { memberId: string; generationId: number } | undefined>>;
+  connected(): boolean;
+  notConnected(): Error;
+  /** The error that fenced this producer: every later transaction is refused with it. */
+  fenced?: ProducerFencedError;
+  /** True while a transaction of this producer is active. */
+  active?: boolean;
+}
+
+/** A fenced producer's error, again for a later call. */
+const fencedError = (f: ProducerFencedError) => new ProducerFencedError(f.message, { details: f.details });
+
+/** This tab's running consumer of a group: its member id and generation. */
+function memberOf(ctx: ProducerSide, groupId: string): { memberId: string; generationId: number } | undefined {
+  for (const f of ctx.groupMembers.get(groupId) ?? []) {
+    const m = f();
+    if (m) return m;
+  }
+  return undefined;
 }
 
 const GROUP_CODES = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
 const isFenced = (e: unknown) => e instanceof ProducerFencedError || (e as { code?: string })?.code === 'PRODUCER_FENCED';
 
-/** Creates a transaction on a transactional producer. */
-export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Transaction<S> {
+/**
+ * Begins a transaction on a transactional producer: refused when the producer was fenced, is
+ * not connected, or has one active already.
+ */
+export function beginTransaction<S extends TopicSchema>(ctx: ProducerSide): Transaction<S> {
+  if (ctx.fenced) throw fencedError(ctx.fenced);
+  if (!ctx.connected()) throw ctx.notConnected();
+  if (ctx.active) throw new InvalidTxnStateError('a transaction is already active on this producer: commit or abort it first');
+  ctx.active = true;
   let state: 'active' | 'ending' | 'ended' = 'active';
   const offsets = new Map<string, { groupId: string; memberId?: string; generationId?: number; byTp: Map<string, { topic: string; partition: number; offset: number; metadata: string | null }> }>();
 
   const assertActive = (call: string) => {
     if (state !== 'active') throw new InvalidTxnStateError(`transaction.${call}: the transaction is no longer active (it was committed or aborted)`);
   };
-  const end = () => { state = 'ended'; ctx.onEnd(); };
+  const end = () => { state = 'ended'; ctx.active = false; };
 
   /** Sends Kafka's EndTxn (with retries); a fenced producer learns it here. */
   async function endTxn(commit: boolean): Promise<void> {
@@ -101,17 +123,23 @@ export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Trans
         }
       });
     } catch (e) {
-      if (isFenced(e)) ctx.onFenced(e as ProducerFencedError);
+      if (isFenced(e)) ctx.fenced = e as ProducerFencedError;
       throw e;
     }
     if (offs) ctx.sequences.set(offKey, offs.offsetsSequence + offs.offsets.length);
   }
 
+  /** A send inside the transaction; a fenced producer's sends are refused. */
+  const send = (batch: boolean, arg: unknown) => {
+    if (ctx.fenced) throw fencedError(ctx.fenced);
+    return ctx.write(batch, arg);
+  };
+
   const written = async (p: Promise<RecordMetadata[]>) => {
     try {
       return await p;
     } catch (e) {
-      if (isFenced(e)) ctx.onFenced(e as ProducerFencedError);
+      if (isFenced(e)) ctx.fenced = e as ProducerFencedError;
       throw e;
     }
   };
@@ -119,11 +147,11 @@ export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Trans
   return {
     async send(record) {
       assertActive('send');
-      return written(ctx.send(record));
+      return written(send(false, record));
     },
     async sendBatch(batch) {
       assertActive('sendBatch');
-      return written(ctx.sendBatch(batch));
+      return written(send(true, batch));
     },
     async sendOffsets(o) {
       assertActive('sendOffsets');
@@ -143,7 +171,7 @@ export function createTransaction<S extends TopicSchema>(ctx: TxnContext): Trans
         });
       });
       // KafkaJS passes only the group: the member and generation are this tab's consumer's.
-      const member = o.memberId === undefined && o.generationId === undefined ? ctx.member(o.consumerGroupId) : { memberId: o.memberId, generationId: o.generationId };
+      const member = o.memberId === undefined && o.generationId === undefined ? memberOf(ctx, o.consumerGroupId) : { memberId: o.memberId, generationId: o.generationId };
       let g = offsets.get(o.consumerGroupId);
       if (g && (g.memberId !== member?.memberId || g.generationId !== member?.generationId)) g = undefined;
       if (!g && offsets.size > 0) throw new InvalidArgumentError('sendOffsets: a transaction commits the offsets of one consumer group and member');
