@@ -101,72 +101,77 @@ const classes = TABLE.split(' ').map((entry): LanesErrorClass => {
   return (byCode[code] = C);
 });
 
+/** The class of table entry `i` (a pure call: a bundler drops the classes a page never names). */
+function pick(i: number): LanesErrorClass {
+  return classes[i]!;
+}
+
 /** A call argument is missing or malformed. */
-export const InvalidArgumentError = classes[0]!;
+export const InvalidArgumentError = /* @__PURE__ */ pick(0);
 /** An unknown config name, or a config value out of range. */
-export const InvalidConfigError = classes[1]!;
+export const InvalidConfigError = /* @__PURE__ */ pick(1);
 /** A record whose key, value or headers cannot be stored. */
-export const InvalidRecordError = classes[2]!;
+export const InvalidRecordError = /* @__PURE__ */ pick(2);
 /** A record larger than the topic's `max.message.bytes`. */
-export const RecordTooLargeError = classes[3]!;
+export const RecordTooLargeError = /* @__PURE__ */ pick(3);
 /** numPartitions < 1, or a partition count that does not grow the topic. */
-export const InvalidPartitionsError = classes[4]!;
+export const InvalidPartitionsError = /* @__PURE__ */ pick(4);
 /** The topic does not exist (and may not be auto-created), or the partition is out of range. */
-export const TopicNotFoundError = classes[5]!;
+export const TopicNotFoundError = /* @__PURE__ */ pick(5);
 /**
  * An operation a topic does not allow: a user write, delete or deleteRecords on an internal
  * topic (`__consumer_offsets`, `__transaction_state`), as Kafka's INVALID_TOPIC_EXCEPTION.
  */
-export const InvalidTopicError = classes[6]!;
+export const InvalidTopicError = /* @__PURE__ */ pick(6);
 /** createTopics of a topic that exists. */
-export const TopicExistsError = classes[7]!;
+export const TopicExistsError = /* @__PURE__ */ pick(7);
 /** A fetch below the low watermark or past the log end. */
-export const OffsetOutOfRangeError = classes[8]!;
+export const OffsetOutOfRangeError = /* @__PURE__ */ pick(8);
 /** An idempotent producer skipped a sequence number: an earlier batch was lost. */
-export const OutOfOrderSequenceError = classes[9]!;
+export const OutOfOrderSequenceError = /* @__PURE__ */ pick(9);
 /** A producer epoch older than the one the log knows: a fenced producer. */
-export const InvalidProducerEpochError = classes[10]!;
+export const InvalidProducerEpochError = /* @__PURE__ */ pick(10);
 /**
  * A newer producer with the same transactionalId has connected (another tab, a reload): this
  * one's epoch is stale and it may not commit. Not retriable: make a new producer.
  */
-export const ProducerFencedError = classes[11]!;
+export const ProducerFencedError = /* @__PURE__ */ pick(11);
 /** A transactional call made in the wrong state (no transaction active, or one already active). */
-export const InvalidTxnStateError = classes[12]!;
+export const InvalidTxnStateError = /* @__PURE__ */ pick(12);
 /** A stored batch whose CRC32C does not match its contents. */
-export const CorruptRecordError = classes[13]!;
+export const CorruptRecordError = /* @__PURE__ */ pick(13);
 /** The origin's storage quota is exhausted. Not retriable: free space first. */
-export const QuotaExceededError = classes[14]!;
+export const QuotaExceededError = /* @__PURE__ */ pick(14);
 /** IndexedDB failed for another reason (the DOMException is the cause). */
-export const StorageError = classes[15]!;
+export const StorageError = /* @__PURE__ */ pick(15);
 /**
  * The database was written by a newer lanes (a higher schema version) than this code: this
  * context writes nothing to it. `details` names `databaseVersion` and `codeVersion`; reloading
  * the page to the newer app version fixes it. Not retriable.
  */
-export const IncompatibleVersionError = classes[16]!;
+export const IncompatibleVersionError = /* @__PURE__ */ pick(16);
 /** The broker cannot be reached right now (its host went away); retriable. */
-export const BrokerUnavailableError = classes[17]!;
+export const BrokerUnavailableError = /* @__PURE__ */ pick(17);
 /** The group is rebalancing; rejoin and retry. */
-export const RebalanceInProgressError = classes[18]!;
+export const RebalanceInProgressError = /* @__PURE__ */ pick(18);
 /** A commit or heartbeat from a stale generation: this member was fenced and must rejoin. */
-export const IllegalGenerationError = classes[19]!;
+export const IllegalGenerationError = /* @__PURE__ */ pick(19);
 /** The coordinator does not know this member (evicted); it must rejoin. */
-export const UnknownMemberIdError = classes[20]!;
+export const UnknownMemberIdError = /* @__PURE__ */ pick(20);
 /** deleteGroups or setOffsets on a group that has active members. */
-export const GroupNotEmptyError = classes[21]!;
+export const GroupNotEmptyError = /* @__PURE__ */ pick(21);
 /** The group does not exist. */
-export const GroupIdNotFoundError = classes[22]!;
+export const GroupIdNotFoundError = /* @__PURE__ */ pick(22);
 /** A member shares no partition assignor with its group. */
-export const InconsistentGroupProtocolError = classes[23]!;
+export const InconsistentGroupProtocolError = /* @__PURE__ */ pick(23);
 /** The replica refused the credentials. */
-export const UnauthorizedError = classes[24]!;
+export const UnauthorizedError = /* @__PURE__ */ pick(24);
 /** A broker call that got no answer within its deadline (`requestTimeout`); retriable. */
-export const RequestTimeoutError = classes[25]!;
+export const RequestTimeoutError = /* @__PURE__ */ pick(25);
 /** A compression codec lanes cannot write (Snappy, LZ4, ZSTD). */
-export const UnsupportedCompressionTypeError = classes[26]!;
+export const UnsupportedCompressionTypeError = /* @__PURE__ */ pick(26);
 /** A client call made before connect() or after disconnect(). */
-export const NotConnectedError = classes[27]!;
+export const NotConnectedError = /* @__PURE__ */ pick(27);
 
 /* Each class is also a type, as a `class` declaration would make it. */
 export type InvalidArgumentError = LanesError;

@@ -13,7 +13,7 @@
  * - A requestTimeout of Infinity (KafkaJS's `enforceRequestTimeout: false`) sets no deadline.
  */
 import { RequestTimeoutError } from '../errors.js';
-import { BROKER_METHODS, PROTOCOL_VERSION, type BrokerApi } from '../protocol/broker-api.js';
+import { brokerProxy, PROTOCOL_VERSION, type BrokerApi } from '../protocol/broker-api.js';
 import type { Instrumentation } from './instrumentation.js';
 
 /** KafkaJS's default requestTimeout (ms). */
@@ -48,41 +48,38 @@ function waitOf(method: string, arg: unknown): number {
 
 /** Wraps a broker so each call has a deadline and (with `events`) emits KafkaJS's request events. */
 export function withRequestLayer(broker: BrokerApi, ctx: RequestContext): BrokerApi {
-  const api = {} as Record<string, (...a: unknown[]) => Promise<unknown>>;
   let queueSize = 0;
   const ev = ctx.events;
   const queue = (d: number) => {
     queueSize += d;
     ev?.emit(`${ctx.prefix}.network.request_queue_size`, { broker: ctx.host, clientId: ctx.clientId, queueSize });
   };
-  for (const m of BROKER_METHODS) {
-    api[m] = (...args: unknown[]) => new Promise((resolve, reject) => {
-      const createdAt = Date.now();
-      const info = { broker: ctx.host, clientId: ctx.clientId, correlationId: correlationId++, createdAt, sentAt: createdAt, pendingDuration: 0, apiName: m, apiKey: API_KEYS[m] ?? -1, apiVersion: PROTOCOL_VERSION };
-      const timeout = ctx.requestTimeout + waitOf(m, args[0]);
-      queue(1);
-      let settled = false;
-      // No deadline when requestTimeout is Infinity (enforceRequestTimeout: false).
-      const timer = Number.isFinite(timeout) ? setTimeout(() => {
-        settled = true;
-        queue(-1);
-        ev?.emit(`${ctx.prefix}.network.request_timeout`, info);
-        reject(new RequestTimeoutError(`broker call ${m} got no answer within ${timeout} ms (requestTimeout ${ctx.requestTimeout})`, { details: { method: m, timeout } }));
-      }, timeout) : undefined;
-      (timer as { unref?: () => void } | undefined)?.unref?.();
-      const done = () => {
-        if (settled) return false;
-        settled = true;
-        clearTimeout(timer);
-        queue(-1);
-        return true;
-      };
-      (broker[m] as (...a: unknown[]) => Promise<unknown>).apply(broker, args).then((v) => {
-        if (!done()) return;
-        ev?.emit(`${ctx.prefix}.network.request`, { ...info, size: 0, duration: Date.now() - createdAt });
-        resolve(v);
-      }, (e: unknown) => { if (done()) reject(e); });
+  const call = (m: keyof BrokerApi, args: unknown[]) => new Promise((resolve, reject) => {
+    const createdAt = Date.now();
+    const info = { broker: ctx.host, clientId: ctx.clientId, correlationId: correlationId++, createdAt, sentAt: createdAt, pendingDuration: 0, apiName: m, apiKey: API_KEYS[m] ?? -1, apiVersion: PROTOCOL_VERSION };
+    const timeout = ctx.requestTimeout + waitOf(m, args[0]);
+    queue(1);
+    let settled = false;
+    // No deadline when requestTimeout is Infinity (enforceRequestTimeout: false).
+    const timer = Number.isFinite(timeout) ? setTimeout(() => {
+      settled = true;
+      queue(-1);
+      ev?.emit(`${ctx.prefix}.network.request_timeout`, info);
+      reject(new RequestTimeoutError(`broker call ${m} got no answer within ${timeout} ms (requestTimeout ${ctx.requestTimeout})`, { details: { method: m, timeout } }));
+    }, timeout) : undefined;
+    (timer as { unref?: () => void } | undefined)?.unref?.();
+    const done = () => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      queue(-1);
+      return true;
+    };
+    (broker[m] as (...a: unknown[]) => Promise<unknown>).apply(broker, args).then((v) => {
+      if (!done()) return;
+      ev?.emit(`${ctx.prefix}.network.request`, { ...info, size: 0, duration: Date.now() - createdAt });
+      resolve(v);
+    }, (e: unknown) => { if (done()) reject(e); });
     });
-  }
-  return api as unknown as BrokerApi;
+  return brokerProxy(call);
 }

@@ -432,6 +432,17 @@ export type MissingBrokerMethods = Exclude<keyof BrokerApi, (typeof BROKER_METHO
 const _allListed: MissingBrokerMethods extends never ? true : never = true;
 void _allListed;
 
+/**
+ * A BrokerApi whose every method, by name, is `call(method, args)`: how a tab's port client and
+ * request layer forward calls without a list of the methods. It has no `then` (a broker is a
+ * promise's value, never a thenable) and no symbol-keyed members.
+ */
+export function brokerProxy(call: (method: keyof BrokerApi, args: unknown[]) => Promise<unknown>): BrokerApi {
+  return new Proxy({} as BrokerApi, {
+    get: (_, m) => (m === 'then' || typeof m !== 'string' ? undefined : (...a: unknown[]) => call(m as keyof BrokerApi, a)),
+  });
+}
+
 /** Names of the Web Locks and channels of a database. */
 export const names = {
   brokerLock: (db: string) => `lanes:${db}:broker`,

@@ -16,7 +16,7 @@
  */
 import { errorFromData, type ErrorData } from '../errors.js';
 import { errorToData } from './error-data.js';
-import { BROKER_METHODS, type BrokerApi } from './broker-api.js';
+import { brokerProxy, type BrokerApi } from './broker-api.js';
 
 type Call = { id: number; m: keyof BrokerApi; a: unknown[] };
 type Answer = { id: number; ok?: unknown; err?: ErrorData };
@@ -55,13 +55,10 @@ export function portBroker(port: MessagePort): { broker: BrokerApi; release(): v
     if (r.err) p[1](errorFromData(r.err));
     else p[0](r.ok);
   };
-  const broker = {} as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  for (const m of BROKER_METHODS) {
-    broker[m] = (...a: unknown[]) => new Promise((resolve, reject) => {
-      const id = next++;
-      port.postMessage({ id, m, a } satisfies Call);
-      pending.set(id, [resolve, reject]);
-    });
-  }
-  return { broker: broker as unknown as BrokerApi, release() { port.postMessage({ id: -1 }); port.close(); } };
+  const broker = brokerProxy((m, a) => new Promise((resolve, reject) => {
+    const id = next++;
+    port.postMessage({ id, m, a } satisfies Call);
+    pending.set(id, [resolve, reject]);
+  }));
+  return { broker, release() { port.postMessage({ id: -1 }); port.close(); } };
 }
