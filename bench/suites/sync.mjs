@@ -79,7 +79,8 @@ export const syncSuite = {
         '100k ~100-byte JSON records (3 partitions, 1,000 per send) written to a fresh database without sync; then a client with ' +
         '`sync: { url, token }` connects (broker in the page) and the time runs until the replica (SQLite store, in the bench process, ' +
         'loopback) acknowledged every record: the agent reads the stored batches, frames them (1 MiB requests), gzips them with ' +
-        'CompressionStream and POSTs them one at a time; the replica checks CRCs and records and stores them. Baseline: the same number of ' +
+        'CompressionStream and POSTs them with up to 4 requests open (`maxInFlightRequests`; per partition one on the wire and the next ' +
+        'one read and gzipped meanwhile, different partitions in parallel); the replica checks CRCs and records and stores them. Baseline: the same number of ' +
         'bytes (the stored size of the backlog) POSTed raw with fetch in 1 MiB bodies, one at a time, to a Node sink that discards them.',
       run: (env, o) => uploadBacklog(env, o),
       maxRounds: 5,
