@@ -3,9 +3,20 @@
  * which partition, committed offsets and lag per partition, and a chart of the group's lag.
  * Rereads a group when `client.watch` reports a rebalance, a commit or an append to a topic the
  * group reads.
+ *
+ * Invariants:
+ * - What is shown comes from the running watch's admin only: a start for a client the element
+ *   no longer uses (its client was replaced while the start awaited the broker) stops there, and
+ *   a reread whose admin is no longer the watch's (the watch restarted for new groups, or the
+ *   client was replaced) drops its result.
+ * - Rereads are coalesced per admin: one runs at a time, and one more follows if events came
+ *   meanwhile. A reread left on an admin that is no longer used does not hold up the next
+ *   one: its calls may never be answered once that admin's connection has closed.
+ * - The watch's first answer describes the whole watched state (watch-loop.ts), so the groups
+ *   there are show as soon as the watch runs, idle ones included.
  */
 import { html, css } from 'lit';
-import type { Client, GroupInfo, WatchEvent } from '../index.js';
+import type { Admin, Client, GroupInfo, WatchEvent } from '../index.js';
 import { sparkline, TimeSeries, compact } from './chart.js';
 import { LanesElement } from './lanes-element.js';
 import { Live, errorText } from './live.js';
@@ -47,8 +58,11 @@ export class LanesGroupView extends LanesElement {
   private live = new Live();
   private lagSeries = new Map<string, TimeSeries>();
   private known: string[] = [];
-  private refreshing: Promise<void> | null = null;
+  /** The reread running, and the admin it reads through. */
+  private refreshing: { admin: Admin; done: Promise<void> } | null = null;
   private again = false;
+  /** Raised each time the client is replaced or gone: a start of an earlier one stops. */
+  private session = 0;
   private ticker: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
@@ -59,11 +73,11 @@ export class LanesGroupView extends LanesElement {
 
   protected override clientChanged(client: Client): void {
     this.groups = [];
-    void this.begin(client);
+    void this.begin(client, ++this.session);
     this.ticker = setInterval(() => { if (this.lagSeries.size) this.requestUpdate(); }, 1000);
   }
 
-  private async begin(client: Client): Promise<void> {
+  private async begin(client: Client, session: number): Promise<void> {
     // The groups to watch: the one asked for, or every group known now (a group that appears
     // later shows up when its first commit or rebalance touches a watched topic).
     let ids = this.group ? [this.group] : [];
@@ -72,16 +86,19 @@ export class LanesGroupView extends LanesElement {
       try {
         await admin.connect();
         ids = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
-      } catch (e) { this.error = errorText(e); return; } finally { void admin.disconnect(); }
+      } catch (e) {
+        if (session === this.session) this.error = errorText(e);
+        return;
+      } finally { void admin.disconnect(); }
     }
+    // The client was replaced meanwhile: the start for the new one is under way.
+    if (session !== this.session) return;
     this.known = ids;
     await this.live.start(client, { groups: ids }, (e) => this.onEvent(e), (e) => { this.error = errorText(e); });
-    // What is there now shows at once, not at the first change: groups that exist but are idle
-    // may send no event for a long time.
-    this.reread();
   }
 
   protected override clientGone(): void {
+    this.session++;
     this.live.stop();
     clearInterval(this.ticker);
   }
@@ -95,31 +112,39 @@ export class LanesGroupView extends LanesElement {
     this.reread();
   }
 
-  /** Rereads what is shown, coalescing calls that arrive while a reread runs. */
+  /** Rereads what is shown through the watch's admin, coalescing calls while a reread on it runs. */
   private reread(): void {
-    if (this.refreshing) { this.again = true; return; }
-    this.refreshing = this.refresh().finally(() => {
+    const admin = this.live.admin;
+    // Not watching yet (connecting): the watch's first answer brings a reread.
+    if (!admin) return;
+    if (this.refreshing?.admin === admin) { this.again = true; return; }
+    const run = { admin: admin, done: this.refresh(admin) };
+    this.refreshing = run;
+    this.again = false;
+    void run.done.finally(() => {
+      if (this.refreshing !== run) return;
       this.refreshing = null;
       if (this.again) { this.again = false; this.reread(); }
     });
   }
 
-  private async refresh(): Promise<void> {
-    const admin = this.live.admin;
-    if (!admin) return;
+  private async refresh(admin: Admin): Promise<void> {
+    /** False once the watch this reread belongs to was stopped: its result is dropped. */
+    const current = () => this.live.admin === admin;
     try {
       let ids = this.known;
       if (!this.group) {
         ids = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
+        if (!current()) return;
         if (ids.join('\u0000') !== this.known.join('\u0000') && this.lanes) {
-          // A new group appeared: watch it too.
+          // A new group appeared: watch it too (the new watch's first answer rereads).
           this.known = ids;
           const client = this.lanes;
           queueMicrotask(() => { void this.live.start(client, { groups: ids }, (e) => this.onEvent(e), (e) => { this.error = errorText(e); }); });
           return;
         }
       }
-      if (ids.length === 0) { this.groups = []; return; }
+      if (ids.length === 0) { this.groups = []; this.error = ''; return; }
       const { groups } = await admin.describeGroups(ids);
       const rows: GroupRow[] = [];
       for (const info of groups) {
@@ -137,6 +162,7 @@ export class LanesGroupView extends LanesElement {
             partitions.push({ topic, partition: o.partition, owner: owner ? owner.clientId : null, committed: at, high, lag: high - (at ?? Number(o.low)) });
           }
         }
+        if (!current()) return;
         let series = this.lagSeries.get(info.groupId);
         if (!series) { series = new TimeSeries(60, 1000, 'last'); this.lagSeries.set(info.groupId, series); }
         series.record(partitions.reduce((s, p) => s + p.lag, 0));
@@ -145,7 +171,7 @@ export class LanesGroupView extends LanesElement {
       this.groups = rows;
       this.error = '';
     } catch (e) {
-      this.error = errorText(e);
+      if (current()) this.error = errorText(e);
     }
   }
 

@@ -6,12 +6,19 @@
  * Invariants:
  * - At most one watch runs per Live; stop() ends it and disconnects the admin it connected.
  * - Events of a stopped watch are never delivered.
+ * - `admin` is the admin of the running watch once it is connected, and null before that and
+ *   after stop(): a caller that checks `live.admin === admin` after each await knows whether
+ *   its work still belongs to the running watch. (A call on an admin of a stopped watch may
+ *   never be answered: when that was the last user of its client's connection, the connection
+ *   closes, and only the request timeout and the admin's retries end the call.)
  */
 import type { Admin, Client, WatchEvent, WatchOptions } from '../index.js';
 
 /** An element's admin and watch over one client. */
 export class Live {
+  /** The running watch's admin once connected; null while connecting and after stop(). */
   admin: Admin | null = null;
+  private connecting: Admin | null = null;
   private watch: ReturnType<Client['watch']> | null = null;
   private generation = 0;
 
@@ -20,14 +27,16 @@ export class Live {
     this.stop();
     const gen = ++this.generation;
     const admin = client.admin();
-    this.admin = admin;
+    this.connecting = admin;
     try {
       await admin.connect();
     } catch (e) {
-      if (gen === this.generation) onError(e);
+      if (gen === this.generation) { this.connecting = null; onError(e); }
       return;
     }
     if (gen !== this.generation) { void admin.disconnect(); return; }
+    this.connecting = null;
+    this.admin = admin;
     const watch = client.watch({ minIntervalMs: 100, ...options });
     this.watch = watch;
     try {
@@ -45,9 +54,9 @@ export class Live {
     this.generation++;
     this.watch?.close();
     this.watch = null;
-    const a = this.admin;
+    for (const a of [this.admin, this.connecting]) void a?.disconnect().catch(() => undefined);
     this.admin = null;
-    void a?.disconnect().catch(() => undefined);
+    this.connecting = null;
   }
 }
 

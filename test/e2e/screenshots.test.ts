@@ -58,9 +58,12 @@ for (const scheme of ['light', 'dark'] as const) {
   it(`demo and inspector, ${scheme}`, async () => {
     for (const v of VIEWS) {
       // A fresh profile per shot: the same data every time.
+      const logs: string[] = [];
       const context = await browser.newContext({ viewport: v.viewport, deviceScaleFactor: v.scale, colorScheme: scheme });
       const open = async (): Promise<Page> => {
         const p = await context.newPage();
+        p.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') logs.push(`${m.type()}: ${m.text()}`); });
+        p.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
         await p.goto(url);
         await p.waitForFunction(() => document.documentElement.dataset.ready === 'true', undefined, { timeout: 30_000 });
         return p;
@@ -104,7 +107,13 @@ for (const scheme of ['light', 'dark'] as const) {
         return view.shadowRoot!.querySelectorAll('[part=group]').length === 2 && [...view.shadowRoot!.querySelectorAll('[part=members] tbody')].every((t) => t.querySelectorAll('tr').length === 2);
       }, undefined, { timeout: 60_000 }).catch(async (e) => {
         const shown = await page.evaluate(() => document.querySelector('lanes-inspector')!.shadowRoot!.querySelector('lanes-group-view')!.shadowRoot!.textContent!.replace(/\s+/g, ' ').slice(0, 1500));
-        throw new Error(`${e.message}; the group view shows: ${shown}`);
+        // What the broker knows, for comparison, and what the pages logged.
+        const known = await page.evaluate(async () => {
+          const admin = (window as any).demo.client.admin();
+          await admin.connect();
+          try { return JSON.stringify(await admin.describeGroups((await admin.listGroups()).groups.map((g: { groupId: string }) => g.groupId))).slice(0, 1500); } finally { await admin.disconnect(); }
+        }).catch((x) => String(x));
+        throw new Error(`${e.message}; the group view shows: ${shown}; the broker describes: ${known}; the pages logged: ${logs.slice(-20).join(' | ') || 'nothing'}`);
       });
       if (v.name === 'desktop') {
         const file = join(outDir, `inspector-groups-${v.name}-${scheme}.png`);
