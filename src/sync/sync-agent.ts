@@ -33,9 +33,10 @@ import { saveReplicated } from '../log/sync-meta.js';
 import { queueTask } from '../protocol/next-task.js';
 import { failureOf, ReplicaClient, type PreparedPush } from './replica-client.js';
 import {
-  initialSyncState, nextAction, pushReady, reduceSync, syncStatusOf,
-  type PartitionFacts, type PushRange, type SyncAction, type SyncConfig, type SyncEvent, type SyncState, type SyncStatusCore,
+  initialSyncState, nextAction, pushReady, reduceSync,
+  type PartitionFacts, type PushRange, type SyncAction, type SyncConfig, type SyncEvent, type SyncState,
 } from './sync-state.js';
+import { syncStatusOf, type SyncStatusCore } from './sync-status.js';
 
 /** Who runs an agent. */
 export type SyncRole = 'broker' | 'service-worker';

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backoffDelay, initialSyncState, nextAction, pushReady, reduceSync, syncStatusOf, tpKey,
+  backoffDelay, initialSyncState, nextAction, pushReady, reduceSync, tpKey,
   type SyncEvent, type SyncState,
 } from '../../src/sync/sync-state.js';
+import { syncStatusOf } from '../../src/sync/sync-status.js';
 
 const cfg = { lingerMs: 100, maxRequestBytes: 1000, backoff: { initialRetryTime: 100, maxRetryTime: 1000, multiplier: 2, factor: 0.2 } };
 
