@@ -14,8 +14,8 @@ import { readAll, startServer } from '../replica/helpers.js';
 import { clients, servers, until } from './helpers.js';
 
 /** A proxy to `target` that holds, reorders and fails push requests as `plan(n)` says (n counts pushes from 0). */
-function pushProxy(target: string, plan: (n: number) => 'pass' | 'fail-before' | 'fail-after') {
-  const seen = { pushes: 0, open: 0, maxOpen: 0, failedBefore: 0, failedAfter: 0, batches: 0, duplicates: 0 };
+function pushProxy(target: string, plan: (n: number) => 'pass' | 'fail-before' | 'fail-after' | 'reject') {
+  const seen = { pushes: 0, open: 0, maxOpen: 0, failedBefore: 0, failedAfter: 0, rejected: 0, batches: 0, duplicates: 0 };
   // The first push is held until a second one arrives: requests overlap only if the agent pipelines.
   let releaseFirst: () => void = () => undefined;
   const secondArrived = new Promise<void>((r) => { releaseFirst = r; });
@@ -45,6 +45,7 @@ function pushProxy(target: string, plan: (n: number) => 'pass' | 'fail-before' |
     try {
       if (n === 0) await Promise.race([secondArrived, new Promise((r) => setTimeout(r, 3000))]);
       const what = plan(n);
+      if (what === 'reject') { seen.rejected++; res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"INVALID_ARGUMENT","message":"proxy: refused","field":"body"}}'); return; }
       if (what === 'fail-before') { seen.failedBefore++; res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAVAILABLE","message":"proxy: not forwarded"}}'); return; }
       const r = await forward(req, body);
       if (what === 'fail-after') { seen.failedAfter++; res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAVAILABLE","message":"proxy: answer lost"}}'); return; }
@@ -65,12 +66,13 @@ function pushProxy(target: string, plan: (n: number) => 'pass' | 'fail-before' |
 }
 
 describe('sync agent: several requests in flight', () => {
-  it('a backlog uploads with requests overlapping; failures before and after the replica stored a request leave every record there once, per partition in order', async () => {
+  it('a backlog uploads with requests overlapping; 5xx before and after the replica stored a request and a 4xx leave every record there once, per partition in order', async () => {
     const server = await startServer();
     servers.push(server);
     const token = await server.token();
-    // Every fifth push fails before reaching the replica, every seventh after it stored it.
-    const proxy = await pushProxy(server.url, (n) => (n % 5 === 2 ? 'fail-before' : n % 7 === 3 ? 'fail-after' : 'pass'));
+    // Every fifth push fails (503) before reaching the replica, every seventh after it stored
+    // it; the eleventh is refused with a 400 (a 4xx mid-pipeline backs off the same way).
+    const proxy = await pushProxy(server.url, (n) => (n === 11 ? 'reject' : n % 5 === 2 ? 'fail-before' : n % 7 === 3 ? 'fail-after' : 'pass'));
     servers.push({ http: { close: () => proxy.close() } });
     const factory = new IDBFactory();
     const database = 'pipelined';
@@ -103,6 +105,7 @@ describe('sync agent: several requests in flight', () => {
     expect(proxy.seen.maxOpen).toBeGreaterThan(1);
     expect(proxy.seen.failedBefore).toBeGreaterThan(0);
     expect(proxy.seen.failedAfter).toBeGreaterThan(0);
+    expect(proxy.seen.rejected).toBe(1);
     const offsets = await syncAdmin.fetchTopicOffsets('backlog');
     for (const o of offsets) expect(o.replicated).toBe(o.high);
     const all: string[] = [];
