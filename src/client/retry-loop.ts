@@ -1,6 +1,6 @@
 /**
- * The retries of {@link createRetry} (./retry.ts), loaded when a first try fails with a
- * retriable error: waits, tries again, and gives up as KafkaJS does.
+ * The retries of {@link createRetry} (./retry.ts), loaded when a first try fails: decides
+ * whether the error is retriable, waits, tries again, and gives up as KafkaJS does.
  *
  * Invariants:
  * - At most `retries` further calls of `fn` after the first; never a call after `bail()` or
@@ -9,7 +9,16 @@
  *   the last error as `cause` and the `retryCount`/`retryTime` it stopped at.
  */
 import { NumberOfRetriesExceededError } from '../errors.js';
-import { isRetriableForRetry, nextRetryTime, type Bail, type Retriable, type RetryConfig, type RetryEnv } from './retry.js';
+import { nextRetryTime, type Bail, type Retriable, type RetryConfig, type RetryEnv } from './retry.js';
+
+const UNRECOVERABLE = new Set(['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError']);
+
+/** KafkaJS's rule: retriable unless it says `retriable: false` or is a programming error. */
+export function isRetriableForRetry(e: unknown): boolean {
+  if (e === null || typeof e !== 'object') return true;
+  const err = e as { retriable?: unknown; name?: unknown };
+  return err.retriable !== false && !UNRECOVERABLE.has(String(err.name));
+}
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -21,7 +30,7 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Goes on after the first try of `fn` failed with the retriable `error`, `retryTime` being the
+ * Goes on after the first try of `fn` failed with `error` (rethrown unless retriable), `retryTime` being the
  * wait before the next try: retries until `fn` resolves, bails, fails with a non-retriable
  * error, or the retries run out.
  */
@@ -32,6 +41,7 @@ export async function retryAfter<T>(c: RetryConfig, env: RetryEnv, fn: Retriable
     bailed = { error: e ?? new Error('Aborted') };
     throw bailed;
   };
+  if (!isRetriableForRetry(error)) throw error;
   for (let retryCount = 0; ; ) {
     if (retryCount >= c.retries) throw new NumberOfRetriesExceededError(error, { retryCount, retryTime });
     if (env.signal?.aborted) throw error;

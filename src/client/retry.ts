@@ -100,20 +100,11 @@ export function nextRetryTime(c: RetryConfig, retryTime: number, random: () => n
   return Math.min(jitter(c.factor, retryTime, random) * c.multiplier, c.maxRetryTime);
 }
 
-const UNRECOVERABLE = new Set(['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError']);
-
-/** KafkaJS's rule: retriable unless it says `retriable: false` or is a programming error. */
-export function isRetriableForRetry(e: unknown): boolean {
-  if (e === null || typeof e !== 'object') return true;
-  const err = e as { retriable?: unknown; name?: unknown };
-  return err.retriable !== false && !UNRECOVERABLE.has(String(err.name));
-}
-
 /**
  * Creates a retrier: `createRetry(options)(fn)` calls `fn(bail, retryCount, retryTime)` until it
  * resolves, bails, fails with a non-retriable error, or runs out of retries. The first try runs
- * here; the retries (./retry-loop.ts) are loaded when a first try fails with a retriable error,
- * so a page whose calls succeed never downloads them.
+ * here; what follows a failed first try (./retry-loop.ts: KafkaJS's rule of what is retriable,
+ * the waits, the retries) is loaded then, so a page whose calls succeed never downloads it.
  */
 export function createRetry(options: RetryOptions | RetryConfig = {}, env: RetryEnv = {}): <T>(fn: Retriable<T>) => Promise<T> {
   const c = retryConfig(options);
@@ -128,7 +119,6 @@ export function createRetry(options: RetryOptions | RetryConfig = {}, env: Retry
       return await fn(bail, 0, retryTime);
     } catch (e) {
       if (bailed) throw bailed.error;
-      if (!isRetriableForRetry(e)) throw e;
       return (await import('./retry-loop.js')).retryAfter(c, env, fn, e, retryTime);
     }
   };

@@ -166,16 +166,19 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     const heartbeatInterval = config.heartbeatInterval ?? 3000;
     if (heartbeatInterval >= sessionTimeout) throw new InvalidArgumentError(`consumer: heartbeatInterval (${heartbeatInterval}) must be below sessionTimeout (${sessionTimeout})`);
     membership = createMembership(conn, {
-      groupId: config.groupId,
-      clientId: conn.config.clientId ?? 'lanes',
-      sessionTimeout,
-      rebalanceTimeout: config.rebalanceTimeout ?? 60_000,
+      join: {
+        groupId: config.groupId,
+        clientId: conn.config.clientId ?? 'lanes',
+        sessionTimeout,
+        rebalanceTimeout: config.rebalanceTimeout ?? 60_000,
+        protocols,
+        groupInstanceId: instanceId(conn.config.database, config.groupId, config.groupInstanceId),
+        allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
+        numPartitions: conn.config.defaultNumPartitions,
+        metadataMaxAge: config.metadataMaxAge ?? 300_000,
+      },
       heartbeatInterval,
-      protocols,
-      groupInstanceId: instanceId(conn.config.database, config.groupId, config.groupInstanceId),
-      allowAutoTopicCreation: config.allowAutoTopicCreation ?? true,
       retry: fetchConfig.retry,
-      metadataMaxAge: config.metadataMaxAge ?? 300_000,
     }, positions, events, (e) => { void crash(e); });
   }
   // While not in a generation (joining, rejoining) this answers generation -1: a transaction's

@@ -23,7 +23,7 @@
  *   idle stream's processed offsets are committed.
  */
 import { InvalidArgumentError, isFenced, isRebalancing, LanesError, NotConnectedError } from '../../errors.js';
-import { names, type GroupHeartbeatResponse } from '../../protocol/broker-api.js';
+import { names, type ConsumerHeartbeatRequest, type GroupHeartbeatResponse } from '../../protocol/broker-api.js';
 import { randomId } from '../../protocol/ids.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS as E, type Instrumentation } from '../instrumentation.js';
@@ -36,19 +36,15 @@ export type TopicPartitions = { [topic: string]: number[] };
 
 /** Group options of consumer(). */
 export interface GroupOptions {
-  groupId: string;
-  clientId: string;
-  sessionTimeout: number;
-  rebalanceTimeout: number;
+  /**
+   * What every heartbeat carries besides the member's state: group, client, assignor names in
+   * preference order, timeouts, static member id, auto-creation (with KafkaJS's metadataMaxAge:
+   * a topic deleted this recently is not auto-created).
+   */
+  join: Omit<ConsumerHeartbeatRequest, 'memberId' | 'memberEpoch' | 'owned' | 'subscription' | 'first'>;
   heartbeatInterval: number;
-  /** Assignor names in preference order. */
-  protocols: string[];
-  groupInstanceId: string | null;
-  allowAutoTopicCreation: boolean;
   /** Backoff of heartbeat retries. */
   retry: RetryConfig;
-  /** KafkaJS's metadataMaxAge: a topic deleted this recently is not auto-created. */
-  metadataMaxAge: number;
 }
 
 /** Auto-commit settings of run(). */
@@ -85,8 +81,8 @@ export function createMembership(
   conn: Connection, o: GroupOptions, positions: Positions, events: Instrumentation,
   onFailure: (error: unknown) => void, now: () => number = Date.now,
 ) {
-  const memberId = `${o.clientId}-${randomId()}`;
-  const { groupId } = o;
+  const { groupId, clientId } = o.join;
+  const memberId = `${clientId}-${randomId()}`;
   const subscription: (string | RegExp)[] = [];
   const broker = () => conn.broker(events, 'consumer');
   const emit = (type: string, payload: object = {}) => events.emit(type, { groupId, memberId, ...payload });
@@ -142,11 +138,7 @@ export function createMembership(
     try {
       const own: TopicPartitions = {};
       for (const c of owned()) (own[c.topic] ??= []).push(c.partition);
-      res = await (await broker()).groupHeartbeat({
-        groupId, memberId, groupInstanceId: o.groupInstanceId, clientId: o.clientId, memberEpoch: sent, owned: own,
-        protocols: o.protocols, sessionTimeout: o.sessionTimeout, rebalanceTimeout: o.rebalanceTimeout, subscription, first,
-        allowAutoTopicCreation: o.allowAutoTopicCreation, numPartitions: conn.config.defaultNumPartitions, metadataMaxAge: o.metadataMaxAge,
-      });
+      res = await (await broker()).groupHeartbeat({ ...o.join, memberId, memberEpoch: sent, owned: own, subscription, first });
     } catch (e) {
       if (!active) return;
       if (isFenced(e)) return lose();
@@ -389,7 +381,7 @@ export function createMembership(
       settle = undefined;
       // A static member does not leave: a reload gets its partitions back without a rebalance;
       // the coordinator drops it only after sessionTimeout (Kafka's KIP-345).
-      if (o.groupInstanceId === null) {
+      if (o.join.groupInstanceId === null) {
         try {
           await (await broker()).leaveGroup({ groupId, memberId });
         } catch { /* the lock release tells the broker anyway */ }
