@@ -81,7 +81,7 @@ const FEATURES = [
   [/replace/, 'a send placed again after its topic was re-created with fewer partitions'],
   [/each-batch/, '`consumer.run({ eachBatch })`: the batch payload (lags, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, isStale)'],
   [/failure/, 'a consumer handler that threw (its retries), and a consumer crash (the restart rule)'],
-  [/retry-loop/, 'the retries of a call whose first try failed with a retriable error (producer, admin, consumer handlers)'],
+  [/retry-loop/, 'what follows a call whose first try failed: the rule of what is retriable, the waits and the retries (producer, admin, consumer handlers)'],
   [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, fetchTopicOffsetsByTimestamp, listGroups, describeGroups, deleteGroups, fetchOffsets, setOffsets, resetOffsets, describeSegments, runLogCleaner)'],
 ];
 
