@@ -18,7 +18,7 @@
  * - The caller's message objects are not kept once encoded: a pending send holds its encoded
  *   records only, and a send placed again (see ./replace.ts) is placed from those.
  */
-import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, TopicNotFoundError } from '../../errors.js';
 import { checkCodec, Codec } from '../../protocol/codec.js';
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
@@ -197,13 +197,9 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
       list.indices.push(i);
     });
     for (const [partition, { msgs, indices }] of byPartition) {
-      const records = encodeRecords(msgs, now, `${field}.messages`, indices);
-      if (records.maxRecordBytes > info.config.maxMessageBytes) {
-        throw new RecordTooLargeError(`a record of ${records.maxRecordBytes} bytes exceeds max.message.bytes=${info.config.maxMessageBytes} of topic ${JSON.stringify(topic)}`, {
-          details: { topic, partition, size: records.maxRecordBytes, max: info.config.maxMessageBytes },
-        });
-      }
-      send.chunks.push({ send, topic, partition, records, origin });
+      // A record over the topic's max.message.bytes is refused by the broker (RecordTooLargeError,
+      // nothing written): it checks the topic's current config, which a cache here may not have.
+      send.chunks.push({ send, topic, partition, records: encodeRecords(msgs, now, `${field}.messages`, indices), origin });
     }
   }
 
