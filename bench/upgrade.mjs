@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The schema upgrade from version 1 on a large log, in real Chromium: for each shape, a
 // version-1 database is written with raw IndexedDB, then opened by the current code (which
-// upgrades it). Reports the upgrade's time, the page's JS heap (sampled every 10 ms, precise
-// memory info) and the memory (PSS) of the whole browser (every process of its profile, sampled every
-// 100 ms from here: the IndexedDB backend runs outside the page).
+// upgrades it), and the same again with the first version of the step (one cursor step and one
+// put per row) as the baseline, alternating. Reports the upgrade's time and the page's JS heap:
+// sampled every 10 ms (precise memory info; counts garbage not collected yet), and after two
+// forced collections every 250 ms (what the upgrade holds). The PSS of the browser's processes
+// (the IndexedDB backend runs outside the page) is sampled every 100 ms from here.
 //
 //   node bench/upgrade.mjs ['{"shapes":[{"rows":1000,"recordsPerRow":1000,"payloadBytes":100000,"partitions":3}]}']
 import { build } from 'esbuild';
@@ -72,7 +74,7 @@ try {
         runs[how].push({ ...up, fillMs: fill.ms, browserPssBeforeMB: pssBefore, browserPssPeakMB: pssPeak });
       }
     }
-    const sum = (list) => Object.fromEntries(['ms', 'heapPeakMB', 'heapAfterMB', 'browserPssBeforeMB', 'browserPssPeakMB'].map((k) => [k, median(list.map((r) => r[k]))]));
+    const sum = (list) => Object.fromEntries(['ms', 'heapPeakMB', 'liveMaxMB', 'heapAfterMB', 'browserPssBeforeMB', 'browserPssPeakMB'].map((k) => [k, median(list.map((r) => r[k]))]));
     out.push({ shape: shape.name ?? JSON.stringify(shape), payloadMB: (shape.rows * shape.payloadBytes) / (1 << 20), rounds, lanes: sum(runs.lanes), cursorBaseline: sum(runs.cursor), perRound: runs });
   }
   console.log(JSON.stringify({ load: loadavg().map((x) => Math.round(x * 10) / 10), pids: pids.length, results: out }, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 10) / 10 : v), 2));

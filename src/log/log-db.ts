@@ -123,7 +123,7 @@ export const S = {
 type Upgrade = (db: IDBPDatabase<LogSchema>, tx: IDBPTransaction<LogSchema, LogStoreName[], 'versionchange'>, KR: KeyRangeCtor | undefined) => void;
 
 /** Bytes of batch rows the version 2 upgrade reads at once: its memory, whatever the log's size. */
-export const UPGRADE_READ_BYTES = 4 << 20;
+export const UPGRADE_READ_BYTES = 1 << 20;
 
 /**
  * Schema steps: UPGRADES[v] takes a database of version v to v + 1 (v = 0: a new database).
