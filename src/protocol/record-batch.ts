@@ -225,9 +225,9 @@ function parseTimestamp(t: unknown, now: number, field: string): number {
 }
 
 /** Header type bit: the value is an item of an array. */
-const HEADER_ARRAY_ITEM = 0x80;
+export const HEADER_ARRAY_ITEM = 0x80;
 /** Header type bits: an empty array (no value follows). */
-const HEADER_EMPTY_ARRAY = 0xc0;
+export const HEADER_EMPTY_ARRAY = 0xc0;
 
 /**
  * Writes headers. Refused (InvalidRecordError naming the header): `headers` that is an array or
@@ -406,6 +406,15 @@ function readField(r: Reader, t: number): string | Uint8Array | null {
 }
 
 /**
+ * Sets header `name` as an own, enumerable property: a plain assignment to `__proto__` would
+ * replace the object's prototype instead of adding a header.
+ */
+export function putHeader<V>(h: Record<string, V>, name: string, v: V): void {
+  if (name === '__proto__') Object.defineProperty(h, name, { value: v, enumerable: true, writable: true, configurable: true });
+  else h[name] = v;
+}
+
+/**
  * The copy of a payload in which decodeBatch parses JSON values, reused (a decode runs to its end
  * without yielding): a fresh copy per batch raised the sampled heap peak of a 1M-record read
  * from ~53 to ~58-67 MB.
@@ -464,12 +473,12 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
         const name = readUtf8(r.b, r.p, nl);
         r.p += nl;
         const ht = r.b[r.p++]!;
-        const prev = headers[name];
-        if (ht === HEADER_EMPTY_ARRAY) { headers[name] = []; continue; }
+        const prev = Object.hasOwn(headers, name) ? headers[name] : undefined;
+        if (ht === HEADER_EMPTY_ARRAY) { putHeader(headers, name, []); continue; }
         const hv = readField(r, ht & 3) as HeaderValue;
-        if (prev === undefined) headers[name] = ht & HEADER_ARRAY_ITEM ? [hv] : hv;
+        if (prev === undefined) putHeader(headers, name, ht & HEADER_ARRAY_ITEM ? [hv] : hv);
         else if (Array.isArray(prev)) prev.push(hv);
-        else headers[name] = [prev, hv];
+        else putHeader(headers, name, [prev, hv]);
       }
     }
     r.p = recEnd;

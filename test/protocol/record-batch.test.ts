@@ -65,6 +65,17 @@ describe('encodeRecords / decodeBatch round trip', () => {
     expect(m!.headers).toEqual({ a: 'x', b: bytes(9, 8), multi: ['1', bytes(2), '3'], 'ünï 😀': 'ok' });
   });
 
+  it('reads back headers named like Object.prototype members as sent, the prototype untouched', () => {
+    const sent = JSON.parse('{"__proto__": "p", "constructor": "c", "toString": ["t1", "t2"], "valueOf": []}') as Record<string, string | string[]>;
+    const bin = Object.defineProperty({ hasOwnProperty: 'h' }, '__proto__', { value: bytes(1, 2), enumerable: true });
+    const [m, n] = roundTrip([{ value: 'v', headers: sent }, { value: 'w', headers: bin }]);
+    for (const [got, want] of [[m!.headers, sent], [n!.headers, bin]] as const) {
+      expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+      expect(Object.keys(got)).toEqual(Object.keys(want));
+      for (const k of Object.keys(want)) expect(Object.getOwnPropertyDescriptor(got, k)!.value).toEqual(Object.getOwnPropertyDescriptor(want, k)!.value);
+    }
+  });
+
   it('refuses a header whose value is undefined (naming it) instead of dropping it', () => {
     expect(() => encodeRecords([{ value: 'v', headers: { a: 'x', skipped: undefined } }], 0)).toThrow(/messages\[0\]\.headers\.skipped must be a string or Uint8Array; got undefined/);
   });

@@ -6,7 +6,8 @@
  * record by record without decoding values:
  * - key / value: a string is its UTF-8 bytes, bytes are themselves, a JSON value is its JSON
  *   text in UTF-8, null is null (a tombstone value stays a tombstone).
- * - headers: each name/value pair in order; string values as UTF-8, bytes as themselves.
+ * - headers: each name/value pair in order; string values as UTF-8, bytes as themselves; the
+ *   items of an array value as one header each, under its name (an empty array is left out).
  * - timestamp: the record's own (CreateTime).
  *
  * Kafka -> lanes (Produce): key, value and header values that are valid UTF-8 become strings,
@@ -20,7 +21,7 @@
  * - A Kafka batch written here has producer id -1 and a CRC-32C over attributes..end.
  */
 import { crc32c } from '../../protocol/crc32c.js';
-import { FieldType } from '../../protocol/record-batch.js';
+import { FieldType, HEADER_EMPTY_ARRAY, putHeader } from '../../protocol/record-batch.js';
 import type { ReplicaBatch } from '../../protocol/replica-wire.js';
 import type { IHeaders, Message } from '../../types.js';
 import type { KafkaRecord } from './record-batch.js';
@@ -74,7 +75,7 @@ export function encodeStoredBatch(w: Writer, b: ReplicaBatch): number {
     let kStart = 0, kLen = -1, vStart = 0, vLen = -1;
     if (kt !== FieldType.Null) { kLen = uv(); kStart = i; i += kLen; }
     if (vt !== FieldType.Null) { vLen = uv(); vStart = i; i += vLen; }
-    let h = 0;
+    let h = 0, empty = 0;
     if (attrs & 16) {
       h = uv();
       if (hdr.length < h * 5) hdr = new Int32Array(h * 5 * 2);
@@ -83,26 +84,29 @@ export function encodeStoredBatch(w: Writer, b: ReplicaBatch): number {
         hdr[j * 5] = i; hdr[j * 5 + 1] = nl;
         i += nl;
         const t = p[i++]!;
-        if (t === FieldType.Null) { hdr[j * 5 + 2] = 0; hdr[j * 5 + 3] = -1; }
+        // An empty array (lanes only) has no Kafka form: it is left out (length -2 marks it).
+        if (t === HEADER_EMPTY_ARRAY) { hdr[j * 5 + 2] = 0; hdr[j * 5 + 3] = -2; empty++; }
+        else if (t === FieldType.Null) { hdr[j * 5 + 2] = 0; hdr[j * 5 + 3] = -1; }
         else { const l = uv(); hdr[j * 5 + 2] = i; hdr[j * 5 + 3] = l; i += l; }
       }
     }
     if (i > recEnd) throw new KafkaDecodeError('stored payload: record fields overrun the record');
     i = recEnd;
     const tsDelta = ts - baseTs;
-    let size = 1 + zsize(tsDelta) + zsize(delta) + zsize(kLen) + Math.max(0, kLen) + zsize(vLen) + Math.max(0, vLen) + zsize(h);
+    let size = 1 + zsize(tsDelta) + zsize(delta) + zsize(kLen) + Math.max(0, kLen) + zsize(vLen) + Math.max(0, vLen) + zsize(h - empty);
     for (let j = 0; j < h; j++) {
       const nl = hdr[j * 5 + 1]!, vl = hdr[j * 5 + 3]!;
-      size += zsize(nl) + nl + zsize(vl) + Math.max(0, vl);
+      if (vl !== -2) size += zsize(nl) + nl + zsize(vl) + Math.max(0, vl);
     }
     w.varint(size).int8(0).varint(tsDelta).varint(delta);
     w.varint(kLen);
     if (kLen > 0) w.copy(p, kStart, kLen);
     w.varint(vLen);
     if (vLen > 0) w.copy(p, vStart, vLen);
-    w.varint(h);
+    w.varint(h - empty);
     for (let j = 0; j < h; j++) {
       const nl = hdr[j * 5 + 1]!, vl = hdr[j * 5 + 3]!;
+      if (vl === -2) continue;
       w.varint(nl).copy(p, hdr[j * 5]!, nl).varint(vl);
       if (vl > 0) w.copy(p, hdr[j * 5 + 2]!, vl);
     }
@@ -132,8 +136,8 @@ export function kafkaToMessages(records: readonly KafkaRecord[], now: number): M
       headers = {};
       for (const h of r.headers) {
         const v = (h.value === null ? '' : text(h.value)) as string | Uint8Array;
-        const prev = headers[h.key];
-        headers[h.key] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+        const prev = Object.hasOwn(headers, h.key) ? headers[h.key] : undefined;
+        putHeader(headers, h.key, prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v]);
       }
     }
     return { key: text(r.key) as string | Uint8Array | null, value: text(r.value), headers, timestamp: r.timestamp >= 0 ? r.timestamp : now };

@@ -145,6 +145,23 @@ describe('lanes <-> Kafka record mapping', () => {
     expect(dec.decode(b!.records[2]!.value!)).toBe('plain');
   });
 
+  it('transcodes array headers: one Kafka header per item, an empty array left out', () => {
+    const enc = encodeRecords([{ key: null, value: 'v', headers: { e: [], one: ['x'], h: 'y' }, timestamp: 1 }], 0);
+    const w = new Writer();
+    encodeStoredBatch(w, { baseOffset: 0, count: 1, firstTimestamp: 1, maxTimestamp: 1, crc: crc32c(enc.payload), payload: enc.payload });
+    const [b] = decodeBatches(w.finish());
+    expect(b!.records[0]!.headers.map((h) => [h.key, new TextDecoder().decode(h.value!)])).toEqual([['one', 'x'], ['h', 'y']]);
+    expect(new TextDecoder().decode(b!.records[0]!.value!)).toBe('v');
+  });
+
+  it('keeps Kafka headers named like Object.prototype members as own headers, repeated ones as arrays', () => {
+    const enc = new TextEncoder();
+    const headers = [['__proto__', 'p'], ['constructor', 'c1'], ['constructor', 'c2'], ['toString', 't']].map(([key, v]) => ({ key: key!, value: enc.encode(v) }));
+    const [m] = kafkaToMessages([{ offset: 0, timestamp: 1, key: null, value: enc.encode('v'), headers }], 5);
+    expect(Object.getPrototypeOf(m!.headers)).toBe(Object.prototype);
+    expect(Object.entries(m!.headers!)).toEqual([['__proto__', 'p'], ['constructor', ['c1', 'c2']], ['toString', 't']]);
+  });
+
   it('maps Kafka bytes to strings when they are UTF-8, else keeps bytes; null header values become empty', () => {
     const [m1, m2, m3] = kafkaToMessages(sample, 5);
     expect(m1).toEqual({ key: 'k1', value: 'hello', headers: { h: 'x', n: '' }, timestamp: 1_700_000_000_000 });
