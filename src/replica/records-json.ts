@@ -6,7 +6,7 @@
  * Invariants: records come out in offset order, none below `offset`, at most `limit`;
  * `nextOffset` is one past the last record given (or `offset` when none).
  */
-import { FieldType } from '../protocol/record-batch.js';
+import { FieldType, HEADER_ARRAY_ITEM, HEADER_EMPTY_ARRAY } from '../protocol/record-batch.js';
 import type { JsonHeaderValue, JsonRecord, RecordsResponse, ReplicaBatch } from '../protocol/replica-wire.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,12 +74,13 @@ export function batchesToJson(batches: readonly ReplicaBatch[], offset: number, 
           const name = text(b, r.p, nl);
           r.p += nl;
           const ht = b[r.p++]!;
+          if (ht === HEADER_EMPTY_ARRAY) { rec.headers[name] = []; continue; }
           const vl = varint(b, r);
-          const t = ht === FieldType.String ? text(b, r.p, vl) : maybeText(b, r.p, vl);
+          const t = (ht & 3) === FieldType.String ? text(b, r.p, vl) : maybeText(b, r.p, vl);
           const hv: JsonHeaderValue = t === null ? { base64: b64(b, r.p, vl) } : t;
           r.p += vl;
           const prev = rec.headers[name];
-          rec.headers[name] = prev === undefined ? hv : Array.isArray(prev) ? [...prev, hv] : [prev, hv];
+          rec.headers[name] = prev === undefined ? (ht & HEADER_ARRAY_ITEM ? [hv] : hv) : Array.isArray(prev) ? [...prev, hv] : [prev, hv];
         }
       }
       r.p = end;

@@ -14,7 +14,7 @@
  */
 import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from '../errors.js';
 import { crc32c } from '../protocol/crc32c.js';
-import { FieldType } from '../protocol/record-batch.js';
+import { FieldType, HEADER_ARRAY_ITEM, HEADER_EMPTY_ARRAY } from '../protocol/record-batch.js';
 import type { PushBatch } from '../protocol/replica-wire.js';
 import { isValidJson, isValidUtf8 } from './json-check.js';
 
@@ -158,10 +158,12 @@ export function checkBatch(batch: PushBatch, limits: RecordLimits, field: string
         const nl = c.l;
         checkText(payload, c.s, c.l, c, `.headers[${i}].name`, false);
         const ht = c.u8('header type');
-        if (ht !== FieldType.String && ht !== FieldType.Bytes) c.fail(`header type ${ht} (string or bytes expected)`);
-        c.span('header value');
+        const vt = ht & ~HEADER_ARRAY_ITEM;
+        if (ht === HEADER_EMPTY_ARRAY) c.l = 0;
+        else if (vt !== FieldType.String && vt !== FieldType.Bytes) c.fail(`header type ${ht} (string or bytes, an item of an array of them, or an empty array expected)`);
+        else c.span('header value');
         if (nl + c.l > limits.maxHeaderBytes) throw new RecordTooLargeError(`${c.field}.headers[${i}] is ${nl + c.l} bytes; at most ${limits.maxHeaderBytes}`, { details: { field: `${c.field}.headers[${i}]` } });
-        if (ht === FieldType.String) checkText(payload, c.s, c.l, c, `.headers[${i}].value`, false);
+        if (vt === FieldType.String) checkText(payload, c.s, c.l, c, `.headers[${i}].value`, false);
       }
     }
     if (c.p !== end) c.fail(`${end - c.p} unread bytes at the end of the record`);

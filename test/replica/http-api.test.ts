@@ -53,6 +53,17 @@ describe('replica HTTP API (SQLite store)', () => {
     expect(end).toEqual({ records: [], nextOffset: '4' });
   });
 
+  it('a push keeps array headers (one item, several, empty) and the records route answers them as sent', async () => {
+    const { url, token } = await server();
+    const t = await token();
+    const headers = JSON.parse('{"__proto__": "p", "constructor": ["c1", "c2"], "one": ["x"], "none": [], "toString": "t"}') as Record<string, string | string[]>;
+    const pushed = await push(url, t, 'dev-1', [deviceBatch([{ key: 'k', value: 'v', headers, timestamp: 5 }], { baseOffset: 0 })]);
+    expect(pushed.body).toMatchObject({ results: [{ count: 1 }] });
+    const res = await fetch(`${url}/v1/topics/orders/partitions/0/records?offset=0`, { headers: { Authorization: `Bearer ${t}` } });
+    const text = await res.text();
+    expect(Object.entries(JSON.parse(text).records[0].headers)).toEqual([['__proto__', 'p'], ['constructor', ['c1', 'c2']], ['one', ['x']], ['none', []], ['toString', 't']]);
+  });
+
   it('a retried push answers the original offsets, duplicate, and stores nothing twice', async () => {
     const { url, token } = await server();
     const t = await token();
