@@ -9,9 +9,9 @@
  * - A fetch answer is dropped for a partition whose cursor moved (seek, reassignment) while it
  *   was in flight; the loop never busy-waits: with nothing assigned it sleeps until a change.
  * - A handler that throws is retried from the same offset with the consumer's retry settings
- *   (./failure.ts, loaded on the first failure; KafkaJS's schedule); when retries run out the loop ends and `onCrash` gets
- *   NumberOfRetriesExceededError with the handler's error as cause (the consumer decides on
- *   a restart). A handler error marked `retriable: false` is not retried.
+ *   (KafkaJS's schedule; ./failure.ts, loaded on the first failure); when retries run out the
+ *   loop ends and `onCrash` gets NumberOfRetriesExceededError with the handler's error as cause
+ *   (the consumer decides on a restart). A handler error marked `retriable: false` is not retried.
  * - `whenIdle(cursors)` resolves only once no handler runs on those partitions: a revoked
  *   partition is handed on only after its last handler returned.
  * - A stored batch's payload buffer is detached once the batch is decoded (`release`): the
