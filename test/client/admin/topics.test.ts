@@ -57,7 +57,7 @@ describe('createTopics', () => {
     });
   }
 
-  for (const topic of ['', 'has space', 'slash/name', 'ümlaut', '.', '..', 'x'.repeat(250)]) {
+  for (const topic of ['', 'has space', 'slash/name', 'ümlaut', '.', '..', 'x'.repeat(250), '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
     it(`refuses the topic name ${JSON.stringify(topic.length > 20 ? `${topic.slice(0, 5)}...(${topic.length})` : topic)}`, async () => {
       const { admin } = await open();
       expect(await rejection(admin.createTopics({ topics: [{ topic }] }))).toBeInstanceOf(InvalidArgumentError);
