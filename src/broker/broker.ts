@@ -309,6 +309,7 @@ export class Broker implements BrokerApi {
   }
 
   async deleteTopics(topics: string[]): Promise<void> {
+    if (new Set(topics).size !== topics.length) throw new InvalidArgumentError('deleteTopics names a topic twice', { details: { field: 'topics' } });
     await this.serial(async () => {
       for (const t of topics) {
         assertNotInternal(t, 'deleteTopics', this.store.topic(t).internal);
@@ -325,6 +326,7 @@ export class Broker implements BrokerApi {
 
   async createPartitions(topicPartitions: { topic: string; count: number }[], validateOnly = false): Promise<void> {
     if (!Array.isArray(topicPartitions)) throw new InvalidArgumentError('createPartitions needs topicPartitions: [{ topic, count }]');
+    if (new Set(topicPartitions.map((tp) => tp?.topic)).size !== topicPartitions.length) throw new InvalidArgumentError('createPartitions names a topic twice', { details: { field: 'topicPartitions' } });
     await this.serial(async () => {
       // All-or-nothing: every count is checked before any topic grows.
       for (const tp of topicPartitions) checkPartitionCount(tp.topic, this.store.topic(tp.topic).numPartitions, tp.count);

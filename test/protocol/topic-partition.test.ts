@@ -10,7 +10,8 @@ describe('topic-partition helpers', () => {
 
   it('checkNumPartitions accepts integers >= 1 and names the topic otherwise', () => {
     expect(() => checkNumPartitions('t', 1)).not.toThrow();
-    for (const bad of [0, -1, 1.5, NaN, '2', undefined]) {
+    expect(() => checkNumPartitions('t', 10_000)).not.toThrow();
+    for (const bad of [0, -1, 1.5, NaN, '2', undefined, 10_001, Infinity]) {
       expect(() => checkNumPartitions('t', bad)).toThrow(InvalidPartitionsError);
     }
     expect(() => checkNumPartitions('orders', 0)).toThrow(/numPartitions of topic "orders"/);
@@ -21,6 +22,8 @@ describe('topic-partition helpers', () => {
     expect(() => checkPartitionCount('t', 2, 2)).toThrow(InvalidPartitionsError);
     expect(() => checkPartitionCount('t', 2, 1)).toThrow(/above the current 2; got 1/);
     expect(() => checkPartitionCount('t', 2, 2.5)).toThrow(InvalidPartitionsError);
+    expect(() => checkPartitionCount('t', 2, 10_000)).not.toThrow();
+    expect(() => checkPartitionCount('t', 2, 10_001)).toThrow(/got 10001 \(a topic has at most 10000 partitions\)/);
   });
 
   it('deleteRecordsTarget maps -1 to the high watermark and refuses offsets outside [low, high]', () => {

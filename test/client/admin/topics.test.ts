@@ -29,7 +29,7 @@ describe('createTopics', () => {
     await expect(admin.fetchTopicMetadata({ topics: ['nope'] })).rejects.toBeInstanceOf(TopicNotFoundError);
   });
 
-  for (const numPartitions of [0, -1, 1.5, Number.NaN]) {
+  for (const numPartitions of [0, -1, 1.5, Number.NaN, 10_001, 1e9]) {
     it(`refuses numPartitions ${numPartitions} with InvalidPartitionsError and creates nothing`, async () => {
       const { admin } = await open();
       const e = await rejection(admin.createTopics({ topics: [{ topic: 'p', numPartitions }] }));
@@ -101,6 +101,19 @@ describe('createPartitions', () => {
     expect(await offsets('g')).toHaveLength(2);
     expect(await rejection(admin.createPartitions({ topicPartitions: [{ topic: 'nope', count: 4 }] }))).toBeInstanceOf(TopicNotFoundError);
   });
+
+  it('refuses a count above 10,000 and a topic named twice, and grows nothing', async () => {
+    const { admin, offsets } = await open();
+    await admin.createTopics({ topics: [{ topic: 'g', numPartitions: 2 }, { topic: 'h' }] });
+    const big = await rejection(admin.createPartitions({ topicPartitions: [{ topic: 'g', count: 1e9 }] }));
+    expect(big).toBeInstanceOf(InvalidPartitionsError);
+    expect(big.message).toContain('10000');
+    const twice = await rejection(admin.createPartitions({ topicPartitions: [{ topic: 'h', count: 3 }, { topic: 'g', count: 3 }, { topic: 'g', count: 4 }] }));
+    expect(twice).toBeInstanceOf(InvalidArgumentError);
+    expect(twice.message).toContain('twice');
+    expect(await offsets('g')).toHaveLength(2);
+    expect(await offsets('h')).toHaveLength(1);
+  });
 });
 
 describe('validateOnly', () => {
@@ -142,6 +155,15 @@ describe('deleteTopics', () => {
     await admin.createTopics({ topics: [{ topic: 'x' }] });
     expect(await rejection(admin.deleteTopics({ topics: ['x', 'missing'] }))).toBeInstanceOf(TopicNotFoundError);
     expect(await admin.listTopics()).toEqual(['x']);
+  });
+
+  it('deletes nothing when a topic is named twice (InvalidArgumentError, not a half-done delete)', async () => {
+    const { admin } = await open();
+    await admin.createTopics({ topics: [{ topic: 'x' }, { topic: 'y' }] });
+    const e = await rejection(admin.deleteTopics({ topics: ['y', 'x', 'x'] }));
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    expect(e.message).toContain('twice');
+    expect((await admin.listTopics()).sort()).toEqual(['x', 'y']);
   });
 });
 
