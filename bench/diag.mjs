@@ -3,11 +3,15 @@
 // timings that explain a benchmark's number. Uses the built bundle as it is, plus a bundle of
 // the codec's internals (bench/.codec.js, rebuilt each run).
 //
-//   node bench/diag.mjs producePhases|consumePhases|readRetention|decodePeak|idbReadPeak|codecMicro ['{"calls":100}']
+//   node bench/diag.mjs [--firefox] producePhases|consumePhases|consumeStages|readRetention|decodePeak|idbReadPeak|codecMicro ['{"calls":100}']
+//
+// --firefox runs it in Firefox ESR (puppeteer-core over WebDriver BiDi) instead of Chromium.
 import { build } from 'esbuild';
 import { startEnv } from './lib/harness.mjs';
 
-const [name, json] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const engine = argv[0] === '--firefox' ? (argv.shift(), 'firefox') : 'chromium';
+const [name, json] = argv;
 if (!name) {
   console.error('usage: node bench/diag.mjs NAME [JSON options]');
   process.exit(2);
@@ -18,7 +22,7 @@ await build({
   bundle: true, format: 'esm', target: 'es2022', logLevel: 'warning',
   outfile: new URL('./.codec.js', import.meta.url).pathname,
 });
-const env = await startEnv();
+const env = await startEnv({ engine });
 try {
   const page = await env.openPage('/bench/log.html');
   const out = await page.evaluate(([n, o]) => {

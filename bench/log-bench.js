@@ -1007,6 +1007,82 @@ const diag = {
     return best;
   },
 
+  /**
+   * (c) stage by stage, in whichever engine runs the page: the raw read of lanes' batch rows, the
+   * CRC, decodeBatch split into its parts (framing and message objects, the one UTF-8 decode, the
+   * one JSON.parse), the runner's per-record handler loop over decoded messages, and the whole
+   * consumer with eachBatch and eachMessage (each best of `passes` after a warm-up).
+   */
+  async consumeStages({ count = 100_000, perSend = 1000, passes = 4 } = {}) {
+    const { decodeBatch, verifyCrc } = await internals();
+    const lanes = await openLanes(freshName('consume-stages'));
+    for (let i = 0; i < count; i += perSend) {
+      await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
+    }
+    const db = await new Promise((resolve, reject) => {
+      const r = indexedDB.open(`lanes:${lanes.database}`);
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const best = {};
+    const dec = new TextDecoder();
+    for (let pass = 0; pass <= passes; pass++) {
+      const out = {};
+      let t0 = now();
+      const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
+      out.getAllBatchRowsMs = now() - t0;
+      let [ms] = timeIt(() => { for (const b of rows) verifyCrc(b); });
+      out.crcMs = ms;
+      let decoded;
+      [ms, decoded] = timeIt(() => { const o = []; for (const b of rows) decodeBatch(b, o, 0); return o; });
+      out.decodeBatchMs = ms;
+      // The parts of decodeBatch's JSON path, on texts like the one it builds: one UTF-8 decode
+      // of each payload, one JSON.parse of a 1,000-value array text.
+      const texts = [];
+      [ms] = timeIt(() => { for (const b of rows) texts.push(dec.decode(b.payload)); });
+      out.utf8DecodePayloadsMs = ms;
+      const arrays = [];
+      for (let i = 0; i < decoded.length; i += perSend) arrays.push(`[${decoded.slice(i, i + perSend).map((m) => JSON.stringify(m.value)).join(',')}]`);
+      [ms] = timeIt(() => { let n = 0; for (const a of arrays) n += JSON.parse(a).length; return n; });
+      out.jsonParseArraysMs = ms;
+      [ms] = timeIt(() => { const o = []; for (const m of decoded) o.push({ key: null, value: null, headers: {}, timestamp: String(1_700_000_000_000 + o.length), offset: String(o.length), attributes: 0, size: 104 }); return o.length; });
+      out.messageObjectsMs = ms;
+      // The runner's eachMessage loop over decoded messages: a payload object, an awaited async handler.
+      let seen = 0;
+      const each = async () => { seen++; };
+      t0 = now();
+      for (const message of decoded) {
+        const payload = { topic: TOPIC, partition: 0, message, heartbeat: null, pause: null };
+        try { await each(payload); } catch { /* none */ }
+        seen += Number(message.offset) & 0;
+      }
+      out.awaitLoopMs = now() - t0;
+      decoded = null;
+      out.eachBatchMs = (await consumeAll(lanes.client, count, 'eachBatch')) * 1000;
+      out.eachMessageMs = (await consumeAll(lanes.client, count, 'eachMessage')) * 1000;
+      keepBest(best, out, pass);
+    }
+    db.close();
+    await lanes.close();
+    best.engine = navigator.userAgent;
+    for (const k of ['eachBatchMs', 'eachMessageMs']) best[k.replace('Ms', 'RecordsPerSec')] = Math.round(count / (best[k] / 1000));
+    return best;
+  },
+
+  /** `rounds` reads of `count` records with one handler kind (for an engine's profiler): records/s of each. */
+  async consumeRounds({ count = 100_000, perSend = 1000, rounds = 4, mode = 'eachMessage' } = {}) {
+    const lanes = await openLanes(freshName('consume-rounds'));
+    for (let i = 0; i < count; i += perSend) {
+      await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
+    }
+    const perSec = [];
+    performance.mark('consume-rounds-start');
+    for (let i = 0; i < rounds; i++) perSec.push(Math.round(count / await consumeAll(lanes.client, count, mode)));
+    performance.mark('consume-rounds-end');
+    await lanes.close();
+    return { mode, perSec };
+  },
+
   /** Heap after a forced GC at points during a 1M-record eachBatch read: retention vs garbage. */
   async readRetention({ sends = 1000, perSend = 1000, points = 4, wakeEachBatch = false, gcs = 1, consumerConfig = {} } = {}) {
     const lanes = await openLanes(freshName('retention'));
