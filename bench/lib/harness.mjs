@@ -98,6 +98,16 @@ export async function startEnv({ engine = 'chromium' } = {}) {
   return env;
 }
 
+/**
+ * Firefox captures an async stack at every promise and await only in pages a debugger is
+ * attached to (javascript.options.asyncstack_capture_debuggee_only, on by default), and the
+ * WebDriver BiDi agent that drives the page is one: 100k awaited calls of an async function took
+ * 264 ms under it against 53 ms in a Firefox started without remote control (bench/ANALYSIS.md,
+ * (c) in Firefox). Turned off here so the page runs as a user's page does;
+ * BENCH_FIREFOX_ASYNCSTACK=1 keeps the capture on.
+ */
+const FIREFOX_PREFS = process.env.BENCH_FIREFOX_ASYNCSTACK === '1' ? {} : { 'javascript.options.asyncstack': false };
+
 /** "Chromium 150.0.7871.100 built on Debian ..." or the user agent's version. */
 async function startFirefoxEnv() {
   const server = await startStaticServer({ port: 0 });
@@ -105,7 +115,7 @@ async function startFirefoxEnv() {
   const executablePath = process.env.FIREFOX_PATH || '/usr/bin/firefox-esr';
   let browser;
   try {
-    browser = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true, userDataDir: dir });
+    browser = await puppeteer.launch({ browser: 'firefox', executablePath, headless: true, userDataDir: dir, extraPrefsFirefox: FIREFOX_PREFS });
   } catch (e) {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -140,7 +150,7 @@ export function firefoxVersion(executablePath) {
 /** Chromium and Firefox results of the same cases side by side (markdown). */
 export function engineComparison(chromiumResults, firefox) {
   const out = ['## Log suite in Chromium and Firefox', ''];
-  out.push(`${firefox.version}, headless, via puppeteer-core (WebDriver BiDi), ${firefox.rounds} rounds, run after the Chromium run on the same machine. ` +
+  out.push(`${firefox.version}, headless, via puppeteer-core (WebDriver BiDi)${process.env.BENCH_FIREFOX_ASYNCSTACK === '1' ? '' : ', async stack capture off as in a page no debugger is attached to (see bench/lib/harness.mjs)'}, ${firefox.rounds} rounds, run after the Chromium run on the same machine. ` +
     'Each ratio is lanes over its baseline in the same engine and round. The memory case needs `window.gc` (Chromium only) and is not run in Firefox.', '');
   out.push('| benchmark | Chromium lanes | Chromium baseline | Chromium ratio | Firefox lanes | Firefox baseline | Firefox ratio | goal | Chromium | Firefox |');
   out.push('|---|---:|---:|---:|---:|---:|---:|---|---|---|');

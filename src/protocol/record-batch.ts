@@ -438,6 +438,8 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
   let offset = batch.baseOffset - 1;
   let last = -1;
   let taken = 0;
+  // The records of one send share their timestamp: its string is made once per run of them.
+  let tsOf = -1, tsText = '';
   /** The payload's copy holding the JSON values as one array text; its bytes before `blank` are final. */
   let json: Uint8Array | undefined;
   let blank = 0;
@@ -482,7 +484,8 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
       }
     }
     r.p = recEnd;
-    const m: KafkaMessage = { key, value, headers, timestamp: appendTime ?? String(ts), offset: String(offset), attributes: 0, size: len };
+    if (ts !== tsOf) tsText = String(tsOf = ts);
+    const m: KafkaMessage = { key, value, headers, timestamp: appendTime ?? tsText, offset: String(offset), attributes: 0, size: len };
     out.push(m);
     if (vt === FieldType.Json) pending.push(m);
     last = offset;
