@@ -228,7 +228,8 @@ async function main() {
     });
     const file = join(BENCH, 'RESULTS.md');
     const runLine = `_Measured by \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\` on ${new Date().toISOString()}: ${chromium}; ${bundle}; load ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; ${args.rounds} rounds._`;
-    const merged = args.only && existsSync(file) ? mergeReport(readFileSync(file, 'utf8'), report, results, runLine) : report;
+    let merged = args.only && existsSync(file) ? mergeReport(readFileSync(file, 'utf8'), report, results, runLine) : report;
+    if (args.only && firefox && merged !== report) merged = mergeEngineRows(merged, engineComparison(results, firefox), firefox, runLine);
     writeFileEnsured(file, merged);
     console.log(`[bench] wrote ${file}${merged !== report ? ' (its other rows and sections kept)' : ''}`);
   }
@@ -297,6 +298,33 @@ function mergeReport(old, fresh, results, runLine) {
 }
 
 /** Which bundle was measured: content hash and build time of dist/index.js. */
+/**
+ * A partial run's rows of the Chromium-vs-Firefox table merged into the recorded section: the
+ * rows of the cases it ran are replaced (or added at the end of the table), the others stay as
+ * recorded, and a note under the table names the run the replaced rows are from.
+ */
+function mergeEngineRows(text, section, firefox, runLine) {
+  const at = text.indexOf('## Log suite in Chromium and Firefox');
+  if (at < 0) return text;
+  const end = text.indexOf('\n## ', at + 3) < 0 ? text.length : text.indexOf('\n## ', at + 3) + 1;
+  const first = (l) => l.split('|')[1]?.trim();
+  const fresh = section.split('\n').filter((l) => l.startsWith('| (') );
+  const names = new Set(fresh.map(first));
+  const kept = [];
+  let placed = false;
+  for (const l of text.slice(at, end).split('\n')) {
+    if (!(l.startsWith('| (') && names.has(first(l)))) kept.push(l);
+    else if (!placed) { kept.push(...fresh); placed = true; }
+  }
+  if (!placed) kept.splice(kept.reduce((k, l, i) => (l.startsWith('|') ? i : k), -1) + 1, 0, ...fresh);
+  const cases = [...new Set(firefox.results.map((r) => r.case.id))].map((id) => `(${id})`).join(', ');
+  const note = `_Rows ${cases}: ${firefox.version}${process.env.BENCH_FIREFOX_ASYNCSTACK === '1' ? '' : ' with async stack capture off (bench/lib/harness.mjs)'}, ${firefox.rounds} rounds; Chromium columns from the same run. ${runLine.replace(/^_|_$/g, '')}_`;
+  const noteAt = kept.findIndex((l) => l.startsWith(`_Rows ${cases}:`));
+  if (noteAt >= 0) kept[noteAt] = note;
+  else kept.splice(kept.reduce((k, l, i) => (l.startsWith('|') ? i : k), -1) + 1, 0, '', note);
+  return text.slice(0, at) + kept.join('\n') + text.slice(end);
+}
+
 function bundleId() {
   const file = join(ROOT, 'dist', 'index.js');
   const hash = createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
