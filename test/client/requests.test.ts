@@ -50,18 +50,25 @@ describe('request deadlines (requestTimeout)', () => {
   });
 
   it('a consumer waiting at the log end longer than requestTimeout is not timed out', async () => {
-    const s = await setup({ requestTimeout: 30 });
+    // requestTimeout leaves other calls (open, join, heartbeats) room on a loaded machine; the
+    // long poll waits three times as long, so a fetch counted against it would time out.
+    const s = await setup({ requestTimeout: 1000 });
     try {
       await s.admin.createTopics({ topics: [{ topic: 'idle' }] });
-      const c = await s.consumer({ maxWaitTimeInMs: 300 });
+      const c = await s.consumer({ maxWaitTimeInMs: 2500 });
       const timeouts: unknown[] = [];
       c.on('consumer.network.request_timeout', (e) => timeouts.push(e));
       const crashes: unknown[] = [];
       c.on(c.events.CRASH, (e) => crashes.push(e));
-      const emptyFetch = new Promise<void>((resolve) => c.on(c.events.FETCH, (e) => { if ((e.payload as { numberOfBatches: number }).numberOfBatches === 0) resolve(); }));
+      // An empty fetch that waited longer than requestTimeout (the first fetches of a partition
+      // can answer at once, before the long poll starts).
+      const emptyFetch = new Promise<void>((resolve) => c.on(c.events.FETCH, (e) => {
+        const p = e.payload as { numberOfBatches: number; duration: number };
+        if (p.numberOfBatches === 0 && p.duration >= 1000) resolve();
+      }));
       c.assign([{ topic: 'idle', partition: 0, offset: 'earliest' }]);
       await c.run({ eachMessage: async () => undefined });
-      await emptyFetch; // an empty long poll answered after 300 ms, ten times requestTimeout
+      await emptyFetch; // an empty long poll answered after 2.5 s, past requestTimeout
       expect(timeouts).toEqual([]);
       expect(crashes).toEqual([]);
     } finally {
