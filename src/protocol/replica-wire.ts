@@ -43,6 +43,7 @@
  * - Batches of one partition are applied in frame order; a device's records keep their order.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { MAX_PARTITIONS } from './topic-partition.js';
 
 /** Media type of a push frame. */
 export const PUSH_CONTENT_TYPE = 'application/vnd.lanes.push';
@@ -252,7 +253,7 @@ export function encodePushFrame(frame: PushFrame): Uint8Array {
   frame.batches.forEach((b, i) => {
     const f = `batches[${i}]`;
     w.u16(topics[i]!.length); w.bytes(topics[i]!);
-    w.u32(checkInt(b.partition, `${f}.partition`, 0, 0x7fffffff));
+    w.u32(checkInt(b.partition, `${f}.partition`, 0, MAX_PARTITIONS - 1));
     w.i64(checkInt(b.baseOffset, `${f}.baseOffset`, 0, Number.MAX_SAFE_INTEGER));
     w.u32(checkInt(b.lastOffsetDelta, `${f}.lastOffsetDelta`, 0, 0x7fffffff));
     w.i64(checkInt(b.producerId, `${f}.producerId`, -1, Number.MAX_SAFE_INTEGER));
@@ -349,7 +350,8 @@ export function decodePushFrame(bytes: Uint8Array, limits: WireLimits = DEFAULT_
     const topic = r.str(`${f}.topic`, 249);
     if (!isValidTopicName(topic)) throw new InvalidArgumentError(`${f}.topic ${JSON.stringify(topic)} is not a valid topic name (1-249 of a-z A-Z 0-9 . _ -)`, { details: { field: `${f}.topic` } });
     const partition = r.u32(`${f}.partition`);
-    if (partition > 0x7fffffff) throw new InvalidArgumentError(`${f}.partition is out of range`, { details: { field: `${f}.partition` } });
+    // A topic has at most MAX_PARTITIONS: the store makes every partition below the one pushed.
+    if (partition >= MAX_PARTITIONS) throw new InvalidArgumentError(`${f}.partition ${partition} is out of range (a topic has at most ${MAX_PARTITIONS} partitions)`, { details: { field: `${f}.partition` } });
     const baseOffset = r.i64(`${f}.baseOffset`, 0);
     const lastOffsetDelta = r.u32(`${f}.lastOffsetDelta`);
     const producerId = r.i64(`${f}.producerId`, -1);

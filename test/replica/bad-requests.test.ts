@@ -90,6 +90,18 @@ describe('bad requests', () => {
     expectClear(await post(frame([valid(), { ...b, baseOffset: 500, crc: 0 }])), 400, /batches\[1\]/);
   });
 
+  it('a partition at or above 10,000 (the store would make every partition below it first)', async () => {
+    // The frame's first batch: magic, version, deviceId, batch count, topic, then its partition.
+    const at = 4 + 1 + 2 + 'dev-bad'.length + 4 + 2 + 'orders'.length;
+    for (const partition of [10_000, 0x7fffffff]) {
+      const bytes = frame();
+      new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, partition);
+      expect(decodePushFrame(frame()).batches[0]!.partition).toBe(0);
+      expectClear(await post(bytes), 400, new RegExp(`batches\\[0\\]\\.partition ${partition} is out of range`));
+    }
+    expect(() => encodePushFrame({ deviceId: 'd', batches: [{ ...valid(), partition: 10_000 }] })).toThrow(/partition/);
+  });
+
   it('oversized body, gzip bomb, truncated gzip, unknown encoding, wrong type, bad frame', async () => {
     // declared too large: answered before the body is read
     const big = await new Promise<{ status: number; body: any }>((resolve, reject) => {

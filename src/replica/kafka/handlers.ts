@@ -15,6 +15,7 @@
  */
 import { crc32c as crc } from '../../protocol/crc32c.js';
 import { isValidTopicName } from '../../protocol/replica-wire.js';
+import { MAX_PARTITIONS } from '../../protocol/topic-partition.js';
 import { encodeRecords } from '../../protocol/record-batch.js';
 import type { AppendBatch, ReplicaStore } from '../store.js';
 import type { AppendSignal } from './append-signal.js';
@@ -251,8 +252,8 @@ const createTopics: Handler = async (req, _version, ctx) => ({
     if (!isValidTopicName(t.name)) {
       return { name: t.name, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: 'topic names are 1-249 characters of [a-zA-Z0-9._-], not a member of Object.prototype' };
     }
-    if (!Number.isInteger(partitions) || partitions < 1) {
-      return { name: t.name, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `numPartitions must be >= 1, got ${t.numPartitions}` };
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+      return { name: t.name, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `numPartitions must be from 1 to ${MAX_PARTITIONS}, got ${t.numPartitions}` };
     }
     if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
       return { name: t.name, errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, errorMessage: 'replicationFactor must be 1 or -1: the replica store replicates on its own' };

@@ -61,7 +61,20 @@ describe('KafkaJS against the replica Kafka listener', () => {
     await r?.stop();
   });
 
+  it('createTopics refuses more than 10,000 partitions (INVALID_PARTITIONS) and creates nothing', async () => {
+    const admin = kafkaFor(r.kafkaPort).admin();
+    await admin.connect();
+    try {
+      const e = await admin.createTopics({ topics: [{ topic: 'huge', numPartitions: 2 ** 31 - 1 }] }).then(() => null, (err: unknown) => err as { type?: string; errors?: { type?: string }[] });
+      expect(e?.type ?? e?.errors?.[0]?.type).toBe('INVALID_PARTITIONS');
+      expect(await admin.listTopics()).not.toContain('huge');
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('three consumers of one group read every record exactly once, with commits', async () => {
+
     const kafka = kafkaFor(r.kafkaPort);
     for (let m = 0; m < 3; m++) consumers.push(await startConsumer(kafka, m));
     const admin = kafka.admin();

@@ -1,0 +1,35 @@
+import { it } from 'vitest';
+import { createClient } from '../../src/index.js';
+import { nodeClient } from '../helpers/node-client.js';
+
+it('probe group on prototype-named topics', async () => {
+  const { client, config } = nodeClient();
+  const admin = client.admin();
+  await admin.connect();
+  const topics = ['plain', 'other'];
+  await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: 2 })) });
+  const p = client.producer();
+  await p.connect();
+  for (const topic of topics) await p.send({ topic, messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }] });
+  const got: string[] = [];
+  const errs: unknown[] = [];
+  const mk = (id: string) => createClient({ ...config, clientId: id }).consumer({ groupId: '__proto__', sessionTimeout: 3000, heartbeatInterval: 100, maxWaitTimeInMs: 100 });
+  const c1 = mk('c1');
+  c1.on(c1.events.CRASH, (e: any) => { errs.push(e.payload.error); console.log('CRASH', e.payload.error); });
+  await c1.connect();
+  await c1.subscribe({ topics, fromBeginning: true });
+  await c1.run({ eachMessage: async ({ topic, partition }) => { got.push(`${topic}-${partition}`); } });
+  const until = Date.now() + 4000;
+  while (got.length < 8 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  console.log('GOT1', got.sort(), JSON.stringify(c1.assignment()));
+  const c2 = mk('c2');
+  await c2.connect();
+  await c2.subscribe({ topics, fromBeginning: true });
+  await c2.run({ eachMessage: async ({ topic, partition }) => { got.push(`2:${topic}-${partition}`); } });
+  await new Promise((r) => setTimeout(r, 3000));
+  console.log('ASSIGN', JSON.stringify(c1.assignment()), JSON.stringify(c2.assignment()));
+  console.log('DESC', JSON.stringify((await admin.describeGroups(['__proto__'])).groups[0]!.members.map((m) => m.memberAssignment)));
+  console.log('OFFS', JSON.stringify(await admin.fetchOffsets({ groupId: '__proto__', topics })));
+  console.log('POLLUTED', ({} as any).records, (Object as any).records);
+  await c1.disconnect(); await c2.disconnect(); await p.disconnect(); await admin.disconnect();
+}, 30000);
