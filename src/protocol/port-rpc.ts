@@ -13,8 +13,12 @@
  *   argument that cannot be cloned rejects that call only (DataCloneError).
  * - A thrown value reaches the caller as the LanesError subclass of its code, with `cause`,
  *   `retriable` and `details` (errors.ts errorToData / errorFromData).
+ * - release() settles every call still waiting (BrokerUnavailableError, as the leader-tab RPC
+ *   client does): its answer can no longer arrive, and without this the call would wait for
+ *   the request timeout, and its retries each for another one. A call after release() fails
+ *   at once (not retriable).
  */
-import { errorFromData, type ErrorData } from '../errors.js';
+import { BrokerUnavailableError, errorFromData, type ErrorData } from '../errors.js';
 import { errorToData } from './error-data.js';
 import { brokerProxy, type BrokerApi } from './broker-api.js';
 
@@ -55,10 +59,21 @@ export function portBroker(port: MessagePort): { broker: BrokerApi; release(): v
     if (r.err) p[1](errorFromData(r.err));
     else p[0](r.ok);
   };
+  let released = false;
   const broker = brokerProxy((m, a) => new Promise((resolve, reject) => {
+    if (released) return reject(new BrokerUnavailableError('the connection to the broker is closed', { retriable: false }));
     const id = next++;
     port.postMessage({ id, m, a } satisfies Call);
     pending.set(id, [resolve, reject]);
   }));
-  return { broker, release() { port.postMessage({ id: -1 }); port.close(); } };
+  return {
+    broker,
+    release() {
+      released = true;
+      port.postMessage({ id: -1 });
+      port.close();
+      for (const [, reject] of pending.values()) reject(new BrokerUnavailableError('the client closed while a broker call was pending'));
+      pending.clear();
+    },
+  };
 }
