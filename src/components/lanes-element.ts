@@ -3,7 +3,9 @@
  *
  * Invariants:
  * - An element uses the `client` property when set; otherwise, once connected with a
- *   `database` attribute, it creates its own client (and closes what it opened when removed).
+ *   `database` attribute, it creates its own client. A client has no close of its own: its
+ *   broker connection ends when its last user (an admin, a watch) stops, and `clientGone()`
+ *   stops them, so a removed element leaves its own client holding nothing open.
  * - `clientChanged()` runs once per distinct client while the element is connected, and
  *   `clientGone()` before a client is replaced or the element is removed: subclasses start and
  *   stop their watches there, so a removed element leaves nothing running.
