@@ -461,8 +461,10 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
         if (jsonCopy.length <= end) jsonCopy = new Uint8Array(end + 1);
         (json = jsonCopy).set(payload);
       }
-      // The bytes since the previous value (or the start): '[' or ',', then spaces.
-      json.fill(0x20, blank, r.p)[blank] = blank ? 0x2c : 0x5b;
+      // The bytes since the previous value (or the start): '[' or ',', then spaces (a loop: a
+      // few bytes per record, where a fill() call cost ~10% of the decode in both engines).
+      json[blank] = blank ? 0x2c : 0x5b;
+      for (let i = blank + 1; i < r.p; i++) json[i] = 0x20;
       blank = r.p += vl;
     } else {
       value = readField(r, vt);
