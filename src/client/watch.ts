@@ -37,7 +37,11 @@ export interface Watch extends AsyncIterableIterator<WatchEvent> {
 
 /** Creates a watch on a connection (see `Client.watch`); its loop loads on the first `next()`. */
 export function createWatch(conn: Connection, options: WatchOptions = {}): Watch {
-  const { topics, groups } = options;
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`watch: options must be an object; got ${String(options)}`);
+  const { topics, groups, signal } = options;
+  if (signal !== undefined && (typeof signal?.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
+    throw new InvalidArgumentError('watch: `signal` must be an AbortSignal');
+  }
   if (topics !== undefined && (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string' || t === ''))) {
     throw new InvalidArgumentError('watch: `topics` must be an array of topic names');
   }
@@ -45,7 +49,8 @@ export function createWatch(conn: Connection, options: WatchOptions = {}): Watch
     throw new InvalidArgumentError('watch: `groups` must be an array of group ids');
   }
   const minIntervalMs = options.minIntervalMs ?? 50;
-  if (!Number.isFinite(minIntervalMs) || minIntervalMs < 0) throw new InvalidArgumentError(`watch: \`minIntervalMs\` must be a number >= 0; got ${String(options.minIntervalMs)}`);
+  // Above 2^31-1 ms a timer fires at once (browsers and Node clamp it to 1 ms): refused.
+  if (!Number.isFinite(minIntervalMs) || minIntervalMs < 0 || minIntervalMs > 0x7fffffff) throw new InvalidArgumentError(`watch: \`minIntervalMs\` must be a number from 0 to 2147483647; got ${String(options.minIntervalMs)}`);
   let inner: Watch | undefined;
   let closed = false;
   const gen = (async function* () {

@@ -91,6 +91,10 @@ describe('client.watch', () => {
     expect(() => client.watch({ topics: 'orders' as unknown as string[] })).toThrow(InvalidArgumentError);
     expect(() => client.watch({ groups: [''] })).toThrow(/groups/);
     expect(() => client.watch({ minIntervalMs: -1 })).toThrow(/minIntervalMs/);
+    // A timer above 2^31-1 ms fires at once: the watch would answer as often as the log changes.
+    expect(() => client.watch({ minIntervalMs: 2 ** 31 })).toThrow(/minIntervalMs/);
+    expect(() => client.watch({ signal: 'abort' as unknown as AbortSignal })).toThrow(/signal/);
+    expect(() => client.watch(null as unknown as object)).toThrow(InvalidArgumentError);
     const ac = new AbortController();
     const watch = client.watch({ signal: ac.signal });
     expect((await watch.next()).value).toEqual({ type: 'topics', topics: [] });
