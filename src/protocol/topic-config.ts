@@ -56,9 +56,10 @@ export const TOPIC_CONFIG_NAMES = [
   'segment.bytes', 'segment.ms', 'max.message.bytes', 'message.timestamp.type', 'sync.retention.unreplicated',
 ] as const;
 
+/** A decimal integer as Kafka's Long.parseLong reads it after trimming ("1e3", "0x10", "1.0" are not). */
 function int(name: string, value: string, min: number): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+  if (!/^[+-]?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
     throw new InvalidConfigError(`config ${name}=${JSON.stringify(value)} must be an integer >= ${min}`, { details: { name, value } });
   }
   return n;

@@ -39,6 +39,14 @@ describe('parseTopicConfig', () => {
     expect(() => parseTopicConfig([{ name: 'sync.retention.unreplicated', value: 'drop' }])).toThrow(/sync\.retention\.unreplicated must be keep or delete/);
   });
 
+  it('reads integers as Kafka does (decimal digits, surrounding spaces trimmed) and refuses other number syntax', () => {
+    expect(parseTopicConfig([{ name: 'segment.bytes', value: ' 4096 ' }]).segmentBytes).toBe(4096);
+    expect(parseTopicConfig([{ name: 'retention.ms', value: '+5' }]).retentionMs).toBe(5);
+    for (const value of ['1e3', '0x10', '1.0', '0b1', 'Infinity', '1_000']) {
+      expect(refusal([{ name: 'max.message.bytes', value }]).message).toContain(`max.message.bytes=${JSON.stringify(value)}`);
+    }
+  });
+
   it('accepts both cleanup policies in either order', () => {
     for (const v of ['compact,delete', 'delete, compact']) {
       expect(parseTopicConfig([{ name: 'cleanup.policy', value: v }]).cleanupPolicy).toEqual({ delete: true, compact: true });
