@@ -134,6 +134,26 @@ describe('setOffsets and resetOffsets', () => {
   });
 });
 
+describe('group ids the offset tools refuse', () => {
+  it('fetchOffsets, setOffsets and resetOffsets refuse an empty or missing groupId (KafkaJS: Invalid groupId) and commit nothing', async () => {
+    const e = await connect();
+    await e.admin.createTopics({ topics: [{ topic: 't' }] });
+    for (const groupId of ['', undefined, 5]) {
+      for (const call of [
+        () => e.admin.fetchOffsets({ groupId: groupId as string, topics: ['t'] }),
+        () => e.admin.setOffsets({ groupId: groupId as string, topic: 't', partitions: [{ partition: 0, offset: '0' }] }),
+        () => e.admin.resetOffsets({ groupId: groupId as string, topic: 't' }),
+      ]) {
+        const err = await rejection(call());
+        expect(err.code).toBe('INVALID_ARGUMENT');
+        expect(err.message).toContain('groupId');
+      }
+    }
+    expect(await rejection(e.admin.fetchOffsets({ groupId: 'g', topics: 't' as unknown as string[] }))).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'topics' } });
+    expect((await e.admin.listGroups()).groups).toEqual([]);
+  });
+});
+
 describe('deleteGroups', () => {
   it('fails with GROUP_NOT_EMPTY while members are active; afterwards the group and its offsets are gone', async () => {
     const e = await connect();

@@ -56,8 +56,14 @@ export async function deleteGroups(b: BrokerApi, groupIds: string[]): ReturnType
   return groupIds.map((groupId) => ({ groupId, errorCode: 0 }));
 }
 
+/** Throws InvalidArgumentError unless `groupId` is a non-empty string (KafkaJS: "Invalid groupId"). */
+function checkGroupId(groupId: unknown, call: string): void {
+  if (typeof groupId !== 'string' || groupId === '') throw new InvalidArgumentError(`${call}: groupId must be a non-empty string; got ${JSON.stringify(groupId)}`, { details: { field: 'groupId' } });
+}
+
 /** admin.setOffsets: commits as admin (the group must have no active members). */
 export async function setOffsets(b: BrokerApi, { groupId, topic, partitions }: Parameters<Admin['setOffsets']>[0]): Promise<void> {
+  checkGroupId(groupId, 'setOffsets');
   if (!Array.isArray(partitions)) throw new InvalidArgumentError('setOffsets needs partitions: [{ partition, offset }]');
   const offsets = partitions.map((p, i) => ({ topic, partition: p.partition, offset: parseOffset(p.offset, `partitions[${i}].offset`) }));
   await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets });
@@ -65,6 +71,7 @@ export async function setOffsets(b: BrokerApi, { groupId, topic, partitions }: P
 
 /** admin.resetOffsets: to the earliest (or latest) offsets of the topic. */
 export async function resetOffsets(b: BrokerApi, { groupId, topic, earliest = false }: Parameters<Admin['resetOffsets']>[0]): Promise<void> {
+  checkGroupId(groupId, 'resetOffsets');
   const marks = await b.listOffsets(topic);
   await b.commitOffsets({ groupId, memberId: '', generationId: -1, offsets: marks.map((m) => ({ topic, partition: m.partition, offset: earliest ? m.low : m.high })) });
 }
@@ -91,6 +98,8 @@ export async function listGroups(b: BrokerApi): ReturnType<Admin['listGroups']> 
 
 /** admin.fetchOffsets: a group's committed offsets per topic (every topic it committed on when `topics` is not given). */
 export async function fetchOffsets(b: BrokerApi, { groupId, topics }: Parameters<Admin['fetchOffsets']>[0]): ReturnType<Admin['fetchOffsets']> {
+  checkGroupId(groupId, 'fetchOffsets');
+  if (topics !== undefined && !Array.isArray(topics)) throw new InvalidArgumentError('fetchOffsets: topics must be an array of topic names', { details: { field: 'topics' } });
   const names = topics ?? [...new Set((await b.fetchOffsets(groupId)).map((o) => o.topic))];
   const list = await b.fetchOffsets(groupId, names);
   return names.map((topic) => ({
