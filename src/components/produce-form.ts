@@ -63,10 +63,15 @@ export class LanesProduceForm extends LanesElement {
     const valueText = get('value');
     let value: unknown = valueText;
     try { value = JSON.parse(valueText); } catch { /* sent as text */ }
+    // A name given on several lines is a repeated header (an array); every name is an own
+    // property, `__proto__` included (a plain assignment would drop it).
     const headers: IHeaders = {};
     for (const line of get('headers').split('\n')) {
       const i = line.indexOf('=');
-      if (line.trim() && i > 0) headers[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+      if (!line.trim() || i <= 0) continue;
+      const name = line.slice(0, i).trim(), v = line.slice(i + 1).trim();
+      const prev = Object.hasOwn(headers, name) ? headers[name] : undefined;
+      Object.defineProperty(headers, name, { value: prev === undefined ? v : [prev, v].flat(), enumerable: true, writable: true, configurable: true });
     }
     const partition = get('partition');
     this.busy = true;

@@ -265,11 +265,20 @@ describe('<lanes-inspector>', () => {
     (f.elements.namedItem('topic') as HTMLInputElement).value = 'orders';
     (f.elements.namedItem('key') as HTMLInputElement).value = 'order-42';
     (f.elements.namedItem('value') as HTMLTextAreaElement).value = '{"status":"new"}';
+    // A repeated name and names like Object.prototype members keep every value.
+    (f.elements.namedItem('headers') as HTMLTextAreaElement).value = 'trace=a\ntrace=b\n__proto__=p\nconstructor=c\ntrace=c';
     const produced = new Promise<CustomEvent>((r) => ins.addEventListener('lanes-produced', (e) => r(e as CustomEvent), { once: true }));
     f.requestSubmit();
     const { detail } = await produced;
     expect(detail.topic).to.equal('orders');
     expect(detail.offset).to.equal('0');
+    const reader = client.consumer({ maxWaitTimeInMs: 100 });
+    await reader.connect();
+    cleanup.push(() => reader.disconnect());
+    reader.assign([{ topic: 'orders', partition: detail.partition, offset: '0' }]);
+    const got = new Promise<Record<string, unknown>>((r) => { void reader.run({ eachMessage: async ({ message }) => r(message.headers as Record<string, unknown>) }); });
+    const headers = await got;
+    expect(Object.entries(headers)).to.deep.equal([['trace', ['a', 'b', 'c']], ['__proto__', 'p'], ['constructor', 'c']]);
     await until(() => text($(form, '[part=result]')).startsWith('Written to orders partition'), 'result line');
     await expectNoViolations(ins);
   });
