@@ -349,6 +349,9 @@ export function batchKey(b: Pick<RecordBatch, 'topic' | 'partition' | 'baseOffse
  * transaction in a proxy with a cached completion promise (three listeners, two cache entries)
  * and each request in a promise, none of which the appender needs, because `done` reports the
  * transaction's outcome including a failed request. Values stay typed by the schema.
+ * Measured (bench/ANALYSIS.md, "the awaited send's own time"): an awaited 1,000-record send
+ * went from 1.67 to 1.39-1.47 ms with this and the encoder change, 0.35x -> 0.41x of the
+ * pre-encoded floor; reads and the cleaner keep idb's typed proxies.
  */
 export interface WriteTx {
   /** Puts a row; `key` for stores with out-of-line keys (batches, see batchKey). */
