@@ -101,6 +101,7 @@ export function beginTransaction<S extends TopicSchema>(ctx: ProducerSide): Tran
 
   const assertActive = (call: string) => {
     if (state !== 'active') throw new InvalidTxnStateError(`transaction.${call}: the transaction is no longer active (it was committed or aborted)`);
+    if (!ctx.connected()) throw ctx.notConnected();
   };
   const end = () => { state = 'ended'; ctx.active = false; };
 

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, ProducerFencedError, type Producer,
+  IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, NotConnectedError, ProducerFencedError, type Producer,
 } from '../../../src/index.js';
 import type { JoinGroupRequest } from '../../../src/protocol/broker-api.js';
 import { decodeAll, readAll, rejection, setup } from '../helpers.js';
@@ -191,5 +191,26 @@ describe('transactions', () => {
     expect(e.message).toMatch(/sendOffsets\.topics\[0\]\.partitions\[0\]\.offset/);
     expect(tx.isActive()).toBe(true);
     await tx.abort();
+  });
+
+  it('a transaction of a disconnected producer refuses send, sendOffsets and commit with NotConnectedError and writes nothing', async () => {
+    await open();
+    const p = await txProducer();
+    const tx = await p.transaction();
+    await tx.send({ topic: 'invoices', messages: [{ value: 'before', partition: 0 }] });
+    await p.disconnect();
+    for (const call of [
+      () => tx.send({ topic: 'invoices', messages: [{ value: 'after', partition: 0 }] }),
+      () => tx.sendBatch({ topicMessages: [{ topic: 'audit', messages: [{ value: 'after' }] }] }),
+      () => tx.sendOffsets({ consumerGroupId: 'g', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: '1' }] }] }),
+      () => tx.commit(),
+    ]) expect(await rejection(call())).toBeInstanceOf(NotConnectedError);
+    expect(await uncommitted('invoices', 0)).toEqual(['before']);
+    expect(await uncommitted('audit', 0)).toEqual([]);
+    expect(await values('invoices', 0)).toEqual([]);
+    // Connected again, the same transaction goes on and commits what it holds.
+    await p.connect();
+    await tx.commit();
+    expect(await values('invoices', 0)).toEqual(['before']);
   });
 });
