@@ -195,7 +195,8 @@ export class TxnCoordinator {
     let earliest = Infinity;
     for (const t of this.host.store.txns.open.values()) earliest = Math.min(earliest, t.startedAt + t.timeoutMs);
     if (earliest === Infinity) return;
-    this.timer = setTimeout(() => { void this.expire(); }, Math.max(0, earliest - this.host.store.now()));
+    // A delay above 2^31-1 ms fires at once (browsers and Node): wake then and arm again.
+    this.timer = setTimeout(() => { void this.expire(); }, Math.min(0x7fffffff, Math.max(0, earliest - this.host.store.now())));
     (this.timer as { unref?: () => void }).unref?.();
   }
 

@@ -5,7 +5,7 @@
  * producer with the same transactionalId fences the older one; a member of a stale generation
  * cannot commit offsets in a transaction; a retried commit is written once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, NotConnectedError, ProducerFencedError, type Producer,
 } from '../../../src/index.js';
@@ -191,6 +191,25 @@ describe('transactions', () => {
     expect(e.message).toMatch(/sendOffsets\.topics\[0\]\.partitions\[0\]\.offset/);
     expect(tx.isActive()).toBe(true);
     await tx.abort();
+  });
+
+  it('a transactionTimeout beyond 2^31-1 ms arms no timer that would fire at once (and spin while the transaction is open)', async () => {
+    await open();
+    const p = env!.client.producer({ transactionalId: 'long', transactionTimeout: 30 * 24 * 3600 * 1000 });
+    await p.connect();
+    extra.push(p);
+    const spy = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      const tx = await p.transaction();
+      await tx.send({ topic: 'invoices', messages: [{ value: 'v', partition: 0 }] });
+      const delays = spy.mock.calls.map((c) => c[1] ?? 0);
+      expect(delays.length).toBeGreaterThan(0);
+      expect(delays.filter((d) => d > 0x7fffffff)).toEqual([]);
+      await tx.commit();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await values('invoices', 0)).toEqual(['v']);
   });
 
   it('a transaction of a disconnected producer refuses send, sendOffsets and commit with NotConnectedError and writes nothing', async () => {
