@@ -10,7 +10,8 @@
  *   watch (`maxWaitMs`) and a join or group heartbeat, which waits for the group's rebalance
  *   (`rebalanceTimeout`).
  * - A pending deadline never keeps a Node process alive (the timer is unref'd).
- * - A requestTimeout of Infinity (KafkaJS's `enforceRequestTimeout: false`) sets no deadline.
+ * - A requestTimeout of Infinity (KafkaJS's `enforceRequestTimeout: false`) sets no deadline,
+ *   nor does a deadline beyond 2^31-1 ms (a timer that long fires at once).
  */
 import { RequestTimeoutError } from '../errors.js';
 import { brokerProxy, PROTOCOL_VERSION, type BrokerApi } from '../protocol/broker-api.js';
@@ -60,8 +61,9 @@ export function withRequestLayer(broker: BrokerApi, ctx: RequestContext): Broker
     const timeout = ctx.requestTimeout + waitOf(m, args[0]);
     queue(1);
     let settled = false;
-    // No deadline when requestTimeout is Infinity (enforceRequestTimeout: false).
-    const timer = Number.isFinite(timeout) ? setTimeout(() => {
+    // No deadline when requestTimeout is Infinity (enforceRequestTimeout: false), nor beyond
+    // 2^31-1 ms (~24.8 days): a timer that long fires at once in browsers and Node.
+    const timer = timeout <= 0x7fffffff ? setTimeout(() => {
       settled = true;
       queue(-1);
       ev?.emit(`${ctx.prefix}.network.request_timeout`, info);

@@ -38,6 +38,13 @@ describe('request deadlines (requestTimeout)', () => {
     await expect(broker.heartbeat({ groupId: 'g', memberId: 'm', generationId: 1 })).rejects.toBeInstanceOf(RequestTimeoutError);
   });
 
+  it('a requestTimeout or a long-poll wait beyond 2^31-1 ms sets no deadline (such a timer would fire at once)', async () => {
+    const broker = withRequestLayer(slowBroker(30), { requestTimeout: 1e12, clientId: 'c', host: 'in-page' });
+    await expect(broker.listOffsets('t')).resolves.toEqual([]);
+    const polling = withRequestLayer(slowBroker(30), { requestTimeout: 30_000, clientId: 'c', host: 'in-page' });
+    await expect(polling.fetch({ partitions: [], maxWaitMs: 2 ** 31, maxBytes: 1, maxBytesPerPartition: 1 })).resolves.toEqual([]);
+  });
+
   it('a REQUEST event reports each answered call', async () => {
     const events = new Instrumentation(ADMIN_EVENTS);
     const seen: { apiName: string; duration: number }[] = [];

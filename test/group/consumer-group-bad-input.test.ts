@@ -74,6 +74,11 @@ describe('a group consumer refuses bad input', () => {
       expect(() => client.consumer({ groupId: 'g', heartbeatInterval, sessionTimeout })).toThrow(/heartbeatInterval/);
     }
     expect(() => client.consumer({ groupId: '' })).toThrow(InvalidArgumentError);
+    // NaN, or beyond 2^31-1 ms: the group's timers would fire at once, over and over.
+    for (const bad of [{ sessionTimeout: 2 ** 31 }, { rebalanceTimeout: 1e12 }, { heartbeatInterval: Number.NaN }, { sessionTimeout: Number.NaN }, { rebalanceTimeout: -1 }]) {
+      const field = Object.keys(bad)[0]!;
+      expect(() => client.consumer({ groupId: 'g', ...bad })).toThrow(new RegExp(`${field} must be a number of ms from 1 to 2147483647`));
+    }
     expect(() => client.consumer({ groupId: 'g', partitionAssigners: [] })).toThrow(InvalidArgumentError);
     expect(() => client.consumer({ groupId: 'g', partitionAssigners: [42 as never] })).toThrow(InvalidArgumentError);
   });

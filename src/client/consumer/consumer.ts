@@ -164,6 +164,8 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
     if (protocols.length === 0 || protocols.some((p) => typeof p !== 'string')) throw new InvalidArgumentError('consumer: partitionAssigners must be assigners or assigner names');
     const sessionTimeout = config.sessionTimeout ?? 30_000;
     const heartbeatInterval = config.heartbeatInterval ?? 3000;
+    // A timer beyond 2^31-1 ms fires at once; NaN at once too: either would spin the group timers.
+    for (const [field, v] of [['sessionTimeout', sessionTimeout], ['heartbeatInterval', heartbeatInterval], ['rebalanceTimeout', config.rebalanceTimeout ?? 60_000]] as const) if (!(v > 0 && v <= 0x7fffffff)) throw new InvalidArgumentError(`consumer: ${field} must be a number of ms from 1 to 2147483647; got ${String(v)}`, { details: { field } });
     if (heartbeatInterval >= sessionTimeout) throw new InvalidArgumentError(`consumer: heartbeatInterval (${heartbeatInterval}) must be below sessionTimeout (${sessionTimeout})`);
     membership = createMembership(conn, {
       join: {
