@@ -19,6 +19,15 @@ describe('features loaded on first use', () => {
     expect(await admin.listTopics().then(() => 'answered', (x: Error) => x.name)).toBe('NotConnectedError');
   });
 
+  it('sync timers beyond 2^31-1 ms are refused naming the field (such a timer fires at once: a mirror would poll without pause)', async () => {
+    for (const f of ['mirrorIntervalMs', 'lingerMs']) {
+      const { client } = nodeClient({ sync: { url: 'https://replica.example', token: 't', [f]: 1e12 } });
+      const e = await client.admin().connect().then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(InvalidArgumentError);
+      expect((e as InvalidArgumentError).details).toEqual({ field: `sync.${f}` });
+    }
+  });
+
   it('a watch closed before its first next() ends at once and never takes the connection', async () => {
     const { client } = nodeClient();
     const watch = client.watch({ topics: ['t'] });

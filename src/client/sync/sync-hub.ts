@@ -36,8 +36,10 @@ export function checkSyncOptions(o: SyncOptions): void {
   }
   for (const f of ['lingerMs', 'maxRequestBytes', 'mirrorIntervalMs'] as const) {
     const v = o[f];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0)) {
-      throw new InvalidArgumentError(`createClient: sync.${f} must be a number >= 0; got ${String(v)}`, { details: { field: `sync.${f}` } });
+    // A timer beyond 2^31-1 ms fires at once: a mirror would poll the replica without pause.
+    const max = f === 'maxRequestBytes' ? Infinity : 0x7fffffff;
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max)) {
+      throw new InvalidArgumentError(`createClient: sync.${f} must be a number >= 0${max < Infinity ? ` and at most ${max}` : ''}; got ${String(v)}`, { details: { field: `sync.${f}` } });
     }
   }
 }
