@@ -3,6 +3,7 @@
  * connection, opened by the first connect() and released by the last disconnect().
  */
 import { portBroker } from '../protocol/port-rpc.js';
+import { MAX_PARTITIONS } from '../protocol/topic-partition.js';
 import { PROTOCOL_VERSION } from '../protocol/broker-api.js';
 import { BrokerUnavailableError, formatValue, InvalidArgumentError, NotConnectedError } from '../errors.js';
 import type { BrokerApi } from '../protocol/broker-api.js';
@@ -89,6 +90,9 @@ const CHECKS: Record<string, [string, (v: unknown) => boolean]> = {
   broker: ["'in-page', 'shared-worker', 'leader-tab' or 'auto'", (v) => ['in-page', 'shared-worker', 'leader-tab', 'auto'].includes(v as string)],
   requestTimeout: ['a number of ms > 0', (v) => typeof v === 'number' && v > 0],
   enforceRequestTimeout: ['a boolean', (v) => typeof v === 'boolean'],
+  // NaN or a timer beyond 2^31-1 ms fires at once: the cleaner would run without pause.
+  logCleanerIntervalMs: ['a number of ms from 0 (off) to 2147483647', (v) => typeof v === 'number' && v >= 0 && v <= 0x7fffffff],
+  defaultNumPartitions: [`an integer from 1 to ${MAX_PARTITIONS}`, (v) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_PARTITIONS],
   brokers: ['a string[] or a function (KafkaJS\'s shape)', (v) => isFunction(v) || (Array.isArray(v) && v.every((b) => typeof b === 'string'))],
   ssl: ['a boolean or an object (KafkaJS\'s shape)', (v) => typeof v === 'boolean' || isObject(v)],
   sasl: ['an object with a string mechanism (KafkaJS\'s shape)', (v) => isObject(v) && typeof (v as { mechanism?: unknown }).mechanism === 'string'],

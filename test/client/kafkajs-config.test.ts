@@ -51,6 +51,11 @@ describe('createClient with a KafkaJS config', () => {
       ['socketFactory', { socketFactory: {} }],
       ['enforceRequestTimeout', { enforceRequestTimeout: 'no' }],
       ['database', { database: '' }],
+      // A timer beyond 2^31-1 ms (or NaN) fires at once: the log cleaner would run without pause.
+      ['logCleanerIntervalMs', { logCleanerIntervalMs: Number.NaN }],
+      ['logCleanerIntervalMs', { logCleanerIntervalMs: 1e12 }],
+      ['defaultNumPartitions', { defaultNumPartitions: 0 }],
+      ['defaultNumPartitions', { defaultNumPartitions: 1e9 }],
     ];
     for (const [name, over] of bad) {
       expect(() => createClient({ clientId: 'c', broker: 'in-page', ...over } as never), name).toThrow(InvalidArgumentError);
