@@ -53,7 +53,7 @@ describe('a group consumer refuses bad input', () => {
     expect(c.assignment()).toHaveLength(2);
   });
 
-  it('run without eachMessage or eachBatch', async () => {
+  it('run without eachMessage or eachBatch, or with an autoCommitInterval no timer keeps', async () => {
     const e = await connect();
     const c = await e.consumer();
     await c.subscribe({ topics: ['t'] });
@@ -61,6 +61,12 @@ describe('a group consumer refuses bad input', () => {
       const err = await rejection(c.run(bad as never));
       expect(err).toBeInstanceOf(InvalidArgumentError);
       expect(err.message).toMatch(/eachMessage or eachBatch/);
+    }
+    // An autoCommitInterval beyond 2^31-1 ms would commit every millisecond; NaN never.
+    for (const autoCommitInterval of [1e12, Number.NaN, -1]) {
+      const err = await rejection(c.run({ eachMessage: async () => undefined, autoCommitInterval }));
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect(err.details).toEqual({ field: 'autoCommitInterval' });
     }
     expect((await e.admin.describeGroups(['g'])).groups[0]!.state).toBe('Dead');
     await c.run({ eachMessage: async () => undefined }); // the consumer is still usable

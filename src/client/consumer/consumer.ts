@@ -315,6 +315,9 @@ export function createConsumer<S extends TopicSchema>(conn: Connection, config: 
       if (!runConfig || (typeof runConfig.eachMessage !== 'function' && typeof runConfig.eachBatch !== 'function')) {
         throw new InvalidArgumentError('run needs eachMessage or eachBatch');
       }
+      // An interval beyond 2^31-1 ms fires every millisecond (browsers and Node).
+      const aci = runConfig.autoCommitInterval;
+      if (aci !== undefined && aci !== null && !(aci >= 0 && aci <= 0x7fffffff)) throw new InvalidArgumentError(`run: autoCommitInterval must be null or a number of ms from 0 to 2147483647; got ${String(aci)}`, { details: { field: 'autoCommitInterval' } });
       if (runner?.running) throw new InvalidArgumentError('consumer is already running');
       runs++;
       clearTimeout(restartTimer);
