@@ -230,9 +230,6 @@ export interface ErrorData {
   cause?: ErrorData;
 }
 
-// errorToData lives in protocol/error-data.ts: only the broker side calls it, and a copy of it
-// there keeps it out of the client bundle (the broker host takes this module from index.js).
-export { errorToData } from './protocol/error-data.js';
 
 /** Rebuilds the right LanesError subclass from {@link errorToData}'s output. */
 export function errorFromData(d: ErrorData): LanesError {

@@ -16,6 +16,8 @@ export { Partitioners, DefaultPartitioner, RoundRobinPartitioner, type Partition
 export { assigners, type AssignerRef } from './protocol/assigner-names.js';
 export type { Assigner, AssignInput, AssignMember, Assignment } from './group/assigners/index.js';
 export * from './errors.js';
+// Only the broker side calls it; kept out of errors.ts, which the broker host build shares.
+export { errorToData } from './protocol/error-data.js';
 export * from './types.js';
 export type { TopicConfig, CleanupPolicy } from './protocol/topic-config.js';
 export type { CleanerStats, SegmentInfo, SyncStatus, SyncFailureInfo, SyncTopicPending } from './protocol/broker-api.js';

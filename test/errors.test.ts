@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as errors from '../src/errors.js';
 import {
-  BrokerUnavailableError, errorFromData, errorToData, IllegalGenerationError, LanesError, OffsetOutOfRangeError,
+  BrokerUnavailableError, errorFromData, IllegalGenerationError, LanesError, OffsetOutOfRangeError,
   RebalanceInProgressError, RecordTooLargeError, RequestTimeoutError, TopicNotFoundError,
 } from '../src/errors.js';
+import { errorToData } from '../src/protocol/error-data.js';
 
 describe('error type (KafkaJS) and cause', () => {
   it('carries KafkaJS type strings beside the code', () => {
@@ -72,7 +73,7 @@ describe('the error classes', () => {
     expect(e.type).toBe(({ INVALID_ARGUMENT: 'INVALID_REQUEST', RECORD_TOO_LARGE: 'MESSAGE_TOO_LARGE', BROKER_UNAVAILABLE: 'BROKER_NOT_AVAILABLE', STORAGE_ERROR: 'KAFKA_STORAGE_ERROR', GROUP_NOT_EMPTY: 'NON_EMPTY_GROUP' } as Record<string, string>)[code] ?? code);
     expect(new C('m', { retriable: true }).retriable).toBe(retriable !== false);
     expect(new C('m', { retriable: false }).retriable).toBe(false);
-    const back = errors.errorFromData(structuredClone(errors.errorToData(e)));
+    const back = errors.errorFromData(structuredClone(errorToData(e)));
     expect(back).toBeInstanceOf(C);
     expect(back).toMatchObject({ name, code, retriable: e.retriable });
   });
