@@ -56,13 +56,15 @@ export async function fillV1(name: string, shape: Shape): Promise<{ rows: number
   return { rows: shape.rows, records: shape.rows * shape.recordsPerRow, payloadMB: (shape.rows * shape.payloadBytes) / MB, ms: performance.now() - t0 };
 }
 
+type UpgradeFigures = { version: number; ms: number; heapBeforeMB: number; heapPeakMB: number; liveMaxMB: number; heapAfterMB: number; samples: number; rows: number };
+
 /**
- * Opens `name` with the current code (the upgrade runs) while sampling the heap every 10 ms
- * and, after a collection, every 250 ms; answers the open's time, the heap before (after two
- * collections), its sampled peak, the largest heap left after a collection during the
- * upgrade, and the row count of the upgraded store.
+ * Runs `openDb` (an open that upgrades) while sampling the heap every 10 ms and, after a
+ * collection, every 250 ms; answers the open's time, the heap before (after two collections),
+ * its sampled peak, the largest heap left after a collection during the upgrade, and the row
+ * count of the upgraded store (`count`).
  */
-export async function upgrade(name: string): Promise<{ version: number; ms: number; heapBeforeMB: number; heapPeakMB: number; liveMaxMB: number; heapAfterMB: number; samples: number; rows: number }> {
+async function sampled<D extends { version: number; close(): void }>(openDb: () => Promise<D>, count: (db: D) => Promise<number>): Promise<UpgradeFigures> {
   gc(); gc();
   const before = used();
   let peak = before;
@@ -73,59 +75,46 @@ export async function upgrade(name: string): Promise<{ version: number; ms: numb
   let liveMax = 0;
   const live = setInterval(() => { gc(); gc(); const u = used(); if (u > liveMax) liveMax = u; }, 250);
   const t0 = performance.now();
-  const db = await openLogDb(indexedDB, name);
+  const db = await openDb();
   const ms = performance.now() - t0;
   clearInterval(timer);
   clearInterval(live);
   const u = used();
   if (u > peak) peak = u;
-  const rows = await db.count('batches');
+  const rows = await count(db);
   const version = db.version;
   db.close();
   gc(); gc();
   return { version, ms, heapBeforeMB: before / MB, heapPeakMB: peak / MB, liveMaxMB: liveMax / MB, heapAfterMB: used() / MB, samples, rows };
 }
 
+/** Opens `name` with the current code (the upgrade runs), sampled as `sampled` says. */
+export function upgrade(name: string): Promise<UpgradeFigures> {
+  return sampled(() => openLogDb(indexedDB, name), (db) => db.count('batches'));
+}
+
 /**
  * The baseline: version 2's step as it was first written (one cursor over the old rows, one put
  * per row), run by a raw open at version 2, sampled the same way.
  */
-export async function upgradeByCursor(name: string): Promise<{ version: number; ms: number; heapBeforeMB: number; heapPeakMB: number; liveMaxMB: number; heapAfterMB: number; samples: number; rows: number }> {
-  gc(); gc();
-  const before = used();
-  let peak = before;
-  let samples = 0;
-  const timer = setInterval(() => { samples++; const u = used(); if (u > peak) peak = u; }, 10);
-  // What the upgrade holds (after a collection), every 250 ms: the sampled peak above also
-  // counts garbage that no collection has taken yet.
-  let liveMax = 0;
-  const live = setInterval(() => { gc(); gc(); const u = used(); if (u > liveMax) liveMax = u; }, 250);
-  const t0 = performance.now();
-  const open = indexedDB.open(name, 2);
-  open.onupgradeneeded = () => {
-    const db = open.result;
-    const old = open.transaction!.objectStore('batches');
-    old.name = 'batches-v1';
-    const next = db.createObjectStore('batches');
-    const cursor = old.openCursor();
-    cursor.onsuccess = () => {
-      const c = cursor.result;
-      if (!c) return db.deleteObjectStore('batches-v1');
-      next.put(c.value, c.primaryKey);
-      c.continue();
+export function upgradeByCursor(name: string): Promise<UpgradeFigures> {
+  return sampled(() => {
+    const open = indexedDB.open(name, 2);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      const old = open.transaction!.objectStore('batches');
+      old.name = 'batches-v1';
+      const next = db.createObjectStore('batches');
+      const cursor = old.openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return db.deleteObjectStore('batches-v1');
+        next.put(c.value, c.primaryKey);
+        c.continue();
+      };
     };
-  };
-  const db = await req(open);
-  const ms = performance.now() - t0;
-  clearInterval(timer);
-  clearInterval(live);
-  const u = used();
-  if (u > peak) peak = u;
-  const rows = await req(db.transaction(['batches']).objectStore('batches').count());
-  const version = db.version;
-  db.close();
-  gc(); gc();
-  return { version, ms, heapBeforeMB: before / MB, heapPeakMB: peak / MB, liveMaxMB: liveMax / MB, heapAfterMB: used() / MB, samples, rows };
+    return req(open);
+  }, (db) => req(db.transaction(['batches']).objectStore('batches').count()));
 }
 
 /** Deletes a database. */
