@@ -59,6 +59,29 @@ function txDone(tx) {
   });
 }
 
+/** The raw IndexedDB database behind a lanes log (for reads that bypass lanes). */
+function openRawLog(database) {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(`lanes:${database}`);
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+/**
+ * The first stages of a read, timed into `out`: a raw getAll of every batch row
+ * (`getAllBatchRowsMs`) and their CRC check (`crcMs`); answers the rows, the time of decoding
+ * them all and the decoded messages.
+ */
+async function readStages(db, out, decodeBatch, verifyCrc) {
+  const t0 = now();
+  const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
+  out.getAllBatchRowsMs = now() - t0;
+  [out.crcMs] = timeIt(() => { for (const b of rows) verifyCrc(b); });
+  const [decodeMs, decoded] = timeIt(() => { const o = []; for (const b of rows) decodeBatch(b, o, 0); return o; });
+  return { rows, decodeMs, decoded };
+}
+
 function reqDone(r) {
   return new Promise((resolve, reject) => {
     r.onsuccess = () => resolve(r.result);
@@ -978,20 +1001,10 @@ const diag = {
       await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
     }
     const best = {};
-    const db = await new Promise((resolve, reject) => {
-      const r = indexedDB.open(`lanes:${lanes.database}`);
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
+    const db = await openRawLog(lanes.database);
     for (let pass = 0; pass <= passes; pass++) {
       const out = {};
-      const t0 = now();
-      const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
-      out.getAllBatchRowsMs = now() - t0;
-      let [ms] = timeIt(() => { for (const b of rows) verifyCrc(b); });
-      out.crcMs = ms;
-      let decoded;
-      [ms, decoded] = timeIt(() => { const o = []; for (const b of rows) decodeBatch(b, o, 0); return o; });
+      let { decodeMs: ms, decoded } = await readStages(db, out, decodeBatch, verifyCrc);
       out.decodeMs = ms;
       out.decodedRecords = decoded.length;
       decoded = null;
@@ -1019,22 +1032,13 @@ const diag = {
     for (let i = 0; i < count; i += perSend) {
       await lanes.producer.send({ topic: TOPIC, messages: makeValues(i, perSend).map((value) => ({ value })) });
     }
-    const db = await new Promise((resolve, reject) => {
-      const r = indexedDB.open(`lanes:${lanes.database}`);
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
+    const db = await openRawLog(lanes.database);
     const best = {};
     const dec = new TextDecoder();
     for (let pass = 0; pass <= passes; pass++) {
       const out = {};
-      let t0 = now();
-      const rows = await reqDone(db.transaction('batches', 'readonly').objectStore('batches').getAll());
-      out.getAllBatchRowsMs = now() - t0;
-      let [ms] = timeIt(() => { for (const b of rows) verifyCrc(b); });
-      out.crcMs = ms;
-      let decoded;
-      [ms, decoded] = timeIt(() => { const o = []; for (const b of rows) decodeBatch(b, o, 0); return o; });
+      let t0;
+      let { rows, decodeMs: ms, decoded } = await readStages(db, out, decodeBatch, verifyCrc);
       out.decodeBatchMs = ms;
       // The parts of decodeBatch's JSON path, on texts like the one it builds: one UTF-8 decode
       // of each payload, one JSON.parse of a 1,000-value array text.
