@@ -4,6 +4,7 @@
  * with the current code, which runs the upgrade, while the heap is sampled.
  */
 import { openLogDb, DB_VERSION } from '../src/log/log-db.js';
+import { openVersion1 } from '../test/helpers/version1-db.js';
 
 /** Sizes of one fill: `rows` batch rows of `recordsPerRow` records and `payloadBytes` each, over `partitions`. */
 export interface Shape { rows: number; recordsPerRow: number; payloadBytes: number; partitions: number }
@@ -19,18 +20,7 @@ function req<T>(r: IDBRequest<T>): Promise<T> {
 /** Writes a version-1 database `name` holding `shape`; answers the bytes of payload written. */
 export async function fillV1(name: string, shape: Shape): Promise<{ rows: number; records: number; payloadMB: number; ms: number }> {
   const t0 = performance.now();
-  const open = indexedDB.open(name, 1);
-  open.onupgradeneeded = () => {
-    const db = open.result;
-    // Version 1's stores (log-db.ts UPGRADES[0]).
-    db.createObjectStore('topics', { keyPath: 'topic' });
-    db.createObjectStore('partitions', { keyPath: ['topic', 'partition'] });
-    db.createObjectStore('segments', { keyPath: ['topic', 'partition', 'baseOffset'] });
-    db.createObjectStore('batches', { keyPath: ['topic', 'partition', 'baseOffset'] });
-    db.createObjectStore('producers', { keyPath: ['producerId', 'topic', 'partition'] });
-    db.createObjectStore('meta');
-  };
-  const db = await req(open);
+  const db = await openVersion1(name);
   const payload = new Uint8Array(shape.payloadBytes);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 2654435761) >>> 24;
   const next = new Array<number>(shape.partitions).fill(0);

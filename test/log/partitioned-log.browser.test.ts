@@ -12,6 +12,7 @@ import { decodeBatch, encodeRecords, payloadCrc } from '../../src/protocol/recor
 import { parseTopicConfig } from '../../src/protocol/topic-config.js';
 import type { KafkaMessage, Message } from '../../src/index.js';
 import { afterEach, describe, it } from './mocha-globals.js';
+import { openVersion1 } from '../helpers/version1-db.js';
 
 const opened: LogStore[] = [];
 const names: string[] = [];
@@ -158,20 +159,7 @@ describe('the cleaner and appends in real IndexedDB', () => {
 describe('schema version 1 in real IndexedDB', () => {
   /** Writes a database as version 1 of the log left it: batches keyed in line, rows current. */
   async function writeVersion1(name: string, producerId: number): Promise<void> {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const r = indexedDB.open(name, 1);
-      r.onupgradeneeded = () => {
-        const d = r.result;
-        d.createObjectStore('topics', { keyPath: 'topic' });
-        d.createObjectStore('partitions', { keyPath: ['topic', 'partition'] });
-        d.createObjectStore('segments', { keyPath: ['topic', 'partition', 'baseOffset'] });
-        d.createObjectStore('batches', { keyPath: ['topic', 'partition', 'baseOffset'] });
-        d.createObjectStore('producers', { keyPath: ['producerId', 'topic', 'partition'] });
-        d.createObjectStore('meta');
-      };
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
+    const db = await openVersion1(name);
     const now = Date.now();
     const tx = db.transaction(['topics', 'partitions', 'segments', 'batches', 'producers', 'meta'], 'readwrite');
     tx.objectStore('topics').put({ topic: 't', numPartitions: 1, config: parseTopicConfig(undefined), createdAt: now, internal: false });

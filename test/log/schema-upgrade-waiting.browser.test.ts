@@ -12,6 +12,7 @@
 import { expect } from '@esm-bundle/chai';
 import { DB_VERSION, openLogDb } from '../../src/log/log-db.js';
 import { afterEach, describe, it } from './mocha-globals.js';
+import { openVersion1 } from '../helpers/version1-db.js';
 
 const names: string[] = [];
 afterEach(async () => {
@@ -27,17 +28,7 @@ function req<T>(r: IDBRequest<T>): Promise<T> {
 
 /** A version-1 database (version 1's stores) with `rows` batch rows; answers its open connection. */
 async function v1Database(name: string, rows: number): Promise<IDBDatabase> {
-  const open = indexedDB.open(name, 1);
-  open.onupgradeneeded = () => {
-    const db = open.result;
-    db.createObjectStore('topics', { keyPath: 'topic' });
-    db.createObjectStore('partitions', { keyPath: ['topic', 'partition'] });
-    db.createObjectStore('segments', { keyPath: ['topic', 'partition', 'baseOffset'] });
-    db.createObjectStore('batches', { keyPath: ['topic', 'partition', 'baseOffset'] });
-    db.createObjectStore('producers', { keyPath: ['producerId', 'topic', 'partition'] });
-    db.createObjectStore('meta');
-  };
-  const db = await req(open);
+  const db = await openVersion1(name);
   const tx = db.transaction(['batches'], 'readwrite');
   for (let i = 0; i < rows; i++) {
     tx.objectStore('batches').put({
