@@ -65,6 +65,24 @@ function pushProxy(target: string, plan: (n: number) => 'pass' | 'fail-before' |
   }));
 }
 
+/**
+ * Writes `total` records `v0`, `v1`... to a new 3-partition `topic` (record i to partition i % 3,
+ * `perSend` per send, small segments) of `database`, without sync.
+ */
+async function writeBacklog(factory: IDBFactory, database: string, topic: string, total: number, perSend: number): Promise<void> {
+  const writer = createClient({ clientId: 'w', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0 });
+  const admin = writer.admin();
+  const producer = writer.producer();
+  await admin.connect();
+  await producer.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '4000' }] }] });
+  for (let i = 0; i < total; i += perSend) {
+    await producer.send({ topic, messages: Array.from({ length: perSend }, (_, j) => ({ value: `v${i + j}`, partition: (i + j) % 3 })) });
+  }
+  await producer.disconnect();
+  await admin.disconnect();
+}
+
 describe('sync agent: several requests in flight', () => {
   it('a backlog uploads with requests overlapping; 5xx before and after the replica stored a request and a 4xx leave every record there once, per partition in order', async () => {
     const server = await startServer();
@@ -77,18 +95,8 @@ describe('sync agent: several requests in flight', () => {
     const factory = new IDBFactory();
     const database = 'pipelined';
     // The backlog is written before sync is on, so the upload starts with every partition pending.
-    const writer = createClient({ clientId: 'w', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0 });
-    const admin = writer.admin();
-    const producer = writer.producer();
-    await admin.connect();
-    await producer.connect();
-    await admin.createTopics({ topics: [{ topic: 'backlog', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '4000' }] }] });
     const total = 1200;
-    for (let i = 0; i < total; i += 40) {
-      await producer.send({ topic: 'backlog', messages: Array.from({ length: 40 }, (_, j) => ({ value: `v${i + j}`, partition: (i + j) % 3 })) });
-    }
-    await producer.disconnect();
-    await admin.disconnect();
+    await writeBacklog(factory, database, 'backlog', total, 40);
     const client = createClient({
       clientId: 'd', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0,
       sync: { url: proxy.url, token, lingerMs: 0, maxRequestBytes: 2048 },
@@ -129,18 +137,8 @@ describe('sync agent: several requests in flight', () => {
     servers.push({ http: { close: () => proxy.close() } });
     const factory = new IDBFactory();
     const database = 'drained';
-    const writer = createClient({ clientId: 'w', database, broker: 'in-page', indexedDB: factory, IDBKeyRange, logCleanerIntervalMs: 0 });
-    const admin = writer.admin();
-    const producer = writer.producer();
-    await admin.connect();
-    await producer.connect();
-    await admin.createTopics({ topics: [{ topic: 'drained', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '4000' }] }] });
     const total = 900;
-    for (let i = 0; i < total; i += 30) {
-      await producer.send({ topic: 'drained', messages: Array.from({ length: 30 }, (_, j) => ({ value: `v${i + j}`, partition: (i + j) % 3 })) });
-    }
-    await producer.disconnect();
-    await admin.disconnect();
+    await writeBacklog(factory, database, 'drained', total, 30);
     // As the service worker runs it (sw/lanes-sync.ts): the log opened directly, the agent drained while holding the lock.
     const store = await LogStore.open({ indexedDB: factory as unknown as IDBFactory, IDBKeyRange, name: dbName(database) });
     try {
