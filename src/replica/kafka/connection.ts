@@ -285,7 +285,7 @@ export class KafkaConnection {
     const ctx: HandlerContext = {
       tenant: this.tenant, clientId: clientId ?? '', clientHost: this.socket.remoteAddress ?? '',
       host: this.o.host, port: this.o.port, store: this.o.store, groups: this.o.groups, appends: this.o.appends,
-      signal: this.abort.signal, maxFetchWaitMs: this.o.maxFetchWaitMs,
+      signal: this.abort.signal, maxFetchWaitMs: this.o.maxFetchWaitMs, maxInflatedBytes: this.o.maxFrameBytes,
     };
     const body = await HANDLERS[apiKey]!(req, version, ctx);
     if (body === null) return;

@@ -10,6 +10,7 @@
  * - One broker (node id 1) leads every partition; Metadata advertises the listener's address.
  * - highWatermark is the store's high watermark (durably written); Fetch returns whole stored
  *   batches below it, the first possibly starting before the fetch offset (as Kafka does).
+ * - A Produce's gzip batch inflates to at most the listener's frame limit (MESSAGE_TOO_LARGE).
  * - Produce appends through the store's dedupe: an idempotent producer's retried batch gets
  *   its original offsets and is stored once; a gap in its sequence is OUT_OF_ORDER_SEQUENCE_NUMBER.
  */
@@ -21,7 +22,7 @@ import type { AppendBatch, ReplicaStore } from '../store.js';
 import type { AppendSignal } from './append-signal.js';
 import { ErrorCode, kafkaErrorCode } from './codes.js';
 import type { KafkaGroups } from './groups.js';
-import { decodeBatches, UnsupportedCompressionError, UnsupportedMagicError, type DecodedBatch } from './record-batch.js';
+import { BatchTooLargeError, decodeBatches, UnsupportedCompressionError, UnsupportedMagicError, type DecodedBatch } from './record-batch.js';
 import { encodeStoredBatch, kafkaToMessages } from './records.js';
 import type { Msg } from './schema.js';
 import { KafkaDecodeError, Writer } from './wire.js';
@@ -49,6 +50,8 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Largest fetch wait honoured, in ms. */
   maxFetchWaitMs: number;
+  /** Most bytes a Produce's gzip batch may inflate to (the listener's frame limit). */
+  maxInflatedBytes: number;
 }
 
 /** A handler: request body in, response body out (null: send nothing). */
@@ -196,9 +199,10 @@ const produce: Handler = async (req, _version, ctx) => {
       if (count === undefined || p.index < 0 || p.index >= count) { resp.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION; continue; }
       let decoded: DecodedBatch[];
       try {
-        decoded = decodeBatches(p.records ?? EMPTY);
+        decoded = decodeBatches(p.records ?? EMPTY, ctx.maxInflatedBytes);
       } catch (e) {
-        if (e instanceof UnsupportedCompressionError) resp.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
+        if (e instanceof BatchTooLargeError) resp.errorCode = ErrorCode.MESSAGE_TOO_LARGE;
+        else if (e instanceof UnsupportedCompressionError) resp.errorCode = ErrorCode.UNSUPPORTED_COMPRESSION_TYPE;
         else if (e instanceof UnsupportedMagicError) resp.errorCode = ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
         else if (e instanceof KafkaDecodeError) resp.errorCode = ErrorCode.CORRUPT_MESSAGE;
         else throw e;

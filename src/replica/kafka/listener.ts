@@ -28,7 +28,7 @@ export interface KafkaListenerOptions {
   auth: 'none' | { verify: VerifyCredentials };
   /** Tenant of unauthenticated connections with auth 'none'; default 'default'. */
   defaultTenant?: string;
-  /** Largest request frame accepted; default 16 MiB (Kafka: socket.request.max.bytes). */
+  /** Largest request frame accepted, and most bytes a produced gzip batch may inflate to; default 16 MiB (Kafka: socket.request.max.bytes). */
   maxFrameBytes?: number;
   /** A started frame must complete within this; default 30 s. */
   requestTimeoutMs?: number;

@@ -15,6 +15,8 @@
  *   a record, and every record length against its batch: a corrupt batch is refused whole.
  * - Compression: none and gzip are read; snappy, lz4 and zstd are refused with
  *   {@link UnsupportedCompressionError}. Batches written here are uncompressed.
+ * - A gzip batch inflates to at most `maxInflatedBytes` (default 16 MiB): a small batch of
+ *   compressed zeros cannot make the server allocate gigabytes ({@link BatchTooLargeError}).
  * - Encoded batches carry producer id -1 (no idempotence state for consumers to check) and
  *   CreateTime timestamps, the record's own timestamp, so a Kafka client sees the device's time.
  */
@@ -66,10 +68,24 @@ export class UnsupportedMagicError extends KafkaDecodeError {
   }
 }
 
+/** A gzip batch whose records inflate beyond the limit the listener sets. */
+export class BatchTooLargeError extends KafkaDecodeError {
+  constructor(readonly limit: number) {
+    super(`record batch inflates beyond ${limit} bytes`);
+    this.name = 'BatchTooLargeError';
+  }
+}
+
 const HEADER_BYTES = 61;
 
-/** Decodes every batch in a Produce request's `records` bytes. Throws on any corruption. */
-export function decodeBatches(bytes: Uint8Array): DecodedBatch[] {
+/** Default bound on a gzip batch's inflated records: 16 MiB, the listener's default frame limit. */
+export const DEFAULT_MAX_INFLATED_BYTES = 16 << 20;
+
+/**
+ * Decodes every batch in a Produce request's `records` bytes. Throws on any corruption, and
+ * {@link BatchTooLargeError} for a gzip batch inflating beyond `maxInflatedBytes`.
+ */
+export function decodeBatches(bytes: Uint8Array, maxInflatedBytes = DEFAULT_MAX_INFLATED_BYTES): DecodedBatch[] {
   const out: DecodedBatch[] = [];
   const r = new Reader(bytes);
   while (r.remaining > 0) {
@@ -101,8 +117,9 @@ export function decodeBatches(bytes: Uint8Array): DecodedBatch[] {
     if (codec === 1) {
       let plain: Uint8Array;
       try {
-        plain = gunzipSync(b.raw(b.remaining));
+        plain = gunzipSync(b.raw(b.remaining), { maxOutputLength: maxInflatedBytes });
       } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new BatchTooLargeError(maxInflatedBytes);
         throw new KafkaDecodeError(`record batch gzip data is corrupt: ${(e as Error).message}`);
       }
       rr = new Reader(new Uint8Array(plain.buffer, plain.byteOffset, plain.length));

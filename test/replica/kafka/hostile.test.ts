@@ -1,0 +1,79 @@
+// Hostile requests to the replica's Kafka listener (real listener and SQLite store, in process):
+// a gzip bomb in a Produce, oversized frames before authentication, timestamps inside a batch.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from '../../../src/protocol/crc32c.js';
+import * as M from '../../../src/replica/kafka/messages.js';
+import { startKafkaListener, type KafkaListener } from '../../../src/replica/kafka/listener.js';
+import { encodeBatch, type KafkaRecord } from '../../../src/replica/kafka/record-batch.js';
+import { decodeMessage, encodeMessage, type MessageSpec, type Msg } from '../../../src/replica/kafka/schema.js';
+import { Reader, Writer } from '../../../src/replica/kafka/wire.js';
+import { SqliteStore } from '../../../src/replica/stores/sqlite-store.js';
+import { RawKafkaConnection, requestFrame } from './raw-client.js';
+
+/** One request/response round trip on a raw connection, decoded with the listener's schemas. */
+async function call(c: RawKafkaConnection, req: MessageSpec, res: MessageSpec, version: number, body: Msg, id: number): Promise<Msg> {
+  const w = new Writer();
+  encodeMessage(req, version, body, w);
+  c.write(requestFrame(req.apiKey, version, id, w.finish()));
+  const out = await c.next();
+  if (out.kind !== 'response') throw new Error('connection closed');
+  expect(out.correlationId).toBe(id);
+  return decodeMessage(res, version, new Reader(out.body));
+}
+
+const produce = (c: RawKafkaConnection, topic: string, records: Uint8Array, id: number) => call(c, M.ProduceRequest, M.ProduceResponse, 7,
+  { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }, id);
+
+/** A Kafka batch of `records`, as a producer sends it. */
+function batch(records: KafkaRecord[]): Uint8Array {
+  const w = new Writer();
+  encodeBatch(w, records);
+  return w.finish().slice();
+}
+
+/** A gzip batch whose records section is `plain` (any bytes) compressed. */
+function gzipBatch(plain: Uint8Array): Uint8Array {
+  const head = Buffer.from(batch([{ offset: 0, timestamp: 1, key: null, value: null, headers: [] }]).subarray(0, 61));
+  const out = Buffer.concat([head, gzipSync(plain)]);
+  out.writeInt16BE(1, 21); // attributes: gzip
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeUInt32BE(crc32c(out.subarray(21)), 17);
+  return out;
+}
+
+describe('Kafka listener against hostile requests', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let open: KafkaListener;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lanes-kafka-hostile-'));
+    store = new SqliteStore({ dataDir: dir });
+    open = await startKafkaListener({ store, auth: 'none', maxFrameBytes: 1 << 20 });
+    await store.ensureTopic('default', 'bombs', 1);
+  });
+  afterAll(async () => {
+    await open?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a gzip batch that inflates beyond the frame limit with MESSAGE_TOO_LARGE, stores nothing and keeps serving', async () => {
+    const c = await RawKafkaConnection.open(open.port);
+    // 64 MiB of zeros gzip to ~64 KiB: well inside the 1 MiB frame limit.
+    const bomb = gzipBatch(new Uint8Array(64 << 20));
+    expect(bomb.length).toBeLessThan(1 << 20);
+    const res = await produce(c, 'bombs', bomb, 1);
+    expect(res.responses[0].partitionResponses[0]).toMatchObject({ index: 0, errorCode: 10, baseOffset: -1 });
+    expect((await store.watermarks('default', 'bombs'))[0]!.high).toBe(0);
+    // A gzip batch of real records inside the limit is still taken.
+    const plain = batch([{ offset: 0, timestamp: 5, key: null, value: new TextEncoder().encode('ok'), headers: [] }]).subarray(61);
+    const ok = await produce(c, 'bombs', gzipBatch(plain), 2);
+    expect(ok.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
+    c.close();
+  });
+});
