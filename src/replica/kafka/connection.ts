@@ -5,6 +5,9 @@
  * Invariants:
  * - Requests of a connection are handled one at a time and answered in order (Kafka's
  *   guarantee); a long-polling Fetch delays the requests behind it, as in Kafka.
+ * - Before SASL authentication a frame may hold at most {@link PRE_AUTH_MAX_FRAME_BYTES} (as
+ *   Kafka's sasl.server.max.receive.size): an unauthenticated client cannot make the server
+ *   buffer `maxFrameBytes` per connection. A larger one closes the connection at its size.
  * - A frame whose size is negative or above `maxFrameBytes`, a header that does not parse, a
  *   body of a supported API and version that does not parse, or a request other than
  *   ApiVersions / SASL before authentication closes this connection only (Kafka does the
@@ -61,6 +64,9 @@ export interface ConnectionOptions {
 }
 
 const SASL_KEYS = new Set([17, 36]);
+
+/** Largest frame accepted before SASL authentication: 512 KiB, Kafka's sasl.server.max.receive.size. */
+export const PRE_AUTH_MAX_FRAME_BYTES = 512 * 1024;
 const HANDLERS: { [apiKey: number]: Handler } = { ...DATA_HANDLERS, ...GROUP_HANDLERS };
 
 /** Serves one socket until it closes. */
@@ -124,8 +130,9 @@ export class KafkaConnection {
     while (this.bufferedBytes >= 4) {
       const head = this.take(4, false);
       const size = head.readInt32BE(0);
-      if (size < 0 || size > this.o.maxFrameBytes) {
-        this.close(`frame size ${size} outside 0..${this.o.maxFrameBytes}`);
+      const max = this.tenant === null ? Math.min(PRE_AUTH_MAX_FRAME_BYTES, this.o.maxFrameBytes) : this.o.maxFrameBytes;
+      if (size < 0 || size > max) {
+        this.close(`frame size ${size} outside 0..${max}${this.tenant === null ? ' before authentication' : ''}`);
         return;
       }
       if (this.bufferedBytes < 4 + size) break;

@@ -49,15 +49,18 @@ describe('Kafka listener against hostile requests', () => {
   let dir: string;
   let store: SqliteStore;
   let open: KafkaListener;
+  let sasl: KafkaListener;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lanes-kafka-hostile-'));
     store = new SqliteStore({ dataDir: dir });
     open = await startKafkaListener({ store, auth: 'none', maxFrameBytes: 1 << 20 });
+    sasl = await startKafkaListener({ store, auth: { verify: async (tenant, token) => tenant === 'default' && token === 'good' }, maxFrameBytes: 4 << 20 });
     await store.ensureTopic('default', 'bombs', 1);
   });
   afterAll(async () => {
     await open?.close();
+    await sasl?.close();
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -75,5 +78,23 @@ describe('Kafka listener against hostile requests', () => {
     const ok = await produce(c, 'bombs', gzipBatch(plain), 2);
     expect(ok.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
     c.close();
+  });
+
+  it('before SASL authentication, closes a connection whose frame is over 512 KiB; after it, the frame limit applies', async () => {
+    // An ApiVersions request (allowed before authentication) padded to 600 KiB.
+    const padded = requestFrame(18, 0, 1, new Uint8Array(600 << 10));
+    const pre = await RawKafkaConnection.open(sasl.port);
+    pre.write(padded);
+    expect(await pre.next()).toEqual({ kind: 'closed' });
+    // The same request small is answered before authentication.
+    const small = await RawKafkaConnection.open(sasl.port);
+    expect(await call(small, M.ApiVersionsRequest, M.ApiVersionsResponse, 0, {}, 1)).toMatchObject({ errorCode: 0 });
+    // Authenticated, the connection takes frames up to --kafka-max-frame-bytes.
+    expect(await call(small, M.SaslHandshakeRequest, M.SaslHandshakeResponse, 1, { mechanism: 'PLAIN' }, 2)).toMatchObject({ errorCode: 0 });
+    const auth = await call(small, M.SaslAuthenticateRequest, M.SaslAuthenticateResponse, 1, { authBytes: new TextEncoder().encode('\u0000default\u0000good') }, 3);
+    expect(auth.errorCode).toBe(0);
+    small.write(requestFrame(18, 0, 4, new Uint8Array(600 << 10)));
+    expect(await small.next()).toMatchObject({ kind: 'response', correlationId: 4 });
+    small.close();
   });
 });
