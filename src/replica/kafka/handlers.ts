@@ -8,6 +8,8 @@
  *   indistinguishable from a topic that does not exist (UNKNOWN_TOPIC_OR_PARTITION).
  * - A failing partition fails alone with its error code; the rest of the request is served.
  * - One broker (node id 1) leads every partition; Metadata advertises the listener's address.
+ * - ListOffsets by time answers the first record (not batch) whose timestamp reaches it, with
+ *   that record's timestamp, or offset -1 when none does.
  * - highWatermark is the store's high watermark (durably written); Fetch returns whole stored
  *   batches below it, the first possibly starting before the fetch offset (as Kafka does).
  * - A Produce's gzip batch inflates to at most the listener's frame limit (MESSAGE_TOO_LARGE).
@@ -23,7 +25,7 @@ import type { AppendSignal } from './append-signal.js';
 import { ErrorCode, kafkaErrorCode } from './codes.js';
 import type { KafkaGroups } from './groups.js';
 import { BatchTooLargeError, decodeBatches, UnsupportedCompressionError, UnsupportedMagicError, type DecodedBatch } from './record-batch.js';
-import { encodeStoredBatch, kafkaToMessages } from './records.js';
+import { encodeStoredBatch, firstRecordAtOrAfter, kafkaToMessages } from './records.js';
 import type { Msg } from './schema.js';
 import { KafkaDecodeError, Writer } from './wire.js';
 
@@ -90,18 +92,25 @@ async function watermarks(ctx: HandlerContext, topic: string, partition: number)
   return list.find((w) => w.partition === partition) ?? null;
 }
 
-/** First offset with timestamp >= ts, scanning the partition's batches (ListOffsets by time). */
-async function offsetForTimestamp(ctx: HandlerContext, topic: string, partition: number, ts: number): Promise<number> {
+const NO_OFFSET = { offset: -1, timestamp: -1 };
+
+/**
+ * The first record with timestamp >= ts and its timestamp, scanning the partition's batches
+ * and, in the first batch whose max timestamp reaches ts, its records (ListOffsets by time).
+ */
+async function offsetForTimestamp(ctx: HandlerContext, topic: string, partition: number, ts: number): Promise<{ offset: number; timestamp: number }> {
   let offset = (await watermarks(ctx, topic, partition))?.low ?? 0;
   for (;;) {
     const r = await ctx.store.read(ctx.tenant, topic, partition, offset, { maxRecords: 10_000, maxBytes: 1 << 20 });
-    if (r.batches.length === 0) return -1;
+    if (r.batches.length === 0) return NO_OFFSET;
     for (const b of r.batches) {
-      if (b.maxTimestamp >= ts) return Math.max(offset, b.baseOffset);
+      if (b.maxTimestamp < ts) continue;
+      const hit = firstRecordAtOrAfter(b, ts, offset);
+      if (hit) return hit;
     }
     const last = r.batches[r.batches.length - 1]!;
     offset = last.baseOffset + last.count;
-    if (offset >= r.high) return -1;
+    if (offset >= r.high) return NO_OFFSET;
   }
 }
 
@@ -113,8 +122,8 @@ const listOffsets: Handler = async (req, _version, ctx) => ({
       try {
         const w = await watermarks(ctx, t.name, p.partitionIndex);
         if (!w) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, timestamp: -1, offset: -1 };
-        const offset = p.timestamp === -1 ? w.high : p.timestamp === -2 ? w.low : await offsetForTimestamp(ctx, t.name, p.partitionIndex, p.timestamp);
-        return { partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1, offset };
+        if (p.timestamp === -1 || p.timestamp === -2) return { partitionIndex: p.partitionIndex, errorCode: 0, timestamp: -1, offset: p.timestamp === -1 ? w.high : w.low };
+        return { partitionIndex: p.partitionIndex, errorCode: 0, ...await offsetForTimestamp(ctx, t.name, p.partitionIndex, p.timestamp) };
       } catch (e) {
         return { partitionIndex: p.partitionIndex, errorCode: kafkaErrorCode(e), timestamp: -1, offset: -1 };
       }

@@ -119,6 +119,39 @@ export function encodeStoredBatch(w: Writer, b: ReplicaBatch): number {
   return w.pos - start;
 }
 
+/**
+ * The first record of a stored batch at or above offset `from` whose timestamp is at least
+ * `ts`, with that timestamp (ListOffsets by time looks inside the batch, as Kafka does), or
+ * null when there is none. Reads only the records' length, offset skip and timestamp.
+ */
+export function firstRecordAtOrAfter(b: ReplicaBatch, ts: number, from: number): { offset: number; timestamp: number } | null {
+  const p = b.payload;
+  let i = 0;
+  const uv = (): number => {
+    let result = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (i >= p.length || shift > 49) throw new KafkaDecodeError('stored payload: bad varint');
+      const c = p[i++]!;
+      result += (c & 0x7f) * 2 ** shift;
+      if ((c & 0x80) === 0) return result;
+    }
+  };
+  let delta = 0;
+  while (i < p.length) {
+    const len = uv();
+    const end = i + len;
+    if (end > p.length) throw new KafkaDecodeError('stored payload: record overruns the batch');
+    i++; // attributes
+    delta += uv();
+    const timestamp = uv();
+    const offset = b.baseOffset + delta;
+    if (offset >= from && timestamp >= ts) return { offset, timestamp };
+    i = end;
+    delta++;
+  }
+  return null;
+}
+
 function text(b: Uint8Array | null): string | Uint8Array | null {
   if (b === null) return null;
   try {

@@ -57,6 +57,7 @@ describe('Kafka listener against hostile requests', () => {
     open = await startKafkaListener({ store, auth: 'none', maxFrameBytes: 1 << 20 });
     sasl = await startKafkaListener({ store, auth: { verify: async (tenant, token) => tenant === 'default' && token === 'good' }, maxFrameBytes: 4 << 20 });
     await store.ensureTopic('default', 'bombs', 1);
+    await store.ensureTopic('default', 'times', 1);
   });
   afterAll(async () => {
     await open?.close();
@@ -96,5 +97,21 @@ describe('Kafka listener against hostile requests', () => {
     small.write(requestFrame(18, 0, 4, new Uint8Array(600 << 10)));
     expect(await small.next()).toMatchObject({ kind: 'response', correlationId: 4 });
     small.close();
+  });
+
+  it('ListOffsets by timestamp answers the first record at or after it, inside a batch, with its timestamp', async () => {
+    const c = await RawKafkaConnection.open(open.port);
+    const rec = (offset: number, timestamp: number): KafkaRecord => ({ offset, timestamp, key: null, value: new Uint8Array([offset]), headers: [] });
+    // Two batches: offsets 0-3 at 1000, 1100, 1200, 1300; offsets 4-5 at 2000, 1900 (out of order, as Kafka allows).
+    expect((await produce(c, 'times', batch([rec(0, 1000), rec(1, 1100), rec(2, 1200), rec(3, 1300)]), 1)).responses[0].partitionResponses[0].errorCode).toBe(0);
+    expect((await produce(c, 'times', batch([rec(0, 2000), rec(1, 1900)]), 2)).responses[0].partitionResponses[0].errorCode).toBe(0);
+    const at = async (timestamp: number, id: number) => (await call(c, M.ListOffsetsRequest, M.ListOffsetsResponse, 1,
+      { replicaId: -1, topics: [{ name: 'times', partitions: [{ partitionIndex: 0, timestamp }] }] }, id)).topics[0].partitions[0];
+    expect(await at(0, 3)).toMatchObject({ errorCode: 0, offset: 0, timestamp: 1000 });
+    expect(await at(1100, 4)).toMatchObject({ errorCode: 0, offset: 1, timestamp: 1100 });
+    expect(await at(1250, 5)).toMatchObject({ errorCode: 0, offset: 3, timestamp: 1300 });
+    expect(await at(1950, 6)).toMatchObject({ errorCode: 0, offset: 4, timestamp: 2000 });
+    expect(await at(2001, 7)).toMatchObject({ errorCode: 0, offset: -1, timestamp: -1 });
+    c.close();
   });
 });
