@@ -157,7 +157,7 @@ export class LanesGroupView extends LanesElement {
           for (const o of offsets) {
             const c = committed.find((x) => x.topic === topic)?.partitions.find((p) => p.partition === o.partition);
             const at = c && c.offset !== '-1' ? Number(c.offset) : null;
-            const owner = info.members.find((m) => m.memberAssignment[topic]?.includes(o.partition));
+            const owner = info.members.find((m) => Object.hasOwn(m.memberAssignment, topic) && m.memberAssignment[topic]!.includes(o.partition));
             const high = Number(o.high);
             partitions.push({ topic, partition: o.partition, owner: owner ? owner.clientId : null, committed: at, high, lag: high - (at ?? Number(o.low)) });
           }

@@ -39,6 +39,7 @@
  * 7. A changed subscription (pattern subscriptions see new topics) is a rebalance of its own.
  * 8. After `stop`, no command but `leave`; every timer is cleared.
  */
+import { partitionsOf } from '../protocol/topic-partition.js';
 
 /** Partitions by topic. */
 export type TopicPartitions = { [topic: string]: number[] };
@@ -116,13 +117,13 @@ export function initialAgentState(config: AgentConfig): AgentState {
 
 /** Partitions of `a` that are not in `b`. */
 export function minus(a: TopicPartitions, b: TopicPartitions): TopicPartitions {
-  const out: TopicPartitions = {};
+  const out: [string, number[]][] = [];
   for (const [topic, ps] of Object.entries(a)) {
-    const other = new Set(b[topic] ?? []);
+    const other = new Set(partitionsOf(b, topic) ?? []);
     const left = ps.filter((p) => !other.has(p));
-    if (left.length) out[topic] = left;
+    if (left.length) out.push([topic, left]);
   }
-  return out;
+  return Object.fromEntries(out); // `__proto__` stays an own data property
 }
 
 /** True when no topic lists a partition. */
@@ -274,13 +275,13 @@ function afterRevoke(s: AgentState, out: AgentCommand[]): void {
 }
 
 function intersect(a: TopicPartitions, b: TopicPartitions): TopicPartitions {
-  const out: TopicPartitions = {};
+  const out: [string, number[]][] = [];
   for (const [topic, ps] of Object.entries(a)) {
-    const other = new Set(b[topic] ?? []);
+    const other = new Set(partitionsOf(b, topic) ?? []);
     const both = ps.filter((p) => other.has(p));
-    if (both.length) out[topic] = both;
+    if (both.length) out.push([topic, both]);
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 function sameTopics(a: readonly string[], b: readonly string[]): boolean {

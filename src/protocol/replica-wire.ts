@@ -201,10 +201,10 @@ const TOPIC_RE = /^[a-zA-Z0-9._-]+$/;
 
 /**
  * True for a topic name lanes takes: Kafka's rule (1-249 chars of [a-zA-Z0-9._-], not "." or
- * "..") and not a member of Object.prototype (`constructor`, `__proto__`...), as the broker's.
+ * ".."), as the broker's. `constructor` and `__proto__` are legal names.
  */
 export function isValidTopicName(t: unknown): t is string {
-  return typeof t === 'string' && t.length > 0 && t.length <= 249 && TOPIC_RE.test(t) && t !== '.' && t !== '..' && !Object.hasOwn(Object.prototype, t);
+  return typeof t === 'string' && t.length > 0 && t.length <= 249 && TOPIC_RE.test(t) && t !== '.' && t !== '..';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,3 +42,29 @@ export function deleteRecordsTarget(topic: string, partition: number, offset: nu
   }
   return target;
 }
+
+/** Partitions by topic, as the plain objects of assignments and `owned` lists carry them. */
+export type PartitionsByTopic = { [topic: string]: number[] };
+
+/**
+ * The partitions of `topic` in a plain object keyed by topic, or undefined: own properties
+ * only, so a topic named `constructor` or `toString` never reads Object.prototype's member.
+ */
+export function partitionsOf(byTopic: Readonly<PartitionsByTopic>, topic: string): number[] | undefined {
+  return Object.hasOwn(byTopic, topic) ? byTopic[topic] : undefined;
+}
+
+/**
+ * Groups topic-partitions into a plain object keyed by topic, in first-seen order, every topic
+ * an own data property (built with Object.fromEntries: `obj['__proto__'] = x` would replace the
+ * object's prototype instead, and `obj['constructor'] ??= []` would read Object's constructor).
+ */
+export function groupByTopic(list: Iterable<{ topic: string; partition: number }>): PartitionsByTopic {
+  const m = new Map<string, number[]>();
+  for (const { topic, partition } of list) {
+    const ps = m.get(topic);
+    if (ps) ps.push(partition);
+    else m.set(topic, [partition]);
+  }
+  return Object.fromEntries(m);
+}

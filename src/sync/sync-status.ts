@@ -32,11 +32,14 @@ export interface SyncStatusCore {
 
 /** Derives the status of a state at `now`. */
 export function syncStatusOf(s: SyncState, now: number): SyncStatusCore {
-  const topics: Record<string, TopicPending> = {};
+  // A Map, turned into a plain object at the end: `topics['constructor'] ??= ...` would read
+  // Object.prototype's member, and `topics['__proto__'] = ...` would replace the prototype.
+  const topics = new Map<string, TopicPending>();
   let records = 0, bytes = 0;
   for (const p of Object.values(s.partitions)) {
     if (p.mirrored) continue;
-    const t = (topics[p.topic] ??= { records: 0, bytes: 0 });
+    let t = topics.get(p.topic);
+    if (!t) topics.set(p.topic, (t = { records: 0, bytes: 0 }));
     const r = p.logEnd - p.replicated;
     t.records += r;
     t.bytes += p.pendingBytes;
@@ -51,7 +54,7 @@ export function syncStatusOf(s: SyncState, now: number): SyncStatusCore {
   } else state = a.kind === 'push' ? 'uploading' : 'waiting';
   const total = Math.max(s.backlogRecords, records);
   return {
-    online: s.online, state, pendingRecords: records, pendingBytes: bytes, topics,
+    online: s.online, state, pendingRecords: records, pendingBytes: bytes, topics: Object.fromEntries(topics),
     lastSuccessAt: s.lastSuccessAt, lastError: s.lastError,
     progress: s.backlogRecords > 0 ? { uploaded: total - records, total } : null,
     retryAt: s.retryAt > now ? s.retryAt : null,

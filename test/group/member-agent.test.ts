@@ -298,3 +298,28 @@ describe('minus', () => {
     expect(minus({ t: [0, 1, 2], u: [0] }, { t: [1], u: [0] })).toEqual({ t: [0, 2] });
   });
 });
+
+describe('topics named like Object.prototype members', () => {
+  it('minus reads only own entries and keeps __proto__ as data', () => {
+    const a = JSON.parse('{"__proto__": [0, 1], "constructor": [2], "toString": [0]}') as TopicPartitions;
+    const out = minus(a, { toString: [0] });
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.entries(out)).toEqual([['__proto__', [0, 1]], ['constructor', [2]]]);
+  });
+
+  it('a cooperative rebalance revokes a moved partition of topic constructor and keeps __proto__', () => {
+    const h = new Harness();
+    const topics = ['constructor', '__proto__'];
+    // Computed keys: `{ __proto__: [...] }` would set the literal's prototype instead.
+    h.beat({}, topics);
+    h.send({ type: 'joined', generationId: 1, protocol: 'cooperative-sticky', assignment: { constructor: [0, 1], ['__proto__']: [0] } });
+    h.send({ type: 'rebalance', generationId: 1 });
+    h.send({ type: 'joined', generationId: 2, protocol: 'cooperative-sticky', assignment: { constructor: [0], ['__proto__']: [0] } });
+    expect(h.state.phase).toBe('revoking');
+    expect(Object.entries(h.state.revoking)).toEqual([['constructor', [1]]]);
+    expect(h.beat({ constructor: [0], ['__proto__']: [0] }, topics)).toEqual([{ type: 'join', owned: { constructor: [0], ['__proto__']: [0] }, topics }]);
+    h.send({ type: 'joined', generationId: 3, protocol: 'cooperative-sticky', assignment: { constructor: [0], ['__proto__']: [0] } });
+    expect(h.state.phase).toBe('stable');
+    expect(Object.entries(h.state.target)).toEqual([['constructor', [0]], ['__proto__', [0]]]);
+  });
+});

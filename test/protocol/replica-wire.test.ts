@@ -84,8 +84,8 @@ describe('replica wire: batches frame and routes', () => {
   });
 
   it('topic names and paths', () => {
-    expect(isValidTopicName('orders.v1_x-y')).toBe(true);
-    for (const t of ['', '.', '..', 'a b', 'x'.repeat(250), 'é', '__proto__', 'constructor', 'valueOf']) expect(isValidTopicName(t)).toBe(false);
+    for (const t of ['orders.v1_x-y', '__proto__', 'constructor', 'valueOf', 'x'.repeat(249)]) expect(isValidTopicName(t)).toBe(true);
+    for (const t of ['', '.', '..', 'a b', 'x'.repeat(250), 'é']) expect(isValidTopicName(t)).toBe(false);
     expect(recordsPath('orders', 2, 10, 100)).toBe('/v1/topics/orders/partitions/2/records?offset=10&limit=100');
   });
 });

@@ -66,6 +66,19 @@ describe('sync-state: what to send', () => {
     expect(syncStatusOf(s, 0).pendingRecords).toBe(0);
   });
 
+  it('counts pending records per topic for topics named constructor and __proto__', () => {
+    const s = run(initialSyncState(cfg), { type: 'lock', now: 0, held: true },
+      { type: 'partitions', now: 0, partitions: [
+        { topic: 'constructor', partition: 0, logEnd: 3, sealedEnd: 0, pendingBytes: 30 },
+        { topic: 'constructor', partition: 1, logEnd: 2, sealedEnd: 0, pendingBytes: 20 },
+        { topic: '__proto__', partition: 0, logEnd: 4, sealedEnd: 0, pendingBytes: 40 },
+      ] });
+    const { topics, pendingRecords } = syncStatusOf(s, 0);
+    expect(pendingRecords).toBe(9);
+    expect(Object.getPrototypeOf(topics)).toBe(Object.prototype);
+    expect(Object.entries(topics)).toEqual([['constructor', { records: 5, bytes: 50 }], ['__proto__', { records: 4, bytes: 40 }]]);
+  });
+
   it('drops a removed topic', () => {
     const s = run(ready(5, 5), { type: 'removed', topic: 't' });
     expect(s.partitions).toEqual({});

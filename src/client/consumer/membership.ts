@@ -25,6 +25,7 @@
 import { InvalidArgumentError, isFenced, isRebalancing, LanesError, NotConnectedError } from '../../errors.js';
 import { names, type ConsumerHeartbeatRequest, type GroupHeartbeatResponse } from '../../protocol/broker-api.js';
 import { randomId } from '../../protocol/ids.js';
+import { groupByTopic, partitionsOf } from '../../protocol/topic-partition.js';
 import type { Connection } from '../connection.js';
 import { CONSUMER_EVENTS as E, type Instrumentation } from '../instrumentation.js';
 import { parseOffset } from '../offsets.js';
@@ -136,8 +137,7 @@ export function createMembership(
     else lastBeatAt = now(); // a join is no heartbeat (a handler's first heartbeat() is sent)
     let res: GroupHeartbeatResponse;
     try {
-      const own: TopicPartitions = {};
-      for (const c of owned()) (own[c.topic] ??= []).push(c.partition);
+      const own = groupByTopic(owned());
       res = await (await broker()).groupHeartbeat({ ...o.join, memberId, memberEpoch: sent, owned: own, subscription, first });
     } catch (e) {
       if (!active) return;
@@ -164,7 +164,7 @@ export function createMembership(
         groupProtocol: res.protocol, memberAssignment: target, generationId: epoch,
       });
     }
-    const revoked = positions.all().filter((c) => !target[c.topic]?.includes(c.partition));
+    const revoked = positions.all().filter((c) => !partitionsOf(target, c.topic)?.includes(c.partition));
     const reset = fromBeginning ? 'earliest' as const : 'latest' as const;
     const next = Object.entries(target).flatMap(([topic, ps]) => ps.map((partition) => {
       const committed = res.committed.find((c) => c.topic === topic && c.partition === partition)?.offset;

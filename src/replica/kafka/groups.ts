@@ -45,7 +45,7 @@ export function decodeSubscription(bytes: Uint8Array): Subscription {
   if (n < 0 || n > r.remaining) throw new KafkaDecodeError(`subscription topic count ${n}`);
   const topics: string[] = [];
   for (let i = 0; i < n; i++) topics.push(r.string() ?? '');
-  const owned: { [topic: string]: number[] } = {};
+  const owned = new Map<string, number[]>();
   if (r.remaining >= 4) r.bytes(); // userData
   if (version >= 1 && r.remaining >= 4) {
     const m = r.int32();
@@ -56,10 +56,11 @@ export function decodeSubscription(bytes: Uint8Array): Subscription {
       if (k < 0 || k * 4 > r.remaining) throw new KafkaDecodeError(`owned partition count ${k}`);
       const parts: number[] = [];
       for (let j = 0; j < k; j++) parts.push(r.int32());
-      owned[topic] = parts;
+      owned.set(topic, parts);
     }
   }
-  return { topics, owned };
+  // Object.fromEntries: a topic named "__proto__" stays an own data property.
+  return { topics, owned: Object.fromEntries(owned) };
 }
 
 /** Encodes an assignment as ConsumerProtocolAssignment version 0. */

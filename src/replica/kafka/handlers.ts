@@ -263,7 +263,7 @@ const createTopics: Handler = async (req, _version, ctx) => ({
   topics: await Promise.all((req.topics as Msg[]).map(async (t) => {
     const partitions = t.numPartitions === -1 ? 1 : t.numPartitions;
     if (!isValidTopicName(t.name)) {
-      return { name: t.name, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: 'topic names are 1-249 characters of [a-zA-Z0-9._-], not a member of Object.prototype' };
+      return { name: t.name, errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, errorMessage: 'topic names are 1-249 characters of [a-zA-Z0-9._-], not "." or ".."' };
     }
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       return { name: t.name, errorCode: ErrorCode.INVALID_PARTITIONS, errorMessage: `numPartitions must be from 1 to ${MAX_PARTITIONS}, got ${t.numPartitions}` };

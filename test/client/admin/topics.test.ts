@@ -57,7 +57,7 @@ describe('createTopics', () => {
     });
   }
 
-  for (const topic of ['', 'has space', 'slash/name', 'ümlaut', '.', '..', 'x'.repeat(250), '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+  for (const topic of ['', 'has space', 'slash/name', 'ümlaut', '.', '..', 'x'.repeat(250)]) {
     it(`refuses the topic name ${JSON.stringify(topic.length > 20 ? `${topic.slice(0, 5)}...(${topic.length})` : topic)}`, async () => {
       const { admin } = await open();
       expect(await rejection(admin.createTopics({ topics: [{ topic }] }))).toBeInstanceOf(InvalidArgumentError);
@@ -67,7 +67,7 @@ describe('createTopics', () => {
 
   it('accepts the longest and most unusual legal names', async () => {
     const { admin } = await open();
-    const names = ['x'.repeat(249), 'a.b_c-D9', '...', '_'];
+    const names = ['x'.repeat(249), 'a.b_c-D9', '...', '_', '__proto__', 'constructor', 'toString', 'hasOwnProperty'];
     expect(await admin.createTopics({ topics: names.map((topic) => ({ topic })) })).toBe(true);
     expect((await admin.listTopics()).sort()).toEqual([...names].sort());
   });

@@ -76,6 +76,16 @@ describe('Kafka groups on the coordinator', () => {
     expect(decodeSubscription(g.describe('acme', 'g').members[0]!.memberMetadata).topics).toEqual(['orders']);
   });
 
+  it('decodes owned partitions of topics named __proto__ and constructor as own data', () => {
+    const w = new Writer().int16(1).int32(2).string('__proto__').string('constructor').bytes(null).int32(2);
+    w.string('__proto__').int32(2).int32(0).int32(1);
+    w.string('constructor').int32(1).int32(3);
+    const sub = decodeSubscription(w.finish().slice());
+    expect(sub.topics).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(sub.owned)).toBe(Object.prototype);
+    expect(Object.entries(sub.owned)).toEqual([['__proto__', [0, 1]], ['constructor', [3]]]);
+  });
+
   it('removes a member whose session expires; the other gets every partition in the next generation', async () => {
     const { g, join, advance } = groups();
     await join('acme', 'a');
