@@ -17,7 +17,7 @@
  * - A commit the broker refuses for a group reason (the consumer lost its partitions) aborts the
  *   transaction before the error is thrown, so its records never become visible.
  */
-import { InvalidArgumentError, InvalidTxnStateError, isRetriable, ProducerFencedError } from '../../errors.js';
+import { InvalidArgumentError, InvalidTxnStateError, isRetriable, ProducerFencedError, TopicNotFoundError } from '../../errors.js';
 import { OFFSETS_TOPIC } from '../../protocol/internal-topics.js';
 import type { BrokerApi } from '../../protocol/broker-api.js';
 import { tpKey } from '../../protocol/topic-partition.js';
@@ -82,6 +82,27 @@ function memberOf(ctx: ProducerSide, groupId: string): { memberId: string; gener
     if (m) return m;
   }
   return undefined;
+}
+
+/**
+ * Throws TopicNotFoundError (Kafka's UNKNOWN_TOPIC_OR_PARTITION, TxnOffsetCommit's answer for a
+ * partition not in the broker's metadata) naming the first offset whose topic-partition does not
+ * exist. Checked at sendOffsets, as Kafka's producer sends TxnOffsetCommit there, so the call
+ * fails and the transaction stays usable instead of its commit failing. (KafkaJS retries this
+ * error while metadata propagates between brokers; lanes' one broker has no such delay.)
+ */
+async function checkPartitionsExist(ctx: ProducerSide, list: readonly { topic: string; partition: number; field: string }[]): Promise<void> {
+  if (list.length === 0) return;
+  const topics = [...new Set(list.map((p) => p.topic))];
+  const infos = await ctx.retry(async () => (await ctx.broker()).metadata({ topics, allowMissing: true }));
+  const counts = new Map(infos.map((t) => [t.topic, t.numPartitions]));
+  for (const { topic, partition, field } of list) {
+    const n = counts.get(topic);
+    if (n !== undefined && partition < n) continue;
+    throw new TopicNotFoundError(n === undefined
+      ? `${field}: topic ${JSON.stringify(topic)} does not exist (offsets of ${topic}-${partition})`
+      : `${field}: partition ${topic}-${partition} does not exist (the topic has ${n} partition${n === 1 ? '' : 's'})`, { details: { topic, partition, field } });
+  }
 }
 
 const GROUP_CODES = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID']);
@@ -160,7 +181,7 @@ export function beginTransaction<S extends TopicSchema>(ctx: ProducerSide): Tran
       if (!Array.isArray(o.topics)) throw new InvalidArgumentError('sendOffsets.topics must be an array');
       if (o.generationId !== undefined && !Number.isInteger(o.generationId)) throw new InvalidArgumentError('sendOffsets.generationId must be an integer');
       if (o.memberId !== undefined && typeof o.memberId !== 'string') throw new InvalidArgumentError('sendOffsets.memberId must be a string');
-      const parsed: { topic: string; partition: number; offset: number; metadata: string | null }[] = [];
+      const parsed: { topic: string; partition: number; offset: number; metadata: string | null; field: string }[] = [];
       o.topics.forEach((t, i) => {
         if (!t || typeof t.topic !== 'string' || t.topic === '') throw new InvalidArgumentError(`sendOffsets.topics[${i}].topic must be a non-empty string`);
         if (!Array.isArray(t.partitions)) throw new InvalidArgumentError(`sendOffsets.topics[${i}].partitions must be an array`);
@@ -168,16 +189,17 @@ export function beginTransaction<S extends TopicSchema>(ctx: ProducerSide): Tran
           const offset = typeof p?.offset === 'string' && /^\d+$/.test(p.offset) ? Number(p.offset) : p?.offset;
           if (!Number.isInteger(p?.partition) || p.partition < 0) throw new InvalidArgumentError(`sendOffsets.topics[${i}].partitions[${j}].partition must be a non-negative integer`);
           if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new InvalidArgumentError(`sendOffsets.topics[${i}].partitions[${j}].offset must be a non-negative integer; got ${JSON.stringify(p?.offset)}`);
-          parsed.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? null });
+          parsed.push({ topic: t.topic, partition: p.partition, offset, metadata: p.metadata ?? null, field: `sendOffsets.topics[${i}].partitions[${j}].partition` });
         });
       });
+      await checkPartitionsExist(ctx, parsed);
       // KafkaJS passes only the group: the member and generation are this tab's consumer's.
       const member = o.memberId === undefined && o.generationId === undefined ? memberOf(ctx, o.consumerGroupId) : { memberId: o.memberId, generationId: o.generationId };
       let g = offsets.get(o.consumerGroupId);
       if (g && (g.memberId !== member?.memberId || g.generationId !== member?.generationId)) g = undefined;
       if (!g && offsets.size > 0) throw new InvalidArgumentError('sendOffsets: a transaction commits the offsets of one consumer group and member');
       if (!g) offsets.set(o.consumerGroupId, (g = { groupId: o.consumerGroupId, memberId: member?.memberId, generationId: member?.generationId, byTp: new Map() }));
-      for (const p of parsed) g.byTp.set(tpKey(p.topic, p.partition), p);
+      for (const { field: _, ...p } of parsed) g.byTp.set(tpKey(p.topic, p.partition), p);
     },
     async commit() {
       assertActive('commit');

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, NotConnectedError, ProducerFencedError, type Producer,
+  IllegalGenerationError, InvalidArgumentError, InvalidTxnStateError, NotConnectedError, ProducerFencedError, TopicNotFoundError, type Producer,
 } from '../../../src/index.js';
 import type { JoinGroupRequest } from '../../../src/protocol/broker-api.js';
 import { decodeAll, readAll, rejection, setup } from '../helpers.js';
@@ -191,6 +191,29 @@ describe('transactions', () => {
     expect(e.message).toMatch(/sendOffsets\.topics\[0\]\.partitions\[0\]\.offset/);
     expect(tx.isActive()).toBe(true);
     await tx.abort();
+  });
+
+  it('sendOffsets for a partition or topic that does not exist fails at the call with TopicNotFoundError naming it; the transaction stays usable', async () => {
+    await open();
+    const p = await txProducer();
+    const tx = await p.transaction();
+    await tx.send({ topic: 'invoices', messages: [{ value: 'kept', partition: 0 }] });
+    // orders has partitions 0 and 1: partition 2 does not exist. Nothing of the call is kept.
+    const e = await rejection(tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 4 }, { partition: 2, offset: 1 }] }] }));
+    expect(e).toBeInstanceOf(TopicNotFoundError);
+    expect(e.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    expect(e.message).toContain('orders-2');
+    expect(e.details).toMatchObject({ topic: 'orders', partition: 2, field: 'sendOffsets.topics[0].partitions[1].partition' });
+    const gone = await rejection(tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 0, offset: 4 }] }, { topic: 'nope', partitions: [{ partition: 0, offset: 1 }] }] }));
+    expect(gone).toBeInstanceOf(TopicNotFoundError);
+    expect(gone.details).toMatchObject({ topic: 'nope', partition: 0, field: 'sendOffsets.topics[1].partitions[0].partition' });
+    expect(await env!.admin.listTopics()).not.toContain('nope');
+    expect(tx.isActive()).toBe(true);
+    await tx.sendOffsets({ consumerGroupId: 'billing', topics: [{ topic: 'orders', partitions: [{ partition: 1, offset: 6 }] }] });
+    await tx.commit();
+    // Only the valid call's offsets were committed, with the records.
+    expect(await committed('billing', 'orders')).toEqual([-1, 6]);
+    expect(await values('invoices', 0)).toEqual(['kept']);
   });
 
   it('a transactionTimeout beyond 2^31-1 ms arms no timer that would fire at once (and spin while the transaction is open)', async () => {
