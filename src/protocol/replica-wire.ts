@@ -16,7 +16,7 @@
  *
  * Push frame (`Content-Type: application/vnd.lanes.push`, optionally `Content-Encoding: gzip`),
  * big-endian:
- *   u32 magic 0x4C4E5350 ('LNSP'), u8 version (1)
+ *   u32 magic 0x4C4E5350 ('LNSP'), u8 version (2; version 1 is still read)
  *   str deviceId                     a random id the device keeps with its log (1-128 bytes)
  *   u32 batchCount
  *   batchCount x {
@@ -30,6 +30,8 @@
  *     u32  count                      records in the payload
  *     i64  firstTimestamp, i64 maxTimestamp
  *     u32  crc                        CRC-32C of payload
+ *     i64  topicGeneration            version 2 only: the device topic's generation (its creation
+ *                                     time); 0 when unknown (and in version 1)
  *     u32  payloadLength, payload     records in lanes' record-batch payload encoding
  *   }
  * where `str` is u16 byte length + UTF-8 bytes.
@@ -37,9 +39,12 @@
  * Invariants:
  * - Encoding then decoding gives back the same frame; decoding never reads past the input and
  *   throws InvalidArgumentError naming the field for anything malformed (never a RangeError).
- * - The dedupe key of a pushed batch is (tenant, deviceId, producerId, producerEpoch, topic,
- *   partition, baseSequence); for producerId -1 the device-local baseOffset stands in for the
- *   sequence. There is no time window: a retry days later answers with the original offsets.
+ * - The dedupe key of a pushed batch is (tenant, deviceId, topicGeneration, producerId,
+ *   producerEpoch, topic, partition, baseSequence); for producerId -1 the device-local
+ *   baseOffset stands in for the sequence. There is no time window: a retry days later answers
+ *   with the original offsets. The generation keeps a topic deleted and created again on the
+ *   device apart from its earlier self: its offsets and sequences start over at 0, and without
+ *   it the replica took its first batches for retries of the old ones and dropped them.
  * - Batches of one partition are applied in frame order; a device's records keep their order.
  */
 import { InvalidArgumentError } from '../errors.js';
@@ -53,8 +58,10 @@ export const BATCHES_CONTENT_TYPE = 'application/vnd.lanes.batches';
 export const PUSH_MAGIC = 0x4c4e5350;
 /** First four bytes of a batches frame: 'LNSB'. */
 export const BATCHES_MAGIC = 0x4c4e5342;
-/** Version of both frames. */
+/** Version of the batches frame, and the oldest push frame version still read. */
 export const WIRE_VERSION = 1;
+/** Version of the push frame written (adds each batch's topic generation). */
+export const PUSH_WIRE_VERSION = 2;
 
 /** One batch of a push frame: a device's stored record batch, as its log keeps it. */
 export interface PushBatch {
@@ -73,6 +80,11 @@ export interface PushBatch {
   maxTimestamp: number;
   /** CRC-32C of `payload` (src/protocol/crc32c.ts). */
   crc: number;
+  /**
+   * The device topic's generation (its creation time on the device): part of the dedupe key,
+   * so a topic deleted and created again is not taken for its earlier self. 0 (or absent): unknown.
+   */
+  topicGeneration?: number;
   /** Records in the record-batch payload encoding (src/protocol/record-batch.ts). */
   payload: Uint8Array;
 }
@@ -245,9 +257,9 @@ export function encodePushFrame(frame: PushFrame): Uint8Array {
     return enc.encode(b.topic);
   });
   let size = 4 + 1 + 2 + device.length + 4;
-  frame.batches.forEach((b, i) => { size += 2 + topics[i]!.length + 4 + 8 + 4 + 8 + 2 + 4 + 4 + 8 + 8 + 4 + 4 + b.payload.length; });
+  frame.batches.forEach((b, i) => { size += 2 + topics[i]!.length + 4 + 8 + 4 + 8 + 2 + 4 + 4 + 8 + 8 + 4 + 8 + 4 + b.payload.length; });
   const w = new Writer(size);
-  w.u32(PUSH_MAGIC); w.u8(WIRE_VERSION);
+  w.u32(PUSH_MAGIC); w.u8(PUSH_WIRE_VERSION);
   w.u16(device.length); w.bytes(device);
   w.u32(frame.batches.length);
   frame.batches.forEach((b, i) => {
@@ -263,6 +275,7 @@ export function encodePushFrame(frame: PushFrame): Uint8Array {
     w.i64(checkInt(b.firstTimestamp, `${f}.firstTimestamp`, -1, Number.MAX_SAFE_INTEGER));
     w.i64(checkInt(b.maxTimestamp, `${f}.maxTimestamp`, -1, Number.MAX_SAFE_INTEGER));
     w.u32(checkInt(b.crc, `${f}.crc`, 0, 0xffffffff));
+    w.i64(checkInt(b.topicGeneration ?? 0, `${f}.topicGeneration`, 0, Number.MAX_SAFE_INTEGER));
     w.u32(b.payload.length); w.bytes(b.payload);
   });
   return w.buf;
@@ -339,7 +352,9 @@ export function decodePushFrame(bytes: Uint8Array, limits: WireLimits = DEFAULT_
   const r = new Reader(bytes, 'push frame');
   if (r.u32('magic') !== PUSH_MAGIC) throw new InvalidArgumentError('not a push frame: bad magic (expected "LNSP")', { details: { field: 'magic' } });
   const version = r.u8('version');
-  if (version !== WIRE_VERSION) throw new InvalidArgumentError(`push frame version ${version} is not supported (this server speaks ${WIRE_VERSION})`, { details: { field: 'version' } });
+  if (version !== WIRE_VERSION && version !== PUSH_WIRE_VERSION) {
+    throw new InvalidArgumentError(`push frame version ${version} is not supported (this server reads ${WIRE_VERSION} and ${PUSH_WIRE_VERSION})`, { details: { field: 'version' } });
+  }
   const deviceId = r.str('deviceId', 128);
   if (!deviceId) throw new InvalidArgumentError('deviceId is empty', { details: { field: 'deviceId' } });
   const n = r.u32('batchCount');
@@ -361,10 +376,11 @@ export function decodePushFrame(bytes: Uint8Array, limits: WireLimits = DEFAULT_
     const firstTimestamp = r.i64(`${f}.firstTimestamp`, -1);
     const maxTimestamp = r.i64(`${f}.maxTimestamp`, -1);
     const crc = r.u32(`${f}.crc`);
+    const topicGeneration = version === PUSH_WIRE_VERSION ? r.i64(`${f}.topicGeneration`, 0) : 0;
     const len = r.u32(`${f}.payloadLength`);
     if (len > limits.maxPayloadBytes) throw new InvalidArgumentError(`${f}.payload is ${len} bytes; at most ${limits.maxPayloadBytes}`, { details: { field: `${f}.payload` } });
     const payload = r.bytes(len, `${f}.payload`);
-    batches.push({ topic, partition, baseOffset, lastOffsetDelta, producerId, producerEpoch, baseSequence, count, firstTimestamp, maxTimestamp, crc, payload });
+    batches.push({ topic, partition, baseOffset, lastOffsetDelta, producerId, producerEpoch, baseSequence, count, firstTimestamp, maxTimestamp, crc, topicGeneration, payload });
   }
   if (r.pos !== bytes.length) throw new InvalidArgumentError(`push frame has ${bytes.length - r.pos} bytes after its last batch`, { details: { field: 'batchCount' } });
   return { deviceId, batches };

@@ -172,7 +172,10 @@ export function createReplicaHttpServer(options: ReplicaHttpOptions): ReplicaHtt
       return {
         topic: b.topic, partition: b.partition, ...c,
         dedupe: {
-          source: `device:${frame.deviceId}`, producerId: b.producerId, producerEpoch: b.producerEpoch,
+          // A topic deleted and created again on the device starts its offsets and sequences over:
+          // its generation keeps the new batches from being taken for retries of the old ones.
+          source: b.topicGeneration ? `device:${frame.deviceId}@${b.topicGeneration}` : `device:${frame.deviceId}`,
+          producerId: b.producerId, producerEpoch: b.producerEpoch,
           baseSequence: b.producerId < 0 ? b.baseOffset : b.baseSequence,
         },
       };

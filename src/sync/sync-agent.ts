@@ -11,6 +11,9 @@
  *   (sync-meta `saveReplicated`) before the state machine, status and `isolation: 'replicated'`
  *   readers learn of it. A crash anywhere makes the next uploader resend from the persisted end,
  *   and the replica answers the overlap as duplicates: exactly once in the end.
+ * - Every pushed batch carries its topic's generation (the topic row's createdAt), part of the
+ *   replica's dedupe key: a topic deleted and created again starts its offsets and sequences
+ *   over, and must not be answered with the old topic's batches as duplicates.
  * - Only stable records are pushed: a partition's push ends at its last stable offset (an open
  *   transaction's records wait for its marker), and markers and aborted transactional batches
  *   go emptied (offsets kept, no records), so a replica never holds an aborted record.
@@ -116,6 +119,8 @@ export class SyncAgent {
   private idleWaiters: (() => void)[] = [];
   private listeners = new Set<(s: SyncStatusCore) => void>();
   private readonly onNet = () => this.kick();
+  /** Each topic's generation (its row's createdAt) as the state machine knows it. */
+  private readonly generations = new Map<string, number>();
 
   constructor(private readonly o: SyncAgentOptions) {
     this.now = o.now ?? (() => Date.now());
@@ -250,7 +255,16 @@ export class SyncAgent {
   private refresh(): void {
     const facts = partitionFacts(this.o.store);
     const live = new Set(facts.map((f) => f.topic));
-    for (const p of Object.values(this.state.partitions)) if (!live.has(p.topic)) this.dispatch({ type: 'removed', topic: p.topic });
+    // A topic deleted (or deleted and created again: another generation) since the last look is
+    // removed from the state machine first, so nothing of the old topic carries over.
+    const gone = new Set<string>();
+    for (const p of Object.values(this.state.partitions)) {
+      const now = this.o.store.topics.get(p.topic)?.createdAt;
+      if (!live.has(p.topic) || now !== this.generations.get(p.topic)) gone.add(p.topic);
+    }
+    for (const topic of gone) this.dispatch({ type: 'removed', topic });
+    this.generations.clear();
+    for (const topic of live) this.generations.set(topic, this.o.store.topics.get(topic)!.createdAt);
     if (this.state.online !== onLine()) this.dispatch(onLine() ? { type: 'online', now: this.now() } : { type: 'offline' });
     this.dispatch({ type: 'partitions', now: this.now(), partitions: facts });
   }
@@ -294,17 +308,23 @@ export class SyncAgent {
     const store = this.o.store;
     const batches: RecordBatch[] = [];
     const ranges: PushRange[] = [];
+    /** Each topic's generation (its row's createdAt) when its batches were read: part of their dedupe key. */
+    const generations = new Map<string, number>();
     let budget = a.maxBytes;
     let full = false;
     for (const p of a.partitions) {
       if (budget <= 0 || full) break;
-      if (!store.topics.has(p.topic)) continue;
+      const generation = store.topics.get(p.topic)?.createdAt;
+      if (generation === undefined) continue;
+      generations.set(p.topic, generation);
       let from = p.from;
       const end = store.txns.lastStable(p.topic, p.partition, store.partition(p.topic, p.partition).active.nextOffset);
       // Read about what the budget takes (not a whole partition for a 1 MiB request), more if short.
       while (!full && budget > 0 && from < end) {
         const want = Math.min(BATCHES_PER_READ, Math.ceil(budget / this.avgBatchBytes) + 1);
         const rows = await store.readBatches(p.topic, p.partition, from, end, want);
+        // The topic was deleted (and maybe created again) during the read: these rows are not its now.
+        if (store.topics.get(p.topic)?.createdAt !== generation) break;
         // Nothing left to read below the log end (compacted or deleted away): the range is empty.
         if (rows.length === 0) { from = Math.max(from, end); break; }
         let size = 0;
@@ -327,12 +347,12 @@ export class SyncAgent {
     this.dispatch({ type: 'pushStarted', id: a.id, ranges });
     // Refused (an earlier push of one of these partitions failed meanwhile): nothing is sent.
     if (this.state.inFlight.find((f) => f.id === a.id)?.ranges !== ranges) return;
-    const t = this.send(a.id, batches, ranges).finally(() => { this.sends.delete(t); this.kick(); });
+    const t = this.send(a.id, batches, ranges, generations).finally(() => { this.sends.delete(t); this.kick(); });
     this.sends.add(t);
   }
 
   /** Frames and gzips a started push, sends it when its turn comes, persists and reports the outcome. Never throws. */
-  private async send(id: number, batches: RecordBatch[], ranges: PushRange[]): Promise<void> {
+  private async send(id: number, batches: RecordBatch[], ranges: PushRange[], generations: ReadonlyMap<string, number>): Promise<void> {
     const store = this.o.store;
     try {
       let prepared: PreparedPush | null = null;
@@ -340,14 +360,17 @@ export class SyncAgent {
         // The replica reads records out of every payload and has no codec field: a compressed
         // batch goes as its plain records, with the CRC of those bytes.
         const plain = await plainBatches(batches);
-        prepared = await this.client.preparePush({ deviceId: this.o.deviceId, batches: plain.map((b, i) => toPushBatch(b, b !== batches[i])) });
+        prepared = await this.client.preparePush({ deviceId: this.o.deviceId, batches: plain.map((b, i) => toPushBatch(b, b !== batches[i], generations.get(b.topic))) });
       }
       for (let r = pushReady(this.state, id); r !== 'send'; r = pushReady(this.state, id)) {
         if (r === 'dropped' || this.stopped) return;
         await this.changed();
       }
       if (prepared) await this.client.sendPush(prepared);
-      const acks = ranges.filter((r) => r.to > r.from).map((r) => ({ topic: r.topic, partition: r.partition, replicated: r.to }));
+      // A topic deleted (and maybe created again) while its push travelled: its acknowledgement
+      // is not the new topic's.
+      const acks = ranges.filter((r) => r.to > r.from && store.topics.get(r.topic)?.createdAt === generations.get(r.topic))
+        .map((r) => ({ topic: r.topic, partition: r.partition, replicated: r.to }));
       await saveReplicated(store, acks);
       const bytes = new Map<string, number>();
       for (const b of batches) bytes.set(`${b.topic}\u0000${b.partition}`, (bytes.get(`${b.topic}\u0000${b.partition}`) ?? 0) + b.sizeBytes);
@@ -360,10 +383,13 @@ export class SyncAgent {
   }
 }
 
-/** A stored batch as a push frame carries it. */
-export function toPushBatch(b: RecordBatch, decompressed = false): PushBatch {
+/**
+ * A stored batch as a push frame carries it; `topicGeneration` is its topic's generation (the
+ * topic row's createdAt), so the replica tells a topic created again from its earlier self.
+ */
+export function toPushBatch(b: RecordBatch, decompressed = false, topicGeneration = 0): PushBatch {
   return {
-    topic: b.topic, partition: b.partition, baseOffset: b.baseOffset, lastOffsetDelta: b.lastOffsetDelta,
+    topic: b.topic, partition: b.partition, baseOffset: b.baseOffset, lastOffsetDelta: b.lastOffsetDelta, topicGeneration,
     producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence, count: b.count,
     firstTimestamp: b.firstTimestamp, maxTimestamp: b.maxTimestamp, crc: decompressed ? payloadCrc(b.payload) : b.crc, payload: b.payload,
   };

@@ -32,8 +32,10 @@
  *   a success, a fresh token, an `online` event or a new lock holder resets it.
  * - An Unauthorized answer parks the uploader (`auth: 'expired'`) until a fresh token arrives;
  *   nothing is retried with the token the replica refused.
- * - Events for unknown partitions create them; a removed topic drops its partitions (and the
- *   answer of a push in flight for it is ignored for that topic).
+ * - Events for unknown partitions create them; a removed topic drops its partitions and its
+ *   ranges in open pushes, so the answer of a push in flight for it is ignored for that topic
+ *   (a topic deleted and created again starts from what the shell reports, not from the old
+ *   topic's acknowledgements).
  */
 import { tpKey } from '../protocol/topic-partition.js';
 
@@ -234,7 +236,8 @@ export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
     case 'removed': {
       const partitions: Record<string, SyncPartition> = {};
       for (const [k, p] of Object.entries(s.partitions)) if (p.topic !== e.topic) partitions[k] = p;
-      return { ...s, partitions };
+      const inFlight = s.inFlight.map((f) => (f.ranges.some((r) => r.topic === e.topic) ? { ...f, ranges: f.ranges.filter((r) => r.topic !== e.topic) } : f));
+      return { ...s, partitions, inFlight };
     }
     case 'online':
       return s.online ? s : resetBackoff({ ...s, online: true });
@@ -305,6 +308,8 @@ function applyAcks(s: SyncState, f: InFlightPush): SyncState {
   const inFlight = s.inFlight.filter((g) => g.id !== f.id);
   const partitions = inFlightEnds(s.partitions, inFlight);
   for (const a of f.acks ?? []) {
+    // A range dropped since (its topic was removed) acknowledges nothing of what is there now.
+    if (!f.ranges.some((r) => r.topic === a.topic && r.partition === a.partition)) continue;
     const k = tpKey(a.topic, a.partition);
     const p = partitions[k];
     if (p) partitions[k] = advance(p, a.replicated, a.bytes);

@@ -13,8 +13,8 @@ function sampleFrame(): PushFrame {
   return {
     deviceId: 'device-é-1',
     batches: [
-      { topic: 'orders', partition: 0, baseOffset: 10, lastOffsetDelta: 1, producerId: 3, producerEpoch: 0, baseSequence: 7, count: 2, firstTimestamp: 1000, maxTimestamp: 1000, crc: crc32c(a.payload), payload: a.payload },
-      { topic: 'a.b_c-d', partition: 5, baseOffset: 2 ** 40, lastOffsetDelta: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, count: 1, firstTimestamp: 2000, maxTimestamp: 2000, crc: crc32c(b.payload), payload: b.payload },
+      { topic: 'orders', partition: 0, baseOffset: 10, lastOffsetDelta: 1, producerId: 3, producerEpoch: 0, baseSequence: 7, count: 2, firstTimestamp: 1000, maxTimestamp: 1000, crc: crc32c(a.payload), topicGeneration: 1_700_000_000_123, payload: a.payload },
+      { topic: 'a.b_c-d', partition: 5, baseOffset: 2 ** 40, lastOffsetDelta: 0, producerId: -1, producerEpoch: -1, baseSequence: -1, count: 1, firstTimestamp: 2000, maxTimestamp: 2000, crc: crc32c(b.payload), topicGeneration: 0, payload: b.payload },
     ],
   };
 }
@@ -31,6 +31,30 @@ describe('replica wire: push frame', () => {
       expect(rest).toEqual(rest0);
       expect(Array.from(payload)).toEqual(Array.from(p0));
     }
+  });
+
+  it('reads version 1 frames (no topic generation): their batches have generation 0', () => {
+    const v2 = encodePushFrame(sampleFrame());
+    // Version 1 is version 2 without each batch's 8 generation bytes before its payload length.
+    const parts: Uint8Array[] = [v2.subarray(0, 4), new Uint8Array([1])];
+    let at = 5;
+    const view = new DataView(v2.buffer, v2.byteOffset);
+    at += 2 + view.getUint16(at) + 4;
+    parts.push(v2.subarray(5, at));
+    for (let i = 0; i < 2; i++) {
+      const start = at;
+      at += 2 + view.getUint16(at) + 4 + 8 + 4 + 8 + 2 + 4 + 4 + 8 + 8 + 4;
+      parts.push(v2.subarray(start, at));
+      at += 8; // generation
+      const len = view.getUint32(at);
+      parts.push(v2.subarray(at, at + 4 + len));
+      at += 4 + len;
+    }
+    const v1 = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) { v1.set(p, o); o += p.length; }
+    const back = decodePushFrame(v1);
+    expect(back.batches.map((b) => [b.topic, b.baseOffset, b.topicGeneration, b.count])).toEqual([['orders', 10, 0, 2], ['a.b_c-d', 2 ** 40, 0, 1]]);
   });
 
   it('round-trips an empty frame', () => {

@@ -101,6 +101,20 @@ describe('replica HTTP API (SQLite store)', () => {
     expect((await push(url, t, 'dev-1', [np])).body.results[0]).toMatchObject({ duplicate: true, replicaBaseOffset: 3 });
   });
 
+  it('the same sequence of another generation of the topic (deleted and created again on the device) is a different batch', async () => {
+    const { url, token } = await server();
+    const t = await token();
+    const a = { ...deviceBatch(texts('a', 0, 1), { baseOffset: 0, baseSequence: 0 }), topicGeneration: 1000 };
+    const np = { ...deviceBatch(texts('n', 0, 1), { baseOffset: 1 }), producerId: -1, producerEpoch: -1, baseSequence: -1, topicGeneration: 1000 };
+    expect((await push(url, t, 'dev-1', [a, np])).body.results.map((r) => r.duplicate)).toEqual([false, false]);
+    // The topic again, from offset 0 and sequence 0: stored, not taken for a retry.
+    const again = [{ ...a, topicGeneration: 2000 }, { ...np, topicGeneration: 2000 }];
+    expect((await push(url, t, 'dev-1', again)).body.results.map((r) => [r.duplicate, r.replicaBaseOffset])).toEqual([[false, 2], [false, 3]]);
+    // Retries of either generation answer their own offsets.
+    expect((await push(url, t, 'dev-1', [a, ...again])).body.results.map((r) => [r.duplicate, r.replicaBaseOffset])).toEqual([[true, 0], [true, 2], [true, 3]]);
+    expect((await readAll(url, t, 'orders', 0)).map((r) => r.value)).toEqual(['a-0', 'n-0', 'a-0', 'n-0']);
+  });
+
   it('a compacted device batch gets dense replica offsets', async () => {
     const { url, token } = await server();
     const t = await token();

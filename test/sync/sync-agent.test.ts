@@ -95,6 +95,29 @@ describe('sync agent against the replica server', () => {
     expect(recs.map((r) => r.value)).toEqual([...Array.from({ length: 50 }, (_, i) => `a${i}`), ...Array.from({ length: 20 }, (_, i) => `b${i}`)]);
   });
 
+  it('a topic deleted and created again uploads its new records: the replica does not take them for the old ones', async () => {
+    const { server, token } = await replica();
+    const { client, admin } = await connectedDevice(server.url, token);
+    const plain = client.producer({ idempotent: false });
+    await plain.connect();
+    clients.push(plain);
+    const producer = client.producer();
+    await producer.connect();
+    clients.push(producer);
+    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] });
+    await plain.send({ topic: 'orders', messages: [{ value: 'old-1' }, { value: 'old-2' }] });
+    await producer.send({ topic: 'orders', messages: [{ value: 'old-3' }] });
+    await idle(client);
+    await admin.deleteTopics({ topics: ['orders'] });
+    await admin.createTopics({ topics: [{ topic: 'orders', numPartitions: 1 }] });
+    // Local offsets 0-1 (no producer id) and sequence 0 of the same producer again.
+    await plain.send({ topic: 'orders', messages: [{ value: 'new-1' }, { value: 'new-2' }] });
+    await producer.send({ topic: 'orders', messages: [{ value: 'new-3' }] });
+    await idle(client);
+    const recs = await readAll(server.url, token, 'orders', 0);
+    expect(recs.map((r) => r.value)).toEqual(['old-1', 'old-2', 'old-3', 'new-1', 'new-2', 'new-3']);
+  });
+
   it("a consumer with isolation 'replicated' reads only what the replica holds", async () => {
     const { server, token } = await replica();
     const { client, admin, producer } = await connectedDevice(server.url, token);

@@ -84,6 +84,19 @@ describe('sync-state: what to send', () => {
     expect(s.partitions).toEqual({});
     expect(nextAction(s, 0).kind).toBe('idle');
   });
+
+  it('a topic removed and created again while its push travels starts over: the old push acknowledges nothing of it', () => {
+    let s = ready(5, 5);
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [{ topic: 't', partition: 0, from: 0, to: 5 }] },
+      { type: 'removed', topic: 't' },
+      // created again: 3 new records, none replicated
+      { type: 'partitions', now: 1, partitions: [{ topic: 't', partition: 0, replicated: 0, logEnd: 3, sealedEnd: 3, pendingBytes: 30 }] });
+    expect(s.partitions[tpKey('t', 0)]).toMatchObject({ replicated: 0, inFlightTo: -1 });
+    s = run(s, { type: 'pushSucceeded', id: a.id, now: 2, acks: [{ topic: 't', partition: 0, replicated: 5, bytes: 50 }] });
+    expect(s.partitions[tpKey('t', 0)]).toMatchObject({ replicated: 0, logEnd: 3 });
+    expect(push(s, 2).partitions).toEqual([{ topic: 't', partition: 0, from: 0 }]);
+  });
 });
 
 describe('sync-state: who may upload', () => {
