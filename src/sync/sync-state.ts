@@ -30,6 +30,9 @@
  * - Backoff after consecutive failures: `min(maxRetryTime, initialRetryTime * multiplier^(n-1))`,
  *   scaled by a jitter factor in [1 - factor, 1 + factor) from the injected random number;
  *   a success, a fresh token, an `online` event or a new lock holder resets it.
+ * - A wall clock set back never stretches a wait: a backoff deadline further away than the
+ *   longest backoff, or a tail appended "in the future", means the clock went back, and the
+ *   wait is over (else an hour's step back held uploads for an hour).
  * - An Unauthorized answer parks the uploader (`auth: 'expired'`) until a fresh token arrives;
  *   nothing is retried with the token the replica refused.
  * - Events for unknown partitions create them; a removed topic drops its partitions and its
@@ -373,8 +376,9 @@ export function nextAction(s: SyncState, now: number): SyncAction {
   const startOf = (p: SyncPartition) => Math.max(p.replicated, p.inFlightTo);
   const sendable = pending.filter((p) => startOf(p) < p.logEnd && (open.get(tpKey(p.topic, p.partition)) ?? 0) < 2);
   if (sendable.length === 0) return { kind: 'idle', reason: 'in-flight' };
-  if (now < s.retryAt) return { kind: 'wait', until: s.retryAt, reason: 'backoff' };
-  const due = (p: SyncPartition) => p.sealedEnd > startOf(p) || (p.tailSince >= 0 && now - p.tailSince >= s.config.lingerMs);
+  const b = s.config.backoff;
+  if (now < s.retryAt && s.retryAt - now <= b.maxRetryTime * (1 + b.factor) + 1) return { kind: 'wait', until: s.retryAt, reason: 'backoff' };
+  const due = (p: SyncPartition) => p.sealedEnd > startOf(p) || (p.tailSince >= 0 && (now - p.tailSince >= s.config.lingerMs || p.tailSince > now));
   if (!sendable.some(due)) {
     let until = Infinity;
     for (const p of sendable) if (p.tailSince >= 0) until = Math.min(until, p.tailSince + s.config.lingerMs);

@@ -223,6 +223,21 @@ describe('sync-state: failures and backoff', () => {
     expect(nextAction(run(s, { type: 'lock', now: 1, held: false }, { type: 'lock', now: 1, held: true }), 1).kind).toBe('push');
   });
 
+  it('a clock set back an hour holds neither a backoff nor a lingering tail for that hour', () => {
+    const hour = 3_600_000, t = 10 * hour;
+    // Backoff: a failure at t, then the wall clock steps back an hour.
+    let s = ready(10, 10, t);
+    const a = push(s, t);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [] }, { type: 'pushFailed', id: a.id, now: t, random: 0.5, error: { kind: 'network', message: 'Failed to fetch' } });
+    expect(nextAction(s, t + 50)).toEqual({ kind: 'wait', until: t + 100, reason: 'backoff' });
+    expect(nextAction(s, t - hour).kind).toBe('push');
+    // Linger: the tail was appended at t, the clock then reads an hour earlier.
+    const tail = run(initialSyncState(cfg), { type: 'lock', now: t, held: true },
+      { type: 'partitions', now: t, partitions: [{ topic: 't', partition: 0, replicated: 0, logEnd: 3, sealedEnd: 0, pendingBytes: 30 }] });
+    expect(nextAction(tail, t + 50)).toEqual({ kind: 'wait', until: t + 100, reason: 'linger' });
+    expect(nextAction(tail, t - hour).kind).toBe('push');
+  });
+
   it('a retry (the retry button) drops the backoff wait while online', () => {
     let s = ready(10, 10);
     const a = push(s, 0);
