@@ -9,7 +9,7 @@ import { createConsumer, type Consumer, type ConsumerConfig } from './consumer/c
 import { createProducer, type Producer, type ProducerConfig } from './producer/producer.js';
 import { createWatch, type Watch, type WatchOptions } from './watch.js';
 import type { Logger } from './logger.js';
-import type { RetryOptions } from './retry.js';
+import { retryConfig, type RetryOptions } from './retry.js';
 import { createSyncClient, type SyncClient } from './sync/sync-client.js';
 
 /** A lanes client, typed by an optional topic schema. */
@@ -39,6 +39,7 @@ export interface Client<S extends TopicSchema = UntypedTopics> {
  */
 export function createClient<S extends TopicSchema = UntypedTopics>(config: ClientConfig): Client<S> {
   const conn = new Connection(config);
+  if (config.retry !== undefined) retryConfig(config.retry, 'createClient: retry');
   // KafkaJS's client-wide `retry` is each member's default, field by field.
   const retry = <C extends { retry?: RetryOptions }>(c: C | undefined): C | undefined =>
     config.retry ? { ...c, retry: { ...config.retry, ...c?.retry } } as C : c;

@@ -67,19 +67,40 @@ export interface RetryEnv {
   signal?: AbortSignal;
 }
 
-/** Fills in KafkaJS's defaults and checks the numbers (InvalidConfigError naming the field). */
+/** The longest timer delay: setTimeout fires at once for a delay beyond 2^31-1 ms. */
+const MAX_DELAY = 0x7fffffff;
+
+/**
+ * The range of each number, and what it is. Waits are timer delays: a wait beyond 2^31-1 ms
+ * would fire at once, so every retry (and a consumer's restart, which waits initialRetryTime)
+ * would follow the last without pause. A factor above 1 draws negative waits (no pause either).
+ * `retries` must be a count the loop can reach (a safe integer). A huge `multiplier` is
+ * harmless: every wait is capped by maxRetryTime.
+ */
+const LIMITS: Record<keyof RetryConfig, { max: number; integer?: boolean; what: string }> = {
+  maxRetryTime: { max: MAX_DELAY, what: 'a number of ms from 0 to 2147483647' },
+  initialRetryTime: { max: MAX_DELAY, what: 'a number of ms from 0 to 2147483647' },
+  factor: { max: 1, what: 'a number from 0 to 1' },
+  multiplier: { max: Number.MAX_VALUE, what: 'a finite number >= 0' },
+  retries: { max: Number.MAX_SAFE_INTEGER, integer: true, what: 'an integer from 0 to 2^53-1' },
+};
+
+/** Fills in KafkaJS's defaults and checks the numbers (InvalidConfigError naming the field in its message and `details.field`). */
 export function retryConfig(options: RetryOptions = {}, where = 'retry'): RetryConfig {
+  const field = where.replace(/^.*: /, ''); // 'consumer: retry' names the field 'retry'
+  if (options === null || typeof options !== 'object') throw new InvalidConfigError(`${where} must be an object of retry options; got ${String(options)}`, { details: { field } });
   const c = { ...RETRY_DEFAULTS };
   for (const k of Object.keys(RETRY_DEFAULTS) as (keyof RetryConfig)[]) {
     const v = options[k];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k === 'retries' && !Number.isInteger(v))) {
-      throw new InvalidConfigError(`${where}.${k} must be a non-negative ${k === 'retries' ? 'integer' : 'number'}; got ${String(v)}`);
+    const { max, integer, what } = LIMITS[k];
+    if (typeof v !== 'number' || !(v >= 0 && v <= max) || (integer && !Number.isInteger(v))) {
+      throw new InvalidConfigError(`${where}.${k} must be ${what}; got ${String(v)}`, { details: { field: `${field}.${k}`, value: typeof v === 'number' ? v : String(v) } });
     }
     c[k] = v;
   }
   if (options.restartOnFailure !== undefined && typeof options.restartOnFailure !== 'function') {
-    throw new InvalidConfigError(`${where}.restartOnFailure must be an async function (error) => boolean`);
+    throw new InvalidConfigError(`${where}.restartOnFailure must be an async function (error) => boolean`, { details: { field: `${field}.restartOnFailure` } });
   }
   return c;
 }
@@ -106,8 +127,8 @@ export function nextRetryTime(c: RetryConfig, retryTime: number, random: () => n
  * here; what follows a failed first try (./retry-loop.ts: KafkaJS's rule of what is retriable,
  * the waits, the retries) is loaded then, so a page whose calls succeed never downloads it.
  */
-export function createRetry(options: RetryOptions | RetryConfig = {}, env: RetryEnv = {}): <T>(fn: Retriable<T>) => Promise<T> {
-  const c = retryConfig(options);
+export function createRetry(options: RetryOptions | RetryConfig = {}, env: RetryEnv = {}, where = 'retry'): <T>(fn: Retriable<T>) => Promise<T> {
+  const c = retryConfig(options, where);
   return async <T>(fn: Retriable<T>): Promise<T> => {
     let bailed: { error: unknown } | undefined;
     const bail: Bail = (error?: unknown) => {

@@ -48,6 +48,55 @@ describe('retry schedule', () => {
   });
 });
 
+describe('retry options that would overflow a timer or never end', () => {
+  const cases: [Partial<Record<'retries' | 'initialRetryTime' | 'maxRetryTime' | 'factor' | 'multiplier', number>>, string][] = [
+    [{ initialRetryTime: 2 ** 31 }, 'initialRetryTime'],
+    [{ initialRetryTime: 1e12 }, 'initialRetryTime'],
+    [{ maxRetryTime: 2 ** 31 }, 'maxRetryTime'],
+    [{ maxRetryTime: Number.POSITIVE_INFINITY }, 'maxRetryTime'],
+    [{ factor: 1.5 }, 'factor'],
+    [{ factor: -0.1 }, 'factor'],
+    [{ multiplier: Number.POSITIVE_INFINITY }, 'multiplier'],
+    [{ multiplier: Number.NaN }, 'multiplier'],
+    [{ retries: 2 ** 53 }, 'retries'],
+    [{ retries: Number.MAX_VALUE }, 'retries'],
+    [{ retries: Number.POSITIVE_INFINITY }, 'retries'],
+  ];
+  for (const [options, field] of cases) {
+    it(`refuses ${JSON.stringify(options).replace(/null/, String(Object.values(options)[0]))} with InvalidConfigError naming retry.${field}`, () => {
+      let error: unknown;
+      try { createRetry(options, {}, 'producer: retry'); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(InvalidConfigError);
+      expect((error as Error).message).toContain(`producer: retry.${field}`);
+      expect((error as InvalidConfigError).details.field).toBe(`retry.${field}`);
+    });
+  }
+
+  it('takes the largest values that still work: waits of 2^31-1 ms, factor 1, 2^53-1 retries', () => {
+    const c = retryConfig({ initialRetryTime: 0x7fffffff, maxRetryTime: 0x7fffffff, factor: 1, retries: Number.MAX_SAFE_INTEGER });
+    expect(c.retries).toBe(Number.MAX_SAFE_INTEGER);
+    expect(initialRetryTime(c, () => 0.999)).toBe(0x7fffffff);
+    expect(initialRetryTime(c, () => 0)).toBe(0); // factor 1: within [0, 2x], never negative
+  });
+
+  it('a huge multiplier only reaches maxRetryTime: every wait stays a timer delay', async () => {
+    const { waits, sleep } = fakeSleep();
+    const c = retryConfig({ multiplier: Number.MAX_VALUE, maxRetryTime: 0x7fffffff, retries: 4 });
+    await createRetry(c, { sleep, random: () => 0.5 })(async () => { throw new BrokerUnavailableError('away'); }).catch(() => undefined);
+    expect(waits).toEqual([300, 0x7fffffff, 0x7fffffff, 0x7fffffff]);
+  });
+
+  it('createClient refuses a client-wide retry that would overflow, and each member its own', async () => {
+    const { createClient } = await import('../../src/index.js');
+    const base = { clientId: 'c', broker: 'in-page' as const, database: `retry-${Date.now()}` };
+    expect(() => createClient({ ...base, retry: { maxRetryTime: 1e12 } })).toThrow(/createClient: retry\.maxRetryTime/);
+    const client = createClient(base);
+    expect(() => client.consumer({ groupId: 'g', retry: { initialRetryTime: 1e12 } })).toThrow(/consumer: retry\.initialRetryTime/);
+    expect(() => client.producer({ retry: { factor: 3 } })).toThrow(/producer: retry\.factor/);
+    expect(() => client.admin({ retry: { retries: Number.MAX_VALUE } })).toThrow(/admin: retry\.retries/);
+  });
+});
+
 describe('createRetry', () => {
   it('retries a retriable failure with the growing waits and returns the result', async () => {
     const { waits, sleep } = fakeSleep();

@@ -79,7 +79,7 @@ type AdminTools = Pick<Admin, 'deleteRecords' | 'describeConfigs' | 'alterConfig
 
 /** Creates an admin client on a connection. */
 export function createAdmin(conn: Connection, config: AdminConfig = {}): Admin {
-  const retry = createRetry(config.retry);
+  const retry = createRetry(config.retry, {}, 'admin: retry');
   let connected = false;
   const events = new Instrumentation(ADMIN_EVENTS);
   const logger = conn.logger.namespace('Admin');

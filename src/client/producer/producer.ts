@@ -129,7 +129,7 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
   let txnModule: typeof import('./transaction.js') | undefined;
   /** What a transaction needs of this producer (made by the first transaction()). */
   let txn: ProducerSide | undefined;
-  const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry });
+  const retry = createRetry({ retries: 5, initialRetryTime: 100, ...config.retry }, {}, 'producer: retry');
   const events = new Instrumentation(PRODUCER_EVENTS);
   const logger = conn.logger.namespace('Producer');
   const broker = () => conn.broker(events, 'producer');
