@@ -7,6 +7,9 @@
  * - A request is authenticated only by a token whose signature, `exp` (required) and, when
  *   configured, `iss` / `aud` verify; anything else is UnauthorizedError with the reason.
  * - Tenant names are 1-64 of [A-Za-z0-9_-] (they become key prefixes in the stores).
+ * - `nbf` and `iat` may be up to {@link CLOCK_TOLERANCE_SECONDS} ahead of this server's clock
+ *   (an issuer whose clock runs ahead mints tokens "from the future"; refused, a device parked
+ *   its uploads until its next token); `exp` is checked without tolerance.
  */
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { InvalidArgumentError, UnauthorizedError } from '../errors.js';
@@ -33,6 +36,9 @@ export interface Principal {
 }
 
 const TENANT_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** How far ahead of this server's clock a token's `nbf` / `iat` may be: 60 s. */
+export const CLOCK_TOLERANCE_SECONDS = 60;
 
 /** True for a usable tenant name. */
 export function isValidTenant(t: unknown): t is string {
@@ -63,7 +69,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       } catch {
         throw new UnauthorizedError('token is not a JWT', { details: { reason: 'malformed' } });
       }
-      const common = { issuer: options.issuer, audience: options.audience, requiredClaims: ['exp'] };
+      const common = { issuer: options.issuer, audience: options.audience, requiredClaims: ['exp'], clockTolerance: CLOCK_TOLERANCE_SECONDS };
       let payload: Record<string, unknown>;
       try {
         if (alg === 'HS256' && hmac) payload = (await jwtVerify(token, hmac, { ...common, algorithms: ['HS256'] })).payload;
@@ -75,6 +81,10 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         const reason = code === 'ERR_JWT_EXPIRED' ? 'expired' : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'signature' : 'invalid';
         const why = reason === 'expired' ? 'token has expired' : reason === 'signature' ? 'token signature does not verify (forged or another secret)' : `token is invalid: ${(e as Error).message}`;
         throw new UnauthorizedError(why, { details: { reason } });
+      }
+      // The tolerance is for an issuer's clock running ahead (nbf, iat); expiry stays exact.
+      if (typeof payload.exp === 'number' && payload.exp <= Date.now() / 1000) {
+        throw new UnauthorizedError('token has expired', { details: { reason: 'expired' } });
       }
       const tenant = payload[claim];
       if (!isValidTenant(tenant)) throw new UnauthorizedError(`token claim "${claim}" must name a tenant (1-64 of A-Z a-z 0-9 _ -)`, { details: { reason: 'tenant' } });

@@ -6,7 +6,7 @@ import { createAuthenticator } from '../../src/replica/auth.js';
 import { createReplicaHttpServer } from '../../src/replica/http-server.js';
 import { createLogger } from '../../src/replica/log.js';
 import { SqliteStore } from '../../src/replica/stores/sqlite-store.js';
-import { deviceBatch, push, readAll, startServer, tempDir, texts } from './helpers.js';
+import { deviceBatch, push, readAll, SECRET, startServer, tempDir, texts } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => { for (const c of cleanups.splice(0)) await c(); });
@@ -34,6 +34,25 @@ describe('replica auth with a JWKS URL', () => {
     expect(await status(await sign({ org: 'acme' }, other.privateKey))).toBe(401);
     expect(await status(await sign({ org: 'acme' }, privateKey, 'https://evil.example'))).toBe(401);
     expect(await status(await sign({ tenant: 'acme' }))).toBe(401);
+  });
+});
+
+describe('replica auth and clock skew', () => {
+  it("accepts a token whose nbf or iat is up to a minute ahead of the replica's clock (an issuer whose clock runs ahead); refuses one further ahead and an expired one", async () => {
+    const { url } = await startServer().then((s) => { cleanups.push(() => s.http.close()); return s; });
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (nbf: number, iat: number, exp: number) => new SignJWT({ tenant: 'acme' }).setProtectedHeader({ alg: 'HS256' })
+      .setNotBefore(nbf).setIssuedAt(iat).setExpirationTime(exp).sign(new TextEncoder().encode(SECRET));
+    const status = async (t: string) => {
+      const res = await fetch(`${url}/v1/topics`, { headers: { Authorization: `Bearer ${t}` } });
+      return [res.status, res.ok ? '' : (await res.json()).error.message];
+    };
+    // Minted "now" by an issuer 20 s ahead: valid for the next hour.
+    expect(await status(await sign(now + 20, now + 20, now + 3620))).toEqual([200, '']);
+    const [code, message] = await status(await sign(now + 600, now + 600, now + 4200));
+    expect(code).toBe(401);
+    expect(message).toMatch(/nbf/);
+    expect((await status(await sign(now - 3600, now - 3600, now - 5)))[0]).toBe(401);
   });
 });
 
