@@ -13,6 +13,8 @@
  * - highWatermark is the store's high watermark (durably written); Fetch returns whole stored
  *   batches below it, the first possibly starting before the fetch offset (as Kafka does).
  * - A Produce's gzip batch inflates to at most the listener's frame limit (MESSAGE_TOO_LARGE).
+ * - Produced records keep the limits of a device push (validate.ts: 1 MiB records, 4 KiB keys,
+ *   64 headers of 8 KiB): beyond them MESSAGE_TOO_LARGE, nothing of the partition stored.
  * - Produce appends through the store's dedupe: an idempotent producer's retried batch gets
  *   its original offsets and is stored once; a gap in its sequence is OUT_OF_ORDER_SEQUENCE_NUMBER.
  */
@@ -21,6 +23,7 @@ import { isValidTopicName } from '../../protocol/replica-wire.js';
 import { MAX_PARTITIONS } from '../../protocol/topic-partition.js';
 import { encodeRecords } from '../../protocol/record-batch.js';
 import type { AppendBatch, ReplicaStore } from '../store.js';
+import { checkBatch, DEFAULT_RECORD_LIMITS } from '../validate.js';
 import type { AppendSignal } from './append-signal.js';
 import { ErrorCode, kafkaErrorCode } from './codes.js';
 import type { KafkaGroups } from './groups.js';
@@ -225,9 +228,15 @@ const produce: Handler = async (req, _version, ctx) => {
           const seq = await sequenceError(ctx, t.name, p.index, b);
           if (seq !== 0) throw Object.assign(new Error('sequence gap'), { kafkaCode: seq });
           const enc = encodeRecords(kafkaToMessages(b.records, now), now);
+          // The limits of a device push: a record the replica holds reaches every mirroring
+          // device, and one over their max.message.bytes stopped their mirrors for good.
+          const checked = checkBatch({
+            topic: t.name, partition: p.index, baseOffset: 0, lastOffsetDelta: enc.count - 1, producerId: b.producerId, producerEpoch: b.producerEpoch,
+            baseSequence: b.baseSequence, count: enc.count, firstTimestamp: enc.firstTimestamp, maxTimestamp: enc.maxTimestamp, crc: crc(enc.payload), payload: enc.payload,
+          }, DEFAULT_RECORD_LIMITS, `${t.name}-${p.index}`);
           batches.push({
-            topic: t.name, partition: p.index, count: enc.count, firstTimestamp: enc.firstTimestamp, maxTimestamp: enc.maxTimestamp,
-            crc: 0, payload: enc.payload,
+            topic: t.name, partition: p.index, count: checked.count, firstTimestamp: checked.firstTimestamp, maxTimestamp: checked.maxTimestamp,
+            crc: checked.crc, payload: checked.payload,
             dedupe: b.producerId >= 0 ? { source: KAFKA_SOURCE, producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence } : null,
           });
         }
@@ -240,7 +249,6 @@ const produce: Handler = async (req, _version, ctx) => {
   }
   if (pending.length > 0) {
     const all = pending.flatMap((x) => x.batches);
-    for (const b of all) b.crc = crc(b.payload);
     try {
       const appended = await ctx.store.append(ctx.tenant, all);
       let i = 0;

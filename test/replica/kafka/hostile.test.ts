@@ -54,10 +54,11 @@ describe('Kafka listener against hostile requests', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lanes-kafka-hostile-'));
     store = new SqliteStore({ dataDir: dir });
-    open = await startKafkaListener({ store, auth: 'none', maxFrameBytes: 1 << 20 });
+    open = await startKafkaListener({ store, auth: 'none', maxFrameBytes: 4 << 20 });
     sasl = await startKafkaListener({ store, auth: { verify: async (tenant, token) => tenant === 'default' && token === 'good' }, maxFrameBytes: 4 << 20 });
     await store.ensureTopic('default', 'bombs', 1);
     await store.ensureTopic('default', 'times', 1);
+    await store.ensureTopic('default', 'sizes', 1);
   });
   afterAll(async () => {
     await open?.close();
@@ -68,9 +69,9 @@ describe('Kafka listener against hostile requests', () => {
 
   it('refuses a gzip batch that inflates beyond the frame limit with MESSAGE_TOO_LARGE, stores nothing and keeps serving', async () => {
     const c = await RawKafkaConnection.open(open.port);
-    // 64 MiB of zeros gzip to ~64 KiB: well inside the 1 MiB frame limit.
+    // 64 MiB of zeros gzip to ~64 KiB: well inside the 4 MiB frame limit.
     const bomb = gzipBatch(new Uint8Array(64 << 20));
-    expect(bomb.length).toBeLessThan(1 << 20);
+    expect(bomb.length).toBeLessThan(4 << 20);
     const res = await produce(c, 'bombs', bomb, 1);
     expect(res.responses[0].partitionResponses[0]).toMatchObject({ index: 0, errorCode: 10, baseOffset: -1 });
     expect((await store.watermarks('default', 'bombs'))[0]!.high).toBe(0);
@@ -112,6 +113,26 @@ describe('Kafka listener against hostile requests', () => {
     expect(await at(1250, 5)).toMatchObject({ errorCode: 0, offset: 3, timestamp: 1300 });
     expect(await at(1950, 6)).toMatchObject({ errorCode: 0, offset: 4, timestamp: 2000 });
     expect(await at(2001, 7)).toMatchObject({ errorCode: 0, offset: -1, timestamp: -1 });
+    c.close();
+  });
+
+  it('Produce keeps the limits of a device push: a record over 1 MiB, a key over 4 KiB or 65 headers answer MESSAGE_TOO_LARGE and store nothing', async () => {
+    const c = await RawKafkaConnection.open(open.port);
+    const bytes = (n: number) => new Uint8Array(n).fill(120);
+    const one = (r: Partial<KafkaRecord>) => batch([{ offset: 0, timestamp: 1, key: null, value: null, headers: [], ...r }]);
+    let id = 0;
+    for (const records of [
+      one({ value: bytes((1 << 20) + 1) }),
+      one({ key: bytes(4097), value: bytes(1) }),
+      one({ value: bytes(1), headers: Array.from({ length: 65 }, (_, i) => ({ key: `h${i}`, value: bytes(1) })) }),
+    ]) {
+      const res = await produce(c, 'sizes', records, ++id);
+      expect(res.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 10, baseOffset: -1 });
+    }
+    expect((await store.watermarks('default', 'sizes'))[0]!.high).toBe(0);
+    // At the limits, taken.
+    const ok = await produce(c, 'sizes', one({ key: bytes(4096), value: bytes(1 << 19), headers: [{ key: 'h', value: bytes(10) }] }), ++id);
+    expect(ok.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
     c.close();
   });
 });
