@@ -310,9 +310,12 @@ async function deleteRecordsNow(store: LogStore, topic: string, partition: numbe
   const target = deleteRecordsTarget(topic, partition, offset, p.logStartOffset, high);
   if (target === p.logStartOffset) return target;
   const what = `deleteRecords ${topic}-${partition}`;
-  const rtx = transaction(store.db, [S.batches], 'readonly', what);
-  const cursor = await rtx.objectStore(S.batches).openCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev');
-  const straddle = cursor?.value;
+  // The batch that may straddle `target`: the key of the last one starting at or before it,
+  // then that one row. A backward value cursor reads ahead: Firefox deserializes several
+  // batches per response that nobody uses (as reader.ts found, bench/ANALYSIS.md).
+  const bos = transaction(store.db, [S.batches], 'readonly', what).objectStore(S.batches);
+  const last = await bos.openKeyCursor(store.partitionRange(topic, partition, -Infinity, target), 'prev');
+  const straddle = last ? await bos.get(last.primaryKey) : undefined;
   const deleteBelow = straddle && straddle.baseOffset + straddle.lastOffsetDelta >= target ? straddle.baseOffset : target;
   const tx = deletingTx(store, what);
   const writes: Promise<unknown>[] = [];
