@@ -14,7 +14,11 @@
  *   same). An unknown API key or an unsupported version gets an UNSUPPORTED_VERSION answer
  *   (for ApiVersions: its v0 body listing the supported versions) and the connection stays.
  * - A frame left incomplete for `requestTimeoutMs` (a stalled or slow client) closes the
- *   connection; so does `idleTimeoutMs` without any frame.
+ *   connection; so does `idleTimeoutMs` without any frame. While the connection is not read
+ *   (below), that clock does not run: the stall is the server's.
+ * - Requests waiting behind the one being handled hold at most about `maxFrameBytes` (and 64
+ *   frames): beyond that the socket is not read until they are handled, so a client pipelining
+ *   large requests behind a long poll cannot make the server buffer 64 frames of 16 MiB.
  * - While responses wait for a client that does not read them (socket buffer above
  *   `maxPendingBytes`), the connection stops reading and answering requests until they drain:
  *   a slow reader cannot make the server buffer more than about one response beyond that.
@@ -74,6 +78,8 @@ export class KafkaConnection {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private readonly queue: Buffer[] = [];
+  /** Bytes of the frames in `queue`. */
+  private queuedBytes = 0;
   private busy = false;
   private closed = false;
   private tenant: string | null;
@@ -96,7 +102,7 @@ export class KafkaConnection {
     });
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
-    socket.on('drain', () => { if (!this.closed) socket.resume(); });
+    socket.on('drain', () => this.maybeResume());
     this.armIdle();
   }
 
@@ -138,6 +144,7 @@ export class KafkaConnection {
       if (this.bufferedBytes < 4 + size) break;
       this.take(4, true);
       this.queue.push(this.take(size, true));
+      this.queuedBytes += size;
     }
     // The timer measures the frame now in progress: a completed frame restarts it, so a client
     // pipelining requests whose chunks never end on a frame boundary is not cut off.
@@ -153,8 +160,30 @@ export class KafkaConnection {
       this.partialTimer = null;
     }
     if (this.queue.length > 0) this.armIdle();
-    if (this.queue.length > 64) this.socket.pause();
+    if (!this.mayRead()) {
+      this.socket.pause();
+      // Not reading is the server's stall, not the client's: the frame clock waits too.
+      if (this.partialTimer) { clearTimeout(this.partialTimer); this.partialTimer = null; }
+    }
     void this.pump();
+  }
+
+  /** Whether more requests may be read: few and small enough wait, and responses drain. */
+  private mayRead(): boolean {
+    // With nothing queued the frame in progress is read whatever its size (up to the frame limit):
+    // no request is handled that would read on after it.
+    return this.queue.length <= 64 && (this.queue.length === 0 || this.queuedBytes + this.bufferedBytes <= this.o.maxFrameBytes)
+      && this.socket.writableLength < this.o.maxPendingBytes;
+  }
+
+  /** Reads again once the waiting requests and the unread responses allow it. */
+  private maybeResume(): void {
+    if (this.closed || !this.socket.isPaused() || this.queue.length > 16 || !this.mayRead()) return;
+    this.socket.resume();
+    if (this.bufferedBytes > 0 && !this.partialTimer) {
+      this.partialTimer = setTimeout(() => this.close('request not completed in time'), this.o.requestTimeoutMs);
+      this.partialTimer.unref();
+    }
   }
 
   /** Takes (consume=true) or peeks `n` bytes from the buffered chunks. */
@@ -187,8 +216,9 @@ export class KafkaConnection {
         if (this.socket.writableLength >= this.o.maxPendingBytes) await this.drained();
         if (this.closed) break;
         const frame = this.queue.shift()!;
+        this.queuedBytes -= frame.length;
         await this.handleFrame(frame);
-        if (this.queue.length <= 16 && this.socket.isPaused() && this.socket.writableLength < this.o.maxPendingBytes) this.socket.resume();
+        this.maybeResume();
       }
     } catch (e) {
       this.close(`internal error: ${(e as Error).message}`);

@@ -12,6 +12,7 @@ import { encodeBatch, type KafkaRecord } from '../../../src/replica/kafka/record
 import { decodeMessage, encodeMessage, type MessageSpec, type Msg } from '../../../src/replica/kafka/schema.js';
 import { Reader, Writer } from '../../../src/replica/kafka/wire.js';
 import { SqliteStore } from '../../../src/replica/stores/sqlite-store.js';
+import { connect } from 'node:net';
 import { RawKafkaConnection, requestFrame } from './raw-client.js';
 
 /** One request/response round trip on a raw connection, decoded with the listener's schemas. */
@@ -134,5 +135,57 @@ describe('Kafka listener against hostile requests', () => {
     const ok = await produce(c, 'sizes', one({ key: bytes(4096), value: bytes(1 << 19), headers: [{ key: 'h', value: bytes(10) }] }), ++id);
     expect(ok.responses[0].partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
     c.close();
+  });
+
+  it('an authenticated client pipelining requests behind a long poll is read about one frame ahead, not 64 frames; every request is answered in order', async () => {
+    const small = await startKafkaListener({ store, auth: 'none', maxFrameBytes: 1 << 20 });
+    try {
+      await store.ensureTopic('default', 'piped', 1);
+      const fetchBody = new Writer();
+      encodeMessage(M.FetchRequest, 11, { maxWaitMs: 1000, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'piped', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' }, fetchBody);
+      const produceBody = new Writer();
+      encodeMessage(M.ProduceRequest, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: 'other', partitionData: [{ index: 0, records: batch([{ offset: 0, timestamp: 1, key: null, value: new Uint8Array(1000 << 10), headers: [] }]) }] }] }, produceBody);
+      const produceFrame = requestFrame(0, 7, 0, produceBody.finish());
+      const socket = connect(small.port, '127.0.0.1');
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      const answers: number[] = [];
+      let buf = Buffer.alloc(0);
+      let fetched: () => void;
+      const fetchAnswered = new Promise<void>((r) => { fetched = r; });
+      let allAnswered: () => void;
+      const all = new Promise<void>((r) => { allAnswered = r; });
+      socket.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 8 && buf.length >= 4 + buf.readInt32BE(0)) {
+          answers.push(buf.readInt32BE(4));
+          buf = buf.subarray(4 + buf.readInt32BE(0));
+          if (answers.length === 1) fetched();
+          if (answers.length === 41) allAnswered();
+        }
+      });
+      // A fetch that waits a second at the log end, then 40 produce requests of 1 MB each.
+      socket.write(requestFrame(1, 11, 1, fetchBody.finish()));
+      for (let i = 0; i < 40; i++) {
+        const f = Buffer.from(produceFrame);
+        f.writeInt32BE(100 + i, 8);
+        socket.write(f);
+      }
+      await fetchAnswered;
+      // While the fetch waited, the listener read about one frame ahead: most of the 40 MB is
+      // still in this client's socket (and the kernel's buffers), not in the server's memory.
+      expect(socket.writableLength).toBeGreaterThan(16 << 20);
+      await all;
+      expect(answers).toEqual([1, ...Array.from({ length: 40 }, (_, i) => 100 + i)]);
+      socket.destroy();
+      // A frame of exactly the limit, sent in small pieces, is read whole and answered.
+      const c = await RawKafkaConnection.open(small.port);
+      const whole = requestFrame(18, 0, 7, new Uint8Array((1 << 20) - 10 - 4));
+      expect(whole.length).toBe(4 + (1 << 20));
+      for (let at = 0; at < whole.length; at += 64 << 10) c.write(whole.subarray(at, at + (64 << 10)));
+      expect(await c.next()).toMatchObject({ kind: 'response', correlationId: 7 });
+      c.close();
+    } finally {
+      await small.close();
+    }
   });
 });
