@@ -64,6 +64,17 @@ describe('replica HTTP API (SQLite store)', () => {
     expect(Object.entries(JSON.parse(text).records[0].headers)).toEqual([['__proto__', 'p'], ['constructor', ['c1', 'c2']], ['one', ['x']], ['none', []], ['toString', 't']]);
   });
 
+  it('topics named __proto__ and constructor are pushed, listed and read like any other', async () => {
+    const { url, token } = await server();
+    const t = await token();
+    const pushed = await push(url, t, 'dev-1', ['__proto__', 'constructor'].map((topic) => deviceBatch(texts(topic, 0, 2), { topic, baseOffset: 0 })));
+    expect(pushed.status).toBe(200);
+    expect(pushed.body.results.map((r) => [r.topic, r.replicaBaseOffset, r.count])).toEqual([['__proto__', 0, 2], ['constructor', 0, 2]]);
+    for (const topic of ['__proto__', 'constructor']) expect((await readAll(url, t, topic, 0)).map((r) => r.value)).toEqual(texts(topic, 0, 2).map((m) => m.value));
+    const list = (await (await fetch(`${url}/v1/topics`, { headers: { Authorization: `Bearer ${t}` } })).json()) as TopicsResponse;
+    expect(list.topics.map((x) => x.topic).sort()).toEqual(['__proto__', 'constructor']);
+  });
+
   it('a retried push answers the original offsets, duplicate, and stores nothing twice', async () => {
     const { url, token } = await server();
     const t = await token();
