@@ -194,6 +194,24 @@ describe('<lanes-group-view>', () => {
   });
 });
 
+describe('<lanes-group-view> with a topic named constructor', () => {
+  it('shows a committed topic named constructor as unassigned beside a member assigned another topic', async () => {
+    const { client, admin, producer } = await setup(3, 0);
+    await admin.createTopics({ topics: [{ topic: 'constructor' }] });
+    await producer.send({ topic: 'constructor', messages: [{ value: 'a' }, { value: 'b' }] });
+    await admin.setOffsets({ groupId: 'invoicing', topic: 'constructor', partitions: [{ partition: 0, offset: '1' }] });
+    const consumer = client.consumer({ groupId: 'invoicing', heartbeatInterval: 100, maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    cleanup.push(() => consumer.disconnect());
+    await consumer.subscribe({ topics: ['orders'], fromBeginning: true });
+    await consumer.run({ eachMessage: async () => undefined });
+    const view = await mount<LanesGroupView>('lanes-group-view', client, { group: 'invoicing' });
+    const rows = () => $$(view, '[part=partitions] tbody tr').map((r) => [...r.querySelectorAll('td')].map((c) => text(c)).join(' '));
+    await until(() => rows().includes('constructor 0 unassigned 1 2 1') && rows().some((r) => r.startsWith('orders 0 components-test')), 'the constructor row and the assigned orders rows');
+    expect($(view, '[role=alert]')).to.equal(null);
+  });
+});
+
 describe('<lanes-sync-status>', () => {
   it('says "Sync off" for a client without sync configured', async () => {
     const { client } = await setup();
