@@ -5,9 +5,16 @@
  * store's tail window) when it holds every batch from `offset` to the end; the answer is the
  * same as IndexedDB's (same batches, same cut by maxBytes and maxRecords), with copies of the
  * bytes, so a reader (or a transfer to a tab) never changes the window.
+ *
+ * Invariants:
+ * - A batch read from IndexedDB is handed out only once its payload matched its CRC-32C (storage
+ *   damaged at rest): a read ends before the first batch that fails, and a read that starts at
+ *   one throws its CorruptRecordError (the consumer's crash names the batch). Batches from the
+ *   tail window were checksummed by the appender from the bytes it holds and are not checked
+ *   again. Consumers do not check: this is the only place stored bytes enter the fetch path.
  */
 import { OffsetOutOfRangeError } from '../errors.js';
-import { scanRecords, type RecordBatch } from '../protocol/record-batch.js';
+import { scanRecords, verifyCrc, type RecordBatch } from '../protocol/record-batch.js';
 import { plainBatches } from '../protocol/compression.js';
 import { S, transaction } from './log-db.js';
 import type { LogStore } from './log-store.js';
@@ -80,7 +87,7 @@ export async function readPartition(store: LogStore, topic: string, partition: n
   }
   for (;;) {
     for (const b of page) {
-      if (out.length > 0 && (bytes + b.sizeBytes > maxBytes || records >= maxRecords)) return { batches: out, high, low };
+      if (out.length > 0 && (bytes + b.sizeBytes > maxBytes || records >= maxRecords)) return { batches: verified(out), high, low };
       out.push(b);
       bytes += b.sizeBytes;
       records += b.count;
@@ -91,7 +98,25 @@ export async function readPartition(store: LogStore, topic: string, partition: n
     page = await transaction(store.db, [S.batches], 'readonly', what).objectStore(S.batches)
       .getAll(store.partitionRange(topic, partition, next, Infinity), PAGE);
   }
-  return { batches: out, high, low };
+  return { batches: verified(out), high, low };
+}
+
+/**
+ * The batches read from IndexedDB up to the first whose payload fails its CRC-32C check; when
+ * the first one fails, its CorruptRecordError (naming topic, partition and baseOffset) is thrown.
+ * The batches before a damaged one are delivered first, as a consumer checking each batch before
+ * decoding it would; the next read starts at the damaged batch and fails.
+ */
+function verified(batches: RecordBatch[]): RecordBatch[] {
+  for (let i = 0; i < batches.length; i++) {
+    try {
+      verifyCrc(batches[i]!);
+    } catch (e) {
+      if (i === 0) throw e;
+      return batches.slice(0, i);
+    }
+  }
+  return batches;
 }
 
 /** The first batches of `list` (the first one holds `offset`) within maxBytes and maxRecords, as the IndexedDB path cuts them. */

@@ -21,7 +21,8 @@
  *   offsets never change and the batch's base and last offset stay.
  * - Payloads of dense records concatenate: the producer joins the records of several sends
  *   to one partition into one batch without re-encoding them.
- * - `crc` is CRC-32C of `payload`; consumers check it before decoding.
+ * - `crc` is CRC-32C of `payload`; the broker checks it where it reads a batch back from
+ *   IndexedDB (log/reader.ts), before any consumer gets it.
  */
 import { CorruptRecordError, formatValue, InvalidRecordError } from '../errors.js';
 import type { HeaderValue, IHeaders, JsonValue, KafkaMessage, Message } from '../types.js';

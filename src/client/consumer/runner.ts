@@ -21,7 +21,7 @@ import { errorFromData, isRebalancing, LanesError, TopicNotFoundError, type Erro
 import type { RetryConfig } from '../retry.js';
 import type { Logger } from '../logger.js';
 import type { BrokerApi, FetchPartitionResult } from '../../protocol/broker-api.js';
-import { decodeBatch, verifyCrc } from '../../protocol/record-batch.js';
+import { decodeBatch } from '../../protocol/record-batch.js';
 import type { KafkaMessage } from '../../types.js';
 import { CONSUMER_EVENTS, type Instrumentation } from '../instrumentation.js';
 import type { Membership } from './membership.js';
@@ -342,7 +342,7 @@ export class Runner {
     let budget = this.fetchConfig.maxRecordsPerPartition;
     for (const stored of r.batches) {
       if (!live() || budget <= 0) return;
-      verifyCrc(stored);
+      // The broker checked the stored bytes' CRC-32C where it read them (log/reader.ts).
       const messages: KafkaMessage[] = [];
       // A compressed batch loads the codec on first use.
       decodeBatch(stored.compression ? await (await import('../../protocol/compression.js')).plainBatch(stored) : stored, messages, c.position!, budget);
