@@ -24,7 +24,8 @@
  * - A transaction that deletes batches first writes the partition's active segment row and its
  *   carrier's producers row (carried-state.ts), so no state lives only in a deleted batch.
  */
-import { rebuildPayload, scanRecords, payloadCrc, type RecordBatch, type RecordView } from '../protocol/record-batch.js';
+import { rebuildPayload, payloadCrc, type RecordBatch } from '../protocol/record-batch.js';
+import { scanRecords, type RecordView } from '../protocol/record-scan.js';
 import { BATCH_OVERHEAD } from './appender.js';
 import type { CleanerStats } from '../protocol/broker-api.js';
 import { batchKey, done, S, transaction, type SegmentRow } from './log-db.js';

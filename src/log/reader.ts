@@ -14,7 +14,8 @@
  *   again. Consumers do not check: this is the only place stored bytes enter the fetch path.
  */
 import { OffsetOutOfRangeError } from '../errors.js';
-import { scanRecords, verifyCrc, type RecordBatch } from '../protocol/record-batch.js';
+import { verifyCrc, type RecordBatch } from '../protocol/record-batch.js';
+import { scanRecords } from '../protocol/record-scan.js';
 import { plainBatches } from '../protocol/compression.js';
 import { S, transaction } from './log-db.js';
 import type { LogStore } from './log-store.js';

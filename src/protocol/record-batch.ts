@@ -28,6 +28,7 @@ import { CorruptRecordError, formatValue, InvalidRecordError } from '../errors.j
 import type { HeaderValue, IHeaders, JsonValue, KafkaMessage, Message } from '../types.js';
 import { crc32c } from './crc32c.js';
 import { maxUtf8Length, readUtf8, writeUtf8 } from './utf8.js';
+import type { RecordView } from './record-scan.js';
 
 /** Type tags of keys, values and header values. */
 export const FieldType = { Null: 0, String: 1, Bytes: 2, Json: 3 } as const;
@@ -368,7 +369,7 @@ export function concatRecords(parts: readonly EncodedRecords[]): EncodedRecords 
 // decoding
 
 /** A cursor over a payload. Varints may exceed 32 bits, so they are read with arithmetic. */
-class Reader {
+export class Reader {
   p = 0;
   constructor(readonly b: Uint8Array) {}
   varint(): number {
@@ -502,44 +503,7 @@ export function decodeBatch(batch: RecordBatch, out: KafkaMessage[], fromOffset 
   return last;
 }
 
-/** One record as the log's cleaner and index see it: offset, timestamp, key identity, byte range. */
-export interface RecordView {
-  offset: number;
-  timestamp: number;
-  /** Key identity for compaction ('' prefix-free: type tag + raw bytes as latin1), null when keyless. */
-  keyId: string | null;
-  tombstone: boolean;
-  /** Byte range of the record's fields after the offset skip, copied when re-encoding. */
-  restStart: number;
-  restEnd: number;
-  attrs: number;
-}
-
-/** Walks a payload's records without decoding values. */
-export function scanRecords(payload: Uint8Array, baseOffset: number, visit: (r: RecordView) => void): void {
-  const r = new Reader(payload);
-  let offset = baseOffset - 1;
-  while (r.p < payload.length) {
-    const len = r.varint();
-    const recEnd = r.p + len;
-    const attrs = payload[r.p++]!;
-    offset += 1 + r.varint();
-    const restStart = r.p;
-    const ts = r.varint();
-    const kt = attrs & 3;
-    let keyId: string | null = null;
-    if (kt !== FieldType.Null) {
-      const kl = r.varint();
-      let s = kt === FieldType.String ? 's' : 'b';
-      for (let i = r.p; i < r.p + kl; i++) s += String.fromCharCode(payload[i]!);
-      keyId = s;
-    }
-    visit({ offset, timestamp: ts, keyId, tombstone: ((attrs >> 2) & 3) === FieldType.Null, restStart, restEnd: recEnd, attrs });
-    r.p = recEnd;
-  }
-}
-
-/** Re-encodes the kept records of a payload (from scanRecords) with skips that keep their offsets. */
+/** Re-encodes the kept records of a payload (from scanRecords, ./record-scan.ts) with skips that keep their offsets. */
 export function rebuildPayload(payload: Uint8Array, baseOffset: number, kept: readonly RecordView[]): Uint8Array {
   pos = 0;
   let prev = baseOffset - 1;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptRecordError, InvalidRecordError } from '../../src/errors.js';
 import {
-  concatRecords, decodeBatch, encodeRecords, payloadCrc, rebuildPayload, scanRecords, verifyCrc,
-  type EncodedRecords, type RecordBatch, type RecordView, type TimestampType,
+  concatRecords, decodeBatch, encodeRecords, payloadCrc, rebuildPayload, verifyCrc,
+  type EncodedRecords, type RecordBatch, type TimestampType,
 } from '../../src/protocol/record-batch.js';
+import { scanRecords, type RecordView } from '../../src/protocol/record-scan.js';
 import type { KafkaMessage, Message } from '../../src/types.js';
 
 const NOW = 1_700_000_000_000;

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/protocol/crc32c.js';
 import { decodeBatchesFrame, type TopicsResponse } from '../../src/protocol/replica-wire.js';
-import { rebuildPayload, scanRecords, type RecordView } from '../../src/protocol/record-batch.js';
+import { rebuildPayload } from '../../src/protocol/record-batch.js';
+import { scanRecords, type RecordView } from '../../src/protocol/record-scan.js';
 import { deviceBatch, push, readAll, startServer, texts } from './helpers.js';
 
 let servers: Awaited<ReturnType<typeof startServer>>[] = [];

@@ -22,7 +22,8 @@
 import { RecordTooLargeError, TopicNotFoundError } from '../../errors.js';
 import type { Partitioner } from '../../partitioner/partitioners.js';
 import type { TopicInfo } from '../../protocol/broker-api.js';
-import { decodeBatch, scanRecords, type EncodedRecords, type RecordBatch } from '../../protocol/record-batch.js';
+import { decodeBatch, type EncodedRecords, type RecordBatch } from '../../protocol/record-batch.js';
+import { scanRecords } from '../../protocol/record-scan.js';
 import type { KafkaMessage, Message } from '../../types.js';
 
 /** One `messages` array of a send (producer.send's, or one entry of sendBatch's topicMessages). */
