@@ -5,8 +5,8 @@
 // - The hosts that run the broker in the page (in-page, leader-tab): dist/local-host-<hash>.js,
 //   built first, loaded by the client with a dynamic import() only when used, so a page whose
 //   broker is the SharedWorker never downloads the broker. It is self-contained except for the
-//   error classes, which it imports from './index.js' (an error the in-page broker throws must
-//   be an instance of the class the page imported). Its own copies of the protocol code the tab
+//   error classes, which it takes from './index.js' (an error the in-page broker throws must
+//   be an instance of the class the page imported), looked up by code (see hostErrorsModule). Its own copies of the protocol code the tab
 //   also has (record batches, validators) keep what only the broker needs out of index.js: a
 //   chunk shared with the tab would put those functions into what every page loads.
 // - The tab side: every entry of `entries` (one per `exports` path of package.json), split into
@@ -20,7 +20,7 @@
 //   beside them, so a page that uses both loads the client once and index.js does not grow.
 // - The SharedWorker script dist/lanes-broker.js: one self-contained file (no chunks, dynamic
 //   imports inlined), so an app bundler or a server can copy it alone as a worker asset.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import typescript from '@rollup/plugin-typescript';
 import { internalNames } from './scripts/internal-names.mjs';
@@ -69,12 +69,43 @@ const components = {
 /** The file name the local-host build gave its output (it runs before the tab build). */
 let localHostFile;
 
-/** The local-host build takes src/errors.ts from the client's entry, dist/index.js. */
+/**
+ * What the local-host build's src/errors.ts is: the client entry's own classes and functions,
+ * imported from dist/index.js. The classes are looked up by code (`errorClassOf`) instead of
+ * imported by name: an app bundler keeps everything an on-demand chunk imports from index.js in
+ * what the page loads up front, so naming the ~25 classes only the broker throws cost every page
+ * ~0.2 kB gzip, while errorClassOf is there anyway (errorFromData uses it).
+ */
+function hostErrorsModule() {
+  const src = readFileSync('src/errors.ts', 'utf8');
+  const table = /const TABLE = '([^']+)'/.exec(src)[1].split(' ');
+  // Each entry's code, as errors.ts derives it: `Name[:CODE][=TYPE][+|!]`, CODE defaulting to Name in SNAKE_CASE.
+  const codes = table.map((e) => {
+    const [, base, given] = /^(\w+)(?::(\w+))?/.exec(e);
+    return given ?? base.replace(/\B(?=[A-Z])/g, '_').toUpperCase();
+  });
+  const classes = [...src.matchAll(/^export const (\w+) = \/\* @__PURE__ \*\/ pick\((\d+)\);$/gm)];
+  const others = [...src.matchAll(/^export (?:class|function) (\w+)/gm)].map((m) => m[1]);
+  if (classes.length !== table.length) throw new Error(`errors.ts: ${classes.length} exported classes for ${table.length} table entries`);
+  return [
+    `import { errorClassOf } from './index.js';`,
+    `export { ${others.join(', ')} } from './index.js';`,
+    ...classes.map(([, name, i]) => `export const ${name} = /* @__PURE__ */ errorClassOf(${JSON.stringify(codes[Number(i)])});`),
+  ].join('\n');
+}
+
+const HOST_ERRORS = '\0lanes-host-errors';
+
+/** The local-host build takes src/errors.ts from the client's entry, dist/index.js (see hostErrorsModule). */
 const errorsFromIndex = {
   name: 'errors-from-index',
   resolveId(source, importer) {
-    if (importer && /^\.\.?\//.test(source) && resolve(dirname(importer), source) === resolve('src/errors.js')) return { id: './index.js', external: true };
+    if (importer === HOST_ERRORS && source === './index.js') return { id: './index.js', external: true };
+    if (importer && /^\.\.?\//.test(source) && resolve(dirname(importer), source) === resolve('src/errors.js')) return HOST_ERRORS;
     return null;
+  },
+  load(id) {
+    return id === HOST_ERRORS ? hostErrorsModule() : null;
   },
 };
 

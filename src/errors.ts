@@ -76,7 +76,8 @@ type Opts = Omit<LanesErrorOptions, 'code'>;
 /** A LanesError subclass with a fixed code: `new TopicNotFoundError(message, { cause, details })`. */
 export type LanesErrorClass = new (message: string, options?: Opts) => LanesError;
 
-const byCode: Partial<Record<ErrorCode, LanesErrorClass>> = {};
+/** Classes by code; no prototype, so a code such as `toString` finds nothing. */
+const byCode: Partial<Record<ErrorCode, LanesErrorClass>> = Object.create(null);
 
 /**
  * The subclasses, in the order of the exports below, as one table (it is part of every page's
@@ -231,9 +232,17 @@ export interface ErrorData {
 }
 
 
+/**
+ * The LanesError subclass of an error code (`errorClassOf('CORRUPT_MESSAGE') === CorruptRecordError`),
+ * the class {@link errorFromData} rebuilds an error of that code as; undefined for a code without one.
+ */
+export function errorClassOf(code: string): LanesErrorClass | undefined {
+  return byCode[code as ErrorCode];
+}
+
 /** Rebuilds the right LanesError subclass from {@link errorToData}'s output. */
 export function errorFromData(d: ErrorData): LanesError {
-  const Ctor = byCode[d.code] ?? LanesError;
+  const Ctor = errorClassOf(d.code) ?? LanesError;
   const e = new Ctor(d.message, { code: d.code, retriable: d.retriable, details: d.details, cause: d.cause && errorFromData(d.cause) });
   if (d.stack) e.stack = d.stack;
   return e;

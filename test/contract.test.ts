@@ -111,6 +111,21 @@ describe('the root export of lanes', () => {
     expect(out.missing).toEqual({ name: 'TopicNotFoundError', code: 'UNKNOWN_TOPIC_OR_PARTITION', ofClass: true, lanesError: true });
   });
 
+  it('every error class the broker host file takes from index.js is the class lanes exports under its name', () => {
+    // The host build looks its classes up by code (rollup.config.mjs, hostErrorsModule): each
+    // name it binds must be the root export of that name.
+    const out = JSON.parse(runNode(`
+      const { readdirSync, readFileSync } = await import('node:fs');
+      const lanes = await import('lanes');
+      const host = readdirSync('dist').find((f) => /^local-host-[\\w-]+\\.js$/.test(f));
+      const bound = [...readFileSync('dist/' + host, 'utf8').matchAll(/const (\\w+Error) = \\/\\* @__PURE__ \\*\\/ errorClassOf\\("(\\w+)"\\)/g)];
+      console.log(JSON.stringify({ host, bound: bound.map(([, name, code]) => ({ name, same: lanes.errorClassOf(code) === lanes[name] && typeof lanes[name] === 'function' })) }));
+    `));
+    expect(out.host).toMatch(/^local-host-/);
+    expect(out.bound.length).toBeGreaterThan(15);
+    for (const b of out.bound) expect(b, b.name).toEqual({ name: b.name, same: true });
+  });
+
   it('a Node process exits once its clients disconnect, even with a consumer waiting at the log end', () => {
     // The consumer's long poll is 120 s; the child has 30 s to exit or execFileSync throws.
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', `

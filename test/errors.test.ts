@@ -76,6 +76,13 @@ describe('the error classes', () => {
     const back = errors.errorFromData(structuredClone(errorToData(e)));
     expect(back).toBeInstanceOf(C);
     expect(back).toMatchObject({ name, code, retriable: e.retriable });
+    expect(errors.errorClassOf(code)).toBe(C);
+  });
+
+  it('errorClassOf answers undefined for a code without a class', () => {
+    expect(errors.errorClassOf('UNKNOWN')).toBeUndefined();
+    expect(errors.errorClassOf('NUMBER_OF_RETRIES_EXCEEDED')).toBeUndefined();
+    expect(errors.errorClassOf('toString')).toBeUndefined();
   });
 
   it('every exported error class is in the table above', () => {
