@@ -80,6 +80,7 @@ const FEATURES = [
   [/compression/, 'GZIP: a compressed send, or a compressed batch fetched'],
   [/replace/, 'a send placed again after its topic was re-created with fewer partitions'],
   [/each-batch/, '`consumer.run({ eachBatch })`: the batch payload (lags, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, isStale)'],
+  [/send-failure/, 'a produce request that failed: each joined send alone, a sequence that starts over, stale metadata dropped, a send placed again'],
   [/failure/, 'a consumer handler that threw (its retries), and a consumer crash (the restart rule)'],
   [/retry-loop/, 'what follows a call whose first try failed: the rule of what is retriable, the waits and the retries (producer, admin, consumer handlers)'],
   [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, fetchTopicOffsetsByTimestamp, listGroups, describeGroups, deleteGroups, fetchOffsets, setOffsets, resetOffsets, describeSegments, runLogCleaner)'],

@@ -14,11 +14,13 @@
  *   answers that a partition does not exist.
  * - A send is atomic: all its partitions travel in one request, which the broker writes whole
  *   or not at all. When a request joining several sends is refused, each send is retried alone,
- *   so one bad send cannot fail its neighbours.
+ *   so one bad send cannot fail its neighbours. What follows a failed request (this, a sequence
+ *   that starts over, stale metadata, placing a send again) is ./send-failure.ts, loaded with
+ *   the first failure.
  * - The caller's message objects are not kept once encoded: a pending send holds its encoded
  *   records only, and a send placed again (see ./replace.ts) is placed from those.
  */
-import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, isRetriable, LanesError, NotConnectedError, TopicNotFoundError } from '../../errors.js';
+import { formatValue, InvalidArgumentError, InvalidRecordError, InvalidTxnStateError, NotConnectedError, TopicNotFoundError } from '../../errors.js';
 import { checkCodec, Codec } from '../../protocol/codec.js';
 import { DefaultPartitioner, type PartitionerFactory } from '../../partitioner/partitioners.js';
 import type { ProduceBatch, ProduceResult, TopicInfo } from '../../protocol/broker-api.js';
@@ -94,8 +96,9 @@ export interface Producer<S extends TopicSchema = UntypedTopics> {
 }
 
 /** One send's records for one partition, waiting in the accumulator. */
-interface Chunk extends Placed { send: PendingSend }
-interface PendingSend {
+export interface Chunk extends Placed { send: PendingSend }
+/** One send (or a transaction's send) waiting in the accumulator. */
+export interface PendingSend {
   chunks: Chunk[];
   compression?: CompressionTypes;
   results: Map<string, ProduceResult>;
@@ -249,41 +252,11 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
         }
         return;
       } catch (e) {
-        const d = e instanceof LanesError ? e.details : {};
-        // The log knows nothing of this producer on a partition (its topic was deleted and
-        // created again): the sequence starts over, as Kafka's client does on UNKNOWN_PRODUCER_ID.
-        const restart = e instanceof LanesError && e.code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && d.expected === 0 && d.producerId === producerId
-          ? batches.find((b) => b.topic === d.topic && b.partition === d.partition && b.baseSequence > 0)
-          : undefined;
-        if (restart) {
-          restart.baseSequence = 0;
-          continue;
-        }
-        // A partition the broker does not know: this producer's metadata of the topic is stale.
-        if (e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') for (const b of batches) metadata.delete(b.topic);
-        if (!isRetriable(e)) bail(e);
-        logger.warn('Failed to send messages, retrying', { retryCount, retryTime, error: (e as Error).message });
-        throw e;
+        // Loaded with the first failure (./send-failure.ts): returns when the request is to be
+        // sent again at once (a partition's sequence starts over), else throws (retry or bail).
+        (await import('./send-failure.js')).requestFailed({ batches, producerId, metadata, logger }, e, bail, retryCount, retryTime);
       }
     } });
-  }
-
-  /**
-   * A send refused because a partition it was placed on is gone (its topic was deleted, or
-   * re-created with fewer partitions, since this producer looked it up) is placed again, once,
-   * with fresh metadata (the refused request dropped the cached metadata), from its encoded
-   * records: ./replace.ts says how. Otherwise it fails.
-   */
-  async function failed(s: PendingSend, e: unknown): Promise<void> {
-    if (!(e instanceof LanesError && e.code === 'UNKNOWN_TOPIC_OR_PARTITION') || s.placedAgain) return s.reject(e);
-    s.placedAgain = true;
-    try {
-      s.chunks = await (await import('./replace.js')).placeAgain(s.chunks, topicInfo, partitioner);
-      await request([s]);
-      s.resolve(results(s));
-    } catch (e2) {
-      s.reject(e2);
-    }
   }
 
   async function flush(): Promise<void> {
@@ -297,19 +270,8 @@ export function createProducer<S extends TopicSchema>(conn: Connection, config: 
           await request(sends);
           for (const s of sends) s.resolve(results(s));
         } catch (e) {
-          if (sends.length === 1 || (e instanceof LanesError && (e.retriable || e.code === 'NUMBER_OF_RETRIES_EXCEEDED'))) {
-            for (const s of sends) await failed(s, e);
-            continue;
-          }
-          // A joint request was refused: retry each send alone so only the bad one fails.
-          for (const s of sends) {
-            try {
-              await request([s]);
-              s.resolve(results(s));
-            } catch (e2) {
-              await failed(s, e2);
-            }
-          }
+          // Each send alone, or placed again (./send-failure.ts, loaded with the first failure).
+          await (await import('./send-failure.js')).sendsFailed({ request, results, topicInfo, partitioner }, sends, e);
         }
       }
     } finally {
