@@ -346,8 +346,8 @@ export interface SyncStatus {
   uploader: 'broker' | 'service-worker' | null;
   deviceId: string | null;
   url: string | null;
-  /** Local topics following replica topics. */
-  mirrors: { topic: string; into: string }[];
+  /** Local topics following replica topics; `lastError` while a mirror's rounds fail (it retries). */
+  mirrors: { topic: string; into: string; lastError?: SyncFailureInfo }[];
   /** Result of navigator.storage.persist() (filled in by the tab; null where unknown). */
   persisted: boolean | null;
 }

@@ -10,6 +10,9 @@
  *   readers with `isolation: 'replicated'`.
  * - One mirror per local topic; a mirror registration survives reloads (sync-meta) and is resumed
  *   from the log's own last mirrored record.
+ * - A mirror whose rounds fail shows why in the status (`mirrors[].lastError`, a status event
+ *   when it appears or changes) until a round succeeds: a mirror stuck on a record its local
+ *   topic refuses is not silent.
  */
 import { tpKey } from '../protocol/topic-partition.js';
 import { InvalidArgumentError, TopicNotFoundError } from '../errors.js';
@@ -17,7 +20,8 @@ import type { Appender } from '../log/appender.js';
 import type { LogStore } from '../log/log-store.js';
 import { validateTopicName } from '../log/log-store.js';
 import { deviceIdOf, loadMirrors, loadReplicated, loadSyncConfig, saveMirror, saveSyncConfig, type StoredSyncConfig } from '../log/sync-meta.js';
-import { names, type SyncConfigureRequest, type SyncStatus } from '../protocol/broker-api.js';
+import { names, type SyncConfigureRequest, type SyncFailureInfo, type SyncStatus } from '../protocol/broker-api.js';
+import { failureOf } from './replica-client.js';
 import { Mirror } from './mirror.js';
 import { SyncAgent, type SyncChannelMessage } from './sync-agent.js';
 
@@ -35,6 +39,9 @@ export class BrokerSync {
   private config: (StoredSyncConfig & Omit<SyncConfigureRequest, 'url' | 'token'>) | undefined;
   private deviceId: string | null = null;
   private mirrors = new Map<string, Mirror>();
+  /** Why each failing mirror's last round failed, by local topic. */
+  private readonly mirrorErrors = new Map<string, SyncFailureInfo>();
+  private readonly statusListeners = new Set<() => void>();
   private channel: BroadcastChannel | undefined;
   private remote: SyncStatus | undefined;
   private closed = false;
@@ -142,8 +149,11 @@ export class BrokerSync {
     if (online) for (const m of this.mirrors.values()) m.poke();
   }
 
-  private mirrorList(): { topic: string; into: string }[] {
-    return [...this.store.mirrors].map(([into, topic]) => ({ topic, into }));
+  private mirrorList(): SyncStatus['mirrors'] {
+    return [...this.store.mirrors].map(([into, topic]) => {
+      const lastError = this.mirrorErrors.get(into);
+      return lastError ? { topic, into, lastError } : { topic, into };
+    });
   }
 
   /** The status now. */
@@ -160,7 +170,27 @@ export class BrokerSync {
 
   /** Listens to the broker agent's status changes. */
   onStatus(l: () => void): () => void {
-    return this.agent?.onStatus(l) ?? (() => undefined);
+    this.statusListeners.add(l);
+    const off = this.agent?.onStatus(l);
+    return () => { this.statusListeners.delete(l); off?.(); };
+  }
+
+  private mirrorFailed(into: string, e: unknown): void {
+    const f = failureOf(e);
+    const prev = this.mirrorErrors.get(into);
+    this.mirrorErrors.set(into, { kind: f.kind, message: f.message, ...(f.code ? { code: f.code } : {}), at: Date.now() });
+    if (prev?.message !== f.message) this.mirrorsChanged();
+  }
+
+  private mirrorOk(into: string): void {
+    if (this.mirrorErrors.delete(into)) this.mirrorsChanged();
+  }
+
+  /** Tells this broker's listeners and the tabs (sync channel) of a mirror's error appearing or clearing. */
+  private mirrorsChanged(): void {
+    if (this.closed) return;
+    for (const l of this.statusListeners) l();
+    if (this.agent && this.config) this.channel?.postMessage({ type: 'status', role: 'broker', status: this.status() });
   }
 
   /** Starts (or keeps) a mirror of replica `topic` into local `into`. */
@@ -183,6 +213,7 @@ export class BrokerSync {
     this.mirrors.set(into, new Mirror({
       store: this.store, appender: this.appender, client: this.agent.client, topic, into,
       ensureTopic: this.ensureTopic, intervalMs: this.config?.mirrorIntervalMs,
+      onError: (e) => this.mirrorFailed(into, e), onOk: () => this.mirrorOk(into),
     }));
   }
 
@@ -191,6 +222,7 @@ export class BrokerSync {
     const topic = this.store.mirrors.get(into);
     this.mirrors.get(into)?.stop();
     this.mirrors.delete(into);
+    this.mirrorErrors.delete(into);
     if (topic !== undefined) await saveMirror(this.store, { topic, into, stopped: true });
   }
 

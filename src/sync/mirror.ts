@@ -37,6 +37,8 @@ export interface MirrorOptions {
   maxBytes?: number;
   /** Called after each failed round (the mirror retries after the interval). */
   onError?: (e: unknown) => void;
+  /** Called after each round that did not fail (written or caught up). */
+  onOk?: () => void;
   /** Called after records were written. */
   onProgress?: (partition: number, nextReplicaOffset: number) => void;
 }
@@ -90,8 +92,9 @@ export class Mirror {
       let wrote = false;
       try {
         wrote = await this.round();
+        if (!this.stopped) o.onOk?.();
       } catch (e) {
-        o.onError?.(e);
+        if (!this.stopped) o.onError?.(e);
       }
       if (this.stopped) return;
       if (!wrote) {

@@ -4,7 +4,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { CompressionTypes, createClient, type Client, type SyncStatus } from '../../src/index.js';
-import { readAll, startServer } from '../replica/helpers.js';
+import { deviceBatch, push, readAll, startServer } from '../replica/helpers.js';
 import { clients, servers, until } from './helpers.js';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
 import { QuotaExceededError } from '../../src/errors.js';
@@ -191,6 +191,23 @@ describe('sync agent against the replica server', () => {
     await idle(a.client);
     const topics = (await (await fetch(`${server.url}/v1/topics`, { headers: { authorization: `Bearer ${token}` } })).json()) as { topics: { topic: string }[] };
     expect(topics.topics.map((t) => t.topic)).toEqual(['chat']);
+  });
+
+  it('a mirror that cannot write says why in the status (a replica record over the local topic\'s max.message.bytes), and clears it once it writes again', async () => {
+    const { server, token } = await replica();
+    const { client, admin } = await connectedDevice(server.url, token);
+    await admin.createTopics({ topics: [{ topic: 'big-all', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
+    expect((await push(server.url, token, 'other-device', [deviceBatch([{ value: 'x'.repeat(2000) }], { topic: 'big', baseOffset: 0 })])).status).toBe(200);
+    const statuses: SyncStatus[] = [];
+    client.sync.on('status', (s) => statuses.push(s));
+    await client.sync.mirror({ topic: 'big', into: 'big-all' });
+    const failing = await until('the mirror error in the status', async () => (await client.sync.status()).mirrors.find((m) => m.lastError) ?? false);
+    expect(failing).toMatchObject({ topic: 'big', into: 'big-all', lastError: { message: expect.stringMatching(/max\.message\.bytes/) } });
+    expect(failing.lastError!.at).toBeGreaterThan(0);
+    expect(statuses.some((s) => s.mirrors.some((m) => m.lastError))).toBe(true);
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'big-all', configEntries: [{ name: 'max.message.bytes', value: '100000' }] }] });
+    await until('the mirror to write the record', async () => (await admin.fetchTopicOffsets('big-all'))[0]?.high === '1');
+    await until('the mirror error to clear', async () => (await client.sync.status()).mirrors.every((m) => !m.lastError));
   });
 
   it('retention keeps segments the replica has not acknowledged', async () => {
