@@ -33,6 +33,12 @@ describe('topics named like Object.prototype members', () => {
     // committed offsets are keyed by topic on every layer.
     const a = recorder(), b = recorder();
     const consumers: Consumer[] = [await env.consumer(), await env.consumer()];
+    const joins: { [topic: string]: number[] }[] = [];
+    const crashes: unknown[] = [];
+    for (const c of consumers) {
+      c.on(c.events.GROUP_JOIN, (e) => joins.push((e.payload as { memberAssignment: { [topic: string]: number[] } }).memberAssignment));
+      c.on(c.events.CRASH, (e) => crashes.push(e.payload));
+    }
     for (const c of consumers) await c.subscribe({ topics: NAMES, fromBeginning: true });
     await consumers[0]!.run({ eachMessage: a.eachMessage });
     await consumers[1]!.run({ eachMessage: b.eachMessage });
@@ -42,6 +48,13 @@ describe('topics named like Object.prototype members', () => {
     const assigned = () => consumers.flatMap((c) => c.assignment()).map((x) => `${x.topic}-${x.partition}`).sort().join();
     const all = NAMES.flatMap((t) => [`${t}-0`, `${t}-1`]).sort().join();
     await waitFor(() => assigned() === all && consumers.every((c) => c.assignment().length > 0), 'the eight partitions shared by both members');
+
+    // GROUP_JOIN's memberAssignment (KafkaJS's shape): a plain object, every topic an own property.
+    const joined = joins.at(-1)!;
+    expect(Object.getPrototypeOf(joined)).toBe(Object.prototype);
+    expect(Object.keys(joined).every((t) => NAMES.includes(t) && Array.isArray(joined[t]))).toBe(true);
+    expect(joins.some((j) => Object.hasOwn(j, '__proto__'))).toBe(true);
+    expect(crashes).toEqual([]);
 
     const { groups: [group] } = await admin.describeGroups(['g']);
     const byMember = group!.members.map((m) => m.memberAssignment);
