@@ -40,8 +40,8 @@ describe('topics named like Object.prototype members', () => {
       c.on(c.events.CRASH, (e) => crashes.push(e.payload));
     }
     for (const c of consumers) await c.subscribe({ topics: NAMES, fromBeginning: true });
-    await consumers[0]!.run({ eachMessage: a.eachMessage });
-    await consumers[1]!.run({ eachMessage: b.eachMessage });
+    await consumers[0]!.run({ autoCommitThreshold: 1, eachMessage: a.eachMessage });
+    await consumers[1]!.run({ autoCommitThreshold: 1, eachMessage: b.eachMessage });
     await waitFor(() => a.got.length + b.got.length === 9, 'all 9 records consumed');
     const got = [...a.got, ...b.got].map((m) => `${m.topic}/${m.partition}/${String(m.value)}`).sort();
     expect(got).toEqual([...NAMES.flatMap((t) => [0, 1].map((p) => `${t}/${p}/${t}`)), '__proto__/1/again'].sort());
