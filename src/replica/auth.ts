@@ -33,6 +33,8 @@ export interface Principal {
   tenant: string;
   /** `sub` when present. */
   subject?: string;
+  /** When the token expires (ms since the epoch, from `exp`). */
+  expiresAt?: number;
 }
 
 const TENANT_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -88,7 +90,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       }
       const tenant = payload[claim];
       if (!isValidTenant(tenant)) throw new UnauthorizedError(`token claim "${claim}" must name a tenant (1-64 of A-Z a-z 0-9 _ -)`, { details: { reason: 'tenant' } });
-      return { tenant, subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+      return { tenant, subject: typeof payload.sub === 'string' ? payload.sub : undefined, expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined };
     },
   };
 }

@@ -22,6 +22,10 @@
  * - While responses wait for a client that does not read them (socket buffer above
  *   `maxPendingBytes`), the connection stops reading and answering requests until they drain:
  *   a slow reader cannot make the server buffer more than about one response beyond that.
+ * - A SASL session lasts until its token expires: SaslAuthenticate v1 answers the lifetime left
+ *   (sessionLifetimeMs) and the connection is closed at expiry unless the client authenticated
+ *   again (KIP-368: SaslHandshake v1 + SaslAuthenticate on the open connection) with a fresh
+ *   token of the same tenant. A token that expired kept its connection reading and writing.
  * - No exception escapes to the listener: a handler that throws closes its connection.
  */
 import type { Socket } from 'node:net';
@@ -43,8 +47,11 @@ for (const [name, spec] of Object.entries(M)) {
   APIS[spec.apiKey] = { name: base, request: spec, response: (M as Record<string, MessageSpec>)[`${base}Response`]! };
 }
 
-/** Verifies SASL/PLAIN credentials: resolves true when `token` is valid for `tenant`. */
-export type VerifyCredentials = (tenant: string, token: string) => Promise<boolean>;
+/**
+ * Verifies SASL/PLAIN credentials: resolves false when `token` is not valid for `tenant`, true
+ * or `{ expiresAt }` (ms since the epoch: the token's expiry, which ends the session) when it is.
+ */
+export type VerifyCredentials = (tenant: string, token: string) => Promise<boolean | { expiresAt?: number }>;
 
 /** Settings shared by every connection of a listener. */
 export interface ConnectionOptions {
@@ -86,6 +93,10 @@ export class KafkaConnection {
   private saslMechanism: string | null = null;
   /** SaslHandshake v0: the next frame is a raw SASL token, not a Kafka request. */
   private rawSaslNext = false;
+  /** A SaslHandshake on an authenticated connection: the next SaslAuthenticate re-authenticates. */
+  private reauthenticating = false;
+  /** Closes the connection when its token expires. */
+  private sessionTimer: NodeJS.Timeout | null = null;
   private partialTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly abort = new AbortController();
@@ -114,6 +125,7 @@ export class KafkaConnection {
     this.abort.abort();
     if (this.partialTimer) clearTimeout(this.partialTimer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
     if (graceful) {
       this.socket.end();
       setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -347,36 +359,51 @@ export class KafkaConnection {
       if (this.o.auth === 'none' || req.mechanism !== 'PLAIN') {
         return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
       }
-      if (this.tenant !== null) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms };
+      if (this.tenant !== null) {
+        // Re-authentication (KIP-368) needs SaslHandshake v1 and SaslAuthenticate.
+        if (version === 0) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms };
+        this.reauthenticating = true;
+        return { errorCode: 0, mechanisms };
+      }
       this.saslMechanism = 'PLAIN';
       this.rawSaslNext = version === 0;
       return { errorCode: 0, mechanisms };
     }
-    if (this.saslMechanism === null || this.tenant !== null) {
+    if (this.saslMechanism === null || (this.tenant !== null && !this.reauthenticating)) {
       return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, errorMessage: 'SaslAuthenticate without a SaslHandshake', authBytes: new Uint8Array(0), sessionLifetimeMs: 0 };
     }
+    this.reauthenticating = false;
     const result = await this.authenticate(req.authBytes as Uint8Array);
-    return { ...result, authBytes: new Uint8Array(0), sessionLifetimeMs: 0 };
+    return { ...result, authBytes: new Uint8Array(0) };
   }
 
   /** SASL/PLAIN: `authzid NUL username NUL password`; username = tenant, password = token. */
-  private async authenticate(bytes: Uint8Array): Promise<{ errorCode: number; errorMessage: string | null }> {
-    const fail = (errorMessage: string) => ({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage });
+  private async authenticate(bytes: Uint8Array): Promise<{ errorCode: number; errorMessage: string | null; sessionLifetimeMs: number }> {
+    const fail = (errorMessage: string) => ({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage, sessionLifetimeMs: 0 });
     if (this.o.auth === 'none') return fail('SASL is not enabled on this listener');
     const parts = Buffer.from(bytes).toString('utf8').split('\u0000');
     if (parts.length !== 3) return fail('SASL/PLAIN message must be authzid NUL username NUL password');
     const [authzid, tenant, token] = parts as [string, string, string];
     if (!tenant || (authzid && authzid !== tenant)) return fail('SASL/PLAIN username must name the tenant');
-    let ok = false;
+    if (this.tenant !== null && tenant !== this.tenant) return fail(`a re-authentication must name the session's tenant ${this.tenant}`);
+    let verdict: boolean | { expiresAt?: number } = false;
     try {
-      ok = await this.o.auth.verify(tenant, token);
+      verdict = await this.o.auth.verify(tenant, token);
     } catch {
-      ok = false;
+      verdict = false;
     }
-    if (!ok) return fail(`the password is not a valid token for tenant ${tenant}`);
+    if (!verdict) return fail(`the password is not a valid token for tenant ${tenant}`);
+    const expiresAt = typeof verdict === 'object' ? verdict.expiresAt : undefined;
+    const lifetime = expiresAt === undefined ? 0 : Math.max(1, expiresAt - Date.now());
+    if (this.sessionTimer) clearTimeout(this.sessionTimer);
+    this.sessionTimer = null;
+    if (lifetime > 0 && !this.closed) {
+      this.sessionTimer = setTimeout(() => this.close('SASL session expired (the token expired)'), Math.min(lifetime, 0x7fffffff));
+      this.sessionTimer.unref();
+    }
     this.tenant = tenant;
     this.o.log({ event: 'kafka.authenticated', tenant, remote: this.socket.remoteAddress });
-    return { errorCode: 0, errorMessage: null };
+    return { errorCode: 0, errorMessage: null, sessionLifetimeMs: lifetime };
   }
 }
 

@@ -45,7 +45,11 @@ export const kafkaExtension: ServeExtension = {
       advertisedHost: typeof ctx.options['kafka-advertised-host'] === 'string' ? ctx.options['kafka-advertised-host'] : undefined,
       port,
       auth: mode === 'none' ? 'none' : {
-        verify: async (tenant, token) => (await ctx.auth.verify(`Bearer ${token}`)).tenant === tenant,
+        // The token's expiry ends the session (the client may re-authenticate before it).
+        verify: async (tenant, token) => {
+          const p = await ctx.auth.verify(`Bearer ${token}`);
+          return p.tenant === tenant && { expiresAt: p.expiresAt };
+        },
       },
       maxFrameBytes: intOption(ctx.options, 'kafka-max-frame-bytes'),
       requestTimeoutMs: intOption(ctx.options, 'kafka-request-timeout-ms'),

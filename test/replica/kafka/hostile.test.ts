@@ -188,4 +188,40 @@ describe('Kafka listener against hostile requests', () => {
       await small.close();
     }
   });
+
+  it('a SASL session ends when its token expires (sessionLifetimeMs says when); re-authenticating with a fresh token of the same tenant keeps the connection', async () => {
+    const tokens: Record<string, number> = { short: 600, long: 60_000 };
+    const expiring = await startKafkaListener({
+      store, auth: { verify: async (tenant, token) => (tenant === 'default' && token in tokens ? { expiresAt: Date.now() + tokens[token]! } : false) },
+    });
+    const plain = (token: string, tenant = 'default') => new TextEncoder().encode(`\u0000${tenant}\u0000${token}`);
+    const login = async (c: RawKafkaConnection, token: string, id: number, tenant?: string) => {
+      expect(await call(c, M.SaslHandshakeRequest, M.SaslHandshakeResponse, 1, { mechanism: 'PLAIN' }, id)).toMatchObject({ errorCode: 0 });
+      return call(c, M.SaslAuthenticateRequest, M.SaslAuthenticateResponse, 1, { authBytes: plain(token, tenant) }, id + 1);
+    };
+    try {
+      const renewed = await RawKafkaConnection.open(expiring.port);
+      const first = await login(renewed, 'short', 1);
+      expect(first.errorCode).toBe(0);
+      expect(first.sessionLifetimeMs).toBeGreaterThan(0);
+      expect(first.sessionLifetimeMs).toBeLessThanOrEqual(600);
+      const lapsed = await RawKafkaConnection.open(expiring.port);
+      expect((await login(lapsed, 'short', 1)).errorCode).toBe(0);
+      expect(await call(lapsed, M.MetadataRequest, M.MetadataResponse, 1, { topics: null }, 3)).toMatchObject({ brokers: [{ nodeId: 1 }] });
+      // Re-authentication (KIP-368) with a fresh token: a new lifetime.
+      const again = await login(renewed, 'long', 3);
+      expect(again.errorCode).toBe(0);
+      expect(again.sessionLifetimeMs).toBeGreaterThan(1000);
+      // The session that was not renewed is closed once its token expires...
+      expect(await lapsed.next()).toEqual({ kind: 'closed' });
+      // ...which is after the renewed connection's first token expired: it is still served.
+      expect(await call(renewed, M.MetadataRequest, M.MetadataResponse, 1, { topics: null }, 5)).toMatchObject({ brokers: [{ nodeId: 1 }] });
+      // A re-authentication may not switch tenants.
+      const other = await login(renewed, 'long', 6, 'globex');
+      expect(other.errorCode).toBe(58);
+      expect(await renewed.next()).toEqual({ kind: 'closed' });
+    } finally {
+      await expiring.close();
+    }
+  });
 });
