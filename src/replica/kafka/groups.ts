@@ -16,6 +16,7 @@
  * - A member's SyncGroup answers the assignment of the generation its JoinGroup completed;
  *   a SyncGroup of another generation gets ILLEGAL_GENERATION, one during a new round
  *   REBALANCE_IN_PROGRESS.
+ * - Deadlines (sessions, rebalance rounds) run on a monotonic clock, not the wall clock.
  * - Partition counts come from a cache refreshed before every join, because the coordinator
  *   asks for them synchronously.
  */
@@ -110,7 +111,9 @@ export class KafkaGroups {
   /** `now` and `setTimer` are injectable for tests. */
   constructor(opts: { now?: () => number; setTimer?: (fn: () => void, ms: number) => () => void } = {}) {
     this.coordinator = new GroupCoordinator({
-      now: opts.now ?? Date.now,
+      // Session and rebalance deadlines on a monotonic clock: a wall clock set back an hour kept
+      // members whose sessions had ended (and their partitions) for that hour.
+      now: opts.now ?? (() => performance.now()),
       setTimer: opts.setTimer ?? ((fn, ms) => {
         const t = setTimeout(fn, ms);
         t.unref?.();

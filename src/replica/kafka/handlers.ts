@@ -15,6 +15,7 @@
  * - A Produce's gzip batch inflates to at most the listener's frame limit (MESSAGE_TOO_LARGE).
  * - Produced records keep the limits of a device push (validate.ts: 1 MiB records, 4 KiB keys,
  *   64 headers of 8 KiB): beyond them MESSAGE_TOO_LARGE, nothing of the partition stored.
+ * - A Fetch long poll waits at most its maxWaitMs (capped), measured on a monotonic clock.
  * - Produce appends through the store's dedupe: an idempotent producer's retried batch gets
  *   its original offsets and is stored once; a gap in its sequence is OUT_OF_ORDER_SEQUENCE_NUMBER.
  */
@@ -161,7 +162,8 @@ async function fetchPartition(ctx: HandlerContext, topic: string, p: Msg, budget
 }
 
 const fetch: Handler = async (req, _version, ctx) => {
-  const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), ctx.maxFetchWaitMs);
+  // A monotonic clock: a wall clock set back during the wait must not stretch it.
+  const deadline = performance.now() + Math.min(Math.max(0, req.maxWaitMs), ctx.maxFetchWaitMs);
   for (;;) {
     const budget = { bytes: Math.max(1, req.maxBytes) };
     const responses: Msg[] = [];
@@ -177,10 +179,10 @@ const fetch: Handler = async (req, _version, ctx) => {
       }
       responses.push({ topic: t.topic, partitions });
     }
-    if (bytes > 0 || errors || bytes >= req.minBytes || Date.now() >= deadline || ctx.signal.aborted) {
+    if (bytes > 0 || errors || bytes >= req.minBytes || performance.now() >= deadline || ctx.signal.aborted) {
       return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
     }
-    await ctx.appends.wait(ctx.tenant, deadline - Date.now(), ctx.signal);
+    await ctx.appends.wait(ctx.tenant, deadline - performance.now(), ctx.signal);
   }
 };
 

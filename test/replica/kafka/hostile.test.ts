@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KafkaGroups } from '../../../src/replica/kafka/groups.js';
 import { crc32c } from '../../../src/protocol/crc32c.js';
 import * as M from '../../../src/replica/kafka/messages.js';
 import { startKafkaListener, type KafkaListener } from '../../../src/replica/kafka/listener.js';
@@ -222,6 +223,39 @@ describe('Kafka listener against hostile requests', () => {
       expect(await renewed.next()).toEqual({ kind: 'closed' });
     } finally {
       await expiring.close();
+    }
+  });
+
+  it('a wall clock set back an hour neither stretches a Fetch long poll nor keeps a member whose session timed out', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    const groups = new KafkaGroups();
+    try {
+      await store.ensureTopic('default', 'quiet', 1);
+      const c = await RawKafkaConnection.open(open.port);
+      const w = new Writer();
+      encodeMessage(M.FetchRequest, 11, { maxWaitMs: 300, minBytes: 1, maxBytes: 1 << 20, topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }], forgottenTopicsData: [], rackId: '' }, w);
+      c.write(requestFrame(1, 11, 1, w.finish()));
+      vi.setSystemTime(Date.now() - 3_600_000);
+      // Answered empty after its 300 ms, not an hour later.
+      expect(await c.next()).toMatchObject({ kind: 'response', correlationId: 1 });
+      c.close();
+      // A member that stops heartbeating is removed after its session timeout, whatever the clock did.
+      groups.setTopics('acme', [{ topic: 'orders', partitions: 2 }]);
+      const sub = new Writer().int16(0).int32(1).string('orders').bytes(null).finish().slice();
+      const join = (memberId: string, sessionTimeoutMs: number) => groups.join('acme', {
+        groupId: 'g', memberId, groupInstanceId: null, clientId: 'c', clientHost: '127.0.0.1', protocolType: 'consumer',
+        protocols: [{ name: 'range', metadata: sub }], sessionTimeoutMs, rebalanceTimeoutMs: 60_000,
+      });
+      const a = await join('', 300);
+      expect(a.errorCode).toBe(0);
+      vi.setSystemTime(Date.now() - 3_600_000);
+      // b's round waits for a to rejoin (up to 60 s) or to be removed: its session ends first.
+      const b = await join('member-b', 30_000);
+      expect(b).toMatchObject({ errorCode: 0, generationId: 2 });
+      expect(groups.describe('acme', 'g').members.map((m) => m.memberId)).toEqual(['member-b']);
+    } finally {
+      groups.close();
+      vi.useRealTimers();
     }
   });
 });
