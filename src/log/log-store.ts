@@ -31,6 +31,9 @@
  * - `tail` holds the batches the appender committed last, per partition (tail-window.ts); reads
  *   at the log end are answered from it (`tailRead`), everything else reads IndexedDB. A deleted
  *   topic's windows go with it.
+ * - A topic's row `createdAt` is its generation: a topic deleted and created again by this store
+ *   gets a later one even within the same millisecond (the tail window and the replica's dedupe
+ *   key tell the two apart by it).
  */
 import { TxnIndex } from './txn-index.js';
 import { TopicExistsError, TopicNotFoundError, InvalidArgumentError, StorageError } from '../errors.js';
@@ -136,6 +139,8 @@ export class LogStore {
   private topicsChecked = new Set<string>();
   /** Raised by every committed topic write: lookups that overlap one read again. */
   private topicWrites = 0;
+  /** The generation (createdAt) of each topic this store deleted: a new one must be later. */
+  private readonly deletedGenerations = new Map<string, number>();
   private allTopics: Promise<void> | undefined;
   /** Every partition is loaded once this resolves (set at open for an eager store). */
   private allLoaded: Promise<void> | undefined;
@@ -515,7 +520,7 @@ export class LogStore {
     const config = parseTopicConfig(configEntries);
     if (this.topics.has(topic)) throw new TopicExistsError(`topic ${JSON.stringify(topic)} already exists`, { details: { topic } });
     const now = this.now();
-    const row: TopicRow = { topic, numPartitions, config, createdAt: now, internal };
+    const row: TopicRow = { topic, numPartitions, config, createdAt: Math.max(now, (this.deletedGenerations.get(topic) ?? -Infinity) + 1), internal };
     const states = this.writePartitions(row, 0, numPartitions, now);
     const tx = transaction(this.db, [S.topics, S.partitions, S.segments], 'readwrite', `createTopics ${topic}`);
     const writes: Promise<unknown>[] = [tx.objectStore(S.topics).put(row)];
@@ -600,6 +605,7 @@ export class LogStore {
     for (const k of prodKeys) writes.push(tx.objectStore(S.producers).delete(k));
     await done(tx, `deleteTopics ${topic}`, writes);
     this.topicWrites++;
+    this.deletedGenerations.set(topic, t.createdAt);
     this.topics.delete(topic);
     if (!this.topicsComplete) this.topicsChecked.add(topic);
     for (let p = 0; p < t.numPartitions; p++) { this.partitions.delete(tpKey(topic, p)); this.tail.drop(tpKey(topic, p)); }
