@@ -10,7 +10,7 @@
  *   written on before any of its puts is issued; a refused request writes nothing.
  * - An append resolves only after its transaction completed; results and wake-ups follow commit,
  *   and so does the tail window (LogStore.tail), which gets the committed batches before the
- *   wake-ups go out.
+ *   wake-ups go out. Readers are woken before the appends resolve.
  * - Batches of a transaction (`transactional`, set by the broker only) are stored flagged as
  *   such; a request's `meta` hook adds, in the same IndexedDB transaction, the meta rows it
  *   returns (the transaction index); its `committed` hook runs after commit and before anyone
@@ -194,8 +194,14 @@ export class Appender {
     // Before the wake-ups: a fetch woken by this commit reads these batches from memory.
     for (const b of committed) store.rememberCommitted(b);
     for (const a of accepted) a.p.request.committed?.(a.results);
-    for (const a of accepted) a.p.resolve(a.results);
-    for (const s of touched.values()) store.notifyAppend(s.topic, s.partition, s.active.nextOffset);
+    // Wake-ups before answers: a fetch waiting at the log end then starts its answer (from the
+    // tail window) ahead of the producers' continuations in the microtask queue, whose first
+    // step is scheduling their own answer (Broker.appendWithQuota).
+    try {
+      for (const s of touched.values()) store.notifyAppend(s.topic, s.partition, s.active.nextOffset);
+    } finally {
+      for (const a of accepted) a.p.resolve(a.results);
+    }
   }
 
   /**
