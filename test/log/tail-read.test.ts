@@ -201,4 +201,19 @@ describe('a fetch waiting at the log end', () => {
       broker.close();
     }
   });
+
+  it('is woken by the commit before the append resolves, so its answer starts ahead of the producer', async () => {
+    const { store } = await openStore();
+    await store.createTopic('t', 1);
+    const app = new Appender(store);
+    const order: string[] = [];
+    // A reader's first step after its wake-up, as a woken fetch takes it (a microtask).
+    store.onAppend((_t, _p, end) => { void Promise.resolve().then(() => order.push(`reader ${end}`)); });
+    await app.append(append('t', 0, [{ value: 'x' }])).then((r) => { order.push(`append ${r[0]!.baseOffset}`); });
+    expect(order).toEqual(['reader 1', 'append 0']);
+    // Both follow the commit: the record is stored, and in the window a woken read answers from.
+    expect((await store.readBatches('t', 0, 0, Infinity)).map((b) => b.baseOffset)).toEqual([0]);
+    expect(bases(await readPartition(store, 't', 0, 0, 1 << 20))).toEqual([0]);
+    store.close();
+  });
 });
