@@ -173,8 +173,9 @@ export function createReplicaHttpServer(options: ReplicaHttpOptions): ReplicaHtt
         topic: b.topic, partition: b.partition, ...c,
         dedupe: {
           // A topic deleted and created again on the device starts its offsets and sequences over:
-          // its generation keeps the new batches from being taken for retries of the old ones.
-          source: b.topicGeneration ? `device:${frame.deviceId}@${b.topicGeneration}` : `device:${frame.deviceId}`,
+          // its generation keeps the new batches from being taken for retries of the old ones. It
+          // goes before the device id (digits up to ':'), so no device id can spell another's.
+          source: b.topicGeneration ? `device@${b.topicGeneration}:${frame.deviceId}` : `device:${frame.deviceId}`,
           producerId: b.producerId, producerEpoch: b.producerEpoch,
           baseSequence: b.producerId < 0 ? b.baseOffset : b.baseSequence,
         },

@@ -55,7 +55,8 @@ export interface AppendBatch {
 
 /**
  * A batch's identity for exactly-once appends (the tenant, topic and partition are added by
- * the store). Devices: source = 'device:' + deviceId; Kafka: source = 'kafka'.
+ * the store). Devices: source = 'device:' + deviceId (push frames of version 1), or 'device@' +
+ * topicGeneration + ':' + deviceId (version 2); Kafka: source = 'kafka'.
  */
 export interface DedupeKey {
   source: string;

@@ -125,6 +125,11 @@ describe('replica HTTP API (SQLite store)', () => {
     // Retries of either generation answer their own offsets.
     expect((await push(url, t, 'dev-1', [a, ...again])).body.results.map((r) => [r.duplicate, r.replicaBaseOffset])).toEqual([[true, 0], [true, 2], [true, 3]]);
     expect((await readAll(url, t, 'orders', 0)).map((r) => r.value)).toEqual(['a-0', 'n-0', 'a-0', 'n-0']);
+    // The device id and the generation do not run together: device "d@7" (no generation) is
+    // not device "d" at generation 7.
+    const b = deviceBatch(texts('b', 0, 1), { baseOffset: 0, baseSequence: 0, producerId: 9 });
+    expect((await push(url, t, 'd', [{ ...b, topicGeneration: 7 }])).body.results[0]!.duplicate).toBe(false);
+    expect((await push(url, t, 'd@7', [{ ...b, topicGeneration: 0 }])).body.results[0]!.duplicate).toBe(false);
   });
 
   it('a compacted device batch gets dense replica offsets', async () => {
