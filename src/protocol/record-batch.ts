@@ -27,6 +27,7 @@
 import { CorruptRecordError, formatValue, InvalidRecordError } from '../errors.js';
 import type { HeaderValue, IHeaders, JsonValue, KafkaMessage, Message } from '../types.js';
 import { crc32c } from './crc32c.js';
+import type { jointJson } from './joint-json.js';
 import { maxUtf8Length, readUtf8, writeUtf8 } from './utf8.js';
 import type { RecordView } from './record-scan.js';
 
@@ -267,6 +268,10 @@ function checkHeaderValue(v: unknown, field: string): HeaderValue {
   throw new InvalidRecordError(`header ${field} must be a string or Uint8Array; got ${v === undefined ? 'undefined' : describe(v)}`, { details: { field } });
 }
 
+/** Firefox's one JSON.stringify per send (protocol/joint-json.ts, see there), once loaded. */
+let joint: typeof jointJson | undefined;
+if (/Firefox\//.test((globalThis as { navigator?: { userAgent: string } }).navigator?.userAgent as string)) import('./joint-json.js').then((m) => { joint = m.jointJson; }, () => undefined);
+
 /**
  * Validates and encodes messages into one payload. Throws InvalidRecordError naming the field
  * (`messages[2].value`) for anything that cannot be stored; nothing is returned half-done.
@@ -283,6 +288,9 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
   let reserve = 1;
   // Field names are built only on the error paths: this loop runs once per record.
   const fieldOf = (i: number) => `${fieldPrefix}[${indices?.[i] ?? i}]`;
+  // The JSON values stringified together (Firefox), and the next of them.
+  const jv = joint?.(messages, isJsonValue);
+  let j = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     if (m === null || typeof m !== 'object') throw new InvalidRecordError(`${fieldOf(i)} must be an object with a value`, { details: { field: fieldOf(i) } });
@@ -291,15 +299,20 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
       : key instanceof Uint8Array ? FieldType.Bytes : badKey(key, `${fieldOf(i)}.key`);
     const v = m.value as unknown;
     let vt: FieldType;
-    let json: string | undefined;
+    // What the value is written from: itself (a string or bytes), its JSON text, or that text's bytes.
+    let body = v as string | Uint8Array | null;
     if (v === undefined) throw new InvalidRecordError(`${fieldOf(i)}.value is undefined (use null for a tombstone)`, { details: { field: `${fieldOf(i)}.value` } });
     if (v === null) vt = FieldType.Null;
     else if (typeof v === 'string') vt = FieldType.String;
     else if (v instanceof Uint8Array) vt = FieldType.Bytes;
     else {
-      if (!isJsonValue(v, 0)) assertJsonValue(v, `${fieldOf(i)}.value`);
       vt = FieldType.Json;
-      json = JSON.stringify(v);
+      // From the joint text while the message still holds the value stringified there.
+      if (jv?.[0][j] === v) body = jv[1][j++]!;
+      else {
+        if (!isJsonValue(v, 0)) assertJsonValue(v, `${fieldOf(i)}.value`);
+        body = JSON.stringify(v);
+      }
     }
     const t = m.timestamp;
     const ts = t === undefined || t === null ? now
@@ -318,9 +331,8 @@ export function encodeRecords(messages: readonly Message[], now: number, fieldPr
     writeVarint(ts);
     if (kt === FieldType.String) writeString(m.key as string);
     else if (kt === FieldType.Bytes) writeBytes(m.key as Uint8Array);
-    if (vt === FieldType.String) writeString(v as string);
-    else if (vt === FieldType.Bytes) writeBytes(v as Uint8Array);
-    else if (vt === FieldType.Json) writeString(json!);
+    if (typeof body === 'string') writeString(body);
+    else if (body) writeBytes(body);
     if (hasHeaders) writeHeaders(m.headers!, `${fieldOf(i)}.headers`);
     const len = pos - bodyStart;
     const ls = varintSize(len);

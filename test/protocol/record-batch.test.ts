@@ -6,6 +6,7 @@ import {
 } from '../../src/protocol/record-batch.js';
 import { scanRecords, type RecordView } from '../../src/protocol/record-scan.js';
 import type { KafkaMessage, Message } from '../../src/types.js';
+import { referencePayload } from '../helpers/record-reference.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -406,35 +407,8 @@ describe('verifyCrc', () => {
 });
 
 describe('encodeRecords writes the documented bytes', () => {
-  // A plain reference of the record layout in record-batch.ts: TextEncoder for text,
-  // arithmetic varints, no reserved prefixes and no reuse between records.
-  const te = new TextEncoder();
-  function varint(n: number): number[] {
-    const out: number[] = [];
-    while (n >= 128) { out.push((n % 128) | 128); n = Math.floor(n / 128); }
-    out.push(n);
-    return out;
-  }
-  const field = (b: Uint8Array) => [...varint(b.length), ...b];
-  const typeOf = (v: unknown) => (v === null || v === undefined ? 0 : typeof v === 'string' ? 1 : v instanceof Uint8Array ? 2 : 3);
-  const bytesOf = (v: unknown) => (typeof v === 'string' ? te.encode(v) : v instanceof Uint8Array ? v : te.encode(JSON.stringify(v)));
-  function reference(messages: Message[], now: number): number[] {
-    const out: number[] = [];
-    for (const m of messages) {
-      const kt = typeOf(m.key);
-      const vt = typeOf(m.value);
-      const headers = m.headers ? Object.entries(m.headers) : undefined;
-      const body: number[] = [kt | (vt << 2) | (headers ? 16 : 0), 0, ...varint(m.timestamp === undefined ? now : Number(m.timestamp))];
-      if (kt) body.push(...field(bytesOf(m.key)));
-      if (vt) body.push(...field(bytesOf(m.value)));
-      if (headers) {
-        body.push(...varint(headers.length));
-        for (const [name, v] of headers) body.push(...field(te.encode(name)), typeOf(v), ...field(bytesOf(v)));
-      }
-      out.push(...varint(body.length), ...body);
-    }
-    return out;
-  }
+  // The plain reference of the record layout: test/helpers/record-reference.ts.
+  const reference = referencePayload;
   let seed = 7;
   const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
   const alphabet = ['a', 'Z', '0', ' ', '"', '\\', '\n', 'é', 'ß', '€', '中', '😀', '\ud800'];
