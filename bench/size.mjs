@@ -83,6 +83,7 @@ const FEATURES = [
   [/send-failure/, 'a produce request that failed: each joined send alone, a sequence that starts over, stale metadata dropped, a send placed again'],
   [/failure/, 'a consumer handler that threw (its retries), and a consumer crash (the restart rule)'],
   [/retry-loop/, 'what follows a call whose first try failed: the rule of what is retriable, the waits and the retries (producer, admin, consumer handlers)'],
+  [/joint-json/, 'in Firefox only, loaded with the client: one JSON.stringify for all the JSON values of a send (protocol/joint-json.ts)'],
   [/admin-tools/, 'the rarer admin calls (configs, deleteRecords, fetchTopicOffsetsByTimestamp, listGroups, describeGroups, deleteGroups, fetchOffsets, setOffsets, resetOffsets, describeSegments, runLogCleaner)'],
 ];
 
