@@ -1,6 +1,7 @@
 /**
  * Reads of the log: batches from an offset, offsets by timestamp. Reads never hold the log in
  * memory: each returns at most about `maxBytes` of batches (at least one batch, as Kafka).
+ * A row read from IndexedDB only to learn that it does not fit has its bytes freed at once.
  * A read at the log end is answered from the batches the appender has just committed (the
  * store's tail window) when it holds every batch from `offset` to the end; the answer is the
  * same as IndexedDB's (same batches, same cut by maxBytes and maxRecords), with copies of the
@@ -87,8 +88,12 @@ export async function readPartition(store: LogStore, topic: string, partition: n
     records += Math.min(prev.count, prev.baseOffset + prev.lastOffsetDelta + 1 - offset);
   }
   for (;;) {
-    for (const b of page) {
-      if (out.length > 0 && (bytes + b.sizeBytes > maxBytes || records >= maxRecords)) return { batches: verified(out), high, low };
+    for (let i = 0; i < page.length; i++) {
+      const b = page[i]!;
+      if (out.length > 0 && (bytes + b.sizeBytes > maxBytes || records >= maxRecords)) {
+        for (let j = i; j < page.length; j++) free(page[j]!.payload);
+        return { batches: verified(out), high, low };
+      }
       out.push(b);
       bytes += b.sizeBytes;
       records += b.count;
@@ -118,6 +123,17 @@ function verified(batches: RecordBatch[]): RecordBatch[] {
     }
   }
   return batches;
+}
+
+/**
+ * Frees the bytes of a row read from IndexedDB and not returned (the row after the cut, read to
+ * learn that it does not fit): its buffer is this read's own, and left to the GC it waits for a
+ * major collection (the (d) read peak, bench/ANALYSIS.md). Only a view spanning its whole
+ * buffer, and only where `ArrayBuffer#transfer` exists.
+ */
+function free(payload: Uint8Array): void {
+  const buf = payload.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+  if (payload.byteOffset === 0 && payload.byteLength === buf.byteLength && typeof buf.transfer === 'function') buf.transfer(0);
 }
 
 /** The first batches of `list` (the first one holds `offset`) within maxBytes and maxRecords, as the IndexedDB path cuts them. */

@@ -102,6 +102,35 @@ describe('idempotent appends in real IndexedDB', () => {
   });
 });
 
+describe('reads behind the log end in real IndexedDB', () => {
+  it('free the bytes of the row read past the cut and hand over intact batches', async () => {
+    const store = await open(freshName());
+    store.tail.limits.partitionBytes = 0; // every read goes to IndexedDB
+    store.tail.limits.totalBytes = 0;
+    await store.createTopic('r', 1);
+    const appender = new Appender(store);
+    for (let i = 0; i < 6; i++) await appender.append(req('r', 0, [{ value: `a${i}`.padEnd(200, '.') }, { value: `b${i}`.padEnd(200, '.') }]));
+    const size = store.partition('r', 0).active.sizeBytes / 6;
+    const proto = ArrayBuffer.prototype as ArrayBuffer & { transfer?: (n?: number) => ArrayBuffer };
+    const realTransfer = proto.transfer;
+    const freed: number[] = [];
+    if (realTransfer) proto.transfer = function (this: ArrayBuffer, n?: number) { freed.push(this.byteLength); return realTransfer.call(this, n); };
+    try {
+      // Two batches fit: the third row is read to learn that it does not, and its bytes go.
+      const r = await readPartition(store, 'r', 0, 0, Math.floor(size * 2.5));
+      expect(r.batches.map((b) => b.baseOffset)).to.deep.equal([0, 2]);
+      const out: KafkaMessage[] = [];
+      for (const b of r.batches) decodeBatch(b, out, 0);
+      expect(out.map((m) => String(m.value).slice(0, 2))).to.deep.equal(['a0', 'b0', 'a1', 'b1']);
+      if (realTransfer) expect(freed).to.deep.equal([size - 64]); // the payload of one row (sizeBytes = payload + 64)
+      // The next read gets that batch from IndexedDB again, whole.
+      expect((await values(store, 'r', 0, 4)).map((v) => v.slice(0, 4))).to.deep.equal(['4:a2', '5:b2', '6:a3', '7:b3', '8:a4', '9:b4', '10:a', '11:b']);
+    } finally {
+      if (realTransfer) proto.transfer = realTransfer;
+    }
+  });
+});
+
 describe('the cleaner and appends in real IndexedDB', () => {
   it('retention racing an append keeps stored and in-memory state equal', async () => {
     const name = freshName();
