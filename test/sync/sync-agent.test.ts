@@ -162,6 +162,23 @@ describe('sync agent against the replica server', () => {
     expect((await readAll(server.url, await server.token(), 'tok', 0)).map((r) => r.value)).toEqual(['one']);
   });
 
+  it('a getToken that fails (the sign-in server unreachable) neither fails connect nor parks sync: records are written, and uploaded once a token comes', async () => {
+    const { server } = await replica();
+    let calls = 0;
+    const expired = await server.token('acme', -10);
+    const getToken = async () => {
+      if (++calls <= 2) throw new Error('sign-in server unreachable');
+      // Then a stale cached token twice (refused: asked again later, not in a loop), then a fresh one.
+      return calls <= 4 ? expired : server.token('acme');
+    };
+    const { client, producer } = device(new IDBFactory(), server.url, getToken);
+    await producer.connect();
+    await producer.send({ topic: 'tok', messages: [{ value: 'written offline' }] });
+    await idle(client);
+    expect(calls).toBe(5);
+    expect((await readAll(server.url, await server.token(), 'tok', 0)).map((r) => r.value)).toEqual(['written offline']);
+  });
+
   it('mirror: two devices see the same replica topic in the same order, and mirrored topics are not pushed back', async () => {
     const { server, token } = await replica();
     const a = device(new IDBFactory(), server.url, token, 'a');

@@ -6,6 +6,11 @@
  *
  * Invariants:
  * - A token is fetched again only for a new refusal (a new `lastError.at`), never in a loop.
+ * - A token source that fails (its sign-in server unreachable, the device offline) fails
+ *   neither connect nor sync for good: the client connects without a token (records are
+ *   written, and wait) and the source is asked again after 1 s, 2 s, 4 s... (at most a minute
+ *   apart) and at once on `online`, until it answers. (It failed connect(), and a failed
+ *   refresh after a refusal parked uploads until the next page load.)
  * - Background Sync is registered while records are pending, so the service worker uploads
  *   them when the network is back even if every tab is closed by then.
  * - Without Background Sync (Firefox, Safari), a tab that goes away (`pagehide`) with records
@@ -30,11 +35,45 @@ export async function startSyncRuntime(broker: BrokerApi, database: string, o: S
     if (source) return source();
     return typeof o.token === 'string' ? o.token : null;
   };
-  const token = typeof o.token === 'string' ? o.token : await fresh();
+  let token: string | null = null;
+  let tokenFailed = false;
+  /** The token last handed to the broker: the source giving it back after a refusal is asked again later. */
+  let lastSet: string | null = null;
+  try { token = typeof o.token === 'string' ? o.token : await fresh(); } catch { tokenFailed = true; }
   const status = await broker.syncConfigure({ url: o.url, token, lingerMs: o.lingerMs, maxRequestBytes: o.maxRequestBytes, mirrorIntervalMs: o.mirrorIntervalMs });
   hub.update(status);
+  lastSet = token;
 
   const stops: (() => void)[] = [];
+  // Asks the token source again until it answers, backing off (see the invariants).
+  let stopped = false;
+  let fetching = false;
+  let attempt = 0;
+  let tokenTimer: ReturnType<typeof setTimeout> | undefined;
+  const retryToken = (): void => {
+    if (stopped) return;
+    clearTimeout(tokenTimer);
+    tokenTimer = setTimeout(fetchToken, Math.min(60_000, 1000 * 2 ** attempt++));
+  };
+  function fetchToken(): void {
+    if (stopped || fetching) return;
+    fetching = true;
+    clearTimeout(tokenTimer);
+    tokenTimer = undefined;
+    fresh().then((t) => {
+      fetching = false;
+      // The refused token again (a cache that did not refresh): ask later, not in a loop.
+      if (t === lastSet) { retryToken(); return; }
+      attempt = 0;
+      lastSet = t;
+      if (t && !stopped) void broker.syncSetToken(t).catch(() => undefined);
+    }, () => {
+      fetching = false;
+      retryToken();
+    });
+  }
+  stops.push(() => { stopped = true; clearTimeout(tokenTimer); });
+  if (tokenFailed) retryToken();
   const storage = win.navigator?.storage;
   if (o.persist !== false && storage?.persist) {
     const answer = (granted: boolean) => { hub.persisted = granted; hub.update({ persisted: granted }); };
@@ -46,7 +85,11 @@ export async function startSyncRuntime(broker: BrokerApi, database: string, o: S
   }
 
   if (typeof win.addEventListener === 'function' && win.navigator && 'onLine' in win.navigator) {
-    const net = () => void broker.syncNetwork(win.navigator.onLine).catch(() => undefined);
+    const net = () => {
+      void broker.syncNetwork(win.navigator.onLine).catch(() => undefined);
+      // Back online: a token fetch that failed is tried again now, not after its backoff.
+      if (win.navigator.onLine && tokenTimer !== undefined) fetchToken();
+    };
     win.addEventListener('online', net);
     win.addEventListener('offline', net);
     stops.push(() => { win.removeEventListener('online', net); win.removeEventListener('offline', net); });
@@ -88,7 +131,7 @@ export async function startSyncRuntime(broker: BrokerApi, database: string, o: S
     }
     if (s.state === 'unauthorized' && s.lastError && s.lastError.at !== refusedAt && (typeof o.token === 'function' || o.getToken)) {
       refusedAt = s.lastError.at;
-      void fresh().then((t) => (t ? broker.syncSetToken(t) : undefined)).catch(() => undefined);
+      fetchToken();
     }
   }
   const prevUpdate = hub.update;
