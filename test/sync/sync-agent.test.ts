@@ -221,7 +221,7 @@ describe('sync agent against the replica server', () => {
     const failing = await until('the mirror error in the status', async () => (await client.sync.status()).mirrors.find((m) => m.lastError) ?? false);
     expect(failing).toMatchObject({ topic: 'big', into: 'big-all', lastError: { message: expect.stringMatching(/max\.message\.bytes/) } });
     expect(failing.lastError!.at).toBeGreaterThan(0);
-    expect(statuses.some((s) => s.mirrors.some((m) => m.lastError))).toBe(true);
+    await until('a status event with the mirror error', () => statuses.some((s) => s.mirrors.some((m) => m.lastError)));
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'big-all', configEntries: [{ name: 'max.message.bytes', value: '100000' }] }] });
     await until('the mirror to write the record', async () => (await admin.fetchTopicOffsets('big-all'))[0]?.high === '1');
     await until('the mirror error to clear', async () => (await client.sync.status()).mirrors.every((m) => !m.lastError));
