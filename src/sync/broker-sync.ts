@@ -9,7 +9,8 @@
  * - Replicated offsets announced by another uploader only ever raise the in-memory ones, and wake
  *   readers with `isolation: 'replicated'`.
  * - One mirror per local topic; a mirror registration survives reloads (sync-meta) and is resumed
- *   from the log's own last mirrored record.
+ *   from the log's own last mirrored record. A topic becomes a mirror target only while empty
+ *   (or already one): its own records would never be uploaded.
  * - A mirror whose rounds fail shows why in the status (`mirrors[].lastError`, a status event
  *   when it appears or changes) until a round succeeds: a mirror stuck on a record its local
  *   topic refuses is not silent.
@@ -204,6 +205,15 @@ export class BrokerSync {
     }
     const t = this.store.topics.get(req.into);
     if (t?.internal) throw new TopicNotFoundError(`topic ${JSON.stringify(req.into)} is internal`);
+    if (existing === undefined && t) {
+      // A mirror target is never uploaded: records of its own would silently stay on this device.
+      for (let p = 0; p < t.numPartitions; p++) {
+        const s = this.store.partition(req.into, p);
+        if (s.active.nextOffset > s.logStartOffset) {
+          throw new InvalidArgumentError(`topic ${JSON.stringify(req.into)} holds records of its own (partition ${p}); a mirror target is never uploaded, so mirror into a new or empty topic`, { details: { field: 'into' } });
+        }
+      }
+    }
     await saveMirror(this.store, { topic: req.topic, into: req.into });
     this.runMirror(req.topic, req.into);
   }

@@ -7,7 +7,7 @@ import { CompressionTypes, createClient, type Client, type SyncStatus } from '..
 import { deviceBatch, push, readAll, startServer } from '../replica/helpers.js';
 import { clients, servers, until } from './helpers.js';
 import { acquireInPageBroker } from '../../src/broker/in-page.js';
-import { QuotaExceededError } from '../../src/errors.js';
+import { InvalidArgumentError, QuotaExceededError } from '../../src/errors.js';
 
 
 function device(factory: IDBFactory, url: string, token: string | (() => Promise<string>), database = 'dev') {
@@ -225,6 +225,22 @@ describe('sync agent against the replica server', () => {
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'big-all', configEntries: [{ name: 'max.message.bytes', value: '100000' }] }] });
     await until('the mirror to write the record', async () => (await admin.fetchTopicOffsets('big-all'))[0]?.high === '1');
     await until('the mirror error to clear', async () => (await client.sync.status()).mirrors.every((m) => !m.lastError));
+  });
+
+  it('mirror refuses an `into` topic that holds records of its own (they would never be uploaded), naming the field', async () => {
+    const { server, token } = await replica();
+    const { client, admin, producer } = await connectedDevice(server.url, token);
+    await producer.send({ topic: 'notes', messages: [{ value: 'mine' }] });
+    const err = await client.sync.mirror({ topic: 'chat', into: 'notes' }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as InvalidArgumentError).details.field).toBe('into');
+    expect((await client.sync.status()).mirrors).toEqual([]);
+    await idle(client);
+    expect((await readAll(server.url, token, 'notes', 0)).map((r) => r.value)).toEqual(['mine']);
+    // An empty topic (created for it) is fine.
+    await admin.createTopics({ topics: [{ topic: 'chat-all', numPartitions: 1 }] });
+    await client.sync.mirror({ topic: 'chat', into: 'chat-all' });
+    expect((await client.sync.status()).mirrors).toEqual([{ topic: 'chat', into: 'chat-all' }]);
   });
 
   it('retention keeps segments the replica has not acknowledged', async () => {
