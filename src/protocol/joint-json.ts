@@ -45,12 +45,13 @@ export function jointJson(messages: readonly { value?: unknown }[], isJson: (v: 
   if (messages.length < 8) return;
   const values: unknown[] = [];
   const marked: unknown[] = [];
-  for (const m of messages) {
-    const v = m?.value;
+  // An indexed loop: Firefox ran the iterator's next() and push() as calls in this function.
+  for (let i = 0, n = 0; i < messages.length; i++) {
+    const v = messages[i]?.value;
     if (v != null && typeof v != 'string' && !(v instanceof Uint8Array)) {
       if (!isJson(v, 0)) return;
-      values.push(v);
-      marked.push(v, '\0');
+      marked[2 * n] = values[n++] = v;
+      marked[2 * n - 1] = '\0';
     }
   }
   if (!values.length) return;
