@@ -93,7 +93,8 @@ export class BrokerSync {
     }
     for (const f of ['lingerMs', 'maxRequestBytes', 'mirrorIntervalMs'] as const) {
       const v = req[f];
-      if (v !== undefined && (!Number.isFinite(v) || v < 0)) throw new InvalidArgumentError(`sync.${f} must be a number >= 0; got ${String(v)}`, { details: { field: `sync.${f}` } });
+      const min = f === 'maxRequestBytes' ? 1 : 0;
+      if (v !== undefined && (!Number.isFinite(v) || v < min)) throw new InvalidArgumentError(`sync.${f} must be a number >= ${min}; got ${String(v)}`, { details: { field: `sync.${f}` } });
     }
     const stored: StoredSyncConfig = { url: req.url, token: req.token, updatedAt: Date.now() };
     await saveSyncConfig(this.store, stored);

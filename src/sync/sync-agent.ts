@@ -310,7 +310,8 @@ export class SyncAgent {
     const ranges: PushRange[] = [];
     /** Each topic's generation (its row's createdAt) when its batches were read: part of their dedupe key. */
     const generations = new Map<string, number>();
-    let budget = a.maxBytes;
+    // At least one batch per request, whatever the configuration says (an empty push acknowledges nothing).
+    let budget = Math.max(1, a.maxBytes);
     let full = false;
     for (const p of a.partitions) {
       if (budget <= 0 || full) break;

@@ -28,6 +28,15 @@ describe('features loaded on first use', () => {
     }
   });
 
+  it('a sync maxRequestBytes of 0 (or below 1) is refused naming the field: a push could carry nothing, and the uploader opened empty pushes without end', async () => {
+    for (const v of [0, 0.5]) {
+      const { client } = nodeClient({ sync: { url: 'https://replica.example', token: 't', maxRequestBytes: v } });
+      const e = await client.admin().connect().then(() => null, (x: unknown) => x);
+      expect(e).toBeInstanceOf(InvalidArgumentError);
+      expect((e as InvalidArgumentError).details).toEqual({ field: 'sync.maxRequestBytes' });
+    }
+  });
+
   it('a watch closed before its first next() ends at once and never takes the connection', async () => {
     const { client } = nodeClient();
     const watch = client.watch({ topics: ['t'] });

@@ -37,9 +37,11 @@ export function checkSyncOptions(o: SyncOptions): void {
   for (const f of ['lingerMs', 'maxRequestBytes', 'mirrorIntervalMs'] as const) {
     const v = o[f];
     // A timer beyond 2^31-1 ms fires at once: a mirror would poll the replica without pause.
+    // A request of 0 bytes carries nothing: the uploader opened empty pushes without end.
     const max = f === 'maxRequestBytes' ? Infinity : 0x7fffffff;
-    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max)) {
-      throw new InvalidArgumentError(`createClient: sync.${f} must be a number >= 0${max < Infinity ? ` and at most ${max}` : ''}; got ${String(v)}`, { details: { field: `sync.${f}` } });
+    const min = f === 'maxRequestBytes' ? 1 : 0;
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)) {
+      throw new InvalidArgumentError(`createClient: sync.${f} must be a number >= ${min}${max < Infinity ? ` and at most ${max}` : ''}; got ${String(v)}`, { details: { field: `sync.${f}` } });
     }
   }
 }
