@@ -12,7 +12,7 @@ import { LanesSyncStatus } from './sync-status.js';
 import { LanesTopicView } from './topic-view.js';
 
 export { LanesGroupView, LanesInspector, LanesProduceForm, LanesRecordBrowser, LanesSyncStatus, LanesTopicView };
-export type { SyncStatusView } from './sync-status.js';
+export type { MirrorView, SyncStatusView } from './sync-status.js';
 export type { InspectorTab } from './inspector.js';
 
 const elements: [string, CustomElementConstructor][] = [

@@ -1,9 +1,12 @@
 /**
  * `<lanes-sync-status>`: whether this device's log reaches its replica: online or offline,
  * records and bytes waiting to upload, the last successful sync, the last error, progress while
- * a backlog uploads, and a retry button. Says "Sync off" while the client has no sync
- * configured (or no sync at all). Renders a `status` object when one is given; otherwise
+ * a backlog uploads, each mirror (following, or failing with its last error) and a retry button.
+ * Says "Sync off" while the client has no sync configured (or no sync at all). Renders a `status` object when one is given; otherwise
  * follows `client.sync` (its snapshot, then its status events).
+ *
+ * Invariant: every string from the status (errors, topic names) is rendered as text by lit's
+ * text bindings, never parsed as HTML.
  */
 import { html, css } from 'lit';
 import type { Client } from '../index.js';
@@ -26,7 +29,19 @@ export interface SyncStatusView {
   lastError?: { message: string; at?: number } | string | null;
   progress?: { uploaded: number; total: number } | null;
   retryAt?: number | null;
+  /** Local topics following replica topics; `lastError` while a mirror's rounds fail. */
+  mirrors?: MirrorView[];
 }
+
+/** One mirror in a {@link SyncStatusView}: replica `topic` followed into local `into`. */
+export interface MirrorView {
+  topic: string;
+  into: string;
+  /** Why its rounds fail (it retries); absent or null while it follows. */
+  lastError?: { message: string; at?: number } | string | null;
+}
+
+const message = (e: { message: string } | string) => (typeof e === 'string' ? e : e.message);
 
 /** What the element needs of `client.sync` (present once sync is part of the client). */
 interface SyncLike {
@@ -64,6 +79,7 @@ function ago(at: number, now: number): string {
  * @csspart facts - the list of pending records, bytes, last sync and error
  * @csspart progress - the upload progress bar
  * @csspart retry - the retry button
+ * @csspart mirrors - the list of mirrors, each following or failing with its last error
  */
 export class LanesSyncStatus extends LanesElement {
   static override properties = { ...LanesElement.properties, status: { attribute: false }, shown: { state: true }, failure: { state: true } };
@@ -77,6 +93,8 @@ export class LanesSyncStatus extends LanesElement {
     progress { width: 8em; height: 8px; accent-color: var(--_accent); }
     .dot { width: 8px; height: 8px; border-radius: 50%; background: currentColor; display: inline-block; margin-right: 6px; vertical-align: middle; }
     .badge { display: inline-flex; align-items: center; }
+    ul { flex-basis: 100%; margin: 0; padding: 0; list-style: none; font-size: 0.9em; }
+    li { overflow-wrap: anywhere; }
   `];
 
   /** A status to show (overrides the client's). */
@@ -148,7 +166,8 @@ export class LanesSyncStatus extends LanesElement {
       unauthorized: ['Sign-in needed', 'danger'], standby: ['Syncing in background', 'muted'], off: ['Sync off', 'muted'],
     };
     const [text, cls] = label[state] ?? [state, 'muted'];
-    const err = s.lastError ? (typeof s.lastError === 'string' ? s.lastError : s.lastError.message) : this.failure;
+    const err = s.lastError ? message(s.lastError) : this.failure;
+    const mirrors = s.mirrors ?? [];
     return html`<div class="box" role="status" aria-label="Sync status">
       <span class="badge ${cls}" part="badge"><span class="dot" aria-hidden="true"></span>${text}</span>
       <dl part="facts">
@@ -159,6 +178,9 @@ export class LanesSyncStatus extends LanesElement {
       ${s.progress && s.progress.total > 0 ? html`<progress part="progress" max=${s.progress.total} value=${s.progress.uploaded}
         aria-label="Upload progress: ${s.progress.uploaded} of ${s.progress.total} records"></progress>` : ''}
       <button part="retry" @click=${this.retry} ?disabled=${!s.online}>Retry now</button>
+      ${mirrors.length ? html`<ul part="mirrors" aria-label="Mirrors">${mirrors.map((m) => html`<li>
+        <span class="muted">Mirror</span> ${m.topic} → ${m.into}: ${m.lastError
+          ? html`<span class="danger">failing: ${message(m.lastError)}</span>` : html`<span class="ok">following</span>`}</li>`)}</ul>` : ''}
     </div>`;
   }
 }

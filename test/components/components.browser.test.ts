@@ -1,7 +1,8 @@
 /**
  * The lit elements in real Chromium and Firefox, on a real IndexedDB log (broker in the page): rendering
  * with data, paging a partition, live updates on append, keyboard use, the sync status from
- * status objects and without sync, and no axe-core violation in light or dark.
+ * status objects, without sync and with a mirror failing against a replica that is down, and no
+ * axe-core violation in light or dark.
  */
 import { expect } from '@esm-bundle/chai';
 import { sendKeys } from '@web/test-runner-commands';
@@ -242,6 +243,61 @@ describe('<lanes-sync-status>', () => {
     await s.updateComplete;
     expect(text($(s, '[part=badge]'))).to.equal('Synced');
     expect($(s, 'progress')).to.equal(null);
+  });
+
+  it('shows each mirror following or failing with its last error as text, in light and dark, until it clears', async () => {
+    const evil = '<img src=x onerror="window.__lanesInjected=1">';
+    const base = { configured: true, online: true, state: 'idle', pendingRecords: 0, pendingBytes: 0, lastSuccessAt: Date.now(), lastError: null, progress: null };
+    const colours: string[] = [];
+    for (const theme of ['light', 'dark']) {
+      // The element's background is transparent (it sits in the page's own bar): a dark page behind the dark theme.
+      document.body.style.background = theme === 'dark' ? '#0d1117' : '';
+      cleanup.push(() => { document.body.style.background = ''; });
+      const s = await mount<LanesSyncStatus>('lanes-sync-status', null, { theme });
+      s.status = { ...base, lastError: { message: 'Failed to fetch' }, mirrors: [
+        { topic: 'orders', into: 'orders-all', lastError: { message: `record at offset 0 is larger than max.message.bytes ${evil}`, at: Date.now() } },
+        { topic: 'chat', into: 'chat-all' },
+      ] };
+      await s.updateComplete;
+      const items = $$(s, '[part=mirrors] li');
+      expect(items.map(text)).to.deep.equal([
+        `Mirror orders → orders-all: failing: record at offset 0 is larger than max.message.bytes ${evil}`,
+        'Mirror chat → chat-all: following',
+      ]);
+      const failing = items[0]!.querySelector('.danger') as HTMLElement;
+      expect(failing.textContent).to.include(evil);
+      // Styled like the element's own error (the theme's danger colour for this theme).
+      expect(getComputedStyle(failing).color).to.equal(getComputedStyle($(s, '[part=facts] dd.danger')!).color);
+      colours.push(getComputedStyle(failing).color);
+      expect($(s, 'img')).to.equal(null);
+      expect((window as { __lanesInjected?: number }).__lanesInjected).to.equal(undefined);
+      expect($(s, '[part=mirrors]')!.closest('[role=status]')).to.not.equal(null);
+      await expectNoViolations(s);
+      s.status = { ...base, mirrors: [{ topic: 'orders', into: 'orders-all', lastError: null }, { topic: 'chat', into: 'chat-all' }] };
+      await s.updateComplete;
+      expect($$(s, '[part=mirrors] li').map(text)).to.deep.equal(['Mirror orders → orders-all: following', 'Mirror chat → chat-all: following']);
+      expect($(s, '[part=mirrors] .danger')).to.equal(null);
+      s.remove();
+    }
+    expect(colours[0]).to.not.equal(colours[1]);
+  });
+
+  it('shows the failing mirror of a real client whose replica is down', async () => {
+    const database = `components-sync-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    // Port 9 (discard) has no listener on loopback: every request to the replica fails.
+    const client = createClient({ clientId: 'components-test', database, broker: 'in-page', logCleanerIntervalMs: 0, sync: { url: 'http://127.0.0.1:9', token: 't', serviceWorker: false, persist: false, mirrorIntervalMs: 200 } });
+    const admin = client.admin();
+    await admin.connect();
+    cleanup.push(() => admin.disconnect());
+    const s = await mount<LanesSyncStatus>('lanes-sync-status', client);
+    await client.sync.mirror({ topic: 'prices', into: 'prices-here' });
+    await until(() => text($(s, '[part=mirrors]')).startsWith('Mirror prices → prices-here: failing: '), 'the failing mirror');
+    const shown = text($(s, '[part=mirrors] .danger')).slice('failing: '.length);
+    const status = await client.sync.status();
+    expect(status.mirrors).to.have.length(1);
+    expect(shown).to.equal(status.mirrors[0]!.lastError!.message);
+    expect(shown).to.not.equal('');
+    await expectNoViolations(s);
   });
 });
 
