@@ -1,11 +1,12 @@
 /**
  * The lit elements in real Chromium and Firefox, on a real IndexedDB log (broker in the page): rendering
  * with data, paging a partition, live updates on append, keyboard use, the sync status from
- * status objects, without sync and with a mirror failing against a replica that is down, and no
- * axe-core violation in light or dark.
+ * status objects, without sync, with a mirror failing against a replica that is down, and with a
+ * mirror failing and then clearing against a real replica server (the web-test-runner config starts
+ * it from dist/), and no axe-core violation in light or dark.
  */
 import { expect } from '@esm-bundle/chai';
-import { sendKeys } from '@web/test-runner-commands';
+import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import { createClient, type Client } from '../../src/index.js';
 import '../../src/components/index.js';
 import type { LanesInspector, LanesRecordBrowser, LanesSyncStatus, LanesTopicView, LanesGroupView } from '../../src/components/index.js';
@@ -298,6 +299,40 @@ describe('<lanes-sync-status>', () => {
     expect(shown).to.equal(status.mirrors[0]!.lastError!.message);
     expect(shown).to.not.equal('');
     await expectNoViolations(s);
+  });
+  it('shows a mirror failing on a replica record its topic refuses (max.message.bytes), and clears it once a round writes', async () => {
+    const replica = await executeServerCommand<{ url: string; token: string }, undefined>('lanes-replica-start');
+    cleanup.push(() => executeServerCommand('lanes-replica-stop', replica.url));
+    const device = (name: string) => {
+      const database = `components-${name}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      return createClient({ clientId: 'components-test', database, broker: 'in-page', logCleanerIntervalMs: 0, sync: { url: replica.url, token: replica.token, serviceWorker: false, persist: false, mirrorIntervalMs: 200 } });
+    };
+    // Another device uploads a 2000-byte record to the replica's topic `big`.
+    const other = device('other');
+    const producer = other.producer();
+    await producer.connect();
+    cleanup.push(() => producer.disconnect());
+    await producer.send({ topic: 'big', messages: [{ value: 'x'.repeat(2000) }] });
+    await new Promise<void>((resolve) => {
+      const check = (st: { lastSuccessAt: number | null; pendingRecords: number }) => { if (st.lastSuccessAt && st.pendingRecords === 0) { off(); resolve(); } };
+      const off = other.sync.on('status', check);
+      void other.sync.status().then(check);
+    });
+    // This device mirrors it into a topic that refuses records over 1000 bytes.
+    const client = device('this');
+    const admin = client.admin();
+    await admin.connect();
+    cleanup.push(() => admin.disconnect());
+    await admin.createTopics({ topics: [{ topic: 'big-all', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
+    const s = await mount<LanesSyncStatus>('lanes-sync-status', client);
+    await client.sync.mirror({ topic: 'big', into: 'big-all' });
+    await until(() => /^Mirror big → big-all: failing: .*max\.message\.bytes/.test(text($(s, '[part=mirrors]'))), 'the failing mirror');
+    expect($(s, '[part=mirrors] .danger')).to.not.equal(null);
+    await expectNoViolations(s);
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'big-all', configEntries: [{ name: 'max.message.bytes', value: '100000' }] }] });
+    await until(() => text($(s, '[part=mirrors]')) === 'Mirror big → big-all: following', 'the mirror error to clear');
+    expect($(s, '[part=mirrors] .danger')).to.equal(null);
+    expect((await admin.fetchTopicOffsets('big-all'))[0]!.high).to.equal('1');
   });
 });
 
