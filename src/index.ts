@@ -20,5 +20,5 @@ export * from './errors.js';
 export { errorToData } from './protocol/error-data.js';
 export * from './types.js';
 export type { TopicConfig, CleanupPolicy } from './protocol/topic-config.js';
-export type { CleanerStats, SegmentInfo, SyncStatus, SyncFailureInfo, SyncTopicPending } from './protocol/broker-api.js';
+export type { CleanerStats, SegmentInfo, SyncStatus, SyncFailureInfo, SyncTopicPending, SyncBlockedPartition } from './protocol/broker-api.js';
 export { SYNC_EVENTS, type SyncClient, type SyncOptions, type SyncEventName } from './client/sync/sync-client.js';

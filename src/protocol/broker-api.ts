@@ -316,7 +316,22 @@ export interface SyncFailureInfo {
   kind: 'network' | 'unauthorized' | 'rejected' | 'server';
   message: string;
   code?: string;
+  /** What the replica named as at fault, e.g. `batches[0].records[0]`. */
+  field?: string;
   /** When it happened (ms since the epoch). */
+  at: number;
+}
+
+/** A partition the uploader holds back: the replica refused the batch at `baseOffset` for good. */
+export interface SyncBlockedPartition {
+  topic: string;
+  partition: number;
+  /** Local offset of the refused batch: what comes before it is uploaded, nothing after it. */
+  baseOffset: number;
+  /** The replica's error code, e.g. RECORD_TOO_LARGE, INVALID_RECORD, CORRUPT_MESSAGE. */
+  code: string;
+  message: string;
+  /** When the refusal arrived (ms since the epoch). */
   at: number;
 }
 
@@ -342,6 +357,13 @@ export interface SyncStatus {
   progress: { uploaded: number; total: number } | null;
   /** When the next retry is due, while backing off. */
   retryAt: number | null;
+  /**
+   * Partitions held back because the replica refused their next batch for good (a 4xx naming
+   * the batch, e.g. RECORD_TOO_LARGE); the other partitions keep uploading. A held partition is
+   * tried again on `sync.retry()`, when an uploader takes over (reload, service worker) and when
+   * the network comes back.
+   */
+  blocked: SyncBlockedPartition[];
   /** Who reported this status: the broker (a tab is open) or the service worker. */
   uploader: 'broker' | 'service-worker' | null;
   deviceId: string | null;

@@ -31,7 +31,7 @@ export type EnsureTopic = (topic: string, partitions: number) => Promise<void>;
 
 const OFF: SyncStatus = {
   configured: false, online: true, state: 'off', pendingRecords: 0, pendingBytes: 0, topics: {}, lastSuccessAt: null,
-  lastError: null, progress: null, retryAt: null, uploader: null, deviceId: null, url: null, mirrors: [], persisted: null,
+  lastError: null, progress: null, retryAt: null, blocked: [], uploader: null, deviceId: null, url: null, mirrors: [], persisted: null,
 };
 
 /** The broker's sync service. */

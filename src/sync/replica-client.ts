@@ -14,8 +14,8 @@ import type { SyncFailure } from './sync-state.js';
 
 /** An HTTP answer the replica gave that was not a success. */
 export class ReplicaHttpError extends LanesError {
-  constructor(message: string, readonly status: number, readonly kind: SyncFailure['kind'], code: string) {
-    super(message, { retriable: kind !== 'rejected', details: { status, code } });
+  constructor(message: string, readonly status: number, readonly kind: SyncFailure['kind'], code: string, readonly field?: string) {
+    super(message, { retriable: kind !== 'rejected', details: { status, code, ...(field ? { field } : {}) } });
   }
 }
 
@@ -38,7 +38,7 @@ export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
 
 /** What kind of failure an error is, for the sync state machine. */
 export function failureOf(e: unknown): SyncFailure {
-  if (e instanceof ReplicaHttpError) return { kind: e.kind, message: e.message, code: String(e.details.code) };
+  if (e instanceof ReplicaHttpError) return { kind: e.kind, message: e.message, code: String(e.details.code), ...(e.field ? { field: e.field } : {}) };
   if (e instanceof UnauthorizedError) return { kind: 'unauthorized', message: e.message, code: e.code };
   if (e instanceof LanesError) return { kind: e.retriable ? 'network' : 'rejected', message: e.message, code: e.code };
   return { kind: 'network', message: e instanceof Error ? e.message : String(e) };
@@ -79,14 +79,15 @@ export class ReplicaClient {
       throw new BrokerUnavailableError(`the replica at ${this.url} is unreachable: ${e instanceof Error ? e.message : String(e)}`, { cause: e, details: { url: this.url } });
     }
     if (res.ok) return res;
-    let code = `HTTP_${res.status}`, message = `${res.status} ${res.statusText}`;
+    let code = `HTTP_${res.status}`, message = `${res.status} ${res.statusText}`, field: string | undefined;
     try {
-      const body = (await res.json()) as { error?: { code?: string; message?: string } };
+      const body = (await res.json()) as { error?: { code?: string; message?: string; field?: string } };
       if (body.error?.code) code = body.error.code;
       if (body.error?.message) message = body.error.message;
+      if (typeof body.error?.field === 'string') field = body.error.field;
     } catch { /* not JSON */ }
     const kind: SyncFailure['kind'] = res.status === 401 || res.status === 403 ? 'unauthorized' : res.status >= 500 || res.status === 429 || res.status === 408 ? 'server' : 'rejected';
-    throw new ReplicaHttpError(`replica ${init.method ?? 'GET'} ${path.split('?')[0]} answered ${res.status}: ${message}`, res.status, kind, code);
+    throw new ReplicaHttpError(`replica ${init.method ?? 'GET'} ${path.split('?')[0]} answered ${res.status}: ${message}`, res.status, kind, code, field);
   }
 
   /** Pushes a frame; answers the replica's results, one per batch in frame order. */

@@ -23,6 +23,8 @@
  *   while earlier ones are on the wire, and is sent only when the state machine says so
  *   (`pushReady`: every earlier push of its partitions succeeded), so per partition requests
  *   reach the replica in order and acknowledgements are persisted in order.
+ * - A push the replica refuses with a rejection naming one of its batches (`batches[i]...`)
+ *   reports that batch (`refused`), so the state machine holds back its partition only.
  * - Work is scheduled with a MessageChannel task (`queueTask`), never a zero timer: a hidden tab
  *   hosting the broker has its timers throttled to about one a second.
  */
@@ -37,7 +39,7 @@ import { queueTask } from '../protocol/next-task.js';
 import { failureOf, ReplicaClient, type PreparedPush } from './replica-client.js';
 import {
   initialSyncState, nextAction, pushReady, reduceSync,
-  type PartitionFacts, type PushRange, type SyncAction, type SyncConfig, type SyncEvent, type SyncState,
+  type PartitionFacts, type PushRange, type SyncAction, type SyncConfig, type SyncEvent, type SyncFailure, type SyncState,
 } from './sync-state.js';
 import { syncStatusOf, type SyncStatusCore } from './sync-status.js';
 
@@ -245,9 +247,11 @@ export class SyncAgent {
     for (const w of this.changeWaiters.splice(0)) w();
   }
 
-  /** Resolves when nothing is pending (for tests and flush-before-close). */
+  /** Resolves when nothing is left to send (for tests and flush-before-close): all replicated, or held back (`blocked`). */
   whenIdle(): Promise<void> {
-    if (nextAction(this.state, this.now()).kind === 'idle' && this.status().pendingRecords === 0) return Promise.resolve();
+    this.status();
+    const a = nextAction(this.state, this.now());
+    if (a.kind === 'idle' && a.reason === 'nothing-pending' && this.sends.size === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -319,7 +323,7 @@ export class SyncAgent {
       if (generation === undefined) continue;
       generations.set(p.topic, generation);
       let from = p.from;
-      const end = store.txns.lastStable(p.topic, p.partition, store.partition(p.topic, p.partition).active.nextOffset);
+      const end = Math.min(p.to ?? Infinity, store.txns.lastStable(p.topic, p.partition, store.partition(p.topic, p.partition).active.nextOffset));
       // Read about what the budget takes (not a whole partition for a 1 MiB request), more if short.
       while (!full && budget > 0 && from < end) {
         const want = Math.min(BATCHES_PER_READ, Math.ceil(budget / this.avgBatchBytes) + 1);
@@ -379,9 +383,21 @@ export class SyncAgent {
       for (const ack of acks) store.notifyAppend(ack.topic, ack.partition, store.partition(ack.topic, ack.partition).active.nextOffset);
       this.dispatch({ type: 'pushSucceeded', id, now: this.now(), acks: acks.map((x) => ({ ...x, bytes: bytes.get(`${x.topic}\u0000${x.partition}`) ?? 0 })) });
     } catch (e) {
-      this.dispatch({ type: 'pushFailed', id, now: this.now(), random: this.random(), error: failureOf(e) });
+      const error = failureOf(e);
+      this.dispatch({ type: 'pushFailed', id, now: this.now(), random: this.random(), error, ...refusedBatch(error, batches) });
     }
   }
+}
+
+/**
+ * The batch a rejection names (`batches[i]...`, the replica's field of a refused record or
+ * batch), as the state machine holds its partition back; nothing for other failures.
+ */
+export function refusedBatch(error: SyncFailure, batches: readonly RecordBatch[]): { refused?: { topic: string; partition: number; baseOffset: number } } {
+  if (error.kind !== 'rejected' || !error.field) return {};
+  const m = /^batches\[(\d+)\]/.exec(error.field);
+  const b = m ? batches[Number(m[1])] : undefined;
+  return b ? { refused: { topic: b.topic, partition: b.partition, baseOffset: b.baseOffset } } : {};
 }
 
 /**

@@ -33,6 +33,12 @@
  * - A wall clock set back never stretches a wait: a backoff deadline further away than the
  *   longest backoff, or a tail appended "in the future", means the clock went back, and the
  *   wait is over (else an hour's step back held uploads for an hour).
+ * - A batch the replica refuses for good (a 4xx naming that batch, e.g. a record over its
+ *   record limit) holds back its partition only (`blocked`): no backoff for the others, which
+ *   keep uploading; the held partition is not pushed again until a trigger that could change the
+ *   answer: an explicit `retry`, a new lock holder (reload, service worker) or coming back
+ *   online. It is released too once its batch is no longer the next to send (acknowledged by
+ *   another uploader, or gone from the log).
  * - An Unauthorized answer parks the uploader (`auth: 'expired'`) until a fresh token arrives;
  *   nothing is retried with the token the replica refused.
  * - Events for unknown partitions create them; a removed topic drops its partitions and its
@@ -96,6 +102,21 @@ export interface SyncFailure {
   kind: 'network' | 'unauthorized' | 'rejected' | 'server';
   message: string;
   code?: string;
+  /** The part of the request the replica named as at fault (e.g. `batches[2].records[0]`). */
+  field?: string;
+}
+
+/** A partition held back because the replica refused its next batch for good. */
+export interface BlockedPartition {
+  topic: string;
+  partition: number;
+  /** Local offset of the refused batch (the partition's next push starts there). */
+  baseOffset: number;
+  /** The replica's error code, e.g. RECORD_TOO_LARGE. */
+  code: string;
+  message: string;
+  /** When the refusal arrived. */
+  at: number;
 }
 
 /** One local range a push carries. */
@@ -134,6 +155,8 @@ export interface SyncState {
   retryAt: number;
   lastSuccessAt: number | null;
   lastError: (SyncFailure & { at: number }) | null;
+  /** Partitions held back by a permanent refusal, by {@link tpKey}. */
+  blocked: Record<string, BlockedPartition>;
   /** Records pending when the current backlog started uploading (for progress), or 0. */
   backlogRecords: number;
 }
@@ -173,14 +196,16 @@ export type SyncEvent =
   | { type: 'replicated'; topic: string; partition: number; replicated: number }
   | { type: 'pushStarted'; id: number; ranges: PushRange[] }
   | { type: 'pushSucceeded'; id: number; now: number; acks: PushAck[] }
-  | { type: 'pushFailed'; id: number; now: number; random: number; error: SyncFailure };
+  /** `refused`: the batch the replica refused for good (a rejection naming it), which holds back its partition only. */
+  | { type: 'pushFailed'; id: number; now: number; random: number; error: SyncFailure; refused?: { topic: string; partition: number; baseOffset: number } };
 
 /** What the shell should do next. */
 export type SyncAction =
   /** in-flight: what is pending is in flight already, or `maxInFlightRequests` pushes are open. */
   | { kind: 'idle'; reason: 'nothing-pending' | 'no-lock' | 'offline' | 'unauthorized' | 'in-flight' }
   | { kind: 'wait'; until: number; reason: 'linger' | 'backoff' }
-  | { kind: 'push'; id: number; partitions: { topic: string; partition: number; from: number }[]; maxBytes: number };
+  /** `to`: where a held partition's push must stop (its refused batch), when it is held. */
+  | { kind: 'push'; id: number; partitions: { topic: string; partition: number; from: number; to?: number }[]; maxBytes: number };
 
 export { tpKey };
 
@@ -189,7 +214,7 @@ export function initialSyncState(config: Partial<SyncConfig> = {}, auth: SyncSta
   return {
     config: { ...DEFAULT_SYNC_CONFIG, ...config, backoff: { ...DEFAULT_SYNC_CONFIG.backoff, ...config.backoff } },
     partitions: {}, online, auth, holdsLock: false, inFlight: [], lastPushId: 0, attempt: 0, retryAt: 0,
-    lastSuccessAt: null, lastError: null, backlogRecords: 0,
+    lastSuccessAt: null, lastError: null, blocked: {}, backlogRecords: 0,
   };
 }
 
@@ -224,39 +249,56 @@ function resetBackoff(s: SyncState): SyncState {
   return { ...s, attempt: 0, retryAt: 0 };
 }
 
+/** Drops every hold: a trigger that could change the replica's answer. */
+function release(s: SyncState): SyncState {
+  return Object.keys(s.blocked).length === 0 ? s : { ...s, blocked: {} };
+}
+
+/** Keeps the holds whose batch is still the partition's next to send. */
+function pruneBlocked(s: SyncState): SyncState {
+  let blocked: Record<string, BlockedPartition> | null = null;
+  for (const [k, b] of Object.entries(s.blocked)) {
+    const p = s.partitions[k];
+    if (p && p.replicated <= b.baseOffset && b.baseOffset < p.logEnd) continue;
+    blocked ??= { ...s.blocked };
+    delete blocked[k];
+  }
+  return blocked ? { ...s, blocked } : s;
+}
+
 /** The reducer: the state after `e`. Never mutates its input. */
 export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
   switch (e.type) {
     case 'partitions': {
       const partitions = { ...s.partitions };
       for (const f of e.partitions) partitions[tpKey(f.topic, f.partition)] = merge(partitions[tpKey(f.topic, f.partition)], f, e.now);
-      return { ...s, partitions };
+      return pruneBlocked({ ...s, partitions });
     }
     case 'appended': {
       const k = tpKey(e.topic, e.partition);
-      return { ...s, partitions: { ...s.partitions, [k]: merge(s.partitions[k], e, e.now) } };
+      return pruneBlocked({ ...s, partitions: { ...s.partitions, [k]: merge(s.partitions[k], e, e.now) } });
     }
     case 'removed': {
       const partitions: Record<string, SyncPartition> = {};
       for (const [k, p] of Object.entries(s.partitions)) if (p.topic !== e.topic) partitions[k] = p;
       const inFlight = s.inFlight.map((f) => (f.ranges.some((r) => r.topic === e.topic) ? { ...f, ranges: f.ranges.filter((r) => r.topic !== e.topic) } : f));
-      return { ...s, partitions, inFlight };
+      return pruneBlocked({ ...s, partitions, inFlight });
     }
     case 'online':
-      return s.online ? s : resetBackoff({ ...s, online: true });
+      return s.online ? s : release(resetBackoff({ ...s, online: true }));
     case 'retry':
-      return resetBackoff(s);
+      return release(resetBackoff(s));
     case 'offline':
       return { ...s, online: false };
     case 'lock':
-      return e.held === s.holdsLock ? s : e.held ? resetBackoff({ ...s, holdsLock: true }) : { ...s, holdsLock: false };
+      return e.held === s.holdsLock ? s : e.held ? release(resetBackoff({ ...s, holdsLock: true })) : { ...s, holdsLock: false };
     case 'token':
       return e.present ? resetBackoff({ ...s, auth: 'ok' }) : { ...s, auth: 'missing' };
     case 'replicated': {
       const k = tpKey(e.topic, e.partition);
       const p = s.partitions[k];
       if (!p || e.replicated <= p.replicated) return s;
-      return { ...s, partitions: { ...s.partitions, [k]: advance(p, e.replicated, 0) } };
+      return pruneBlocked({ ...s, partitions: { ...s.partitions, [k]: advance(p, e.replicated, 0) } });
     }
     case 'pushStarted': {
       if (e.id !== s.lastPushId + 1 || s.inFlight.length >= s.config.maxInFlightRequests) return s;
@@ -289,7 +331,7 @@ export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
           break;
         }
       }
-      next = { ...next, attempt: 0, retryAt: 0, lastSuccessAt: e.now };
+      next = pruneBlocked({ ...next, attempt: 0, retryAt: 0, lastSuccessAt: e.now });
       return pendingRecords(next) === 0 ? { ...next, backlogRecords: 0 } : next;
     }
     case 'pushFailed': {
@@ -301,6 +343,14 @@ export function reduceSync(s: SyncState, e: SyncEvent): SyncState {
       const attempt = s.attempt + 1;
       const base: SyncState = { ...s, inFlight, partitions: inFlightEnds(s.partitions, inFlight), lastError: { ...e.error, at: e.now } };
       if (e.error.kind === 'unauthorized') return { ...base, auth: 'expired', attempt: 0, retryAt: 0 };
+      // A refusal of one batch for good holds back its partition only; the others go on at once.
+      const r = e.refused;
+      const k = r && tpKey(r.topic, r.partition);
+      const p = k && s.partitions[k];
+      if (e.error.kind === 'rejected' && r && k && p && r.baseOffset >= p.replicated && s.inFlight.find((f) => f.id === e.id)!.ranges.some((x) => x.topic === r.topic && x.partition === r.partition)) {
+        const held: BlockedPartition = { topic: r.topic, partition: r.partition, baseOffset: r.baseOffset, code: e.error.code ?? 'REJECTED', message: e.error.message, at: e.now };
+        return { ...base, blocked: { ...s.blocked, [k]: held } };
+      }
       return { ...base, attempt, retryAt: e.now + backoffDelay(s.config.backoff, attempt, e.random) };
     }
   }
@@ -363,7 +413,11 @@ function hasPending(p: SyncPartition): boolean {
 
 /** What to do now. A push gets the id the shell must report in pushStarted/Succeeded/Failed. */
 export function nextAction(s: SyncState, now: number): SyncAction {
-  const pending = Object.values(s.partitions).filter(hasPending);
+  // A held partition waits for a trigger that could change the replica's answer.
+  // A held partition sends what comes before its refused batch, then waits for a trigger that
+  // could change the replica's answer.
+  const limitOf = (p: SyncPartition) => s.blocked[tpKey(p.topic, p.partition)]?.baseOffset ?? p.logEnd;
+  const pending = Object.values(s.partitions).filter((p) => hasPending(p) && p.replicated < limitOf(p));
   if (pending.length === 0) return { kind: 'idle', reason: 'nothing-pending' };
   if (!s.holdsLock) return { kind: 'idle', reason: 'no-lock' };
   if (s.auth !== 'ok') return { kind: 'idle', reason: 'unauthorized' };
@@ -374,7 +428,7 @@ export function nextAction(s: SyncState, now: number): SyncAction {
   const open = new Map<string, number>();
   for (const f of s.inFlight) for (const r of f.ranges) open.set(tpKey(r.topic, r.partition), (open.get(tpKey(r.topic, r.partition)) ?? 0) + 1);
   const startOf = (p: SyncPartition) => Math.max(p.replicated, p.inFlightTo);
-  const sendable = pending.filter((p) => startOf(p) < p.logEnd && (open.get(tpKey(p.topic, p.partition)) ?? 0) < 2);
+  const sendable = pending.filter((p) => startOf(p) < limitOf(p) && (open.get(tpKey(p.topic, p.partition)) ?? 0) < 2);
   if (sendable.length === 0) return { kind: 'idle', reason: 'in-flight' };
   const b = s.config.backoff;
   if (now < s.retryAt && s.retryAt - now <= b.maxRetryTime * (1 + b.factor) + 1) return { kind: 'wait', until: s.retryAt, reason: 'backoff' };
@@ -393,6 +447,6 @@ export function nextAction(s: SyncState, now: number): SyncAction {
   sendable.sort((a, b) => inFlightFirst(b) - inFlightFirst(a) || sealed(b) - sealed(a) || (a.tailSince < 0 ? -1 : b.tailSince < 0 ? 1 : a.tailSince - b.tailSince));
   return {
     kind: 'push', id: s.lastPushId + 1, maxBytes: s.config.maxRequestBytes,
-    partitions: sendable.map((p) => ({ topic: p.topic, partition: p.partition, from: startOf(p) })),
+    partitions: sendable.map((p) => (s.blocked[tpKey(p.topic, p.partition)] ? { topic: p.topic, partition: p.partition, from: startOf(p), to: limitOf(p) } : { topic: p.topic, partition: p.partition, from: startOf(p) })),
   };
 }

@@ -4,9 +4,11 @@
  *
  * Invariants:
  * - `state` is 'uploading' while a push is open, else what {@link nextAction} would do now.
- * - Pending counts leave out mirrored topics (they are never pushed).
+ * - Pending counts leave out mirrored topics (they are never pushed); they include the records
+ *   of held partitions (`blocked`), which are not replicated.
+ * - `blocked` lists the held partitions sorted by topic then partition.
  */
-import { nextAction, type SyncFailure, type SyncState } from './sync-state.js';
+import { nextAction, type BlockedPartition, type SyncFailure, type SyncState } from './sync-state.js';
 
 /** Pending records and bytes of one topic. */
 export interface TopicPending {
@@ -28,6 +30,8 @@ export interface SyncStatusCore {
   progress: { uploaded: number; total: number } | null;
   /** When the next retry is due, while backing off. */
   retryAt: number | null;
+  /** Partitions held back because the replica refused their next batch for good (the others keep uploading). */
+  blocked: BlockedPartition[];
 }
 
 /** Derives the status of a state at `now`. */
@@ -58,5 +62,6 @@ export function syncStatusOf(s: SyncState, now: number): SyncStatusCore {
     lastSuccessAt: s.lastSuccessAt, lastError: s.lastError,
     progress: s.backlogRecords > 0 ? { uploaded: total - records, total } : null,
     retryAt: s.retryAt > now ? s.retryAt : null,
+    blocked: Object.values(s.blocked).sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)),
   };
 }

@@ -363,6 +363,61 @@ describe('sync-state: several pushes in flight', () => {
   });
 });
 
+describe('sync-state: a batch refused for good', () => {
+  const tooLarge = { kind: 'rejected' as const, message: 'batches[1].records[0] is 2097152 bytes; at most 1048576', code: 'RECORD_TOO_LARGE', field: 'batches[1].records[0]' };
+
+  /** Partitions a-0 (10 sealed records) and b-0 (10 sealed), one push carrying both failed: a-0's batch at 4 refused. */
+  function held(): SyncState {
+    let s = ready(10, 10, 0, 'a');
+    s = run(s, { type: 'appended', now: 0, topic: 'b', partition: 0, logEnd: 10, sealedEnd: 10, pendingBytes: 100 });
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [{ topic: 'a', partition: 0, from: 0, to: 10 }, { topic: 'b', partition: 0, from: 0, to: 10 }] });
+    return run(s, { type: 'pushFailed', id: a.id, now: 5, random: 0.5, error: tooLarge, refused: { topic: 'a', partition: 0, baseOffset: 4 } });
+  }
+
+  it('holds back its partition only: no backoff, the others and what precedes the batch go at once', () => {
+    const s = held();
+    expect(s.attempt).toBe(0);
+    expect(s.blocked[tpKey('a', 0)]).toEqual({ topic: 'a', partition: 0, baseOffset: 4, code: 'RECORD_TOO_LARGE', message: tooLarge.message, at: 5 });
+    const a = push(s, 5);
+    expect([...a.partitions].sort((x, y) => (x.topic < y.topic ? -1 : 1))).toEqual([{ topic: 'a', partition: 0, from: 0, to: 4 }, { topic: 'b', partition: 0, from: 0 }]);
+    const st = syncStatusOf(s, 5);
+    expect(st.blocked.map((b) => `${b.topic}-${b.partition}@${b.baseOffset}`)).toEqual(['a-0@4']);
+    expect(st.retryAt).toBeNull();
+    expect(st.lastError).toMatchObject({ code: 'RECORD_TOO_LARGE' });
+  });
+
+  it('sends nothing of the held partition once it reached the refused batch; its records stay pending', () => {
+    let s = run(held(), { type: 'replicated', topic: 'a', partition: 0, replicated: 4 }, { type: 'replicated', topic: 'b', partition: 0, replicated: 10 });
+    expect(nextAction(s, 10)).toEqual({ kind: 'idle', reason: 'nothing-pending' });
+    expect(syncStatusOf(s, 10)).toMatchObject({ pendingRecords: 6, blocked: [{ topic: 'a', partition: 0, baseOffset: 4 }] });
+    // New records behind the refused batch do not release it.
+    s = run(s, { type: 'appended', now: 11, topic: 'a', partition: 0, logEnd: 12, sealedEnd: 10, pendingBytes: 80 });
+    expect(nextAction(s, 11)).toEqual({ kind: 'idle', reason: 'nothing-pending' });
+  });
+
+  it('is released by retry, a new lock holder, coming back online, or the batch acknowledged elsewhere', () => {
+    const s = held();
+    expect(run(s, { type: 'retry', now: 6 }).blocked).toEqual({});
+    expect(run(s, { type: 'lock', now: 6, held: false }, { type: 'lock', now: 7, held: true }).blocked).toEqual({});
+    expect(run(s, { type: 'offline' }, { type: 'online', now: 7 }).blocked).toEqual({});
+    expect(run(s, { type: 'replicated', topic: 'a', partition: 0, replicated: 5 }).blocked).toEqual({});
+    expect(run(s, { type: 'removed', topic: 'a' }).blocked).toEqual({});
+    expect(push(run(s, { type: 'retry', now: 6 }), 6).partitions).toContainEqual({ topic: 'a', partition: 0, from: 0 });
+  });
+
+  it('a rejection naming no batch, or a 5xx, still backs off every partition', () => {
+    let s = ready(10, 10, 0, 'a');
+    const a = push(s, 0);
+    s = run(s, { type: 'pushStarted', id: a.id, ranges: [{ topic: 'a', partition: 0, from: 0, to: 10 }] });
+    const r = run(s, { type: 'pushFailed', id: a.id, now: 5, random: 0.5, error: { kind: 'rejected', message: 'bad', code: 'INVALID_ARGUMENT', field: 'body' } });
+    expect(r.blocked).toEqual({});
+    expect(nextAction(r, 5)).toMatchObject({ kind: 'wait', reason: 'backoff' });
+    const f = run(s, { type: 'pushFailed', id: a.id, now: 5, random: 0.5, error: { kind: 'server', message: 'down' }, refused: { topic: 'a', partition: 0, baseOffset: 0 } });
+    expect(f.blocked).toEqual({});
+  });
+});
+
 describe('sync-state: invariants under random event sequences', () => {
   it('replicated never decreases and moves only over acknowledged ranges in order; one push per partition on the wire', () => {
     let seed = 12345;

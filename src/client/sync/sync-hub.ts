@@ -11,7 +11,7 @@ import type { SyncClient, SyncEventName, SyncOptions } from './sync-client.js';
 /** Status before anything was heard. */
 export const SYNC_OFF: SyncStatus = {
   configured: false, online: true, state: 'off', pendingRecords: 0, pendingBytes: 0, topics: {}, lastSuccessAt: null,
-  lastError: null, progress: null, retryAt: null, uploader: null, deviceId: null, url: null, mirrors: [], persisted: null,
+  lastError: null, progress: null, retryAt: null, blocked: [], uploader: null, deviceId: null, url: null, mirrors: [], persisted: null,
 };
 
 /** Shared between the facade and the on-demand runtime. */
