@@ -31,6 +31,16 @@ export interface SyncStatusView {
   retryAt?: number | null;
   /** Local topics following replica topics; `lastError` while a mirror's rounds fail. */
   mirrors?: MirrorView[];
+  /** Partitions held back: the replica refused the batch at `baseOffset` for good (the others upload). */
+  blocked?: HeldView[];
+}
+
+/** One held partition in a {@link SyncStatusView}. */
+export interface HeldView {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  message: string;
 }
 
 /** One mirror in a {@link SyncStatusView}: replica `topic` followed into local `into`. */
@@ -165,7 +175,9 @@ export class LanesSyncStatus extends LanesElement {
       idle: ['Synced', 'ok'], uploading: ['Uploading', 'warn'], waiting: ['Pending', 'warn'], offline: ['Offline', 'danger'],
       unauthorized: ['Sign-in needed', 'danger'], standby: ['Syncing in background', 'muted'], off: ['Sync off', 'muted'],
     };
-    const [text, cls] = label[state] ?? [state, 'muted'];
+    const held = s.blocked ?? [];
+    // Nothing left to send but held records: not "Synced".
+    const [text, cls] = state === 'idle' && held.length ? ['Held back', 'danger'] : label[state] ?? [state, 'muted'];
     const err = s.lastError ? message(s.lastError) : this.failure;
     const mirrors = s.mirrors ?? [];
     return html`<div class="box" role="status" aria-label="Sync status">
@@ -181,6 +193,8 @@ export class LanesSyncStatus extends LanesElement {
       ${mirrors.length ? html`<ul part="mirrors" aria-label="Mirrors">${mirrors.map((m) => html`<li>
         <span class="muted">Mirror</span> ${m.topic} → ${m.into}: ${m.lastError
           ? html`<span class="danger">failing: ${message(m.lastError)}</span>` : html`<span class="ok">following</span>`}</li>`)}</ul>` : ''}
+      ${held.length ? html`<ul part="held" aria-label="Held partitions">${held.map((b) => html`<li>
+        <span class="muted">Held</span> ${b.topic}[${b.partition}] at offset ${b.baseOffset}: <span class="danger">${b.message}</span></li>`)}</ul>` : ''}
     </div>`;
   }
 }

@@ -246,6 +246,23 @@ describe('<lanes-sync-status>', () => {
     expect($(s, 'progress')).to.equal(null);
   });
 
+  it('shows a partition held back by the replica: not "Synced", the partition, offset and reason as text', async () => {
+    const s = await mount<LanesSyncStatus>('lanes-sync-status', null);
+    const reason = 'batches[0].records[0] is 2097152 bytes; at most 1048576 <b>x</b>';
+    s.status = { configured: true, online: true, state: 'idle', pendingRecords: 1, pendingBytes: 2_097_200, lastSuccessAt: Date.now(), lastError: { message: reason },
+      progress: null, blocked: [{ topic: 'mixed', partition: 0, baseOffset: 0, message: reason }] };
+    await s.updateComplete;
+    expect(text($(s, '[part=badge]'))).to.equal('Held back');
+    expect($$(s, '[part=held] li').map(text)).to.deep.equal([`Held mixed[0] at offset 0: ${reason}`]);
+    expect($(s, '[part=held] b')).to.equal(null);
+    expect($(s, '[part=held]')!.closest('[role=status]')).to.not.equal(null);
+    await expectNoViolations(s);
+    s.status = { configured: true, online: true, state: 'idle', pendingRecords: 0, pendingBytes: 0, lastSuccessAt: Date.now(), lastError: null, progress: null, blocked: [] };
+    await s.updateComplete;
+    expect(text($(s, '[part=badge]'))).to.equal('Synced');
+    expect($(s, '[part=held]')).to.equal(null);
+  });
+
   it('shows each mirror following or failing with its last error as text, in light and dark, until it clears', async () => {
     const evil = '<img src=x onerror="window.__lanesInjected=1">';
     const base = { configured: true, online: true, state: 'idle', pendingRecords: 0, pendingBytes: 0, lastSuccessAt: Date.now(), lastError: null, progress: null };
