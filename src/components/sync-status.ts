@@ -1,9 +1,10 @@
 /**
  * `<lanes-sync-status>`: whether this device's log reaches its replica: online or offline,
  * records and bytes waiting to upload, the last successful sync, the last error, progress while
- * a backlog uploads, each mirror (following, or failing with its last error) and a retry button.
- * Says "Sync off" while the client has no sync configured (or no sync at all). Renders a `status` object when one is given; otherwise
- * follows `client.sync` (its snapshot, then its status events).
+ * a backlog uploads, each mirror (following, stopped, or failing with its last error) and a
+ * retry button. Says "Sync off" while the client has no sync configured (or no sync at all).
+ * Renders a `status` object when one is given; otherwise follows `client.sync` (its snapshot,
+ * then its status events).
  *
  * Invariant: every string from the status (errors, topic names) is rendered as text by lit's
  * text bindings, never parsed as HTML.
@@ -49,6 +50,8 @@ export interface MirrorView {
   into: string;
   /** Why its rounds fail (it retries); absent or null while it follows. */
   lastError?: { message: string; at?: number } | string | null;
+  /** True after stopMirror(): listed, not followed. */
+  stopped?: boolean;
 }
 
 const message = (e: { message: string } | string) => (typeof e === 'string' ? e : e.message);
@@ -89,7 +92,7 @@ function ago(at: number, now: number): string {
  * @csspart facts - the list of pending records, bytes, last sync and error
  * @csspart progress - the upload progress bar
  * @csspart retry - the retry button
- * @csspart mirrors - the list of mirrors, each following or failing with its last error
+ * @csspart mirrors - the list of mirrors, each following, stopped, or failing with its last error
  */
 export class LanesSyncStatus extends LanesElement {
   static override properties = { ...LanesElement.properties, status: { attribute: false }, shown: { state: true }, failure: { state: true } };
@@ -192,7 +195,8 @@ export class LanesSyncStatus extends LanesElement {
       <button part="retry" @click=${this.retry} ?disabled=${!s.online}>Retry now</button>
       ${mirrors.length ? html`<ul part="mirrors" aria-label="Mirrors">${mirrors.map((m) => html`<li>
         <span class="muted">Mirror</span> ${m.topic} → ${m.into}: ${m.lastError
-          ? html`<span class="danger">failing: ${message(m.lastError)}</span>` : html`<span class="ok">following</span>`}</li>`)}</ul>` : ''}
+          ? html`<span class="danger">failing: ${message(m.lastError)}</span>`
+          : m.stopped ? html`<span class="muted">stopped</span>` : html`<span class="ok">following</span>`}</li>`)}</ul>` : ''}
       ${held.length ? html`<ul part="held" aria-label="Held partitions">${held.map((b) => html`<li>
         <span class="muted">Held</span> ${b.topic}[${b.partition}] at offset ${b.baseOffset}: <span class="danger">${b.message}</span></li>`)}</ul>` : ''}
     </div>`;

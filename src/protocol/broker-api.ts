@@ -368,8 +368,8 @@ export interface SyncStatus {
   uploader: 'broker' | 'service-worker' | null;
   deviceId: string | null;
   url: string | null;
-  /** Local topics following replica topics; `lastError` while a mirror's rounds fail (it retries). */
-  mirrors: { topic: string; into: string; lastError?: SyncFailureInfo }[];
+  /** Local topics following replica topics; `lastError` while a mirror's rounds fail (it retries); `stopped` after stopMirror(). */
+  mirrors: { topic: string; into: string; lastError?: SyncFailureInfo; stopped?: true }[];
   /** Result of navigator.storage.persist() (filled in by the tab; null where unknown). */
   persisted: boolean | null;
 }

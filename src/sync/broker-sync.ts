@@ -14,6 +14,8 @@
  * - A mirror whose rounds fail shows why in the status (`mirrors[].lastError`, a status event
  *   when it appears or changes) until a round succeeds: a mirror stuck on a record its local
  *   topic refuses is not silent.
+ * - The status's mirror list changes with a status event: on mirror() of a new mirror, on
+ *   stopMirror() (the mirror stays listed with `stopped: true`), and when an error appears or clears.
  */
 import { tpKey } from '../protocol/topic-partition.js';
 import { InvalidArgumentError, TopicNotFoundError } from '../errors.js';
@@ -154,6 +156,7 @@ export class BrokerSync {
   private mirrorList(): SyncStatus['mirrors'] {
     return [...this.store.mirrors].map(([into, topic]) => {
       const lastError = this.mirrorErrors.get(into);
+      if (!this.mirrors.has(into)) return { topic, into, stopped: true as const };
       return lastError ? { topic, into, lastError } : { topic, into };
     });
   }
@@ -216,7 +219,9 @@ export class BrokerSync {
       }
     }
     await saveMirror(this.store, { topic: req.topic, into: req.into });
+    const started = !this.mirrors.has(req.into);
     this.runMirror(req.topic, req.into);
+    if (started) this.mirrorsChanged();
   }
 
   private runMirror(topic: string, into: string): void {
@@ -235,6 +240,7 @@ export class BrokerSync {
     this.mirrors.delete(into);
     this.mirrorErrors.delete(into);
     if (topic !== undefined) await saveMirror(this.store, { topic, into, stopped: true });
+    this.mirrorsChanged();
   }
 
   /** Stops the agent and every mirror. */

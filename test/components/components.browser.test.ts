@@ -291,9 +291,9 @@ describe('<lanes-sync-status>', () => {
       expect((window as { __lanesInjected?: number }).__lanesInjected).to.equal(undefined);
       expect($(s, '[part=mirrors]')!.closest('[role=status]')).to.not.equal(null);
       await expectNoViolations(s);
-      s.status = { ...base, mirrors: [{ topic: 'orders', into: 'orders-all', lastError: null }, { topic: 'chat', into: 'chat-all' }] };
+      s.status = { ...base, mirrors: [{ topic: 'orders', into: 'orders-all', lastError: null }, { topic: 'chat', into: 'chat-all', stopped: true }] };
       await s.updateComplete;
-      expect($$(s, '[part=mirrors] li').map(text)).to.deep.equal(['Mirror orders → orders-all: following', 'Mirror chat → chat-all: following']);
+      expect($$(s, '[part=mirrors] li').map(text)).to.deep.equal(['Mirror orders → orders-all: following', 'Mirror chat → chat-all: stopped']);
       expect($(s, '[part=mirrors] .danger')).to.equal(null);
       s.remove();
     }
@@ -316,6 +316,8 @@ describe('<lanes-sync-status>', () => {
     expect(shown).to.equal(status.mirrors[0]!.lastError!.message);
     expect(shown).to.not.equal('');
     await expectNoViolations(s);
+    await client.sync.stopMirror('prices-here');
+    await until(() => text($(s, '[part=mirrors]')) === 'Mirror prices → prices-here: stopped', 'the stopped mirror');
   });
   it('shows a mirror failing on a replica record its topic refuses (max.message.bytes), and clears it once a round writes', async () => {
     const replica = await executeServerCommand<{ url: string; token: string }, undefined>('lanes-replica-start');
@@ -343,6 +345,7 @@ describe('<lanes-sync-status>', () => {
     await admin.createTopics({ topics: [{ topic: 'big-all', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
     const s = await mount<LanesSyncStatus>('lanes-sync-status', client);
     await client.sync.mirror({ topic: 'big', into: 'big-all' });
+    await until(() => /^Mirror big → big-all: (following|failing: )/.test(text($(s, '[part=mirrors]'))), 'the mirror listed once mirror() returns');
     await until(() => /^Mirror big → big-all: failing: .*max\.message\.bytes/.test(text($(s, '[part=mirrors]'))), 'the failing mirror');
     expect($(s, '[part=mirrors] .danger')).to.not.equal(null);
     await expectNoViolations(s);

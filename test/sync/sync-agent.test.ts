@@ -243,6 +243,20 @@ describe('sync agent against the replica server', () => {
     expect((await client.sync.status()).mirrors).toEqual([{ topic: 'chat', into: 'chat-all' }]);
   });
 
+  it('mirror() and stopMirror() each send a status event with the mirror list (stopped: true after stopMirror)', async () => {
+    const { server, token } = await replica();
+    const { client } = await connectedDevice(server.url, token);
+    await idle(client);
+    const statuses: SyncStatus[] = [];
+    client.sync.on('status', (s) => statuses.push(s));
+    await client.sync.mirror({ topic: 'prices', into: 'prices-here' });
+    await until('a status event listing the mirror', async () => statuses.some((s) => s.mirrors.some((m) => m.into === 'prices-here' && !m.stopped)));
+    expect((await client.sync.status()).mirrors).toEqual([{ topic: 'prices', into: 'prices-here' }]);
+    await client.sync.stopMirror('prices-here');
+    await until('a status event listing the mirror as stopped', async () => statuses.some((s) => s.mirrors.some((m) => m.into === 'prices-here' && m.stopped)));
+    expect((await client.sync.status()).mirrors).toEqual([{ topic: 'prices', into: 'prices-here', stopped: true }]);
+  });
+
   it('retention keeps segments the replica has not acknowledged', async () => {
     const { server, token } = await replica();
     const { client, admin, producer } = device(new IDBFactory(), server.url, token);
