@@ -46,6 +46,7 @@
  *   (a topic deleted and created again starts from what the shell reports, not from the old
  *   topic's acknowledgements).
  */
+import type { SyncBlockedPartition } from '../protocol/broker-api.js';
 import { tpKey } from '../protocol/topic-partition.js';
 
 /** Backoff settings, with KafkaJS's retry names. */
@@ -106,18 +107,8 @@ export interface SyncFailure {
   field?: string;
 }
 
-/** A partition held back because the replica refused its next batch for good. */
-export interface BlockedPartition {
-  topic: string;
-  partition: number;
-  /** Local offset of the refused batch (the partition's next push starts there). */
-  baseOffset: number;
-  /** The replica's error code, e.g. RECORD_TOO_LARGE. */
-  code: string;
-  message: string;
-  /** When the refusal arrived. */
-  at: number;
-}
+/** A partition held back because the replica refused its next batch for good (the status's `blocked` entries). */
+export type BlockedPartition = SyncBlockedPartition;
 
 /** One local range a push carries. */
 export interface PushRange {

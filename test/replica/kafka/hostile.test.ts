@@ -10,22 +10,11 @@ import { crc32c } from '../../../src/protocol/crc32c.js';
 import * as M from '../../../src/replica/kafka/messages.js';
 import { startKafkaListener, type KafkaListener } from '../../../src/replica/kafka/listener.js';
 import { encodeBatch, type KafkaRecord } from '../../../src/replica/kafka/record-batch.js';
-import { decodeMessage, encodeMessage, type MessageSpec, type Msg } from '../../../src/replica/kafka/schema.js';
-import { Reader, Writer } from '../../../src/replica/kafka/wire.js';
+import { encodeMessage } from '../../../src/replica/kafka/schema.js';
+import { Writer } from '../../../src/replica/kafka/wire.js';
 import { SqliteStore } from '../../../src/replica/stores/sqlite-store.js';
 import { connect } from 'node:net';
-import { RawKafkaConnection, requestFrame } from './raw-client.js';
-
-/** One request/response round trip on a raw connection, decoded with the listener's schemas. */
-async function call(c: RawKafkaConnection, req: MessageSpec, res: MessageSpec, version: number, body: Msg, id: number): Promise<Msg> {
-  const w = new Writer();
-  encodeMessage(req, version, body, w);
-  c.write(requestFrame(req.apiKey, version, id, w.finish()));
-  const out = await c.next();
-  if (out.kind !== 'response') throw new Error('connection closed');
-  expect(out.correlationId).toBe(id);
-  return decodeMessage(res, version, new Reader(out.body));
-}
+import { call, RawKafkaConnection, requestFrame } from './raw-client.js';
 
 const produce = (c: RawKafkaConnection, topic: string, records: Uint8Array, id: number) => call(c, M.ProduceRequest, M.ProduceResponse, 7,
   { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }, id);

@@ -3,6 +3,9 @@
  * the response frame with its correlation id or that the server closed the connection.
  */
 import { connect, type Socket } from 'node:net';
+import { expect } from 'vitest';
+import { decodeMessage, encodeMessage, type MessageSpec, type Msg } from '../../../src/replica/kafka/schema.js';
+import { Reader, Writer } from '../../../src/replica/kafka/wire.js';
 
 /** What became of a frame. */
 export type Outcome = { kind: 'response'; correlationId: number; body: Buffer } | { kind: 'closed' };
@@ -86,4 +89,15 @@ export function requestFrame(apiKey: number, version: number, correlationId: num
   head.writeInt16BE(id.length, 12);
   id.copy(head, 14);
   return Buffer.concat([head, body]);
+}
+
+/** One request/response round trip on a raw connection, decoded with the listener's schemas. */
+export async function call(c: RawKafkaConnection, req: MessageSpec, res: MessageSpec, version: number, body: Msg, id: number): Promise<Msg> {
+  const w = new Writer();
+  encodeMessage(req, version, body, w);
+  c.write(requestFrame(req.apiKey, version, id, w.finish()));
+  const out = await c.next();
+  if (out.kind !== 'response') throw new Error('connection closed');
+  expect(out.correlationId).toBe(id);
+  return decodeMessage(res, version, new Reader(out.body));
 }

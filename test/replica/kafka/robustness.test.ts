@@ -3,24 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as M from '../../../src/replica/kafka/messages.js';
 import { encodeBatch } from '../../../src/replica/kafka/record-batch.js';
-import { decodeMessage, encodeMessage, type MessageSpec, type Msg } from '../../../src/replica/kafka/schema.js';
+import { decodeMessage, encodeMessage } from '../../../src/replica/kafka/schema.js';
 import { Reader, Writer } from '../../../src/replica/kafka/wire.js';
 import { fuzzFrames, runFuzz } from './fuzz.js';
 import { kcat, pushRecords, readRecords, startReplica, topicsOf, type Replica } from './helpers.js';
-import { RawKafkaConnection, requestFrame } from './raw-client.js';
+import { call, RawKafkaConnection, requestFrame } from './raw-client.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261128);
-
-/** One request/response round trip on a raw connection, decoded with the listener's schemas. */
-async function call(c: RawKafkaConnection, req: MessageSpec, res: MessageSpec, version: number, body: Msg, id: number): Promise<Msg> {
-  const w = new Writer();
-  encodeMessage(req, version, body, w);
-  c.write(requestFrame(req.apiKey, version, id, w.finish()));
-  const out = await c.next();
-  if (out.kind !== 'response') throw new Error('connection closed');
-  expect(out.correlationId).toBe(id);
-  return decodeMessage(res, version, new Reader(out.body));
-}
 
 describe('Kafka listener robustness', () => {
   let r: Replica;
