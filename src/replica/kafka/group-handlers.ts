@@ -28,10 +28,14 @@ const heartbeat: Handler = async (req, _version, ctx) => ({
   throttleTimeMs: 0, errorCode: ctx.groups.heartbeat(ctx.tenant, req.groupId, req.memberId, req.generationId),
 });
 
+// Kafka's shapes: v0-2 answer the member's code at the top level; v3+ answer 0 at the top level
+// and a code per member (UNKNOWN_MEMBER_ID for each member of a group that does not exist).
 const leaveGroup: Handler = async (req, version, ctx) => {
+  if (!req.groupId) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
   if (version < 3) return { throttleTimeMs: 0, errorCode: ctx.groups.leave(ctx.tenant, req.groupId, req.memberId), members: [] };
   const members = (req.members as Msg[]).map((m) => ({
-    memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: ctx.groups.leave(ctx.tenant, req.groupId, m.memberId),
+    memberId: m.memberId, groupInstanceId: m.groupInstanceId,
+    errorCode: ctx.groups.leave(ctx.tenant, req.groupId, m.memberId, m.groupInstanceId as string | null),
   }));
   return { throttleTimeMs: 0, errorCode: 0, members };
 };

@@ -16,6 +16,8 @@
  * - A member's SyncGroup answers the assignment of the generation its JoinGroup completed;
  *   a SyncGroup of another generation gets ILLEGAL_GENERATION, one during a new round
  *   REBALANCE_IN_PROGRESS.
+ * - LeaveGroup of a member the group does not have (or of a group that does not exist) answers
+ *   UNKNOWN_MEMBER_ID and changes nothing, as Kafka does.
  * - Deadlines (sessions, rebalance rounds) run on a monotonic clock, not the wall clock.
  * - Partition counts come from a cache refreshed before every join, because the coordinator
  *   asks for them synchronously.
@@ -189,11 +191,26 @@ export class KafkaGroups {
     return this.guard(() => this.coordinator.heartbeat({ groupId: qualify(tenant, groupId), memberId, generationId }));
   }
 
-  /** Kafka LeaveGroup for one member. */
-  leave(tenant: string, groupId: string, memberId: string): number {
+  /**
+   * Kafka LeaveGroup for one member, answered as Kafka does: UNKNOWN_MEMBER_ID when the group
+   * has no such member or does not exist; FENCED_INSTANCE_ID when `groupInstanceId` belongs
+   * to another member; memberId '' with a `groupInstanceId` removes that static member.
+   */
+  leave(tenant: string, groupId: string, memberId: string, groupInstanceId: string | null = null): number {
     const groupKey = qualify(tenant, groupId);
-    this.members.delete(`${groupKey}${SEP}${memberId}`);
-    return this.guard(() => this.coordinator.leave({ groupId: groupKey, memberId }));
+    const members = this.coordinator.describeGroup(groupKey).members;
+    const holder = groupInstanceId === null ? undefined : members.find((m) => m.groupInstanceId === groupInstanceId);
+    let id = memberId;
+    if (!memberId) {
+      if (!holder) return ErrorCode.UNKNOWN_MEMBER_ID;
+      id = holder.memberId;
+    } else if (holder && holder.memberId !== memberId) {
+      return ErrorCode.FENCED_INSTANCE_ID;
+    } else if (!members.some((m) => m.memberId === memberId)) {
+      return ErrorCode.UNKNOWN_MEMBER_ID;
+    }
+    this.members.delete(`${groupKey}${SEP}${id}`);
+    return this.guard(() => this.coordinator.leave({ groupId: groupKey, memberId: id }));
   }
 
   /** Checks an OffsetCommit's fencing: 0 or the error code. */
