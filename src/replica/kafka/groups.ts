@@ -16,6 +16,8 @@
  * - A member's SyncGroup answers the assignment of the generation its JoinGroup completed;
  *   a SyncGroup of another generation gets ILLEGAL_GENERATION, one during a new round
  *   REBALANCE_IN_PROGRESS.
+ * - Heartbeat and OffsetCommit from a member an existing group does not have answer
+ *   UNKNOWN_MEMBER_ID before any generation check, as Kafka does.
  * - LeaveGroup of a member the group does not have (or of a group that does not exist) answers
  *   UNKNOWN_MEMBER_ID and changes nothing, as Kafka does.
  * - Deadlines (sessions, rebalance rounds) run on a monotonic clock, not the wall clock.
@@ -186,9 +188,11 @@ export class KafkaGroups {
     return { errorCode: 0, assignment: encodeAssignment(m.assignment) };
   }
 
-  /** Kafka Heartbeat: 0 or the error code. */
+  /** Kafka Heartbeat: 0 or the error code (UNKNOWN_MEMBER_ID before ILLEGAL_GENERATION, as Kafka checks). */
   heartbeat(tenant: string, groupId: string, memberId: string, generationId: number): number {
-    return this.guard(() => this.coordinator.heartbeat({ groupId: qualify(tenant, groupId), memberId, generationId }));
+    const groupKey = qualify(tenant, groupId);
+    if (!this.has(groupKey, memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return this.guard(() => this.coordinator.heartbeat({ groupId: groupKey, memberId, generationId }));
   }
 
   /**
@@ -213,9 +217,17 @@ export class KafkaGroups {
     return this.guard(() => this.coordinator.leave({ groupId: groupKey, memberId: id }));
   }
 
-  /** Checks an OffsetCommit's fencing: 0 or the error code. */
+  /**
+   * Checks an OffsetCommit's fencing: 0 or the error code. As in Kafka, a member an existing
+   * group does not have is UNKNOWN_MEMBER_ID whatever its generation (an admin commit, memberId ''
+   * and generation -1, to an Empty group passes).
+   */
   validateCommit(tenant: string, groupId: string, memberId: string, generationId: number): number {
-    return this.guard(() => this.coordinator.validateCommit({ groupId: qualify(tenant, groupId), memberId, generationId }));
+    const groupKey = qualify(tenant, groupId);
+    const d = this.coordinator.describeGroup(groupKey);
+    const admin = d.state === 'Empty' && memberId === '' && generationId === -1;
+    if (d.state !== 'Dead' && !admin && !d.members.some((m) => m.memberId === memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return this.guard(() => this.coordinator.validateCommit({ groupId: groupKey, memberId, generationId }));
   }
 
   /** Kafka DescribeGroups for one group. */
@@ -249,6 +261,10 @@ export class KafkaGroups {
   /** Rejects pending joins and stops timers. */
   close(): void {
     this.coordinator.close();
+  }
+
+  private has(groupKey: string, memberId: string): boolean {
+    return this.coordinator.describeGroup(groupKey).members.some((m) => m.memberId === memberId);
   }
 
   private guard(fn: () => void): number {

@@ -63,6 +63,11 @@ describe('Kafka groups on the coordinator', () => {
     expect(g.heartbeat('acme', 'g', 'a', a.generationId)).toBe(22);
     expect(g.validateCommit('acme', 'g', 'a', a.generationId)).toBe(22);
     expect(g.heartbeat('acme', 'g', 'zombie', b.generationId)).toBe(25);
+    // Kafka checks membership before the generation: a removed member with its old generation
+    // is UNKNOWN_MEMBER_ID (it rejoins with a new member id), not ILLEGAL_GENERATION.
+    expect(g.heartbeat('acme', 'g', 'zombie', a.generationId)).toBe(25);
+    expect(g.validateCommit('acme', 'g', 'zombie', a.generationId)).toBe(25);
+    expect(g.validateCommit('acme', 'g', '', -1)).toBe(25); // an admin commit to a group with members
     expect((await join('acme', 'c', ['custom-assignor'])).errorCode).toBe(23);
   });
 
