@@ -404,7 +404,6 @@ function hasPending(p: SyncPartition): boolean {
 
 /** What to do now. A push gets the id the shell must report in pushStarted/Succeeded/Failed. */
 export function nextAction(s: SyncState, now: number): SyncAction {
-  // A held partition waits for a trigger that could change the replica's answer.
   // A held partition sends what comes before its refused batch, then waits for a trigger that
   // could change the replica's answer.
   const limitOf = (p: SyncPartition) => s.blocked[tpKey(p.topic, p.partition)]?.baseOffset ?? p.logEnd;

@@ -11,8 +11,8 @@ export async function start({ database, url, token, lingerMs = 50, mirrorInterva
   return true;
 }
 
-export async function createTopic({ topic, numPartitions }) {
-  await state.admin.createTopics({ topics: [{ topic, numPartitions }] });
+export async function createTopic({ topic, numPartitions, configEntries }) {
+  await state.admin.createTopics({ topics: [{ topic, numPartitions, configEntries }] });
   return true;
 }
 
@@ -28,6 +28,14 @@ export async function produce({ topic, count, partitions, prefix = 'r', batch = 
     }
     await state.producer.send({ topic, messages });
   }
+  return true;
+}
+
+/** Sends one record of `bytes` bytes ('x' repeated) to a partition. */
+export async function produceLarge({ topic, partition, bytes }) {
+  state.producer ??= state.client.producer();
+  await state.producer.connect();
+  await state.producer.send({ topic, messages: [{ partition, value: 'x'.repeat(bytes) }] });
   return true;
 }
 
