@@ -14,8 +14,8 @@
  * - Groups and topics are qualified with the tenant before they reach the coordinator
  *   (`tenant \0 name`), so tenants never see or join each other's groups.
  * - A member's SyncGroup answers the assignment of the generation its JoinGroup completed;
- *   a SyncGroup of another generation gets ILLEGAL_GENERATION, one during a new round
- *   REBALANCE_IN_PROGRESS.
+ *   a SyncGroup of another generation gets ILLEGAL_GENERATION (also during a new round, as
+ *   in Kafka), one of the current generation during a new round REBALANCE_IN_PROGRESS.
  * - Heartbeat and OffsetCommit from a member an existing group does not have answer
  *   UNKNOWN_MEMBER_ID before any generation check, as Kafka does.
  * - LeaveGroup of a member the group does not have (or of a group that does not exist) answers
@@ -180,9 +180,11 @@ export class KafkaGroups {
     const groupKey = qualify(tenant, groupId);
     const d = this.coordinator.describeGroup(groupKey);
     if (!d.members.some((m) => m.memberId === memberId)) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: none };
+    // Kafka's order: a stale generation is ILLEGAL_GENERATION even while a new round runs.
+    if (generationId !== d.generationId) return { errorCode: ErrorCode.ILLEGAL_GENERATION, assignment: none };
     if (d.state === 'PreparingRebalance') return { errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: none };
     const m = this.members.get(`${groupKey}${SEP}${memberId}`);
-    if (!m || generationId !== d.generationId || m.generationId !== generationId) {
+    if (!m || m.generationId !== generationId) {
       return { errorCode: ErrorCode.ILLEGAL_GENERATION, assignment: none };
     }
     return { errorCode: 0, assignment: encodeAssignment(m.assignment) };

@@ -69,6 +69,12 @@ describe('Kafka groups on the coordinator', () => {
     expect(g.validateCommit('acme', 'g', 'zombie', a.generationId)).toBe(25);
     expect(g.validateCommit('acme', 'g', '', -1)).toBe(25); // an admin commit to a group with members
     expect((await join('acme', 'c', ['custom-assignor'])).errorCode).toBe(23);
+    // During a new round, a SyncGroup of a stale generation is ILLEGAL_GENERATION (Kafka checks the
+    // generation before the state), one of the current generation REBALANCE_IN_PROGRESS.
+    const round = join('acme', 'd');
+    expect(g.sync('acme', 'g', 'a', a.generationId).errorCode).toBe(22);
+    expect(g.sync('acme', 'g', 'a', b.generationId).errorCode).toBe(27);
+    await Promise.all([round, join('acme', 'a'), join('acme', 'b')]);
   });
 
   it('keeps tenants apart: the same group id in another tenant is another group', async () => {
