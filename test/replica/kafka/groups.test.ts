@@ -3,12 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSubscription, KafkaGroups } from '../../../src/replica/kafka/groups.js';
 import { Reader, Writer } from '../../../src/replica/kafka/wire.js';
+import { subscriptionBytes as subscription } from './raw-client.js';
 
-const subscription = (topics: string[]) => {
-  const w = new Writer().int16(0).int32(topics.length);
-  for (const t of topics) w.string(t);
-  return w.bytes(null).finish().slice();
-};
 
 function assignmentOf(bytes: Uint8Array): { [topic: string]: number[] } {
   const r = new Reader(bytes);

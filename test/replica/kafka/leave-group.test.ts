@@ -4,15 +4,8 @@
 // is FENCED_INSTANCE_ID, and a refused leave removes nobody.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as M from '../../../src/replica/kafka/messages.js';
-import { Writer } from '../../../src/replica/kafka/wire.js';
 import { pushRecords, startReplica, type Replica } from './helpers.js';
-import { call, RawKafkaConnection } from './raw-client.js';
-
-const subscription = (topics: string[]): Uint8Array => {
-  const w = new Writer().int16(0).int32(topics.length);
-  for (const t of topics) w.string(t);
-  return w.bytes(null).finish().slice();
-};
+import { call, RawKafkaConnection, subscriptionBytes as subscription } from './raw-client.js';
 
 describe('Kafka LeaveGroup', () => {
   let r: Replica;

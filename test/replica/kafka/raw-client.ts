@@ -101,3 +101,10 @@ export async function call(c: RawKafkaConnection, req: MessageSpec, res: Message
   expect(out.correlationId).toBe(id);
   return decodeMessage(res, version, new Reader(out.body));
 }
+
+/** A consumer protocol subscription (version 0, no user data), as a JoinGroup's member metadata. */
+export function subscriptionBytes(topics: string[]): Uint8Array {
+  const w = new Writer().int16(0).int32(topics.length);
+  for (const t of topics) w.string(t);
+  return w.bytes(null).finish().slice();
+}
